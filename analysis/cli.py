@@ -1,0 +1,223 @@
+"""The ``si-survey`` command line.
+
+Each subcommand is a thin shell around a Python function of the package, so
+everything the command does can also be done from a notebook. Errors are
+printed as one plain sentence (``--debug`` shows the Python traceback) and the
+process exits with a non-zero code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config
+from .errors import SiSurveyError
+
+__all__ = ["main", "build_parser"]
+
+_DESCRIPTION = """\
+si-survey: from the questionnaire to the thesis tables.
+
+Typical use: edit the questionnaire in questionnaire/, build the KoboToolbox
+form with 'si-survey instrument', collect the data, put the export in
+data/raw/, then run everything with 'si-survey run'.
+"""
+
+
+def _formats(text: str) -> list[str]:
+    allowed = {"docx", "tex", "html", "md", "xlsx"}
+    items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in allowed]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"unknown format(s) {', '.join(bad)}; choose among {', '.join(sorted(allowed))}"
+        )
+    return items
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``si-survey`` command."""
+    parser = argparse.ArgumentParser(
+        prog="si-survey",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full Python traceback when something fails"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "instrument",
+        help="build the KoboToolbox/ODK form (XLSForm) and the codebook from questionnaire/",
+        description=(
+            "Read the questionnaire text files in questionnaire/, check them, and write the "
+            "XLSForm to upload to KoboToolbox (si_survey.xlsx) and the codebook "
+            "(codebook.csv, codebook.xlsx, codebook.md)."
+        ),
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=config.QUESTIONNAIRE_BUILD_DIR,
+        help="folder to write to (default: questionnaire/build/)",
+    )
+
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a realistic, messy survey export with a known truth",
+        description=(
+            "Simulate N organisations answering the questionnaire, export them as KoboToolbox "
+            "would, and write the true parameters, latent scores and the ledger of planted "
+            "problems in files named truth*."
+        ),
+    )
+    p.add_argument("--n", type=int, default=1500, help="number of organisations (default 1500)")
+    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the export to")
+    p.add_argument(
+        "--format",
+        choices=["kobo-csv", "kobo-xlsx", "spss"],
+        default="kobo-csv",
+        help="export format (default kobo-csv)",
+    )
+    p.add_argument(
+        "--clean-only",
+        action="store_true",
+        help="no messiness: no duplicates, tests, speeders, variants or personal data",
+    )
+
+    p = sub.add_parser(
+        "clean",
+        help="validate and clean raw exports into data/processed/ with an audit trail",
+        description=(
+            "Read the raw exports (default: the bundled demo export), check them against the "
+            "codebook, apply the cleaning rules of questionnaire/cleaning.yaml and write "
+            "survey.parquet, cleaning_log.csv, validation.csv, flow.csv and a manifest. "
+            "Files in data/raw/ are never modified."
+        ),
+    )
+    p.add_argument("raw", nargs="*", type=Path, help="raw export files (CSV, XLSX, SAV, DTA)")
+    p.add_argument(
+        "--out", type=Path, default=config.PROCESSED_DIR, help="output folder (default data/processed/)"
+    )
+
+    p = sub.add_parser(
+        "tables",
+        help="render the thesis tables and figures from the cleaned data",
+        description=(
+            "Render every table of the table plan (questionnaire/tables.yaml) and every figure, "
+            "in the requested formats, from the cleaned dataset."
+        ),
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=config.PROCESSED_DIR,
+        help="folder holding survey.parquet (default data/processed/)",
+    )
+    p.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="output folder (default reports/)")
+    p.add_argument(
+        "--formats",
+        type=_formats,
+        default=_formats("docx,tex,html,md,xlsx"),
+        help="comma-separated formats among docx,tex,html,md,xlsx (default: all)",
+    )
+    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="label language (default fr)")
+
+    p = sub.add_parser(
+        "run",
+        help="the main job: clean, score, analyse, and render every table and figure",
+        description=(
+            "From the raw exports (default: the bundled demo export in data/raw/demo/) through "
+            "data/processed/ to reports/: clean, score the constructs, run the analyses and "
+            "render all tables and figures. Stages whose inputs did not change are skipped."
+        ),
+    )
+    p.add_argument("raw", nargs="*", type=Path, help="raw export files (default: the demo export)")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="default data/processed/")
+    p.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="default reports/")
+    p.add_argument(
+        "--formats",
+        type=_formats,
+        default=_formats("docx,tex,html,md,xlsx"),
+        help="comma-separated formats among docx,tex,html,md,xlsx (default: all)",
+    )
+    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="label language (default fr)")
+    p.add_argument("--force", action="store_true", help="recompute every stage even if unchanged")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "instrument":
+        from .instrument import build_instrument
+
+        written = build_instrument(args.out)
+        for path in written.values():
+            print(f"wrote {path}")
+        return 0
+    if args.command == "simulate":
+        from .simulate import simulate_export
+
+        written = simulate_export(
+            n=args.n, seed=args.seed, out_dir=args.out, fmt=args.format, clean_only=args.clean_only
+        )
+        for path in written.values():
+            print(f"wrote {path}")
+        return 0
+    if args.command == "clean":
+        from .cleaning import clean
+
+        result = clean(args.raw or None, out_dir=args.out)
+        print(result.summary())
+        return 0
+    if args.command == "tables":
+        from .reports import render_reports
+
+        written = render_reports(data_dir=args.data, out_dir=args.out, formats=args.formats, lang=args.lang)
+        print(f"wrote {len(written)} files to {args.out}")
+        return 0
+    if args.command == "run":
+        from .pipeline import run
+
+        result = run(
+            raw=args.raw or None,
+            processed_dir=args.processed,
+            out_dir=args.out,
+            formats=args.formats,
+            lang=args.lang,
+            force=args.force,
+        )
+        print(result.summary())
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``si-survey`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return _dispatch(args)
+    except SiSurveyError as exc:
+        if args.debug:
+            raise
+        print(f"si-survey: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("si-survey: interrupted; previous outputs are left as they were.", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"si-survey: error: {exc} (run again with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
