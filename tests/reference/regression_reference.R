@@ -1,0 +1,161 @@
+# Reference values for analysis/regression.py and analysis/group_tests.py.
+#
+# Run from the repository root:   Rscript tests/reference/regression_reference.R
+# Reads ../shared/data/{apiclus1,apistrat,bfi}.csv and writes
+# tests/reference/regression_reference.csv, a long table
+#   case, term, quantity, value
+# with the software versions in '#' header lines. The test suite never calls R.
+
+suppressPackageStartupMessages({
+  library(MASS)
+  library(sandwich)
+  library(lmtest)
+})
+
+data_dir <- file.path("..", "shared", "data")
+out_file <- file.path("tests", "reference", "regression_reference.csv")
+
+apiclus1 <- read.csv(file.path(data_dir, "apiclus1.csv"))
+apistrat <- read.csv(file.path(data_dir, "apistrat.csv"))
+bfi <- read.csv(file.path(data_dir, "bfi.csv"))
+
+rows <- list()
+add <- function(case, term, quantity, value) {
+  rows[[length(rows) + 1L]] <<- data.frame(case = case, term = term, quantity = quantity,
+                                           value = as.numeric(value))
+}
+add_coefs <- function(case, ct) {
+  # ct: coefficient matrix (estimate, se, statistic, p) as from coeftest / summary
+  for (i in seq_len(nrow(ct))) {
+    term <- rownames(ct)[i]
+    term <- if (term == "(Intercept)") "Intercept" else term
+    add(case, term, "estimate", ct[i, 1])
+    add(case, term, "se", ct[i, 2])
+    add(case, term, "statistic", ct[i, 3])
+    if (ncol(ct) >= 4) add(case, term, "p_value", ct[i, 4])
+  }
+}
+add_fit <- function(case, named) {
+  for (nm in names(named)) add(case, "(fit)", nm, named[[nm]])
+}
+
+# ---------------------------------------------------------------- OLS on apiclus1
+ols <- lm(api00 ~ ell + meals + mobility, data = apiclus1)
+s <- summary(ols)
+add_coefs("ols_classical", coef(s))
+add_fit("ols_classical", list(n = nobs(ols), r2 = s$r.squared, adj_r2 = s$adj.r.squared,
+                              aic = AIC(ols), bic = BIC(ols), llf = as.numeric(logLik(ols)),
+                              df_resid = df.residual(ols)))
+add_coefs("ols_hc3", coeftest(ols, vcov. = vcovHC(ols, type = "HC3")))
+# vcovCL's default type for an lm is HC1: G/(G-1) * (n-1)/(n-k)
+add_coefs("ols_cluster", coeftest(ols, vcov. = vcovCL(ols, cluster = ~dnum)))
+# standardised coefficients b * sd(x) / sd(y)
+mf <- model.frame(ols)
+for (v in c("ell", "meals", "mobility")) {
+  add("ols_classical", v, "std_estimate", coef(ols)[[v]] * sd(mf[[v]]) / sd(mf$api00))
+}
+# VIF 1/(1-R2_j) (car::vif for one-column terms)
+for (v in c("ell", "meals", "mobility")) {
+  others <- setdiff(c("ell", "meals", "mobility"), v)
+  r2 <- summary(lm(reformulate(others, v), data = mf))$r.squared
+  add("ols_classical", v, "vif", 1 / (1 - r2))
+}
+# nested comparison (F test) and a factor model
+ols0 <- lm(api00 ~ ell, data = apiclus1)
+av <- anova(ols0, ols)
+add_fit("ols_compare", list(F = av$F[2], df_num = av$Df[2], df_den = av$Res.Df[2],
+                            p_value = av$`Pr(>F)`[2],
+                            delta_r2 = s$r.squared - summary(ols0)$r.squared))
+ols_f <- lm(api00 ~ ell + meals + stype, data = apiclus1)
+add_coefs("ols_factor", coef(summary(ols_f)))
+
+# ---------------------------------------------------------------- logit on apistrat
+apistrat$awards_yes <- as.integer(apistrat$awards == "Yes")
+lg <- glm(awards_yes ~ ell + meals + mobility + stype, family = binomial, data = apistrat)
+add_coefs("logit_classical", coef(summary(lg)))
+lg0 <- glm(awards_yes ~ 1, family = binomial, data = apistrat)
+add_fit("logit_classical", list(n = nobs(lg), aic = AIC(lg), bic = BIC(lg),
+                                llf = as.numeric(logLik(lg)),
+                                pseudo_r2 = 1 - as.numeric(logLik(lg)) / as.numeric(logLik(lg0)),
+                                df_resid = df.residual(lg)))
+# cluster-robust for a GLM: vcovCL's default type for glm is HC0 (only G/(G-1));
+# CR1 with the full small-sample factor is type = "HC1"
+add_coefs("logit_cluster_hc1", coeftest(lg, vcov. = vcovCL(lg, cluster = ~dnum, type = "HC1")))
+add_coefs("logit_hc3", coeftest(lg, vcov. = vcovHC(lg, type = "HC3")))
+lgs <- glm(awards_yes ~ ell + meals, family = binomial, data = apistrat)
+lrt <- anova(lgs, lg, test = "LRT")
+add_fit("logit_compare", list(chi2 = lrt$Deviance[2], df_num = lrt$Df[2],
+                              p_value = lrt$`Pr(>Chi)`[2]))
+
+# ---------------------------------------------------------------- proportional odds on bfi
+bfi_cc <- na.omit(bfi[, c("A1", "gender", "age")])
+bfi_cc$A1 <- factor(bfi_cc$A1, ordered = TRUE)
+po <- polr(A1 ~ gender + age, data = bfi_cc, Hess = TRUE)
+ct <- coef(summary(po))
+add_coefs("ordinal_polr", ct)
+add_fit("ordinal_polr", list(n = nobs(po), aic = AIC(po), llf = as.numeric(logLik(po))))
+# the same model with a tight optimiser tolerance (to see polr's own convergence error)
+po_tight <- polr(A1 ~ gender + age, data = bfi_cc, Hess = TRUE,
+                 control = list(reltol = 1e-14, maxit = 1000))
+add_coefs("ordinal_polr_tight", coef(summary(po_tight)))
+
+# ---------------------------------------------------------------- counts on apistrat
+ps <- glm(enroll ~ meals + ell + stype, family = poisson, data = apistrat)
+add_coefs("poisson_classical", coef(summary(ps)))
+add_fit("poisson_classical", list(n = nobs(ps), aic = AIC(ps), bic = BIC(ps),
+                                  llf = as.numeric(logLik(ps))))
+nb <- glm.nb(enroll ~ meals + ell + stype, data = apistrat)
+add_coefs("negbin_glmnb", coef(summary(nb)))
+add_fit("negbin_glmnb", list(n = nobs(nb), aic = AIC(nb), llf = as.numeric(logLik(nb)),
+                             theta = nb$theta, se_theta = nb$SE.theta))
+nb_tight <- glm.nb(enroll ~ meals + ell + stype, data = apistrat,
+                   control = glm.control(epsilon = 1e-11, maxit = 200))
+add_coefs("negbin_glmnb_tight", coef(summary(nb_tight)))
+add_fit("negbin_glmnb_tight", list(theta = nb_tight$theta))
+
+# ---------------------------------------------------------------- group comparisons
+tt <- t.test(api00 ~ sch.wide, data = apistrat)  # Welch by default
+add_fit("welch_t", list(statistic = tt$statistic, df = tt$parameter, p_value = tt$p.value,
+                        ci_low = tt$conf.int[1], ci_high = tt$conf.int[2]))
+tt_eq <- t.test(api00 ~ sch.wide, data = apistrat, var.equal = TRUE)
+add_fit("student_t", list(statistic = tt_eq$statistic, df = tt_eq$parameter,
+                          p_value = tt_eq$p.value))
+wt <- suppressWarnings(wilcox.test(api00 ~ sch.wide, data = apistrat, exact = FALSE,
+                                   correct = TRUE))
+add_fit("mann_whitney", list(statistic = wt$statistic, p_value = wt$p.value))
+ow <- oneway.test(api00 ~ stype, data = apistrat)  # Welch ANOVA
+add_fit("welch_anova", list(statistic = ow$statistic, df_num = ow$parameter[1],
+                            df_den = ow$parameter[2], p_value = ow$p.value))
+ow_eq <- oneway.test(api00 ~ stype, data = apistrat, var.equal = TRUE)
+add_fit("anova", list(statistic = ow_eq$statistic, df_num = ow_eq$parameter[1],
+                      df_den = ow_eq$parameter[2], p_value = ow_eq$p.value))
+kw <- kruskal.test(api00 ~ stype, data = apistrat)
+add_fit("kruskal", list(statistic = kw$statistic, df = kw$parameter, p_value = kw$p.value))
+tab <- table(apistrat$stype, apistrat$awards)
+cs <- chisq.test(tab)
+add_fit("chisq_stype_awards", list(statistic = cs$statistic, df = cs$parameter,
+                                   p_value = cs$p.value,
+                                   cramers_v = sqrt(cs$statistic / (sum(tab) * (min(dim(tab)) - 1)))))
+tab2 <- table(apistrat$sch.wide, apistrat$awards)
+cs2 <- chisq.test(tab2)  # 2x2: Yates continuity correction by default
+add_fit("chisq_2x2_yates", list(statistic = cs2$statistic, df = cs2$parameter,
+                                p_value = cs2$p.value))
+cs2n <- chisq.test(tab2, correct = FALSE)
+add_fit("chisq_2x2", list(statistic = cs2n$statistic, p_value = cs2n$p.value))
+ft <- fisher.test(tab2)
+add_fit("fisher_2x2", list(p_value = ft$p.value, odds_ratio = ft$estimate,
+                           ci_low = ft$conf.int[1], ci_high = ft$conf.int[2]))
+
+# ---------------------------------------------------------------- write
+res <- do.call(rbind, rows)
+header <- c(
+  "# Reference values for tests/test_regression.py and tests/test_group_tests.py",
+  paste0("# ", R.version.string),
+  paste0("# MASS ", packageVersion("MASS"), "; sandwich ", packageVersion("sandwich"),
+         "; lmtest ", packageVersion("lmtest")),
+  paste0("# generated by tests/reference/regression_reference.R on ", format(Sys.Date()))
+)
+writeLines(header, out_file)
+suppressWarnings(write.table(format(res, digits = 17), out_file, append = TRUE, sep = ",",
+                             row.names = FALSE, col.names = TRUE, quote = TRUE))
+cat("wrote", nrow(res), "values to", out_file, "\n")
