@@ -34,7 +34,13 @@ __all__ = [
     "FIT_FIELDS",
     "MODEL_KINDS",
     "SE_TYPES",
+    "MiceOptions",
+    "ModelComparison",
     "RegressionResult",
+    "compare_models",
+    "pool_rubin",
+    "regress",
+    "simple_slopes",
 ]
 
 #: Columns of :attr:`RegressionResult.coefficients`, in this order.
@@ -419,8 +425,12 @@ class RegressionResult:
             ``se_type``.
         """
         out = self.coefficients.reset_index(names="term")
-        df = self.fit["df_resid"] if self.dist == "t" else np.nan
-        out.insert(4, "df", float(df))
+        if self.dist != "t":
+            out.insert(4, "df", np.nan)
+        elif "term_df" in self.extra:  # per-term df (Rubin's rules)
+            out.insert(4, "df", np.asarray(self.extra["term_df"], dtype=float))
+        else:
+            out.insert(4, "df", float(self.fit["df_resid"]))
         out["n"] = self.fit["n"]
         thresholds = set(self.thresholds)
         out["term_type"] = [
@@ -451,12 +461,13 @@ class RegressionResult:
 
 
 def _coef_table(terms, est, se, df_resid, conf_level) -> pd.DataFrame:
+    """Coefficient table; ``df_resid`` None/inf -> normal, scalar or per-term array -> t."""
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = est / se
-    if df_resid is None or (isinstance(df_resid, float) and math.isinf(df_resid)):
+    if df_resid is None or (np.ndim(df_resid) == 0 and math.isinf(float(df_resid))):
         dist = stats.norm
     else:
-        dist = stats.t(df_resid)
+        dist = stats.t(np.asarray(df_resid, dtype=float))
     q = dist.ppf(0.5 + conf_level / 2)
     p = 2 * dist.sf(np.abs(stat))
     return pd.DataFrame(
@@ -470,3 +481,796 @@ def _coef_table(terms, est, se, df_resid, conf_level) -> pd.DataFrame:
         },
         index=pd.Index(terms, name="term"),
     )
+
+
+# ====================================================================== model fitting
+@dataclass(frozen=True)
+class MiceOptions:
+    """Options of multiple imputation by chained equations (``impute=`` of :func:`regress`).
+
+    Attributes
+    ----------
+    m : int
+        Number of imputed data sets (default 20).
+    seed : int or None
+        Seed of the random generator (``numpy.random.default_rng(seed)``).
+    n_burnin : int
+        Chained-equation cycles before the first data set and between two data sets
+        (default 10).
+    auxiliary : tuple of str
+        Extra numeric columns used to impute but not in the analysis model.
+    k_pmm : int
+        Donor pool size of predictive mean matching (statsmodels default 20).
+
+    Notes
+    -----
+    Imputation uses :class:`statsmodels.imputation.mice.MICEData`: each incomplete numeric
+    variable is imputed in turn from all the others by predictive mean matching on an OLS fit
+    with perturbed (Gaussian) coefficients, as ``mice::mice(method="pmm")``. Categorical
+    variables in the model must be complete (they enter the imputation models as dummies).
+    """
+
+    m: int = 20
+    seed: int | None = None
+    n_burnin: int = 10
+    auxiliary: tuple[str, ...] = ()
+    k_pmm: int = 20
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Test of a model against a nested, smaller model (see :func:`compare_models`).
+
+    Attributes
+    ----------
+    test : str
+        ``"F"`` (OLS) or ``"LR"`` (likelihood ratio, chi-square).
+    statistic : float
+        F or LR chi-square statistic.
+    df : float
+        Numerator degrees of freedom (number of added parameters).
+    df_resid : float
+        Denominator df of the F test (residual df of the larger model); NaN for LR.
+    p_value : float
+        Upper-tail p-value.
+    delta_r2 : float
+        Increase in R2 (OLS) or McFadden pseudo R2 (other models).
+    n : int
+        Observations (the same in both models).
+    """
+
+    test: str
+    statistic: float
+    df: float
+    df_resid: float
+    p_value: float
+    delta_r2: float
+    n: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row table with the attributes as columns."""
+        return pd.DataFrame([self.__dict__])
+
+
+def _fail(message: str, **kw) -> InputError:
+    return InputError(message, **kw)
+
+
+def _ordinal_labels(values) -> list[str]:
+    out = []
+    for v in values:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out.append(str(int(v)))
+        else:
+            out.append(str(v))
+    return out
+
+
+def _design(formula: str, data: pd.DataFrame, model: str):
+    """Outcome vector, design matrix (DataFrame) and term -> columns, listwise on formula vars."""
+    import patsy
+
+    if "~" not in formula:
+        raise _fail("a formula needs '~'", value=formula, expected="'outcome ~ predictors'")
+    lhs, rhs = formula.split("~", 1)
+    lhs = lhs.strip()
+    try:
+        X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop")
+    except patsy.PatsyError as exc:
+        raise _fail(f"cannot build the design matrix: {exc}", value=rhs) from exc
+    term_columns = {
+        name: list(X.columns[sl]) for name, sl in X.design_info.term_name_slices.items()
+    }
+    if model == "ordinal":
+        if lhs not in data.columns:
+            raise _fail("the outcome of an ordinal model must be a column name", value=lhs)
+        y_raw = data.loc[X.index, lhs]
+        keep = y_raw.notna()
+        X, y_raw = X.loc[keep], y_raw.loc[keep]
+        if isinstance(y_raw.dtype, pd.CategoricalDtype):
+            levels = [c for c in y_raw.cat.categories if (y_raw == c).any()]
+            codes = pd.Categorical(y_raw, categories=levels).codes
+        else:
+            try:
+                levels = sorted(pd.unique(y_raw))
+            except TypeError as exc:
+                raise _fail("ordinal outcome levels cannot be ordered; give an ordered "
+                            "categorical", column=lhs) from exc
+            codes = pd.Categorical(y_raw, categories=levels).codes
+        if len(levels) < 3:
+            raise _fail("an ordinal outcome needs at least 3 observed levels", column=lhs,
+                        value=len(levels))
+        X = X.drop(columns=[c for c in X.columns if c == "Intercept"])
+        term_columns.pop("Intercept", None)
+        y = pd.Series(codes.astype(float), index=X.index, name=lhs)
+        return y, X, term_columns, _ordinal_labels(levels)
+    try:
+        Y = patsy.dmatrix(lhs + " - 1", data.loc[X.index], return_type="dataframe",
+                          NA_action="drop")
+    except patsy.PatsyError as exc:
+        raise _fail(f"cannot evaluate the outcome: {exc}", value=lhs) from exc
+    if Y.shape[1] == 2:  # a two-level factor or boolean: success = second level
+        Y = Y.iloc[:, [1]]
+    if Y.shape[1] != 1:
+        raise _fail("the outcome must be one numeric column (or a two-level factor for logit)",
+                    value=lhs)
+    X = X.loc[Y.index]
+    y = Y.iloc[:, 0].astype(float).rename(lhs)
+    if model == "logit" and not np.isin(y.unique(), [0.0, 1.0]).all():
+        raise _fail("a logit outcome must be 0/1, boolean or a two-level factor", column=lhs,
+                    value=sorted(y.unique())[:5])
+    if model in ("poisson", "negbin") and ((y < 0).any() or (y != np.floor(y)).any()):
+        raise _fail("a count outcome must hold non-negative integers", column=lhs)
+    return y, X, term_columns, None
+
+
+def _sandwich(bread, scores, *, hat=None, groups=None, small_sample=True):
+    """bread @ meat @ bread with HC3 (``hat`` given) or CR1 (``groups`` given) meat."""
+    n, k = scores.shape
+    if groups is not None:
+        g_codes, g_uniques = pd.factorize(pd.Series(groups), sort=True)
+        G = len(g_uniques)
+        U = np.zeros((G, k))
+        np.add.at(U, g_codes, scores)
+        meat = U.T @ U
+        if small_sample:
+            meat = meat * (G / (G - 1)) * ((n - 1) / (n - k))
+    else:
+        u = scores / (1.0 - hat)[:, None]
+        meat = u.T @ u
+    return bread @ meat @ bread
+
+
+def _fit_ordinal(y_codes: np.ndarray, X: np.ndarray, n_cat: int, tol=1e-10, maxiter=200):
+    """Proportional-odds logit by Newton-Raphson with the analytic Hessian.
+
+    Parameters are ``(beta, zeta)``: logit P(Y <= j) = zeta_j - x'beta (MASS::polr).
+    Returns (params, loglik, hessian, score_obs, converged).
+    """
+    n, p = X.shape
+    J = n_cat - 1
+    y = y_codes.astype(int)
+
+    def parts(theta):
+        beta, zeta = theta[:p], theta[p:]
+        eta = X @ beta
+        cut = np.concatenate(([-np.inf], zeta, [np.inf]))
+        z_hi = cut[y + 1] - eta
+        z_lo = cut[y] - eta
+        F_hi, F_lo = stats.logistic.cdf(z_hi), stats.logistic.cdf(z_lo)
+        prob = F_hi - F_lo
+        f_hi = np.where(np.isfinite(z_hi), F_hi * (1 - F_hi), 0.0)
+        f_lo = np.where(np.isfinite(z_lo), F_lo * (1 - F_lo), 0.0)
+        d_hi = f_hi * (1 - 2 * F_hi)
+        d_lo = f_lo * (1 - 2 * F_lo)
+        # gradient of z_hi / z_lo with respect to (beta, zeta)
+        G_hi = np.zeros((n, p + J))
+        G_lo = np.zeros((n, p + J))
+        G_hi[:, :p] = -X
+        G_lo[:, :p] = -X
+        rows = np.arange(n)
+        hi_idx = y  # zeta index of the upper cut (valid when y < J)
+        lo_idx = y - 1
+        m_hi = y < J
+        m_lo = y > 0
+        G_hi[rows[m_hi], p + hi_idx[m_hi]] = 1.0
+        G_lo[rows[m_lo], p + lo_idx[m_lo]] = 1.0
+        return prob, f_hi, f_lo, d_hi, d_lo, G_hi, G_lo
+
+    def loglik_score_hess(theta):
+        prob, f_hi, f_lo, d_hi, d_lo, G_hi, G_lo = parts(theta)
+        with np.errstate(divide="ignore"):
+            ll = np.sum(np.log(prob))
+        score_obs = (f_hi / prob)[:, None] * G_hi - (f_lo / prob)[:, None] * G_lo
+        w_hh = d_hi / prob - (f_hi / prob) ** 2
+        w_ll = -d_lo / prob - (f_lo / prob) ** 2
+        w_hl = f_hi * f_lo / prob**2
+        H = (G_hi * w_hh[:, None]).T @ G_hi + (G_lo * w_ll[:, None]).T @ G_lo
+        cross = (G_hi * w_hl[:, None]).T @ G_lo
+        H = H + cross + cross.T
+        return ll, score_obs, H
+
+    # start: thresholds from the marginal cumulative proportions, slopes 0
+    counts = np.bincount(y, minlength=n_cat)
+    cum = np.cumsum(counts)[:-1] / n
+    theta = np.concatenate((np.zeros(p), np.log(cum / (1 - cum))))
+    ll, score_obs, H = loglik_score_hess(theta)
+    converged = False
+    for _ in range(maxiter):
+        g = score_obs.sum(axis=0)
+        try:
+            step = np.linalg.solve(H, -g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        for _half in range(30):
+            cand = theta + t * step
+            zeta = cand[p:]
+            if np.all(np.diff(zeta) > 0):
+                ll_new, s_new, H_new = loglik_score_hess(cand)
+                if np.isfinite(ll_new) and ll_new >= ll - 1e-12:
+                    break
+            t /= 2
+        else:
+            break
+        theta, ll_old, ll, score_obs, H = cand, ll, ll_new, s_new, H_new
+        if np.max(np.abs(t * step)) < tol and abs(ll - ll_old) < tol * (abs(ll) + tol):
+            converged = True
+            break
+    return theta, ll, H, score_obs, converged
+
+
+def _fit_statistics(kind, n, k, llf, llnull=np.nan, **extra):
+    aic = -2 * llf + 2 * k
+    bic = -2 * llf + math.log(n) * k
+    out = {"n": n, "aic": aic, "bic": bic, "llf": llf, "llnull": llnull}
+    if kind != "ols":
+        out["pseudo_r2"] = 1 - llf / llnull if np.isfinite(llnull) else np.nan
+    out.update(extra)
+    return out
+
+
+def _warn(messages: list[str], text: str) -> None:
+    import warnings
+
+    from .errors import EstimationWarning
+
+    messages.append(text)
+    warnings.warn(text, EstimationWarning, stacklevel=3)
+
+
+def _variables_in(formula: str, data: pd.DataFrame) -> list[str]:
+    import re
+
+    tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)
+    seen = []
+    for t in tokens:
+        if t in data.columns and t not in seen:
+            seen.append(t)
+    return seen
+
+
+def regress(
+    formula: str,
+    data: pd.DataFrame | None = None,
+    model: str = "ols",
+    se: str = "classical",
+    cluster: str | None = None,
+    design=None,
+    impute: MiceOptions | None = None,
+    *,
+    center: Sequence[str] | None = None,
+    conf_level: float = 0.95,
+) -> RegressionResult:
+    """Fit a regression model and return its tidy results.
+
+    Parameters
+    ----------
+    formula : str
+        Patsy formula, e.g. ``"api00 ~ ell + meals + C(stype)"``; ``x:m`` / ``x*m`` for
+        interactions, ``I(awards == "Yes")`` for a derived outcome. For ``model="ordinal"`` the
+        outcome must be a column (numeric, ordered by value, or an ordered categorical).
+    data : pandas.DataFrame
+        Data (not needed with ``design``). Rows with a missing value in a formula variable are
+        dropped (listwise, as R's default ``na.omit``) unless ``impute`` is given.
+    model : {"ols", "logit", "ordinal", "poisson", "negbin"}
+        Linear model, binary logit (``glm(binomial)``), proportional-odds logit
+        (``MASS::polr``), Poisson GLM, negative binomial NB2 (``MASS::glm.nb``).
+    se : {"classical", "hc3", "cluster"}
+        Model-based SEs; HC3 (``sandwich::vcovHC(type="HC3")``; not for ``ordinal``);
+        cluster-robust CR1 (``sandwich::vcovCL(cluster=, type="HC1")``).
+    cluster : str, optional
+        Column of cluster ids (required for ``se="cluster"``).
+    design : analysis.survey_design.SurveyDesign, optional
+        Design-based fit: delegated to ``design.glm(formula, model=model)``.
+    impute : MiceOptions, optional
+        Multiple imputation of missing numeric variables, results pooled by Rubin's rules.
+    center : sequence of str, optional
+        Columns to mean-centre before fitting (moderation models, H3); the means are kept in
+        ``result.extra["centered"]`` and used by :func:`simple_slopes`.
+    conf_level : float
+        Level of the Wald confidence intervals (default 0.95).
+
+    Returns
+    -------
+    RegressionResult
+        Coefficients, fit statistics, covariance and design matrix.
+
+    Raises
+    ------
+    analysis.errors.InputError
+        Unknown model / SE type, missing cluster column, an outcome of the wrong type, a
+        formula that does not evaluate.
+
+    Notes
+    -----
+    *OLS*: ``b = (X'X)^-1 X'y``; t tests with ``n - k`` df for every SE type (as
+    ``lmtest::coeftest``). ``aic = -2 llf + 2 (k + 1)`` and ``bic`` with ``log(n)`` count the
+    residual variance as a parameter (R's ``AIC(lm)``).
+
+    *GLMs* (logit, Poisson, negbin): IRLS; classical SEs from the expected information; z tests.
+    *Negative binomial*: ``theta`` (R's ``theta``; statsmodels' ``alpha = 1/theta``) is the ML
+    estimate; the slopes' SEs are those of the GLM at that ``theta`` (as ``glm.nb``), and
+    ``fit["theta"]``, ``fit["se_theta"]`` (observed information of theta given mu) are reported.
+    AIC counts ``theta``.
+
+    *Ordinal* (proportional odds): ``logit P(Y <= j | x) = zeta_j - x'beta``, the ``MASS::polr``
+    parametrisation, so a positive ``beta`` moves the response towards *higher* categories.
+    Thresholds ``zeta_j`` are rows named ``"<level j>|<level j+1>"`` after the slopes; no
+    intercept. Fitted by Newton-Raphson with the analytic Hessian; SEs from its inverse
+    (polr uses a numerical Hessian from ``optim``; its default tolerance leaves estimates about
+    1e-5 relative from the maximum). statsmodels' ``OrderedModel`` has the same sign
+    convention but reports increments of the thresholds on the log scale.
+
+    *Sandwich SEs*: ``V = B M B`` with ``B`` the model covariance (inverse information) and
+    score contributions ``u_i``. HC3: ``M = sum u_i u_i' / (1 - h_i)^2`` with ``h_i`` the hat
+    values of the (weighted) least-squares fit. CR1: ``M = G/(G-1) (n-1)/(n-k) sum_g U_g U_g'``
+    with ``U_g`` the sum of ``u_i`` in cluster ``g``. ``sandwich::vcovCL`` uses this factor by
+    default for ``lm``, but only ``G/(G-1)`` (type ``"HC0"``) by default for ``glm``: match it
+    with ``type="HC1"``.
+
+    Fit: McFadden ``pseudo_r2 = 1 - llf / llnull`` (``llnull``: intercept- or
+    threshold-only model); ``df_model`` = number of slopes.
+
+    References
+    ----------
+    Zeileis, A., Koell, S., & Graham, N. (2020). Various versatile variances: an
+    object-oriented implementation of clustered covariances in R. *JSS*, 95(1).
+    Venables, W. N., & Ripley, B. D. (2002). *Modern Applied Statistics with S* (4th ed.),
+    sections 7.3-7.4. Springer.
+    Long, J. S., & Ervin, L. H. (2000). Using heteroscedasticity consistent standard errors in
+    the linear regression model. *The American Statistician*, 54, 217-224.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.regression import regress
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"x": rng.normal(size=200), "g": rng.integers(0, 20, 200)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + rng.normal(size=200)
+    >>> r = regress("y ~ x", d, se="cluster", cluster="g")
+    >>> # R: lmtest::coeftest(m <- lm(y ~ x, d), vcov. = sandwich::vcovCL(m, cluster = ~g))
+    >>> list(r.coefficients.index)
+    ['Intercept', 'x']
+    >>> r.fit["n"]
+    np.float64(200.0)
+    """
+    if model not in MODEL_KINDS:
+        raise _fail("unknown model kind", value=model, expected=", ".join(MODEL_KINDS))
+    if se not in ("classical", "hc3", "cluster"):
+        raise _fail("unknown SE type", value=se, expected="classical, hc3 or cluster")
+    if design is not None:
+        if impute is not None or se != "classical" or cluster is not None:
+            raise _fail("with a survey design the SEs come from the design; drop se=, "
+                        "cluster= and impute=")
+        return design.glm(formula, model=model)
+    if not isinstance(data, pd.DataFrame):
+        raise _fail("data must be a pandas DataFrame", value=type(data).__name__)
+    if se == "cluster":
+        if cluster is None or cluster not in data.columns:
+            raise _fail("se='cluster' needs cluster= naming a column of data", value=cluster)
+    if se == "hc3" and model == "ordinal":
+        raise _fail("HC3 is not defined for the ordinal model here", value=se,
+                    expected="classical or cluster")
+    centered: dict[str, float] = {}
+    if center:
+        data = data.copy()
+        for col in center:
+            if col not in data.columns:
+                raise _fail("column to centre not found", column=col)
+            mean = float(pd.to_numeric(data[col]).mean())
+            data[col] = pd.to_numeric(data[col]) - mean
+            centered[col] = mean
+    if impute is not None:
+        return _regress_mi(formula, data, model, se, cluster, impute, centered, conf_level)
+    if cluster is not None:
+        data = data.loc[data[cluster].notna()]
+    result = _fit_one(formula, data, model, se, cluster, conf_level)
+    if centered:
+        result.extra["centered"] = centered
+    return result
+
+
+def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
+    import statsmodels.api as sm
+
+    y, X, term_columns, levels = _design(formula, data, model)
+    n, k = X.shape
+    if n <= k:
+        raise _fail("fewer observations than parameters", value=n, expected=f"more than {k}")
+    groups = data.loc[X.index, cluster].to_numpy() if se == "cluster" else None
+    messages: list[str] = []
+    Xa, ya = X.to_numpy(dtype=float), y.to_numpy(dtype=float)
+    extra: dict = {}
+    thresholds: tuple[str, ...] = ()
+    terms = list(X.columns)
+    df_resid: float | None
+    if model == "ols":
+        res = sm.OLS(ya, Xa).fit()
+        params, bread = res.params, np.linalg.inv(Xa.T @ Xa)
+        vcov = res.cov_params()
+        resid = res.resid
+        scores = Xa * resid[:, None]
+        hat = np.einsum("ij,jk,ik->i", Xa, bread, Xa)
+        df_resid = float(n - k)
+        fit = _fit_statistics("ols", n, k + 1, res.llf, r2=res.rsquared,
+                              adj_r2=res.rsquared_adj, df_model=k - 1, df_resid=df_resid,
+                              ssr=res.ssr)
+        extra["sm_result"] = res
+    elif model == "ordinal":
+        theta, llf, H, scores, converged = _fit_ordinal(ya.astype(int), Xa, len(levels))
+        if not converged:
+            _warn(messages, "the proportional-odds model did not converge")
+        params = theta
+        vcov = np.linalg.inv(-H)
+        bread = vcov
+        hat = None
+        thresholds = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
+        terms = terms + list(thresholds)
+        counts = np.bincount(ya.astype(int), minlength=len(levels))
+        llnull = float(np.sum(counts[counts > 0] * np.log(counts[counts > 0] / n)))
+        n_par = len(params)
+        df_resid = None
+        fit = _fit_statistics("ordinal", n, n_par, llf, llnull, df_model=k,
+                              df_resid=float(n - n_par))
+    else:
+        if model == "logit":
+            family = sm.families.Binomial()
+        elif model == "poisson":
+            family = sm.families.Poisson()
+        else:
+            family, alpha, se_theta = _negbin_family(ya, Xa, messages)
+        res = sm.GLM(ya, Xa, family=family).fit(tol=1e-12, maxiter=200)
+        if not res.converged:
+            _warn(messages, f"the {model} model did not converge")
+        params = res.params
+        vcov = res.cov_params()
+        bread = vcov
+        mu = res.fittedvalues
+        eta = Xa @ params
+        mu_eta = family.link.inverse_deriv(eta)
+        var = family.variance(mu)
+        scores = Xa * ((ya - mu) * mu_eta / var)[:, None]
+        w = mu_eta**2 / var
+        Xw = Xa * np.sqrt(w)[:, None]
+        hat = np.einsum("ij,jk,ik->i", Xw, bread, Xw)
+        null = sm.GLM(ya, np.ones((n, 1)), family=family).fit(tol=1e-12)
+        n_par = k + (1 if model == "negbin" else 0)
+        more = {}
+        if model == "negbin":
+            more = {"theta": 1 / alpha, "alpha": alpha, "se_theta": se_theta}
+            llf = float(family.loglike(ya, mu, scale=1.0))
+            llnull = _negbin_null_llf(ya, messages)
+        else:
+            llf, llnull = float(res.llf), float(null.llf)
+        df_resid = None
+        fit = _fit_statistics(model, n, n_par, llf, llnull, df_model=k - 1,
+                              df_resid=float(n - k), deviance=float(res.deviance), **more)
+        extra["sm_result"] = res
+    if se == "hc3":
+        vcov = _sandwich(bread, scores, hat=hat)
+    elif se == "cluster":
+        vcov = _sandwich(bread, scores, groups=groups)
+        fit["n_clusters"] = float(pd.Series(groups).nunique())
+    return RegressionResult.from_arrays(
+        terms,
+        params,
+        vcov=vcov,
+        df_resid=df_resid,
+        fit=fit,
+        model=model,
+        se_type=se,
+        formula=formula,
+        conf_level=conf_level,
+        thresholds=thresholds,
+        exog=X,
+        endog=y,
+        term_columns=term_columns,
+        warnings=messages,
+        extra=extra,
+    )
+
+
+def _negbin_family(y, X, messages):
+    """ML estimate of the NB2 shape; returns (GLM family at that alpha, alpha, se(theta)).
+
+    ``theta`` maximises the profile log-likelihood (slopes refitted by IRLS at each theta),
+    found by a bounded scalar search on ``log(theta)``; the same maximum as ``glm.nb``'s
+    alternation between ``theta.ml`` and IRLS.
+    """
+    import statsmodels.api as sm
+    from scipy.optimize import minimize_scalar
+    from scipy.special import digamma, polygamma
+
+    def profile(log_theta):
+        alpha = float(np.exp(-log_theta))
+        fam = sm.families.NegativeBinomial(alpha=alpha)
+        res = sm.GLM(y, X, family=fam).fit(tol=1e-12, maxiter=200)
+        return -float(fam.loglike(y, res.fittedvalues, scale=1.0))
+
+    # moment start: var = mu + mu^2 / theta
+    mu0 = max(float(np.mean(y)), 1e-8)
+    v0 = float(np.var(y, ddof=1))
+    theta0 = mu0**2 / (v0 - mu0) if v0 > mu0 else 100.0
+    lo, hi = math.log(theta0) - 6, math.log(theta0) + 6
+    opt = minimize_scalar(profile, bounds=(lo, hi), method="bounded",
+                          options={"xatol": 1e-10, "maxiter": 500})
+    if not opt.success or min(abs(opt.x - lo), abs(opt.x - hi)) < 1e-6:
+        _warn(messages, "the negative binomial shape (theta) did not converge")
+    theta = float(np.exp(opt.x))
+    # polish: alternate IRLS for the slopes and Newton steps on the score of theta given mu
+    # (the profile search alone is limited by the IRLS tolerance)
+    for _ in range(100):
+        fam = sm.families.NegativeBinomial(alpha=1 / theta)
+        mu = sm.GLM(y, X, family=fam).fit(tol=1e-13, maxiter=200).fittedvalues
+        for _newton in range(50):
+            score = np.sum(digamma(theta + y) - digamma(theta) + math.log(theta) + 1
+                           - np.log(theta + mu) - (y + theta) / (mu + theta))
+            hess = np.sum(polygamma(1, theta + y) - polygamma(1, theta) + 1 / theta
+                          - 2 / (mu + theta) + (y + theta) / (mu + theta) ** 2)
+            step = -score / hess if hess < 0 else 0.0
+            theta_new = max(theta + step, theta / 2)
+            done = abs(theta_new - theta) <= 1e-13 * theta
+            theta = theta_new
+            if done:
+                break
+        if abs(math.log(theta) + math.log(fam.alpha)) < 1e-12:
+            break
+    alpha = 1 / theta
+    fam = sm.families.NegativeBinomial(alpha=alpha)
+    mu = sm.GLM(y, X, family=fam).fit(tol=1e-13, maxiter=200).fittedvalues
+    info = -np.sum(polygamma(1, theta + y) - polygamma(1, theta) + 1 / theta
+                   - 2 / (mu + theta) + (y + theta) / (mu + theta) ** 2)
+    se_theta = float(1 / np.sqrt(info)) if info > 0 else np.nan
+    return fam, alpha, se_theta
+
+
+def _negbin_null_llf(y, messages) -> float:
+    fam, _alpha, _se = _negbin_family(y, np.ones((len(y), 1)), messages)
+    mu = np.full(len(y), float(np.mean(y)))
+    return float(fam.loglike(y, mu, scale=1.0))
+
+
+# ====================================================================== multiple imputation
+def _regress_mi(formula, data, model, se, cluster, opts: MiceOptions, centered, conf_level):
+    from statsmodels.imputation.mice import MICEData
+
+    if opts.m < 2:
+        raise _fail("multiple imputation needs m >= 2", value=opts.m)
+    used = _variables_in(formula, data)
+    extra_cols = [c for c in opts.auxiliary if c not in used]
+    cols = used + extra_cols + ([cluster] if cluster and cluster not in used else [])
+    frame = data[cols].copy()
+    numeric, dummies = [], []
+    for c in cols:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            numeric.append(c)
+        elif s.isna().any():
+            raise _fail("categorical variables must be complete for imputation", column=c,
+                        value=int(s.isna().sum()), expected="no missing values")
+    if not any(frame[c].isna().any() for c in numeric):
+        res = _fit_one(formula, data, model, se, cluster, conf_level)
+        return res
+    # imputation frame: numeric columns + dummies of complete categorical columns
+    safe = {c: f"v{i}" for i, c in enumerate(numeric)}
+    imp = frame[numeric].rename(columns=safe).astype(float).reset_index(drop=True)
+    for c in cols:
+        if c not in numeric and c != cluster:
+            d = pd.get_dummies(frame[c].astype(str), prefix=f"d{len(dummies)}", drop_first=True,
+                               dtype=float).reset_index(drop=True)
+            d.columns = [f"d{len(dummies)}_{j}" for j in range(d.shape[1])]
+            dummies.append(c)
+            imp = pd.concat([imp, d], axis=1)
+    rng = np.random.default_rng(opts.seed)
+    mice = MICEData(imp, k_pmm=opts.k_pmm, rng=rng)
+    fits = []
+    for _ in range(opts.m):
+        mice.update_all(opts.n_burnin)
+        completed = data.copy()
+        for c, s_name in safe.items():
+            completed[c] = mice.data[s_name].to_numpy()
+        fits.append(_fit_one(formula, completed, model, se, cluster, conf_level))
+    return pool_rubin(fits, conf_level=conf_level, formula=formula)
+
+
+def pool_rubin(fits: Sequence[RegressionResult], conf_level: float = 0.95,
+               formula: str | None = None) -> RegressionResult:
+    """Pool results fitted on ``m`` imputed data sets by Rubin's rules (``mice::pool``).
+
+    Notes
+    -----
+    ``Q = mean(q_l)``; within ``W = mean(se_l^2)``; between ``B = var(q_l)`` (ddof 1);
+    total ``T = W + (1 + 1/m) B``. For t-based models the df use the Barnard-Rubin (1999)
+    small-sample correction: ``lambda = (1 + 1/m) B / T``, ``nu_old = (m-1) / lambda^2``,
+    ``nu_obs = (nu_com + 1) / (nu_com + 3) nu_com (1 - lambda)``,
+    ``nu = nu_old nu_obs / (nu_old + nu_obs)``; z-based models use ``nu_old``.
+    Fit statistics are averaged over the imputations (``fit["m"]`` holds m).
+
+    References
+    ----------
+    Rubin, D. B. (1987). *Multiple Imputation for Nonresponse in Surveys*. Wiley.
+    Barnard, J., & Rubin, D. B. (1999). Small-sample degrees of freedom with multiple
+    imputation. *Biometrika*, 86, 948-955.
+    """
+    m = len(fits)
+    first = fits[0]
+    Q = np.vstack([f.coefficients["estimate"].to_numpy() for f in fits])
+    U = np.vstack([f.coefficients["se"].to_numpy() ** 2 for f in fits])
+    qbar = Q.mean(axis=0)
+    W = U.mean(axis=0)
+    B = Q.var(axis=0, ddof=1)
+    T = W + (1 + 1 / m) * B
+    lam = np.where(T > 0, (1 + 1 / m) * B / T, 0.0)
+    with np.errstate(divide="ignore"):
+        nu_old = np.where(lam > 0, (m - 1) / lam**2, np.inf)
+    if first.dist == "t":
+        nu_com = float(first.fit["df_resid"])
+        nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lam)
+        nu = np.where(np.isinf(nu_old), nu_obs, nu_old * nu_obs / (nu_old + nu_obs))
+    else:
+        nu = nu_old
+    se_pooled = np.sqrt(T)
+    coefs = _coef_table(list(first.coefficients.index), qbar, se_pooled, nu, conf_level)
+    fit = pd.concat([f.fit for f in fits], axis=1).mean(axis=1)
+    fit["m"] = float(m)
+    vcov = None
+    if all(f.vcov is not None for f in fits):
+        Wm = sum(f.vcov.to_numpy() for f in fits) / m
+        dev = Q - qbar
+        Bm = dev.T @ dev / (m - 1)
+        vcov = pd.DataFrame(Wm + (1 + 1 / m) * Bm, index=coefs.index, columns=coefs.index)
+    return RegressionResult(
+        coefficients=coefs,
+        fit=fit,
+        model=first.model,
+        se_type="mi",
+        formula=formula or first.formula,
+        vcov=vcov,
+        dist=first.dist,
+        conf_level=conf_level,
+        thresholds=first.thresholds,
+        exog=None,
+        endog=None,
+        term_columns=first.term_columns,
+        warnings=tuple(w for f in fits for w in f.warnings),
+        extra={"term_df": nu, "fraction_missing_info": lam, "imputations": list(fits)},
+    )
+
+
+# ====================================================================== comparisons, moderation
+def compare_models(m0: RegressionResult, m1: RegressionResult) -> ModelComparison:
+    """Test a model ``m1`` against a nested smaller model ``m0`` fitted on the same rows.
+
+    Parameters
+    ----------
+    m0, m1 : RegressionResult
+        Smaller and larger model, same kind, same observations.
+
+    Returns
+    -------
+    ModelComparison
+
+    Raises
+    ------
+    analysis.errors.InputError
+        Different kinds or numbers of observations, or ``m1`` not larger than ``m0``.
+
+    Notes
+    -----
+    OLS: ``F = ((SSR_0 - SSR_1) / q) / (SSR_1 / df_1)`` with ``q`` added parameters
+    (``anova(m0, m1)``). Other models: ``LR = 2 (llf_1 - llf_0)`` on ``q`` df
+    (``anova(m0, m1, test = "LRT")``, ``lmtest::lrtest``). Both use the model-based
+    likelihood, whatever the SE type. ``delta_r2``: change in R2 (OLS) or McFadden R2.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.regression import regress, compare_models
+    >>> rng = np.random.default_rng(2)
+    >>> d = pd.DataFrame({"x": rng.normal(size=100), "z": rng.normal(size=100)})
+    >>> d["y"] = d["x"] + rng.normal(size=100)
+    >>> c = compare_models(regress("y ~ x", d), regress("y ~ x + z", d))  # R: anova(m0, m1)
+    >>> c.test, c.df
+    ('F', 1.0)
+    """
+    if m0.model != m1.model:
+        raise _fail("models of different kinds cannot be compared", value=(m0.model, m1.model))
+    n0, n1 = m0.fit["n"], m1.fit["n"]
+    if n0 != n1:
+        raise _fail("the models use different observations (listwise deletion?)",
+                    value=(n0, n1), expected="the same n")
+    q = float(len(m1.coefficients) - len(m0.coefficients))
+    if q <= 0:
+        raise _fail("the second model must have more parameters than the first", value=q)
+    if m1.model == "ols":
+        ssr0, ssr1 = m0.fit["ssr"], m1.fit["ssr"]
+        df1 = m1.fit["df_resid"]
+        F = ((ssr0 - ssr1) / q) / (ssr1 / df1)
+        p = float(stats.f.sf(F, q, df1))
+        return ModelComparison("F", float(F), q, float(df1), p,
+                               float(m1.fit["r2"] - m0.fit["r2"]), int(n1))
+    lr = 2 * (m1.fit["llf"] - m0.fit["llf"])
+    p = float(stats.chi2.sf(lr, q))
+    return ModelComparison("LR", float(lr), q, np.nan, p,
+                           float(m1.fit["pseudo_r2"] - m0.fit["pseudo_r2"]), int(n1))
+
+
+def simple_slopes(result: RegressionResult, focal: str, moderator: str,
+                  at: Sequence[float] | None = None) -> pd.DataFrame:
+    """Conditional effect of ``focal`` at values of ``moderator`` (moderation, H3).
+
+    Parameters
+    ----------
+    result : RegressionResult
+        A model with terms ``focal``, ``moderator`` and their product (``focal:moderator``
+        in either order).
+    focal, moderator : str
+        Column names (numeric).
+    at : sequence of float, optional
+        Moderator values on the *original* scale (centring, if any, is undone with
+        ``result.extra["centered"]``). Default: mean - 1 SD, mean, mean + 1 SD.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``moderator_value``, ``estimate``, ``se``, ``statistic``, ``df``, ``p_value``,
+        ``ci_low``, ``ci_high``.
+
+    Notes
+    -----
+    With ``m`` the moderator on the fitted scale, slope ``= b_f + b_fm m`` and
+    ``se = sqrt(V_ff + m^2 V_mm + 2 m V_fm)`` (Aiken & West 1991), tested like the
+    coefficients (t with ``df_resid`` or z).
+
+    References
+    ----------
+    Aiken, L. S., & West, S. G. (1991). *Multiple Regression: Testing and Interpreting
+    Interactions*. Sage.
+    """
+    if result.vcov is None:
+        raise _fail("simple slopes need the covariance matrix of the estimates")
+    idx = list(result.coefficients.index)
+    inter = next((t for t in (f"{focal}:{moderator}", f"{moderator}:{focal}") if t in idx), None)
+    if focal not in idx or inter is None:
+        raise _fail("the model has no such focal term or interaction", value=(focal, moderator),
+                    expected=f"terms {focal!r} and {focal}:{moderator}")
+    shift = float(result.extra.get("centered", {}).get(moderator, 0.0))
+    if at is None:
+        if result.exog is None or moderator not in result.exog.columns:
+            raise _fail("give at= (moderator values): the design matrix is not kept")
+        mv = result.exog[moderator]
+        mean, sd = float(mv.mean()) + shift, float(mv.std(ddof=1))
+        at = [mean - sd, mean, mean + sd]
+    at = np.asarray(at, dtype=float)
+    mm = at - shift
+    b = result.coefficients["estimate"]
+    V = result.vcov
+    est = b[focal] + b[inter] * mm
+    se = np.sqrt(V.loc[focal, focal] + mm**2 * V.loc[inter, inter]
+                 + 2 * mm * V.loc[focal, inter])
+    df = result.fit["df_resid"] if result.dist == "t" else None
+    tab = _coef_table([str(v) for v in at], est, se, df, result.conf_level).reset_index(drop=True)
+    tab.insert(0, "moderator_value", at)
+    tab.insert(4, "df", np.nan if df is None else float(df))
+    return tab
