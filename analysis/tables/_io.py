@@ -1,0 +1,152 @@
+"""Shared helpers of the table writers: atomic writes, stable zip archives, inputs.
+
+Examples
+--------
+>>> neutralize_formula("=SUM(A1:A2)")
+"'=SUM(A1:A2)"
+>>> neutralize_formula("Association")
+'Association'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError
+from .builder import RenderedTable, Table
+
+__all__ = [
+    "FIXED_TIMESTAMP",
+    "FORMULA_PREFIXES",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "neutralize_formula",
+    "stable_zip",
+    "as_rendered",
+    "as_rendered_list",
+]
+
+#: Date written into docx/xlsx properties and zip entries so that output is byte-stable.
+FIXED_TIMESTAMP = datetime(2026, 1, 1, 0, 0, 0)
+
+#: First characters that make a spreadsheet treat a text cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(text: object) -> object:
+    """Prefix with ``'`` a text that a spreadsheet would run as a formula.
+
+    Non-text values are returned unchanged.
+
+    Parameters
+    ----------
+    text : object
+
+    Returns
+    -------
+    object
+
+    Examples
+    --------
+    >>> neutralize_formula("+33 6"), neutralize_formula("@x"), neutralize_formula(-1.5)
+    ("'+33 6", "'@x", -1.5)
+    """
+    if isinstance(text, str) and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to a temporary file next to `path`, then rename it over `path`.
+
+    A reader never sees a half-written file, and a failed write leaves the old file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write_bytes(d / "a.txt", b"ok").read_bytes()
+    b'ok'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+    """Write text atomically with Unix newlines (see :func:`atomic_write_bytes`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write_text(d / "a.md", "é\\n").read_text(encoding="utf-8")
+    'é\\n'
+    """
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def stable_zip(data: bytes) -> bytes:
+    """Rewrite a zip archive (docx, xlsx) with fixed entry dates, in the same entry order.
+
+    Examples
+    --------
+    >>> import io, zipfile
+    >>> buf = io.BytesIO()
+    >>> with zipfile.ZipFile(buf, "w") as z:
+    ...     z.writestr("a.xml", "<a/>")
+    >>> z = zipfile.ZipFile(io.BytesIO(stable_zip(buf.getvalue())))
+    >>> z.getinfo("a.xml").date_time
+    (2026, 1, 1, 0, 0, 0)
+    """
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    stamp = FIXED_TIMESTAMP.timetuple()[:6]
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            new = zipfile.ZipInfo(info.filename, date_time=stamp)
+            new.compress_type = zipfile.ZIP_DEFLATED
+            new.external_attr = 0o644 << 16
+            dst.writestr(new, src.read(info.filename))
+    return out.getvalue()
+
+
+def as_rendered(table: Table | RenderedTable) -> RenderedTable:
+    """Render a :class:`Table` (a :class:`RenderedTable` is returned unchanged)."""
+    if isinstance(table, RenderedTable):
+        return table
+    if isinstance(table, Table):
+        return table.render()
+    raise InputError(
+        "A writer needs a Table.", value=type(table).__name__, expected="analysis.tables.Table"
+    )
+
+
+def as_rendered_list(tables: Table | RenderedTable | Iterable[Table | RenderedTable]) -> list[RenderedTable]:
+    """Accept one table or several and return them rendered."""
+    if isinstance(tables, Table | RenderedTable):
+        return [as_rendered(tables)]
+    out = [as_rendered(t) for t in tables]
+    if not out:
+        raise InputError("No table to write.", expected="at least one Table")
+    return out
