@@ -125,7 +125,10 @@ class RenderedTable:
         Spanner rows from the top one down; each lists the labelled spans only.
     column_labels : tuple of str
     numeric_columns : tuple of bool
-        Whether each visible column holds numbers (right-aligned).
+        Whether each visible column holds numbers.
+    alignments : tuple of str
+        ``"l"``, ``"c"`` or ``"r"`` for each visible column (numbers right-aligned
+        unless ``cols_align`` says otherwise).
     has_stub : bool
         True when the first column is the stub (row labels).
     sections : tuple of BodySection
@@ -141,6 +144,7 @@ class RenderedTable:
     spanner_rows: tuple[tuple[HeaderSpan, ...], ...]
     column_labels: tuple[str, ...]
     numeric_columns: tuple[bool, ...]
+    alignments: tuple[str, ...]
     has_stub: bool
     sections: tuple[BodySection, ...]
     notes: tuple[NoteLine, ...]
@@ -248,6 +252,7 @@ class Table:
     groupname_col: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     hidden: tuple[str, ...] = ()
+    aligns: tuple[tuple[str, str], ...] = ()
     formats: tuple[_Format, ...] = ()
     stars: tuple[_Stars, ...] = ()
     star_levels: tuple[float, ...] | None = None
@@ -501,6 +506,22 @@ class Table:
         cols = self._check(columns)
         return self._new(hidden=self.hidden + tuple(c for c in cols if c not in self.hidden))
 
+    def cols_align(self, align: str, columns: str | Iterable[str] | None = None) -> Table:
+        """Align columns ``"left"``, ``"center"`` or ``"right"`` (default: all columns).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> Table(pd.DataFrame({"a": [1], "b": ["x"]})).cols_align("center", "a").render().alignments
+        ('c', 'l')
+        """
+        code = {"left": "l", "center": "c", "right": "r"}.get(align)
+        if code is None:
+            raise ConfigError(f"cols_align: align must be 'left', 'center' or 'right', got {align!r}.")
+        cols = tuple(self.data.columns) if columns is None else self._check(columns)
+        current = dict(self.aligns) | {c: code for c in cols}
+        return self._new(aligns=tuple(current.items()))
+
     # ------------------------------------------------------------------ fmt_*
     def fmt_number(
         self, columns: str | Iterable[str] | None = None, decimals: int = 2, *, leading_zero: bool = True
@@ -558,8 +579,10 @@ class Table:
             raise ConfigError(f"p-values need at least one decimal, got {decimals}.")
         return self._new(formats=self.formats + (_Format("pvalue", self._resolve(columns), decimals),))
 
-    def fmt(self, columns: str | Iterable[str], fn: Formatter) -> Table:
+    def fmt(self, columns: str | Iterable[str], fn: Formatter, *, numeric: bool = False) -> Table:
         """Format cells with a function ``fn(value, locale) -> str`` (text in spreadsheets).
+
+        ``numeric=True`` marks the results as number-like (right-aligned by default).
 
         Examples
         --------
@@ -570,7 +593,8 @@ class Table:
         """
         if not callable(fn):
             raise ConfigError("fmt() needs a function fn(value, locale) -> str.")
-        return self._new(formats=self.formats + (_Format("custom", self._check(columns), fn=fn),))
+        fmt = _Format("custom", self._check(columns), fn=fn, leading_zero=numeric)
+        return self._new(formats=self.formats + (fmt,))
 
     def fmt_stars(
         self,
@@ -642,11 +666,11 @@ class Table:
         if isinstance(value, np.generic):
             value = value.item()
         if is_missing(value):
-            return Cell(loc.missing, None, fmt is not None and fmt.kind != "custom", None)
+            return Cell(loc.missing, None, fmt is not None, None)
         if fmt is not None and fmt.kind == "custom":
             assert fmt.fn is not None
             text = str(fmt.fn(value, loc))
-            return Cell(text, text, False, None)
+            return Cell(text, text, fmt.leading_zero, None)
         is_num = isinstance(value, int | float) and not isinstance(value, bool)
         if not is_num:  # text in a formatted column (e.g. a suppression marker) aligns as numbers
             return Cell(str(value), str(value), fmt is not None, None)
@@ -752,6 +776,8 @@ class Table:
             cells = [row[j] for s in sections for row in s.rows]
             filled = [x for x in cells if x.text != loc.missing]
             numeric.append(bool(filled) and all(x.numeric for x in filled))
+        aligns = dict(self.aligns)
+        alignments = tuple(aligns.get(c, "r" if num else "l") for c, num in zip(visible, numeric))
         notes: list[NoteLine] = []
         if self.notes:
             notes.append(NoteLine(loc.note_label, " ".join(n.strip() for n in self.notes)))
@@ -766,6 +792,7 @@ class Table:
             spanner_rows=self._spanner_rows(visible),
             column_labels=tuple(labels.get(c, c) for c in visible),
             numeric_columns=tuple(numeric),
+            alignments=alignments,
             has_stub=self.rowname_col is not None,
             sections=tuple(sections),
             notes=tuple(notes),

@@ -28,7 +28,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Cm, Length, Pt
 
 from ._io import FIXED_TIMESTAMP, as_rendered, as_rendered_list, atomic_write_bytes, stable_zip
 from .builder import RenderedTable, Table
@@ -100,9 +100,47 @@ def _fill(cell, text: str, *, size: Pt, align=None, italic: bool = False, indent
         pf.left_indent = indent
     if align is not None:
         para.alignment = align
-    run = para.add_run(text)
-    run.font.size = size
-    run.italic = italic or None
+    # size the paragraph mark too, so that empty cells are not taller than the others
+    pPr = para._p.get_or_add_pPr()
+    for old in pPr.findall(qn("w:rPr")):
+        pPr.remove(old)
+    mark = OxmlElement("w:rPr")
+    sz = OxmlElement("w:sz")
+    sz.set(qn("w:val"), str(int(round(size.pt * 2))))
+    mark.append(sz)
+    pPr.append(mark)
+    if text:
+        run = para.add_run(text)
+        run.font.size = size
+        run.italic = italic or None
+
+
+def _column_widths(r: RenderedTable, font_size: float, available: Length) -> list[Length]:
+    """Widths from the longest text of each column; the stub wraps if the table is too wide."""
+    char = Cm(0.19 * font_size / 10)
+    pad = Cm(0.35)
+    longest = [len(x) for x in r.column_labels]
+    for s in r.sections:
+        for row in s.rows:
+            for j, c in enumerate(row):
+                longest[j] = max(longest[j], len(c.text) + (2 if j == 0 and s.label else 0))
+    widths = [int(char * n + pad) for n in longest]
+    for spans in r.spanner_rows:
+        for span in spans:
+            need = int(char * len(span.label) + pad)
+            have = sum(widths[span.start:span.stop])
+            if need > have:
+                for j in range(span.start, span.stop):
+                    widths[j] += (need - have) // span.width + 1
+    total = sum(widths)
+    if total > available:
+        wide = 0 if r.has_stub else max(range(len(widths)), key=widths.__getitem__)
+        others = total - widths[wide]
+        widths[wide] = max(int(Cm(2.5)), int(available) - others)
+        total = sum(widths)
+        if total > available:
+            widths = [int(w * available / total) for w in widths]
+    return [Length(w) for w in widths]
 
 
 def _caption_paragraph(document, text: str, *, bold: bool = False, italic: bool = False, size: Pt | None = None):
@@ -157,10 +195,18 @@ def add_table_to_document(
     n_header = len(r.spanner_rows) + 1
     n_rows = n_header + sum(len(s.rows) + bool(s.label) for s in r.sections)
     tbl = document.add_table(rows=n_rows, cols=r.n_columns)
-    tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
-    tbl.autofit = True
+    tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
+    tbl.autofit = False
     _set_table_borders(tbl)
-    right, center, left = WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
+    section = document.sections[-1]
+    available = Length(section.page_width - section.left_margin - section.right_margin)
+    widths = _column_widths(r, font_size, available)
+    for j, w in enumerate(widths):
+        tbl.columns[j].width = w
+        for cell in tbl.columns[j].cells:
+            cell.width = w
+    center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
+    how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
     for i, spans in enumerate(r.spanner_rows):
         for span in spans:
             cell = tbl.cell(i, span.start)
@@ -172,9 +218,9 @@ def add_table_to_document(
             if not any(s.start <= j < s.stop for s in spans):
                 _fill(tbl.cell(i, j), "", size=size)
     label_row = n_header - 1
-    for j, (lab, num) in enumerate(zip(r.column_labels, r.numeric_columns)):
+    for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments)):
         cell = tbl.cell(label_row, j)
-        _fill(cell, lab, size=size, align=right if num else left)
+        _fill(cell, lab, size=size, align=how[al])
         _cell_bottom_rule(cell)
     for i in range(n_header):
         _repeat_header(tbl.rows[i])
@@ -191,9 +237,9 @@ def add_table_to_document(
             _fill(cell, section.label, size=size, align=left, italic=True)
             i += 1
         for row in section.rows:
-            for j, (c, num) in enumerate(zip(row, r.numeric_columns)):
+            for j, (c, al) in enumerate(zip(row, r.alignments)):
                 indent = Pt(12) if j == 0 and grouped and r.has_stub else None
-                _fill(tbl.cell(i, j), c.text, size=size, align=right if num else left, indent=indent)
+                _fill(tbl.cell(i, j), c.text, size=size, align=how[al], indent=indent)
             i += 1
     for k, note in enumerate(r.notes):
         para = document.add_paragraph()

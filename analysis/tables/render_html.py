@@ -38,12 +38,16 @@ figure.si-table { margin: 2.5em 0; overflow-x: auto; }
                                   padding-bottom: .15em; }
 .si-table td.num, .si-table th.num { text-align: right; white-space: nowrap; }
 .si-table td.txt, .si-table th.txt { text-align: left; }
+.si-table td.ctr, .si-table th.ctr { text-align: center; white-space: nowrap; }
 .si-table tr.group td { font-style: italic; padding-top: .6em; }
 .si-table tr.sep td { border-top: 1px solid #000; }
 .si-table td.indent { padding-left: 1.8em; }
 .si-table .tab-notes { font-size: 10pt; margin-top: .4em; }
 .si-table .tab-notes p { margin: .15em 0; }
 """
+
+
+_CLASS = {"l": "txt", "c": "ctr", "r": "num"}
 
 
 def _e(text: str) -> str:
@@ -82,8 +86,8 @@ def to_html(table: Table | RenderedTable) -> str:
         cells.extend(["<th></th>"] * (n - j))
         out.append('<tr class="spanners">' + "".join(cells) + "</tr>")
     heads = [
-        f'<th class="{"num" if num else "txt"}" scope="col">{_e(lab)}</th>'
-        for lab, num in zip(r.column_labels, r.numeric_columns)
+        f'<th class="{_CLASS[al]}" scope="col">{_e(lab)}</th>'
+        for lab, al in zip(r.column_labels, r.alignments)
     ]
     out.append('<tr class="labels">' + "".join(heads) + "</tr>")
     out.append("</thead>")
@@ -94,8 +98,8 @@ def to_html(table: Table | RenderedTable) -> str:
             out.append(f'<tr class="group"><td colspan="{n}">{_e(section.label)}</td></tr>')
         for k, row in enumerate(section.rows):
             cells = []
-            for j, (cell, num) in enumerate(zip(row, r.numeric_columns)):
-                cls = "num" if num else "txt"
+            for j, (cell, al) in enumerate(zip(row, r.alignments)):
+                cls = _CLASS[al]
                 if j == 0 and grouped and r.has_stub:
                     cls += " indent"
                 cells.append(f'<td class="{cls}">{_e(cell.text)}</td>')

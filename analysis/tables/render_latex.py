@@ -64,7 +64,7 @@ def escape_latex(text: str) -> str:
 
 
 def _align(r: RenderedTable) -> str:
-    return "".join("r" if num else "l" for num in r.numeric_columns)
+    return "".join(r.alignments)
 
 
 def to_latex(table: Table | RenderedTable, *, placement: str = "htbp") -> str:
@@ -126,7 +126,8 @@ def to_latex(table: Table | RenderedTable, *, placement: str = "htbp") -> str:
             lines.append(f"\\multicolumn{{{n}}}{{@{{}}l}}{{\\textit{{{escape_latex(section.label)}}}}} \\\\")
             indent = "\\quad " if r.has_stub else ""
         for row in section.rows:
-            texts = [escape_latex(c.text) for c in row]
+            # "{}" keeps a cell starting with "[" from being read as the optional argument of \\
+            texts = [("{}" if c.text.startswith("[") else "") + escape_latex(c.text) for c in row]
             if indent:
                 texts[0] = indent + texts[0]
             lines.append(" & ".join(texts) + " \\\\")

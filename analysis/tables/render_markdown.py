@@ -83,7 +83,8 @@ def to_markdown(table: Table | RenderedTable) -> str:
     if r.subtitle:
         out += [escape_markdown(r.subtitle), ""]
     out.append("| " + " | ".join(_header_labels(r)) + " |")
-    out.append("|" + "|".join("--:" if num else ":--" for num in r.numeric_columns) + "|")
+    rules = {"l": ":--", "c": ":-:", "r": "--:"}
+    out.append("|" + "|".join(rules[al] for al in r.alignments) + "|")
     blank = [""] * (r.n_columns - 1)
     for section in r.sections:
         if section.label:

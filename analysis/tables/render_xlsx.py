@@ -46,6 +46,7 @@ __all__ = ["write_xlsx", "write_csv", "sheet_name_for"]
 
 _THIN = Side(style="thin", color="000000")
 _MEDIUM = Side(style="medium", color="000000")
+_HOW = {"l": "left", "c": "center", "r": "right"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -101,8 +102,8 @@ def _fill_sheet(ws, r: RenderedTable) -> None:
             for j in range(span.start, span.stop):
                 ws.cell(row=row, column=j + 1).border = Border(bottom=_THIN)
         row += 1
-    for j, (lab, num) in enumerate(zip(r.column_labels, r.numeric_columns)):
-        _put(ws, row, j + 1, lab, alignment=Alignment(horizontal="right" if num else "left"),
+    for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments)):
+        _put(ws, row, j + 1, lab, alignment=Alignment(horizontal=_HOW[al]),
              border=Border(bottom=_THIN))
     header_row = row
     row += 1
@@ -119,7 +120,7 @@ def _fill_sheet(ws, r: RenderedTable) -> None:
                 cell = _put(ws, row, j + 1, value)
                 if c.excel_format is not None:
                     cell.number_format = c.excel_format
-                cell.alignment = Alignment(horizontal="right" if r.numeric_columns[j] else "left",
+                cell.alignment = Alignment(horizontal=_HOW[r.alignments[j]],
                                            indent=1 if j == 0 and section.label and r.has_stub else 0)
                 widths[j] = max(widths[j], len(c.text))
             row += 1
@@ -173,7 +174,7 @@ def write_xlsx(
     for k, r in enumerate(rendered):
         if sheet_names is not None and k < len(sheet_names):
             name = sheet_name_for(
-                RenderedTable(None, sheet_names[k], None, (), (), (), False, (), (), None, r.locale), k, taken
+                RenderedTable(None, sheet_names[k], None, (), (), (), (), False, (), (), None, r.locale), k, taken
             )
         else:
             name = sheet_name_for(r, k, taken)
