@@ -593,8 +593,9 @@ class SurveyDesign:
         z = np.column_stack(z_cols)
         v = self.variance(z)
         # deff needs the design variance: computed above as vsrs; combine here
-        deff = np.array([np.nan if not np.isfinite(dv) else v[i, i] / dv
-                         for i, dv in enumerate(deffs)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deff = np.array([np.nan if not np.isfinite(dv) else np.float64(v[i, i]) / dv
+                             for i, dv in enumerate(deffs)])
         df_used = [math.inf if df is None else float(df)] * len(est)
         return self._make_estimate(kind, rows, np.array(est), v, deff, df_used, ns, conf_level,
                                    warns)
@@ -914,8 +915,9 @@ class SurveyDesign:
             deffs.append(dv)
             ns.append(nobs)
         v = self.variance(np.column_stack(zs))
-        deff = np.array([np.nan if not np.isfinite(dv) else v[i, i] / dv
-                         for i, dv in enumerate(deffs)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deff = np.array([np.nan if not np.isfinite(dv) else np.float64(v[i, i]) / dv
+                             for i, dv in enumerate(deffs)])
         df_used = [math.inf if df is None else float(df)] * len(est)
         return self._make_estimate("ratio", rows, np.array(est), v, deff, df_used, ns, conf_level,
                                    warns)

@@ -32,6 +32,7 @@ __all__ = [
     "poststratify",
     "rake",
     "load_population_totals",
+    "population_recode",
     "PostStratification",
     "Raking",
 ]
@@ -554,4 +555,52 @@ def load_population_totals(path: str | Path | None = None) -> dict[str, pd.Serie
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"table '{name}': every cell needs a code and a count",
                              file=str(path), expected="code: ..., count: ...") from exc
+    return out
+
+
+def population_recode(table: str, path: str | Path | None = None) -> dict[str, str]:
+    """Recode map from detailed codes to the cells of one table of ``population.yaml``.
+
+    Parameters
+    ----------
+    table : str
+        Table name, e.g. ``"associations_by_region"``.
+    path : str or Path, optional
+        The YAML file; default ``config.QUESTIONNAIRE_DIR / "population.yaml"``.
+
+    Returns
+    -------
+    dict of str -> str
+        Detailed code -> cell code (a cell without ``members`` maps its own code), to build
+        the post-stratifying variable, e.g. ``data["region"].map(recode)`` puts R05, R08,
+        R10, R11 and R12 into ``R_other``.
+
+    Raises
+    ------
+    analysis.errors.InputError
+        If the file or the table does not exist.
+
+    Examples
+    --------
+    >>> from analysis.weighting import population_recode
+    >>> population_recode("associations_by_region")["R08"]
+    'R_other'
+    """
+    import yaml
+
+    from . import config
+
+    path = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "population.yaml"
+    if not path.exists():
+        raise InputError("population totals file not found", file=str(path))
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tables = spec.get("tables") or {}
+    if table not in tables:
+        raise InputError("unknown population table", file=str(path), value=table,
+                         expected=", ".join(tables))
+    out: dict[str, str] = {}
+    for cell in tables[table].get("cells") or []:
+        code = str(cell["code"])
+        for member in cell.get("members") or [code]:
+            out[str(member)] = code
     return out
