@@ -550,7 +550,7 @@ def hybridisation(data: pd.DataFrame, spec: ConstructSpec | None = None, *,
         raise ConfigError(f"construct '{construct}' is not a formative index")
     s = _matrix(data, c.shares)
     all_empty = np.isnan(s).all(axis=1)
-    bad = np.any((s < 0) | (s > 100), axis=1)
+    bad = np.any((s < 0) | (s > 100 + 1e-9), axis=1)  # tolerance for float round-off
     s0 = np.where(np.isnan(s), 0.0, s)
     total = s0.sum(axis=1)
     invalid = all_empty | bad | (total <= 0)

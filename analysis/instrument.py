@@ -112,6 +112,16 @@ SYSTEM_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
 
 _FILES = ("survey", "choices", "settings")
 
+#: XLSForm question types pyxform knows (first word of the ``type`` column).
+_KNOWN_TYPES = {
+    "integer", "decimal", "range", "text", "select_one", "select_multiple", "select_one_from_file",
+    "select_multiple_from_file", "rank", "note", "geopoint", "geotrace", "geoshape", "date", "time",
+    "dateTime", "image", "audio", "background-audio", "video", "file", "barcode", "calculate",
+    "acknowledge", "hidden", "xml-external", "csv-external", "start", "end", "today", "deviceid",
+    "subscriberid", "simserial", "phonenumber", "username", "email", "audit", "start-geopoint",
+    "begin_group", "end_group", "begin_repeat", "end_repeat", "trigger",
+}
+
 
 def _label_col(kind: str, lang: str) -> str:
     return f"{kind}::{lang}"
@@ -384,6 +394,8 @@ def validate_questionnaire(q: Questionnaire) -> None:
                 f"{_where(q, 'survey', row.line, name)}: name already used on line {seen[name]}"
             )
         seen[name] = row.line
+        if bt not in _KNOWN_TYPES:
+            raise ConfigError(f"{_where(q, 'survey', row.line, name)}: unknown question type '{row.type}'")
         if bt in ("select_one", "select_multiple"):
             if not row.list_name:
                 raise ConfigError(f"{_where(q, 'survey', row.line, name)}: '{row.type}' names no choice list")
@@ -497,8 +509,25 @@ def build_xform(questionnaire: Questionnaire | None = None, *, validate: bool = 
     try:
         result = convert(xlsform_bytes(q), warnings=warn, file_type=".xlsx", pretty_print=False)
     except PyXFormError as exc:
-        raise ConfigError(f"pyxform rejects the questionnaire in '{q.path}' (rows are lines of survey.csv): {exc}") from exc
+        raise ConfigError(f"pyxform rejects the questionnaire: {_locate_pyxform_error(q, str(exc))}") from exc
     return result.xform
+
+
+def _locate_pyxform_error(q: Questionnaire, message: str) -> str:
+    """Prefix pyxform's message with the file and line it is about."""
+    m = re.search(r"\[row\s*:\s*(\d+)\]", message)
+    if m:  # workbook row (header = 1) -> line of survey.csv (blank lines are dropped on load)
+        k = int(m.group(1)) - 2
+        if 0 <= k < len(q.survey):
+            row = q.survey.iloc[k]
+            return f"{_where(q, 'survey', int(row['line']), row['name'])}: {message}"
+    for token in re.findall(r"'([^']+)'", message):
+        for col in ("name", "type"):
+            hit = q.survey.loc[q.survey[col] == token]
+            if not hit.empty:
+                row = hit.iloc[0]
+                return f"{_where(q, 'survey', int(row['line']), row['name'])}: {message}"
+    return f"'{q.path / 'survey.csv'}': {message}"
 
 
 # ---------------------------------------------------------------------------
