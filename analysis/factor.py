@@ -20,6 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+try:  # small-matrix loops run faster on one BLAS thread (no thread start-up per call)
+    from threadpoolctl import ThreadpoolController as _ThreadpoolController
+except ImportError:  # pragma: no cover - optional
+    _ThreadpoolController = None
+
 from . import rotation as _rot
 from .errors import EstimationWarning, InputError
 
@@ -216,6 +221,30 @@ def _cor_smooth(R: np.ndarray, msgs: list | None = None) -> np.ndarray:
     return S / np.outer(d, d)
 
 
+_CONTROLLER = []
+
+
+class _single_thread:
+    """Context manager: one BLAS thread for loops over small matrices (if threadpoolctl).
+
+    OpenBLAS starts its threads for every call, which costs more than the work on a 30 x 30
+    matrix (and much more on a busy machine).
+    """
+
+    def __enter__(self):
+        self._ctx = None
+        if _ThreadpoolController is not None:
+            if not _CONTROLLER:
+                _CONTROLLER.append(_ThreadpoolController())
+            self._ctx = _CONTROLLER[0].limit(limits=1, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            self._ctx.restore_original_limits()
+        return False
+
+
 def _eig_desc(S: np.ndarray):
     vals, vecs = np.linalg.eigh(S)
     return vals[::-1], vecs[:, ::-1]
@@ -408,12 +437,20 @@ def _corr_and_n(data, corr, missing):
 
 # ========================================================== factor extraction ====
 
-def _lbfgsb(fun, grad, start, upper, maxit=100):
-    """L-BFGS-B with R optim's settings for psych (parscale .01, factr 1e7, m 5)."""
+def _lbfgsb(fun_grad, start, upper, maxit=100):
+    """L-BFGS-B with R optim's settings for psych (parscale .01, factr 1e7, m 5).
+
+    ``fun_grad(psi)`` returns the objective and psych's gradient from one eigen
+    decomposition.
+    """
     scale = 0.01
+
+    def fg(x):
+        f, g = fun_grad(x * scale)
+        return f, g * scale
+
     res = optimize.minimize(
-        lambda x: fun(x * scale), start / scale, jac=lambda x: grad(x * scale) * scale,
-        method="L-BFGS-B", bounds=[(_LOWER / scale, upper / scale)] * len(start),
+        fg, start / scale, jac=True, method="L-BFGS-B", bounds=[(_LOWER / scale, upper / scale)] * len(start),
         options={"maxcor": 5, "ftol": 1e7 * np.finfo(float).eps, "gtol": 0.0,
                  "maxiter": maxit})
     return res.x * scale, res
@@ -430,6 +467,25 @@ def _minres_objective(psi, S, nf):
     return float(np.sum(resid[iu] ** 2))
 
 
+def _minres_fun_grad(psi, S, nf, uls=False):
+    """minres objective (psych fit.residuals) and psych's gradient (FAgr.minres).
+
+    For a correlation matrix both use the eigen decomposition of ``S - diag(psi)``.
+    """
+    Sd = S.copy()
+    np.fill_diagonal(Sd, 1.0 - psi)
+    vals, vecs = _eig_desc(Sd)
+    v1 = np.where(vals[:nf] < np.finfo(float).eps, 100 * np.finfo(float).eps, vals[:nf])
+    L = vecs[:, :nf] * np.sqrt(v1)
+    resid = Sd - L @ L.T
+    # psych: minres sums the squared lower-triangle residuals, uls all squared residuals
+    f = float(np.sum(resid ** 2)) if uls else float(np.sum(np.tril(resid, -1) ** 2))
+    if not np.allclose(np.diag(S), 1.0):  # covariance input: psych's gradient uses S - psi
+        return f, _minres_gradient(psi, S, nf)
+    L2 = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
+    return f, np.sum(L2 * L2, axis=1) + psi - np.diag(S)
+
+
 def _minres_gradient(psi, S, nf):
     vals, vecs = _eig_desc(S - np.diag(psi))
     L = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
@@ -440,6 +496,17 @@ def _ml_objective(psi, S, nf):
     sc = 1.0 / np.sqrt(psi)
     e = np.linalg.eigvalsh(S * np.outer(sc, sc))[::-1][nf:]
     return float(-(np.sum(np.log(e) - e) - nf + S.shape[0]))
+
+
+def _ml_fun_grad(psi, S, nf):
+    """ML objective (psych FAfn) and gradient (FAgr) from one eigen decomposition."""
+    sc = 1.0 / np.sqrt(psi)
+    vals, vecs = _eig_desc(S * np.outer(sc, sc))
+    e = vals[nf:]
+    f = float(-(np.sum(np.log(e) - e) - nf + S.shape[0]))
+    L = np.sqrt(psi)[:, None] * (vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1.0, 0.0)))
+    g = (np.sum(L * L, axis=1) + psi - np.diag(S)) / psi ** 2
+    return f, g
 
 
 def _ml_loadings(psi, S, nf):
@@ -470,13 +537,12 @@ def _extract(R: np.ndarray, nf: int, method: str, msgs: list, max_iter: int = 50
         start = np.diag(R) - s
         upper = max(s.max(), 1.0)
         if method == "ml":
-            psi, res = _lbfgsb(lambda x: _ml_objective(x, R, nf),
-                               lambda x: _ml_gradient(x, R, nf), start, upper)
+            psi, res = _lbfgsb(lambda x: _ml_fun_grad(x, R, nf), start, upper)
             L = _ml_loadings(psi, R, nf)
             grad = _ml_gradient(psi, R, nf)
         else:
-            psi, res = _lbfgsb(lambda x: _minres_objective(x, R, nf),
-                               lambda x: _minres_gradient(x, R, nf), start, upper)
+            uls = method == "uls"
+            psi, res = _lbfgsb(lambda x: _minres_fun_grad(x, R, nf, uls), start, upper)
             L = _wls_loadings(psi, R, nf)
             grad = _minres_gradient(psi, R, nf)
         # projected gradient at the solution (zero where a bound is active and pushes out)
@@ -916,6 +982,13 @@ def efa(data, n_factors: int, method: str = "minres", rotation: str = "oblimin",
     if np.linalg.eigvalsh(R).min() < np.finfo(float).eps:
         _warn(msgs, "the correlation matrix is not positive definite")
 
+    with _single_thread():
+        return _efa_core(R, k, method, rotation, rot_name, n, np_obs, names, frame, scores,
+                         max_iter, msgs)
+
+
+def _efa_core(R, k, method, rotation, rot_name, n, np_obs, names, frame, scores, max_iter,
+              msgs) -> EFAResult:
     L, values, info = _extract(R, k, method, msgs, max_iter=max_iter)
     if k > 1:
         signs = np.sign(L.sum(axis=0))
@@ -1206,15 +1279,16 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
         frame = frame.dropna()
     R = correlation_matrix(frame, corr=corr, missing=missing).to_numpy()
     n, p = frame.shape
-    obs_pc = np.linalg.eigvalsh(R)[::-1]
-    obs_fa = _fa_values(R, fm)
     rng = np.random.default_rng(seed)
-    sims = _wishart_correlations(rng, n, p, n_iter)
-    sim_pc = np.empty((n_iter, p))
-    sim_fa = np.empty((n_iter, p))
-    for i in range(n_iter):
-        sim_pc[i] = np.linalg.eigvalsh(sims[i])[::-1]
-        sim_fa[i] = _fa_values(sims[i], fm)
+    with _single_thread():
+        obs_pc = np.linalg.eigvalsh(R)[::-1]
+        obs_fa = _fa_values(R, fm)
+        sims = _wishart_correlations(rng, n, p, n_iter)
+        sim_pc = np.empty((n_iter, p))
+        sim_fa = np.empty((n_iter, p))
+        for i in range(n_iter):
+            sim_pc[i] = np.linalg.eigvalsh(sims[i])[::-1]
+            sim_fa[i] = _fa_values(sims[i], fm)
 
     def q(a):  # R's quantile type 7 = numpy's default "linear"
         return np.quantile(a, quantile, axis=0)
@@ -1226,14 +1300,16 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
     }
     if resample:
         X = frame.to_numpy()
-        cols = [X[~np.isnan(X[:, j]), j] for j in range(p)]
         rs_pc = np.empty((n_iter, p))
         rs_fa = np.empty((n_iter, p))
         for i in range(n_iter):
-            Xs = np.column_stack([c[rng.integers(0, len(c), size=n)] for c in cols])
+            # each column resampled on its own, missing cells included (psych: sample(y))
+            idx = rng.integers(0, n, size=(n, p))
+            Xs = np.take_along_axis(X, idx, axis=0)
             C = _pairwise_cor(Xs)
-            rs_pc[i] = np.linalg.eigvalsh(C)[::-1]
-            rs_fa[i] = _fa_values(C, fm)
+            with _single_thread():
+                rs_pc[i] = np.linalg.eigvalsh(C)[::-1]
+                rs_fa[i] = _fa_values(C, fm)
         table.update({"resampled_fa_mean": rs_fa.mean(axis=0),
                       "resampled_fa_quantile": q(rs_fa),
                       "resampled_pc_mean": rs_pc.mean(axis=0),
