@@ -1226,8 +1226,9 @@ def _irls(X, y, w, family, max_iter, tol):
     dev_old = _deviance(family, y, mu, w)
     beta = np.zeros(X.shape[1])
     converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
         mu_eta, varmu = _family_derivs(family, eta, mu)
         zwork = eta + (y - mu) / mu_eta
         ww = w * mu_eta**2 / varmu
@@ -1240,4 +1241,4 @@ def _irls(X, y, w, family, max_iter, tol):
             converged = True
             break
         dev_old = dev
-    return beta, mu, eta, converged, it
+    return beta, mu, eta, converged, iterations

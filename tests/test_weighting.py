@@ -238,3 +238,31 @@ def test_weighted_means_unbiased_over_replications():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         d.total("y")
+
+
+# --------------------------------------------------------------------------- calibrated designs
+@pytest.fixture(scope="module")
+def raked(dstrat) -> SurveyDesign:
+    return dstrat.rake({"stype": POP_STYPE, "sch.wide": POP_SCHWIDE}, tol=1e-12)
+
+
+def test_estimators_on_raked_design_match_r(raked):
+    # R: svyby(~api00, ~awards, drk, svymean, deff=TRUE); svyquantile(~api00, drk, 0.5);
+    #    svyratio(~api.stu, ~enroll, drk); svymean(~awards, drk, deff=TRUE)
+    check(raked.mean("api00", by="awards"), "rake_by_awards_mean")
+    check(raked.quantile("api00", 0.5), "rake_quantile", ("estimate", "se", "ci_low", "ci_high"))
+    check(raked.ratio("api.stu", "enroll"), "rake_ratio", ("estimate", "se"))
+    check(raked.proportion("awards"), "rake_prop_awards")
+
+
+@pytest.mark.parametrize("key", ["ps2_glm_gaussian", "rake_glm_gaussian"])
+def test_glm_on_calibrated_design_matches_r(dstrat, raked, key):
+    # R: svyglm(api00 ~ ell + meals + mobility, dps2 / drk)
+    design = raked if key.startswith("rake") else dstrat.poststratify(
+        "awards", {"No": 2300, "Yes": 3894})
+    res = design.glm("api00 ~ ell + meals + mobility")
+    ref = REF[key]
+    for name in ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"):
+        tol = RTOL_EST if name in ("estimate", "ci_low", "ci_high") else RTOL_SE
+        np.testing.assert_allclose(res.coefficients[name].to_numpy(), ref[name], rtol=tol,
+                                   err_msg=f"{key}.{name}")

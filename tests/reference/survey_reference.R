@@ -113,6 +113,15 @@ drk0 <- rake(dstrat, list(~stype, ~sch.wide), list(pop_stype, pop_schwide))
 out$rake_default_weights <- unname(weights(drk0))
 out$rake_default_mean <- stat(svymean(~api00, drk0))
 
+## estimators on calibrated designs (variance with calibration residuals)
+out$ps2_glm_gaussian <- glmres(svyglm(api00 ~ ell + meals + mobility, dps2, control = glmctl))
+out$rake_glm_gaussian <- glmres(svyglm(api00 ~ ell + meals + mobility, drk, control = glmctl))
+out$rake_by_awards_mean <- byres(svyby(~api00, ~awards, drk, svymean, deff = TRUE))
+out$rake_quantile <- quant(svyquantile(~api00, drk, c(0.5)))
+rr <- svyratio(~api.stu, ~enroll, drk)
+out$rake_ratio <- list(estimate = unname(as.vector(coef(rr))), se = unname(as.vector(SE(rr))))
+out$rake_prop_awards <- stat(svymean(~awards, drk, deff = TRUE))
+
 ## ---------------------------------------------------------------- one-stage cluster: apiclus1
 dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
 out$clus_degf <- degf(dclus1)
