@@ -97,17 +97,18 @@ _META_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "
 _PERSONAL_NAMES = {"resp_name", "resp_phone", "resp_email", "gps", "org_name", "deviceid", "comments"}
 
 #: Columns that KoboToolbox adds to every export (after the form's own columns).
-SYSTEM_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
-    ("_id", "integer", "Identifiant numérique de la soumission (KoboToolbox)", False),
-    ("_uuid", "text", "Identifiant unique de la soumission (UUID)", False),
-    ("_submission_time", "dateTime", "Date et heure de réception par le serveur", False),
-    ("_validation_status", "text", "Statut de validation (KoboToolbox)", False),
-    ("_notes", "text", "Notes ajoutées sur le serveur", False),
-    ("_status", "text", "Statut de la soumission", False),
-    ("_submitted_by", "text", "Compte de l'enquêteur qui a envoyé la soumission", True),
-    ("__version__", "text", "Version du formulaire", False),
-    ("_tags", "text", "Étiquettes (KoboToolbox)", False),
-    ("_index", "integer", "Numéro de ligne dans l'export", False),
+SYSTEM_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
+    # (name, type, label_fr, label_ar, personal)
+    ("_id", "integer", "Identifiant numérique de la soumission (KoboToolbox)", "المعرف الرقمي للاستمارة", False),
+    ("_uuid", "text", "Identifiant unique de la soumission (UUID)", "المعرف الفريد للاستمارة", False),
+    ("_submission_time", "dateTime", "Date et heure de réception par le serveur", "تاريخ وساعة التوصل", False),
+    ("_validation_status", "text", "Statut de validation (KoboToolbox)", "وضعية المصادقة", False),
+    ("_notes", "text", "Notes ajoutées sur le serveur", "ملاحظات مضافة على الخادم", False),
+    ("_status", "text", "Statut de la soumission", "وضعية الإرسال", False),
+    ("_submitted_by", "text", "Compte de l'enquêteur qui a envoyé la soumission", "حساب الباحث الميداني", True),
+    ("__version__", "text", "Version du formulaire", "نسخة الاستمارة", False),
+    ("_tags", "text", "Étiquettes (KoboToolbox)", "وسوم", False),
+    ("_index", "integer", "Numéro de ligne dans l'export", "رقم السطر في الملف المصدَّر", False),
 )
 
 _FILES = ("survey", "choices", "settings")
@@ -170,6 +171,11 @@ class Questionnaire:
     def names(self) -> list[str]:
         """Names of all fields (rows that produce a data column)."""
         return list(self.fields["name"])
+
+    @property
+    def data_columns(self) -> list[str]:
+        """Columns of a KoboToolbox export of this form, in order (see :func:`codebook`)."""
+        return list(codebook(self)["variable"])
 
     def question(self, variable: str) -> pd.Series:
         """Return the survey row of ``variable``.
@@ -636,14 +642,14 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
                     "min": 0.0, "max": 1.0, "missing_codes": "", "personal": False,
                 })
         if bt == "geopoint":
-            for part, fr in (("latitude", "Latitude"), ("longitude", "Longitude"),
-                             ("altitude", "Altitude"), ("precision", "Précision (m)")):
+            for part, fr, ar in (("latitude", "Latitude", "خط العرض"), ("longitude", "Longitude", "خط الطول"),
+                                 ("altitude", "Altitude (m)", "الارتفاع (م)"), ("precision", "Précision (m)", "الدقة (م)")):
                 records.append({**base, "variable": f"_{name}_{part}", "type": "geopoint_part",
-                                "label_fr": f"{row[lab_fr]} : {fr}", "label_ar": f"{row[lab_ar]} : {fr}"})
+                                "label_fr": f"{row[lab_fr]} : {fr}", "label_ar": f"{row[lab_ar]} : {ar}"})
     if system_columns:
-        for name, typ, label, personal in SYSTEM_COLUMNS:
+        for name, typ, label, label_ar, personal in SYSTEM_COLUMNS:
             records.append({
-                "variable": name, "question": name, "type": typ, "label_fr": label, "label_ar": "",
+                "variable": name, "question": name, "type": typ, "label_fr": label, "label_ar": label_ar,
                 "values": "", "relevant": "", "constraint": "", "required": False, "construct": "",
                 "dimension": "", "reverse": False, "list_name": "", "section": "system",
                 "personal": personal, "min": None, "max": None, "missing_codes": "",
