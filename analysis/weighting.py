@@ -341,8 +341,8 @@ def design_weights(sample: pd.DataFrame, population: Any,
                      name="weight")
 
 
-def poststratify(design_or_data: SurveyDesign | pd.DataFrame, weights: Any = None, *,
-                 strata: str | Sequence[str], population_totals: Any,
+def poststratify(design_or_data: SurveyDesign | pd.DataFrame, weights: Any = None,
+                 strata: str | Sequence[str] | None = None, population_totals: Any = None, *,
                  partial: bool = False) -> SurveyDesign | pd.Series:
     """Post-stratify: scale weights so that each post-stratum's weighted count is known.
 
@@ -352,7 +352,7 @@ def poststratify(design_or_data: SurveyDesign | pd.DataFrame, weights: Any = Non
         A design (its current weights are adjusted) or a data frame.
     weights : str or array-like, optional
         With a data frame: the weight column (or values); default 1 for every row. Ignored
-        with a design.
+        with a design (its current weights are used).
     strata : str or list of str
         Post-stratifying column(s) (crossed when several).
     population_totals : pandas.Series, dict or pandas.DataFrame
@@ -393,6 +393,9 @@ def poststratify(design_or_data: SurveyDesign | pd.DataFrame, weights: Any = Non
     [2.0, 6.0, 6.0]
     >>> # R: weights(postStratify(design, ~g, data.frame(g=c("a","b"), Freq=c(8,6))))
     """
+    if strata is None or population_totals is None:
+        raise InputError("poststratify needs strata and population_totals",
+                         expected="the post-stratifying column(s) and their population counts")
     cols = _as_list(strata)
     totals = _totals_series(population_totals, cols)
     if isinstance(design_or_data, SurveyDesign):
@@ -411,8 +414,8 @@ def poststratify(design_or_data: SurveyDesign | pd.DataFrame, weights: Any = Non
     return pd.Series(new, index=data.index, name="weight")
 
 
-def rake(data_or_design: SurveyDesign | pd.DataFrame, weights: Any = None, *,
-         margins: Mapping[str, Any], max_iter: int = 100,
+def rake(data_or_design: SurveyDesign | pd.DataFrame, weights: Any = None,
+         margins: Mapping[str, Any] | None = None, max_iter: int = 100,
          tol: float = 1e-10) -> SurveyDesign | pd.Series:
     """Rake (iterative proportional fitting) weights to known marginal totals.
 
