@@ -36,7 +36,7 @@ from scipy.special import ndtr
 
 from .errors import EstimationWarning, InputError
 from .polychoric import _as_codes, _cell_probs, _cuts, _fit_rho, _pair_tables
-from .sem_model import SEMModel, build_partable, start_values
+from .sem_model import SEMModel, build_partable, parse_syntax
 
 __all__ = [
     "WLSMVResult",
@@ -291,16 +291,94 @@ class _OrdinalModel:
         return out
 
 
+def _start_values(pt: pd.DataFrame, samples) -> pd.DataFrame:
+    """Starting values from the polychoric correlations (numpy only, no per-row pandas).
+
+    Loadings: ratio of mean correlations with the other indicators (FABIN-like); latent
+    variances: the marker's mean correlation with its co-indicators; covariances 0;
+    thresholds at their sample values; scaling factors 1; latent means 0.
+    """
+    ov = list(pt.attrs["ov_names"])
+    pos = {v: i for i, v in enumerate(ov)}
+    lhs = pt["lhs"].to_numpy(dtype=object)
+    rhs = pt["rhs"].to_numpy(dtype=object)
+    op = pt["op"].to_numpy(dtype=object)
+    grp = pt["group"].to_numpy()
+    free = pt["free"].to_numpy()
+    mtx = pt["matrix"].to_numpy(dtype=object)
+    row = pt["row"].to_numpy()
+    vals = pt["value"].to_numpy(dtype=float).copy()
+    todo = (free > 0) & np.isnan(vals)
+    # indicators per (group, factor): list of (row index, variable position)
+    ind: dict = {}
+    for i in np.nonzero(op == "=~")[0]:
+        ind.setdefault((grp[i], lhs[i]), []).append(i)
+    lam_start: dict = {}
+    for (g, f), rows in ind.items():
+        R = samples[g - 1].R
+        vs = [pos[rhs[i]] for i in rows]
+        marker = vs[0]
+        marker_fixed = free[rows[0]] == 0 and vals[rows[0]] != 0
+        base = vals[rows[0]] if marker_fixed else 1.0
+        for i, v in zip(rows, vs):
+            others = [u for u in vs if u not in (v, marker)]
+            if marker_fixed and v != marker and others:
+                num = np.mean(R[v, others])
+                den = np.mean(R[marker, others])
+                lam = num / den if abs(den) > 1e-8 else 1.0
+                lam = float(np.clip(lam, -3, 3)) * base
+            elif marker_fixed:
+                lam = base
+            else:
+                co = [u for u in vs if u != v]
+                lam = float(np.sqrt(max(abs(np.mean(R[v, co])) if co else 0.5, 0.05)))
+                if co and np.mean(R[v, co]) < 0:
+                    lam = -lam
+            lam_start[i] = lam
+        if marker_fixed:
+            co = [u for u in vs if u != marker]
+            lv = float(np.clip(np.mean(np.abs(R[marker, co])) if co else 0.5, 0.05, 1.0))
+        else:
+            lv = 1.0
+        lam_start[("var", g, f)] = lv
+    for i in np.nonzero(todo)[0]:
+        g = grp[i]
+        if op[i] == "=~":
+            vals[i] = lam_start.get(i, 1.0)
+        elif op[i] == "|":
+            vals[i] = samples[g - 1].th[row[i]]
+        elif op[i] == "~~" and lhs[i] == rhs[i]:
+            vals[i] = lam_start.get(("var", g, lhs[i]), 1.0) if lhs[i] not in pos else 1.0
+        elif mtx[i] == "delta":
+            vals[i] = 1.0
+        else:
+            vals[i] = 0.0
+    # rows sharing a free index share the start of the first one
+    first: dict = {}
+    for i in np.nonzero(free > 0)[0]:
+        first.setdefault(free[i], vals[i])
+        vals[i] = first[free[i]]
+    attrs = dict(pt.attrs)
+    pt = pt.copy()
+    pt["value"] = vals
+    pt.attrs = attrs
+    return pt
+
+
 def _free_deltas(pt: pd.DataFrame) -> pd.DataFrame:
     """lavaan: with equal thresholds across groups, scaling factors of groups 2..G are free."""
     pt = pt.copy()
     attrs = dict(pt.attrs)
     nxt = int(pt["free"].max())
     sel = (pt["matrix"] == "delta") & (pt["group"] > 1) & (pt["free"] == 0)
+    free = pt["free"].to_numpy().copy()
+    value = pt["value"].to_numpy(dtype=float).copy()
     for i in np.nonzero(sel.to_numpy())[0]:
         nxt += 1
-        pt.iloc[i, pt.columns.get_loc("free")] = nxt
-        pt.iloc[i, pt.columns.get_loc("value")] = 1.0
+        free[i] = nxt
+        value[i] = 1.0
+    pt["free"] = free
+    pt["value"] = value
     pt.attrs = attrs
     return pt
 
@@ -513,7 +591,10 @@ def _ugamma_traces(delta, w, gam, fg, idx_free=None):
     D = np.vstack(delta)
     WD = Wd[:, None] * D
     E = D.T @ WD
-    Einv = np.linalg.pinv(E) if idx_free is None else np.linalg.pinv(E)
+    try:
+        Einv = np.linalg.inv(E)
+    except np.linalg.LinAlgError:
+        Einv = np.linalg.pinv(E)
     # U Gamma = W Gamma - W D Einv D' W Gamma
     WG = Wd[:, None] * G
     UG = WG - WD @ (Einv @ (WD.T @ G))
@@ -615,8 +696,15 @@ def fit_wlsmv(
         raise InputError("only listwise deletion is available for WLSMV", value=missing,
                          expected="'listwise'")
     msgs: list[str] = []
-    pt0 = build_partable(model, ngroups=1, std_lv=std_lv)
-    ov = list(pt0.attrs["ov_names"])
+    stmts = parse_syntax(model)
+    lvs = {st.lhs for st in stmts if st.op == "=~"}
+    ov = []
+    for st in stmts:
+        for name in (st.rhs, st.lhs) if st.op == "=~" else (st.lhs, st.rhs):
+            if name and name not in lvs and name not in ov and st.op in ("=~", "~~", "~", "|"):
+                if st.op == "|" and name == st.rhs:
+                    continue
+                ov.append(name)
     groups_codes, nlev, labels, nobs = _prepare(data, ov, ordered, group)
     G = len(groups_codes)
     if G > 1 and any(
@@ -627,12 +715,17 @@ def fit_wlsmv(
             expected="every category observed in every group (merge sparse categories)",
         )
     pt = build_partable(
-        model,
+        stmts,
         ngroups=G,
         std_lv=std_lv,
         group_equal=list(group_equal),
         ordered={v: int(nlev[j] - 1) for j, v in enumerate(ov)},
     )
+    if list(pt.attrs["ov_names"]) != ov:  # keep the data columns in the table's order
+        order = [ov.index(v) for v in pt.attrs["ov_names"]]
+        groups_codes = [c[:, order] for c in groups_codes]
+        nlev = nlev[order]
+        ov = list(pt.attrs["ov_names"])
     if G > 1 and "thresholds" in group_equal:
         pt = _free_deltas(pt)
     samples = [sample_statistics(c, nlev) for c in groups_codes]
@@ -644,21 +737,7 @@ def fit_wlsmv(
     # lavaan weights and sandwiches with NACOV * n / (n - 1) (its "gamma" output is NACOV)
     gam = [s.nacov * (s.n / (s.n - 1.0)) for s in samples]
     w = [1.0 / np.diag(gg) for gg in gam]
-    # start values: sample correlations as covariances, thresholds at their sample values
-    pt = start_values(pt, [s.R for s in samples])
-    vals = pt["value"].to_numpy(dtype=float).copy()
-    thr_rows = np.nonzero((pt["op"] == "|").to_numpy())[0]
-    for i in thr_rows:
-        g = int(pt["group"].iat[i]) - 1
-        vals[i] = samples[g].th[int(pt["row"].iat[i])]
-    pt["value"] = vals
-    first: dict[int, float] = {}
-    fr = pt["free"].to_numpy()
-    for i in range(len(pt)):
-        if fr[i] > 0:
-            first.setdefault(fr[i], vals[i])
-            vals[i] = first[fr[i]]
-    pt["value"] = vals
+    pt = _start_values(pt, samples)
     om = _OrdinalModel(pt, labels)
     x0 = om.model.x_start()
     x, F, converged = _dwls_fit(om, obs, w, fg, x0)
@@ -669,7 +748,11 @@ def fit_wlsmv(
     delta = om.jacobian(x)
     # robust covariance of the estimates
     H = sum(f * (D.T * ww) @ D for f, D, ww in zip(fg, delta, w))
-    Hinv = np.linalg.pinv(H)
+    try:
+        Hinv = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        Hinv = np.linalg.pinv(H)
+        _warn(msgs, "The information matrix is singular (model not identified?); SEs doubtful.")
     meat = sum(f * (D.T * ww) @ gg @ (ww[:, None] * D) for f, D, ww, gg in zip(fg, delta, w, gam))
     vcov = Hinv @ meat @ Hinv / ntot
     # test statistics
@@ -793,7 +876,7 @@ def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, re
     out["srmr_bentler_nomean"] = wsum(srm)
     out["crmr"] = wsum(crb)
     out["crmr_nomean"] = wsum(crm)
-    nstat = sum(len(s.obs) for s in samples)
+    nstat = sum(len(s.obs) for s in samples) / G  # lavaan: statistics per group
     out["wrmr"] = float(np.sqrt(sum(n_ * np.sum(ww * r * r)
                                     for n_, r, ww in zip(nobs, resid, w)) / nstat))
     return out
@@ -809,6 +892,10 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
     mats_all = om.model.matrices(x)
     est = est.copy()
     std = np.full(len(pt), np.nan)
+    mtx_a = pt["matrix"].to_numpy(dtype=object)
+    row_a = pt["row"].to_numpy()
+    col_a = pt["col"].to_numpy()
+    grp_a = pt["group"].to_numpy()
     for g, mats in enumerate(mats_all):
         a = om.model._ia(mats)
         la = mats["lambda"] @ a
@@ -817,9 +904,9 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
         theta = 1.0 / d**2 - np.diag(S)
         vy = np.diag(S) + theta  # = 1/delta^2, variance of y*
         lvv = np.diag(a @ mats["psi"] @ a.T)
-        sub = np.nonzero((pt["group"] == g + 1).to_numpy())[0]
+        sub = np.nonzero(grp_a == g + 1)[0]
         for i in sub:
-            mtx, r, c = pt["matrix"].iat[i], int(pt["row"].iat[i]), int(pt["col"].iat[i])
+            mtx, r, c = mtx_a[i], int(row_a[i]), int(col_a[i])
             if mtx == "theta" and r == c and fr[i] == 0:
                 est[i] = theta[r]
             if mtx == "lambda":

@@ -1,0 +1,151 @@
+"""Tests for analysis.wlsmv against lavaan 0.6-14 (tests/reference/ordinal_reference.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from analysis.errors import InputError
+from analysis.wlsmv import fit_wlsmv, ordinal_invariance, wlsmv_difference_test
+
+HERE = Path(__file__).parent
+REF = json.loads((HERE / "reference" / "ordinal_reference.json").read_text())
+MODEL = "N =~ N1 + N2 + N3 + N4 + N5\nC =~ C1 + C2 + C3 + C4 + C5"
+
+# fit measures compared with lavaan's fitMeasures(); chi-squares relative, the rest absolute
+CHISQ_LIKE = ["chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"]
+INDICES = [
+    "df", "npar", "fmin", "chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled",
+    "rmsea", "rmsea.scaled", "srmr", "srmr_bentler", "crmr", "wrmr", "pvalue.scaled",
+]
+
+
+@pytest.fixture(scope="module")
+def bfi():
+    return pd.read_csv(HERE / "data" / "bfi.csv")
+
+
+@pytest.fixture(scope="module")
+def fit(bfi):
+    return fit_wlsmv(MODEL, bfi, ordered=True)
+
+
+class CheckLavaanFit:
+    """Comparison mixin: fit measures and parameters of a WLSMVResult vs lavaan's."""
+
+    def check_fit_measures(self, res, ref_fit):
+        for k in CHISQ_LIKE:
+            # lavaan stops nlminb at ~1e-10 in F; we converge tighter -> 1e-6 relative is ample
+            assert res.fit_measures[k] == pytest.approx(ref_fit[k], rel=1e-5), k
+        for k in INDICES:
+            if k in ref_fit and ref_fit[k] is not None:
+                assert res.fit_measures[k] == pytest.approx(ref_fit[k], abs=1e-5, rel=1e-5), k
+
+    def check_params(self, res, ref_params, est_col="est", tol_est=1e-4, tol_se=1e-4):
+        ref = pd.DataFrame(ref_params)
+        keys = ["lhs", "op", "rhs"] + (["group"] if "group" in ref.columns else [])
+        m = res.params.merge(ref, on=keys, suffixes=("", "_ref"), validate="one_to_one")
+        assert len(m) == len(ref)
+        assert_allclose(m["estimate"], m[est_col], atol=tol_est)
+        assert_allclose(m["se"], m["se_ref"], atol=tol_se)
+
+
+class TestSingleGroup(CheckLavaanFit):
+    ref = REF["cfa_NC"]
+
+    def test_sample_statistics(self, fit):
+        s = fit.sample[0]
+        assert fit.nobs == [self.ref["nobs"]]
+        assert_allclose(s.th, self.ref["sample_th"], atol=1e-12)
+        # polychoric correlations: both iterate to full precision
+        iu = np.tril_indices(10, -1)
+        assert_allclose(s.R[iu], np.array(self.ref["sample_cor"]["values"])[iu], atol=1e-6)
+        # asymptotic covariance matrix (lavInspect(fit, "gamma"))
+        assert_allclose(s.nacov, np.array(self.ref["gamma"]), atol=1e-6)
+
+    def test_fit_measures(self, fit):
+        self.check_fit_measures(fit, self.ref["fit"])
+        assert fit.converged and not fit.warnings
+
+    def test_parameters(self, fit):
+        self.check_params(fit, self.ref["params"])
+
+    def test_standardized_loadings(self, fit):
+        ref = pd.DataFrame(self.ref["std"])
+        m = fit.params.merge(ref, on=["lhs", "op", "rhs"])
+        assert_allclose(m["std_all"], m["est.std"], atol=1e-6)
+        lo = fit.standardized()
+        assert set(lo.columns) == {"lhs", "op", "rhs", "group", "std_all"}
+
+    def test_result_api(self, fit):
+        t = fit.to_frame()
+        for c in ["estimate", "se", "statistic", "p_value", "ci_low", "ci_high"]:
+            assert c in t.columns
+        assert "cfi_scaled" in fit.fit_frame().index
+        assert "<table" in fit._repr_html_()
+        assert "WLSMV" in repr(fit)
+
+
+@pytest.fixture(scope="module")
+def invariance(bfi):
+    return ordinal_invariance(MODEL, bfi, group="gender")
+
+
+class TestInvariance(CheckLavaanFit):
+    ref = REF["invariance_gender"]
+
+    @pytest.mark.parametrize("step", ["configural", "thresholds", "thresholds_loadings"])
+    def test_fit_measures(self, invariance, step):
+        fits, _ = invariance
+        self.check_fit_measures(fits[step], self.ref[step]["fit"])
+
+    @pytest.mark.parametrize("step", ["configural", "thresholds", "thresholds_loadings"])
+    def test_parameters(self, invariance, step):
+        fits, _ = invariance
+        ref = pd.DataFrame(self.ref[step]["partable"])
+        ref = ref[ref["op"] != "=="]  # lavaan's explicit equality rows
+        ref = ref.rename(columns={"se": "se_ref"})[["lhs", "op", "rhs", "group", "est", "se_ref"]]
+        m = fits[step].params.merge(ref, on=["lhs", "op", "rhs", "group"])
+        assert len(m) == len(ref)
+        assert_allclose(m["estimate"], m["est"], atol=1e-4)
+        assert_allclose(m["se"], m["se_ref"], atol=1e-4)
+
+    def test_difference_tests(self, invariance):
+        _, table = invariance
+        lrt = pd.DataFrame(self.ref["lrt"])
+        # lavTestLRT(method = "satorra.2000"): 1e-3 relative is the acceptance bar
+        assert_allclose(table["statistic"].iloc[1:], lrt["chisq_diff"].iloc[1:].astype(float), rtol=1e-4)
+        assert_allclose(table["df_diff"].iloc[1:], lrt["df_diff"].iloc[1:].astype(float))
+        assert_allclose(table["p_value"].iloc[1:], lrt["p_value"].iloc[1:].astype(float), rtol=1e-3)
+
+    def test_difference_test_direction(self, invariance):
+        fits, _ = invariance
+        with pytest.raises(InputError):
+            wlsmv_difference_test(fits["configural"], fits["thresholds"])
+
+
+def test_bad_input(bfi):
+    with pytest.raises(InputError):
+        fit_wlsmv("F =~ N1 + N2 + nope", bfi)
+    with pytest.raises(InputError):
+        fit_wlsmv(MODEL, bfi, ordered=["N1"])
+    with pytest.raises(InputError):
+        fit_wlsmv(MODEL, bfi, missing="pairwise")
+
+
+def test_recovers_simulated_loadings():
+    rng = np.random.default_rng(11)
+    n = 3000
+    f = rng.normal(size=n)
+    lam = np.array([0.8, 0.7, 0.6, 0.5])
+    y = f[:, None] * lam + rng.normal(size=(n, 4)) * np.sqrt(1 - lam**2)
+    d = pd.DataFrame(np.digitize(y, [-1.0, 0.0, 1.0]) + 1, columns=["a", "b", "c", "d"])
+    res = fit_wlsmv("F =~ a + b + c + d", d, std_lv=True)
+    load = res.params.query("op == '=~'")["std_all"].to_numpy()
+    assert_allclose(load, lam, atol=0.05)
+    assert res.fit_measures["df"] == 2
