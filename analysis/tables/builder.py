@@ -40,6 +40,7 @@ from .formatting import (
     format_number,
     format_percent,
     format_pvalue,
+    french_typography,
     get_locale,
     is_missing,
     stars_for,
@@ -176,6 +177,11 @@ class RenderedTable:
         """Title line as plain text: ``"Tableau 3. Title"`` (or just the title)."""
         parts = [p for p in (self.number_text, self.title) if p]
         return ". ".join(parts)
+
+
+def _typo(loc: Locale) -> Callable[[str], str]:
+    """French typography (no-break spaces) on texts of French tables; identity otherwise."""
+    return french_typography if loc.code == "fr" else str
 
 
 # --------------------------------------------------------------------------- spec parts
@@ -673,7 +679,8 @@ class Table:
             return Cell(text, text, fmt.leading_zero, None)
         is_num = isinstance(value, int | float) and not isinstance(value, bool)
         if not is_num:  # text in a formatted column (e.g. a suppression marker) aligns as numbers
-            return Cell(str(value), str(value), fmt is not None, None)
+            text = _typo(loc)(str(value))
+            return Cell(text, text, fmt is not None, None)
         if fmt is None:
             if isinstance(value, int):
                 return Cell(format_integer(value, loc), value, True, "#,##0")
@@ -746,6 +753,7 @@ class Table:
         ('a',)
         """
         loc = self.locale
+        fix = _typo(loc)
         visible = self._visible_columns()
         if not visible:
             raise ConfigError("The table has no visible column.")
@@ -767,7 +775,7 @@ class Table:
                             cell = Cell(cell.text + st, cell.text + st, cell.numeric, None)
                     cells.append(cell)
                 rows.append(tuple(cells))
-            sections.append(BodySection(glabel, tuple(rows)))
+            sections.append(BodySection(None if glabel is None else fix(glabel), tuple(rows)))
         numeric = []
         for j, c in enumerate(visible):
             if c == self.rowname_col:
@@ -780,17 +788,20 @@ class Table:
         alignments = tuple(aligns.get(c, "r" if num else "l") for c, num in zip(visible, numeric))
         notes: list[NoteLine] = []
         if self.notes:
-            notes.append(NoteLine(loc.note_label, " ".join(n.strip() for n in self.notes)))
+            notes.append(NoteLine(loc.note_label, fix(" ".join(n.strip() for n in self.notes))))
         if self.star_levels is not None:
             notes.append(NoteLine(None, stars_legend(self.star_levels, loc)))
         if self.source:
-            notes.append(NoteLine(loc.source_label, self.source.strip()))
+            notes.append(NoteLine(loc.source_label, fix(self.source.strip())))
         return RenderedTable(
             number_text=f"{loc.table_label} {self.number}" if self.number is not None else None,
-            title=self.title,
-            subtitle=self.subtitle,
-            spanner_rows=self._spanner_rows(visible),
-            column_labels=tuple(labels.get(c, c) for c in visible),
+            title=None if self.title is None else fix(self.title),
+            subtitle=None if self.subtitle is None else fix(self.subtitle),
+            spanner_rows=tuple(
+                tuple(HeaderSpan(fix(s.label), s.start, s.stop) for s in row)
+                for row in self._spanner_rows(visible)
+            ),
+            column_labels=tuple(fix(labels.get(c, c)) for c in visible),
             numeric_columns=tuple(numeric),
             alignments=alignments,
             has_stub=self.rowname_col is not None,

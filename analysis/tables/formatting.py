@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -42,6 +43,7 @@ __all__ = [
     "format_pvalue",
     "stars_for",
     "stars_legend",
+    "french_typography",
 ]
 
 NNBSP = "\u202f"  # narrow no-break space (French thousands separator, before % ; ! ?)
@@ -335,6 +337,35 @@ def format_pvalue(value: float, decimals: int = 3, locale: str | Locale = "fr") 
     if _round(value, decimals) >= 1:
         return format_number(1.0, decimals, loc)
     return format_number(value, decimals, loc, leading_zero=False)
+
+
+_FR_RULES = (
+    (re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$)"), "\u202f\\1"),  # espace fine before ; ! ?
+    (re.compile(r"[ \u00a0\u202f]+:"), "\u00a0:"),  # no-break space before a spaced colon
+    (re.compile(r"(\d)[ \u00a0\u202f]?%"), "\\1\u202f%"),  # 50 %
+    (re.compile(r"«[ \u00a0\u202f]*"), "«\u00a0"),
+    (re.compile(r"[ \u00a0\u202f]*»"), "\u00a0»"),
+)
+
+
+def french_typography(text: str) -> str:
+    """Put French no-break spaces before ``; ! ? : »``, after ``«`` and before ``%``.
+
+    Conservative: a colon gets a no-break space only where a space was typed
+    (``http://`` and ``10:30`` are left alone); ``; ! ?`` only when followed by a
+    space or the end of the text.
+
+    Examples
+    --------
+    >>> french_typography("Oui ; non! « Bien » : 50 %") == (
+    ...     "Oui\u202f; non\u202f! «\u00a0Bien\u00a0»\u00a0: 50\u202f%")
+    True
+    >>> french_typography("http://x.ma?a=1;b")
+    'http://x.ma?a=1;b'
+    """
+    for pattern, repl in _FR_RULES:
+        text = pattern.sub(repl, text)
+    return text
 
 
 def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:

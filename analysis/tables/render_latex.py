@@ -1,7 +1,9 @@
 r"""LaTeX writer: ``booktabs`` rules inside a ``threeparttable`` with ``tablenotes``.
 
 The preamble needs ``\usepackage{booktabs,threeparttable}`` (and, for a French
-thesis, ``\usepackage[french]{babel}``). Special characters (``% & _ # $ { } ~ ^ \``)
+thesis, ``\usepackage[french]{babel}``). French texts already carry their
+no-break spaces (before ``; : ! ? %``), written ``\,`` and ``~``; with babel-french
+add ``\frenchsetup{AutoSpacePunctuation=false}`` so that they are not doubled. Special characters (``% & _ # $ { } ~ ^ \``)
 are escaped; the narrow no-break space of French numbers becomes ``\,``, the
 no-break space ``~`` and the minus sign ``\textminus{}``.
 

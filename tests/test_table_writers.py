@@ -1,0 +1,293 @@
+"""Tests of the table writers: Markdown/LaTeX/HTML snapshots, Word and Excel structure.
+
+Snapshots
+---------
+A small fixed table (spanners on two levels, row groups, stars, note, source,
+special characters) is rendered in French and English to Markdown, LaTeX and
+HTML and compared with the files committed under ``tests/snapshots/``. After an
+intended change of output, regenerate them and review the diff::
+
+    SI_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_table_writers.py
+
+The Word file is opened again with python-docx and its structure checked (rows,
+merged spanner cells, horizontal rules only, title above, notes below); the
+Excel file with openpyxl (numbers stored as numbers, formulas neutralised).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import docx
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from docx.oxml.ns import qn
+
+from analysis.errors import InputError
+from analysis.tables import (
+    Table,
+    model_table,
+    neutralize_formula,
+    to_html,
+    to_latex,
+    to_markdown,
+    write_csv,
+    write_docx,
+    write_html_page,
+    write_latex,
+    write_markdown,
+    write_xlsx,
+)
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("SI_UPDATE_SNAPSHOTS") == "1"
+
+
+def sample_table() -> Table:
+    df = pd.DataFrame(
+        {
+            "bloc": ["Gouvernance", "Gouvernance", "Financement", "Financement"],
+            "item": ["Conseil élu", "AG & rapport", "Dons_privés #1", "Subventions (%)"],
+            "a_n": [1234, 56, 7, None],
+            "a_pct": [0.956, 0.044, 0.5, 0.25],
+            "c_n": [300, 12, 45, 8],
+            "c_pct": [0.5, 0.125, -0.0333, 1.0],
+            "b": [0.456, -1.2, 0.0, 2.5],
+            "p": [0.0004, 0.03, 0.2, 0.009],
+        }
+    )
+    return (
+        Table(df)
+        .tab_header("Répartition des organisations", subtitle="Échantillon pondéré", number=3)
+        .tab_stub("item", groupname_col="bloc")
+        .tab_spanner("Associations", ["a_n", "a_pct"])
+        .tab_spanner("Coopératives", ["c_n", "c_pct"])
+        .tab_spanner("Ensemble", ["a_n", "a_pct", "c_n", "c_pct"], level=1)
+        .cols_label({"item": "Item", "a_n": "n", "a_pct": "%", "c_n": "n", "c_pct": "%", "b": "B", "p": "p"})
+        .fmt_integer(["a_n", "c_n"])
+        .fmt_percent(["a_pct", "c_pct"])
+        .fmt_number("b")
+        .fmt_pvalue("p")
+        .fmt_stars("p", "b")
+        .tab_note("Pourcentages en ligne; 50 % = moitié.")
+        .tab_source("Enquête SI-Maroc, 2026.")
+        .tab_label("tab:repartition")
+    )
+
+
+RENDERERS = {"md": to_markdown, "tex": to_latex, "html": to_html}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("ext", sorted(RENDERERS))
+def test_snapshot(ext, locale):
+    text = RENDERERS[ext](sample_table().with_locale(locale))
+    path = SNAPSHOTS / f"sample_{locale}.{ext}"
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"missing snapshot {path}; run with SI_UPDATE_SNAPSHOTS=1")
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_snapshot_model_table():
+    coefs = pd.DataFrame(
+        {"estimate": [1.2, 0.35], "se": [0.3, 0.1], "statistic": [4.0, 3.5], "p_value": [0.0001, 0.02],
+         "ci_low": [0.6, 0.15], "ci_high": [1.8, 0.55]},
+        index=["Intercept", "age"],
+    )
+
+    class Res:
+        coefficients = coefs
+        fit = pd.Series({"n": 412, "r2": 0.213})
+
+    text = to_markdown(model_table({"(1)": Res(), "(2)": Res()}, coef_labels={"age": "Âge"}))
+    path = SNAPSHOTS / "model_fr.md"
+    if UPDATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_latex_escaping_and_structure():
+    tex = to_latex(sample_table())
+    assert r"AG \& rapport" in tex and r"Dons\_privés \#1" in tex and r"Subventions (\%)" in tex
+    assert r"\cmidrule(lr){2-3} \cmidrule(lr){4-5}" in tex
+    assert r"\begin{tablenotes}" in tex and r"\label{tab:repartition}" in tex
+    assert "\u202f" not in tex and "\u00a0" not in tex and "\u2212" not in tex
+    assert r"1\,234" in tex and r"\textminus{}1,20*" in tex
+
+
+def test_markdown_escapes_pipes():
+    t = Table(pd.DataFrame({"a": ["x|y"], "b": ["*gras*"]}))
+    md = to_markdown(t)
+    assert r"x\|y" in md and r"\*gras\*" in md
+
+
+def test_text_writers_are_atomic_and_deterministic(tmp_path):
+    t = sample_table()
+    for writer, name in [(write_markdown, "t.md"), (write_latex, "t.tex"), (write_html_page, "t.html")]:
+        a = writer([t, t.with_locale("en")], tmp_path / name)
+        first = a.read_bytes()
+        writer([t, t.with_locale("en")], tmp_path / name)
+        assert a.read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.html", "t.md", "t.tex"]  # no temp files left
+
+
+def test_html_page_self_contained(tmp_path):
+    p = write_html_page([sample_table(), sample_table().with_locale("en")], tmp_path / "page.html")
+    html = p.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
+    assert html.count("<table>") == 2 and "<link" not in html and "<script" not in html
+    assert "AG &amp; rapport" in html
+    assert 'colspan="4"' in html and 'colspan="2"' in html
+
+
+def test_writer_rejects_non_table(tmp_path):
+    with pytest.raises(InputError):
+        write_markdown([pd.DataFrame()], tmp_path / "x.md")
+
+
+# ----------------------------------------------------------------------------- Word
+def _borders(el, tag):
+    node = el.find(qn(tag))
+    if node is None:
+        return {}
+    return {child.tag.split("}")[1]: child.get(qn("w:val")) for child in node}
+
+
+def test_docx_structure(tmp_path):
+    t = sample_table()
+    path = write_docx([t], tmp_path / "t.docx")
+    d = docx.Document(path)
+    assert len(d.tables) == 1
+    table = d.tables[0]
+    r = t.render()
+    # 2 spanner rows + labels + 2 group label rows + 4 body rows
+    assert len(table.rows) == 2 + 1 + 2 + 4
+    assert len(table.columns) == 7
+    # merged spanners: the same cell object spans the columns
+    top = table.rows[0].cells
+    assert top[1].text == "Ensemble" and all(top[k]._tc is top[1]._tc for k in range(1, 5))
+    second = table.rows[1].cells
+    assert second[1]._tc is second[2]._tc and second[3]._tc is second[4]._tc
+    assert second[1]._tc is not second[3]._tc
+    # horizontal rules only
+    tbl_b = _borders(table._tbl.tblPr, "w:tblBorders")
+    assert tbl_b["top"] == "single" and tbl_b["bottom"] == "single"
+    assert tbl_b["left"] == tbl_b["right"] == tbl_b["insideV"] == tbl_b["insideH"] == "nil"
+    for row in table.rows:
+        for cell in row.cells:
+            tcb = _borders(cell._tc.get_or_add_tcPr(), "w:tcBorders")
+            assert set(tcb) <= {"top", "bottom"}
+    # rule under spanners and under the column labels
+    assert _borders(top[1]._tc.tcPr, "w:tcBorders") == {"bottom": "single"}
+    assert all(_borders(c._tc.tcPr, "w:tcBorders") == {"bottom": "single"} for c in table.rows[2].cells)
+    # row group label row merged and italic
+    group = table.rows[3].cells
+    assert group[0].text == "Gouvernance" and group[0]._tc is group[-1]._tc
+    assert group[0].paragraphs[0].runs[0].italic
+    # body text
+    assert [c.text for c in table.rows[4].cells] == [c.text for c in r.sections[0].rows[0]]
+    # title above, notes below, in document order
+    body = list(d.element.body.iterchildren())
+    tbl_pos = body.index(table._tbl)
+    paras = [p for p in d.paragraphs]
+    assert paras[0].text == "Tableau 3" and paras[0].runs[0].bold
+    assert paras[1].text == "Répartition des organisations" and paras[1].runs[0].italic
+    assert body.index(paras[1]._p) < tbl_pos
+    notes = [p for p in paras if body.index(p._p) > tbl_pos]
+    assert [p.text.split(" ")[0] for p in notes] == ["Note.", "*", "Source\u00a0:"]
+    assert notes[0].runs[0].italic and notes[0].runs[0].text == "Note. "
+    cell_size = table.rows[4].cells[1].paragraphs[0].runs[0].font.size
+    assert all(run.font.size < cell_size for p in notes for run in p.runs)
+    # default font
+    assert d.styles["Normal"].font.name == "Times New Roman"
+
+
+def test_docx_byte_stable(tmp_path):
+    t = sample_table()
+    a = write_docx([t, model_table_fixture()], tmp_path / "a.docx").read_bytes()
+    b = write_docx([t, model_table_fixture()], tmp_path / "b.docx").read_bytes()
+    assert a == b
+    props = docx.Document(tmp_path / "a.docx").core_properties
+    assert props.created.year == 2026 and props.modified == props.created
+
+
+def model_table_fixture():
+    coefs = pd.DataFrame(
+        {"estimate": [1.0], "se": [0.5], "statistic": [2.0], "p_value": [0.04], "ci_low": [0.0], "ci_high": [2.0]},
+        index=["x"],
+    )
+
+    class Res:
+        coefficients = coefs
+        fit = pd.Series({"n": 10})
+
+    return model_table({"M": Res()})
+
+
+# ----------------------------------------------------------------------------- Excel / CSV
+def test_xlsx_values_and_layout(tmp_path):
+    t = sample_table()
+    path = write_xlsx([t, t.with_locale("en")], tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Tableau 3", "Table 3"]
+    ws = wb["Tableau 3"]
+    assert ws["A1"].value == "Tableau 3" and ws["A1"].font.b
+    assert ws["A2"].value == "Répartition des organisations" and ws["A2"].font.i
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    labels_row = next(i for i, row in enumerate(values) if row[0] == "Item")
+    assert values[labels_row - 1][1] == "Associations" and values[labels_row - 2][1] == "Ensemble"
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert any(m.startswith("B") and ":E" in m for m in merged)  # Ensemble over 4 columns
+    first = values[labels_row + 2]
+    assert first[0] == "Conseil élu"
+    assert first[1] == 1234 and isinstance(first[1], int)
+    assert first[2] == pytest.approx(0.956)
+    assert ws.cell(row=labels_row + 3, column=3).number_format == "0.0%"
+    assert first[5] == "0,46***"  # starred cells are text
+    assert first[6] == "< ,001"
+    notes = [row[0] for row in values if row[0] and str(row[0]).startswith(("Note.", "*", "Source"))]
+    assert len(notes) == 3
+
+
+def test_xlsx_formula_injection(tmp_path):
+    evil = ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "ok", "−1 (minus sign)"]
+    df = pd.DataFrame({"=col": evil, "n": range(len(evil))})
+    t = Table(df).tab_header("=titre", number=1).tab_note("+note").tab_source("@src")
+    wb = openpyxl.load_workbook(write_xlsx(t, tmp_path / "e.xlsx"))
+    ws = wb.active
+    for row in ws.iter_rows():
+        for c in row:
+            assert c.data_type != "f"
+            if isinstance(c.value, str):
+                assert not c.value.startswith(("=", "+", "-", "@", "\t", "\r")), c.value
+    col_a = [c.value for c in ws["A"]]
+    assert "'=HYPERLINK(\"http://x\")" in col_a and "'-2+3" in col_a and "ok" in col_a
+    assert "'=col" in col_a
+
+
+def test_csv_formula_injection(tmp_path):
+    df = pd.DataFrame({"a": ["=1+1", "-x", "fine"], "n": [1, -2, 3]})
+    p = write_csv(Table(df), tmp_path / "e.csv")
+    lines = p.read_text(encoding="utf-8-sig").splitlines()
+    assert lines == ["a;n", "'=1+1;1", "'-x;\u22122", "fine;3"]
+    p = write_csv(Table(df).with_locale("en"), tmp_path / "e.csv")
+    assert p.read_text(encoding="utf-8-sig").splitlines()[1] == "'=1+1,1"
+
+
+def test_neutralize_formula_values():
+    assert neutralize_formula("=A1") == "'=A1"
+    assert neutralize_formula(3) == 3 and neutralize_formula(np.nan) is not None
+
+
+def test_xlsx_byte_stable(tmp_path):
+    t = sample_table()
+    a = write_xlsx(t, tmp_path / "a.xlsx").read_bytes()
+    b = write_xlsx(t, tmp_path / "b.xlsx").read_bytes()
+    assert a == b
