@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
@@ -332,3 +334,39 @@ def test_no_warning_on_clean_data(dstrat):
         warnings.simplefilter("error")
         dstrat.mean("api00", by="awards")
         dstrat.quantile("api00", [0.5])
+
+
+# --------------------------------------------------------------------------- properties
+_values = st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=3, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_values, st.floats(0.01, 100.0), st.integers(0, 2**31 - 1))
+def test_mean_and_se_invariant_to_weight_scale(values, scale, seed):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"y": values, "w": rng.uniform(0.5, 5.0, len(values))})
+    a = SurveyDesign(df, weights="w").mean("y")
+    b = SurveyDesign(df.assign(w=df["w"] * scale), weights="w").mean("y")
+    assert b.estimate == pytest.approx(a.estimate, rel=1e-9, abs=1e-9)
+    assert b.se == pytest.approx(a.se, rel=1e-7, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_values)
+def test_equal_weights_se_is_textbook(values):
+    # with-replacement SRS, equal weights: se = sd / sqrt(n)
+    df = pd.DataFrame({"y": values, "w": 1.0})
+    res = SurveyDesign(df, weights="w").mean("y")
+    y = np.asarray(values)
+    assert res.se == pytest.approx(y.std(ddof=1) / np.sqrt(len(y)), rel=1e-7, abs=1e-9)
+
+
+def test_string_levels_with_missing_values():
+    df = pd.DataFrame({"f": pd.array(["a", "b", None, "a", "b", "b"], dtype="str"),
+                       "w": [1.0, 2, 1, 2, 1, 2]})
+    d = SurveyDesign(df, weights="w")
+    res = d.proportion("f", na_rm=True)
+    assert res.estimate.tolist() == pytest.approx([3 / 8, 5 / 8])
+    assert res.n.tolist() == [5, 5]
+    with pytest.warns(EstimationWarning):
+        assert np.isnan(d.proportion("f").estimate.to_numpy()).all()
