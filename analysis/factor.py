@@ -45,6 +45,9 @@ __all__ = [
 
 _METHOD_PREFIX = {"minres": "MR", "ml": "ML", "pa": "PA", "uls": "ULS"}
 _LOWER = 0.005  # psych's lower bound on the uniquenesses in optim(..., lower = .005)
+#: A communality at or above this is reported as a Heywood case: the unbounded solution
+#: would have a uniqueness at or below zero, and the optimiser stops near psych's bound.
+_HEYWOOD_H2 = 0.99
 
 
 # ===================================================================== helpers ====
@@ -421,12 +424,19 @@ def _names(data, R) -> list:
     return [f"V{i + 1}" for i in range(R.shape[0])]
 
 
+def _as_float_or_none(data):
+    try:
+        return data.to_numpy(dtype=float) if isinstance(data, pd.DataFrame) else np.asarray(
+            data, dtype=float)
+    except (TypeError, ValueError):
+        return None  # not all numeric: _numeric_frame reports where
+
+
 def _corr_and_n(data, corr, missing):
     """Correlation matrix (ndarray), n (rows, or None for a matrix) and a warnings list."""
     msgs: list = []
-    arr = data.to_numpy(dtype=float) if isinstance(data, pd.DataFrame) else np.asarray(
-        data, dtype=float)
-    if arr.ndim == 2 and arr.shape[0] == arr.shape[1] and not np.isnan(arr).any() \
+    arr = _as_float_or_none(data)
+    if arr is not None and arr.ndim == 2 and arr.shape[0] == arr.shape[1] and not np.isnan(arr).any() \
             and _is_correlation(arr):
         return arr.copy(), None, msgs
     frame = _numeric_frame(data)
@@ -1026,9 +1036,9 @@ def _efa_core(R, k, method, rotation, rot_name, n, np_obs, names, frame, scores,
         bad = np.asarray(names)[info["psi"] <= _LOWER + 1e-8]
         _warn(msgs, "Heywood case: uniqueness at its lower bound (.005) for "
                     + ", ".join(bad))
-    elif np.any(h2 >= 0.995):
-        _warn(msgs, "Heywood case: communality of .995 or more for "
-                    + ", ".join(np.asarray(names)[h2 >= 0.995]))
+    elif np.any(h2 >= _HEYWOOD_H2):
+        _warn(msgs, "Heywood case: communality of .99 or more (uniqueness pushed to its "
+                    "bound) for " + ", ".join(np.asarray(names)[h2 >= _HEYWOOD_H2]))
 
     fit = _fit_stats(R, Lr, phi, n, np_obs, alpha=0.1, msgs=msgs)
 

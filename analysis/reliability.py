@@ -17,7 +17,7 @@ from scipy import stats
 
 from . import rotation as _rot
 from .errors import EstimationWarning, InputError
-from .factor import _numeric_frame, _pairwise_cor, efa, smc
+from .factor import _as_float_or_none, _numeric_frame, _pairwise_cor, efa, smc
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
 
@@ -434,9 +434,8 @@ def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin
         raise InputError("omega needs at least two group factors", value=n_factors,
                          expected="an integer >= 2 (3 or more to identify g)")
     msgs: list = []
-    arr = data.to_numpy(dtype=float) if isinstance(data, pd.DataFrame) else np.asarray(
-        data, dtype=float)
-    if arr.shape[0] == arr.shape[1] and not np.isnan(arr).any() and np.allclose(arr, arr.T) \
+    arr = _as_float_or_none(data)
+    if arr is not None and arr.ndim == 2 and arr.shape[0] == arr.shape[1] and not np.isnan(arr).any() and np.allclose(arr, arr.T) \
             and np.allclose(np.diag(arr), 1):
         R = arr.copy()
         n = None
