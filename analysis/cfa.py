@@ -215,6 +215,14 @@ class _IndependenceModel:
             out.append((np.diag(v), mu if mu is not None else np.zeros(self.p)))
         return out
 
+    def jacobian_factors(self, x):
+        eye = np.eye(self.p)
+        idx = np.array([g * self.per + j for g in range(self.ngroups) for j in range(self.p)])
+        return [
+            (eye, eye, np.full(self.p, 0.5), idx[g * self.p : (g + 1) * self.p])
+            for g in range(self.ngroups)
+        ]
+
     def jacobian(self, x):
         out = []
         for g in range(self.ngroups):
@@ -319,31 +327,37 @@ class _MLProblem:
             h[:, j] = (self.objective(xp)[1] - self.objective(xm)[1]) / (2 * step)
         return 0.5 * (h + h.T)
 
-    def casewise_scores(self, x, group: int, chunk: int = 20000) -> np.ndarray:
-        """Scores d loglik_i / d x of the cases of one group (n_g x npar)."""
+    def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
+        """Scores d loglik_i / d x of the cases of one group (n_g x npar).
+
+        ``s_ik = 0.5 z_i' dSigma_k z_i - 0.5 tr(Sigma_oo^-1 dSigma_k) + z_i' dmu_k`` with
+        ``z_i = Sigma_oo^-1 (y_i,o - mu_o)`` (zero for the missing entries); the quadratic
+        forms use the low-rank factors of :meth:`SEMModel.jacobian_factors`.
+        """
         sigma, mu = self.model.implied(x)[group]
         mu = self._mu(group, mu)
         ds, dm = self.model.jacobian(x)[group]
+        u, v, coef, index = self.model.jacobian_factors(x)[group]
+        npar = len(x)
+        # q x npar matrix that adds the pieces of each parameter
+        agg = np.zeros((len(index), npar))
+        agg[np.arange(len(index)), index] = coef
         data = self.data[group]
-        out = np.zeros((data.n, len(x)))
+        p = data.x.shape[1]
+        out = np.zeros((data.n, npar))
         for pat in data.patterns:
             o = pat.idx
-            po = len(o)
             inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            dso = ds[:, o][:, :, o]  # k x po x po
-            iu = np.triu_indices(po)
-            w = np.where(iu[0] == iu[1], 1.0, 2.0)
-            dvec = (dso[:, iu[0], iu[1]] * w).T  # vech-weighted, (po*(po+1)/2) x k
-            const = -0.5 * np.tensordot(dso, inv, axes=([1, 2], [0, 1]))  # k
-            dmo = dm[:, o]
+            inv_full = np.zeros((p, p))
+            inv_full[np.ix_(o, o)] = inv
+            const = -0.5 * np.tensordot(ds, inv_full, axes=([1, 2], [0, 1]))  # npar
             for start in range(0, pat.n, chunk):
                 rows = pat.rows[start : start + chunk]
-                e = data.x[np.ix_(rows, o)] - mu[o]
-                z = e @ inv
-                quad = z[:, iu[0]] * z[:, iu[1]]
-                sc = 0.5 * quad @ dvec + const
+                z = np.zeros((len(rows), p))
+                z[:, o] = (data.x[np.ix_(rows, o)] - mu[o]) @ inv
+                sc = ((z @ u) * (z @ v)) @ agg + const
                 if self.meanstructure:
-                    sc = sc + z @ dmo.T
+                    sc += z @ dm.T
                 out[rows] = sc
         return out
 
@@ -960,45 +974,41 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, la
 
 
 # --------------------------------------------------------------------------- standardisation
-def _std_values(sem: SEMModel, x: np.ndarray, pt: pd.DataFrame) -> np.ndarray:
+def _std_plan(sem: SEMModel, pt: pd.DataFrame) -> dict:
+    """Index arrays that let :func:`_std_values` standardise every row at once."""
+    nlv = len(sem.lv_names)
+    pos = {f: i for i, f in enumerate(sem.lv_names)}
+    pos.update({v: nlv + i for i, v in enumerate(sem.ov_names)})
+    ops = pt["op"].to_numpy()
+    lhs = np.array([pos.get(v, -1) for v in pt["lhs"]])
+    rhs = np.array([pos.get(v, -1) for v in pt["rhs"]])
+    return dict(ops=ops, lhs=lhs, rhs=rhs, group=pt["group"].to_numpy() - 1)
+
+
+def _std_values(sem: SEMModel, x: np.ndarray, plan: dict) -> np.ndarray:
     """std.all value of every row of the parameter table."""
     vals = sem.x_to_table(x)
-    impl = sem.implied(x)
-    lat = sem.latent_moments(x)
-    lv_pos = {f: i for i, f in enumerate(sem.lv_names)}
-    ov_pos = {v: i for i, v in enumerate(sem.ov_names)}
-    out = np.empty(len(pt))
-    ops, lhs, rhs, grp = (
-        pt["op"].to_numpy(),
-        pt["lhs"].to_numpy(),
-        pt["rhs"].to_numpy(),
-        pt["group"].to_numpy(),
+    sds = np.array(
+        [
+            np.concatenate([np.sqrt(np.clip(np.diag(lat[0]), 0, None)), np.sqrt(np.diag(imp[0]))])
+            for lat, imp in zip(sem.latent_moments(x), sem.implied(x))
+        ]
     )
-    for i in range(len(pt)):
-        g = grp[i] - 1
-        sd_ov = np.sqrt(np.diag(impl[g][0]))
-        sd_lv = np.sqrt(np.clip(np.diag(lat[g][0]), 0, None))
-        v = vals[i]
-
-        def sd(name, sd_ov=sd_ov, sd_lv=sd_lv):
-            return sd_lv[lv_pos[name]] if name in lv_pos else sd_ov[ov_pos[name]]
-
-        op = ops[i]
-        if op == "=~":
-            out[i] = v * sd(lhs[i]) / sd(rhs[i])
-        elif op == "~":
-            out[i] = v * sd(rhs[i]) / sd(lhs[i])
-        elif op == "~~":
-            out[i] = v / (sd(lhs[i]) * sd(rhs[i]))
-        elif op == "~1":
-            out[i] = v / sd(lhs[i])
-        else:
-            out[i] = v
+    g, ops = plan["group"], plan["ops"]
+    sd_l = np.where(plan["lhs"] >= 0, sds[g, np.maximum(plan["lhs"], 0)], 1.0)
+    sd_r = np.where(plan["rhs"] >= 0, sds[g, np.maximum(plan["rhs"], 0)], 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.select(
+            [ops == "=~", ops == "~", ops == "~~", ops == "~1"],
+            [vals * sd_l / sd_r, vals * sd_r / sd_l, vals / (sd_l * sd_r), vals / sd_l],
+            default=vals,
+        )
     return out
 
 
 def _standardized(sem, x, vcov, pt, level) -> pd.DataFrame:
-    est = _std_values(sem, x, pt)
+    plan = _std_plan(sem, pt)
+    est = _std_values(sem, x, plan)
     k = len(x)
     jac = np.zeros((len(pt), k))
     for j in range(k):
@@ -1006,7 +1016,7 @@ def _standardized(sem, x, vcov, pt, level) -> pd.DataFrame:
         xp, xm = x.copy(), x.copy()
         xp[j] += h
         xm[j] -= h
-        jac[:, j] = (_std_values(sem, xp, pt) - _std_values(sem, xm, pt)) / (2 * h)
+        jac[:, j] = (_std_values(sem, xp, plan) - _std_values(sem, xm, plan)) / (2 * h)
     cov = jac @ vcov @ jac.T
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     se[np.abs(se) < 1e-12] = 0.0
