@@ -185,10 +185,13 @@ class Questionnaire:
         KeyError
             If no survey row has this name.
         """
-        rows = self.survey.loc[self.survey["name"] == variable]
-        if rows.empty:
-            raise KeyError(f"no question named {variable!r} in the questionnaire")
-        return rows.iloc[0]
+        if "rows" not in self._index:
+            records = self.survey.to_dict("records")
+            self._index["rows"] = {r["name"]: r for r in reversed(records) if r["name"]}
+        try:
+            return pd.Series(self._index["rows"][variable], dtype=object)
+        except KeyError:
+            raise KeyError(f"no question named {variable!r} in the questionnaire") from None
 
     def choices_for(self, variable: str) -> pd.DataFrame:
         """Choices (``name``, ``label_fr``, ``label_ar``) of a select question, in form order."""
@@ -199,18 +202,21 @@ class Questionnaire:
 
     def choice_list(self, list_name: str) -> pd.DataFrame:
         """The choices of one list (``name``, ``label_fr``, ``label_ar``)."""
-        sub = self.choices.loc[self.choices["list_name"] == list_name]
-        return pd.DataFrame(
-            {
-                "name": sub["name"].to_numpy(),
-                "label_fr": sub[_label_col("label", LANG_FR)].to_numpy(),
-                "label_ar": sub[_label_col("label", LANG_AR)].to_numpy(),
-            }
-        )
+        cache = self._index.setdefault("lists", {})
+        if list_name not in cache:
+            sub = self.choices.loc[self.choices["list_name"] == list_name]
+            cache[list_name] = pd.DataFrame(
+                {
+                    "name": sub["name"].to_numpy(),
+                    "label_fr": sub[_label_col("label", LANG_FR)].to_numpy(),
+                    "label_ar": sub[_label_col("label", LANG_AR)].to_numpy(),
+                }
+            )
+        return cache[list_name].copy()
 
     def is_likert_list(self, list_name: str) -> bool:
         """True if the list codes its substantive answers exactly 1..5 (plus 97/98/99)."""
-        codes = set(self.choices.loc[self.choices["list_name"] == list_name, "name"])
+        codes = set(self.choice_list(list_name)["name"])
         substantive = codes - _CHOICE_MISSING
         return substantive == {str(k) for k in range(LIKERT_MIN, LIKERT_MAX + 1)}
 
@@ -245,7 +251,7 @@ class Questionnaire:
         """Codes of a field that mean "no substantive answer" (97/98/99, or -98/-99 for numbers)."""
         row = self.question(variable)
         if row["list_name"]:
-            codes = set(self.choices.loc[self.choices["list_name"] == row["list_name"], "name"])
+            codes = set(self.choice_list(row["list_name"])["name"])
             return sorted((int(c) for c in codes & _CHOICE_MISSING), key=abs)
         return sorted({int(c) for c in _MISSING_RE.findall(row.get("constraint", ""))}, key=abs)
 
