@@ -1,5 +1,7 @@
 """Shared helpers of the table writers: atomic writes, stable zip archives, inputs.
 
+Atomic writes come from :mod:`analysis.atomic` (temporary file + rename).
+
 Examples
 --------
 >>> neutralize_formula("=SUM(A1:A2)")
@@ -11,13 +13,11 @@ Examples
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
+from ..atomic import atomic_write_bytes, atomic_write_text
 from ..errors import InputError
 from .builder import RenderedTable, Table
 
@@ -60,50 +60,6 @@ def neutralize_formula(text: object) -> object:
     if isinstance(text, str) and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write `data` to a temporary file next to `path`, then rename it over `path`.
-
-    A reader never sees a half-written file, and a failed write leaves the old file.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> atomic_write_bytes(d / "a.txt", b"ok").read_bytes()
-    b'ok'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
-    """Write text atomically with Unix newlines (see :func:`atomic_write_bytes`).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> atomic_write_text(d / "a.md", "é\\n").read_text(encoding="utf-8")
-    'é\\n'
-    """
-    return atomic_write_bytes(path, text.encode(encoding))
 
 
 def stable_zip(data: bytes) -> bytes:
