@@ -1,0 +1,213 @@
+"""The main job: ``si-survey run``.
+
+Stages, each skipped when its inputs did not change since the last run:
+
+1. **clean**: raw exports -> ``data/processed/`` (``survey.parquet``, audit trail);
+2. **report**: cleaned data + table plan + analysis plan -> ``reports/`` (every thesis
+   table in every format, every figure).
+
+A stage's key is the SHA-256 of everything it depends on (input files, the
+text files of ``questionnaire/`` and the source of the package). Each output
+folder is locked while a stage writes it and is replaced in one swap, so an
+interrupted run leaves the previous outputs whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config
+from .atomic import RunLock, sha256_file, staged_directory
+
+__all__ = ["run", "RunResult", "code_fingerprint", "questionnaire_fingerprint"]
+
+STAGE_FILE = "stage.json"
+
+
+def _hash_files(paths: Sequence[Path], root: Path | None = None) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        name = str(p.relative_to(root)) if root is not None else p.name
+        h.update(name.encode())
+        h.update(sha256_file(p).encode())
+    return h.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the source files of the ``analysis`` package."""
+    files = [p for p in config.PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts]
+    return _hash_files(files, config.PACKAGE_DIR)
+
+
+def questionnaire_fingerprint() -> str:
+    """SHA-256 over the text files of ``questionnaire/`` (the build folder excluded)."""
+    files = [
+        p
+        for p in config.QUESTIONNAIRE_DIR.rglob("*")
+        if p.is_file() and "build" not in p.relative_to(config.QUESTIONNAIRE_DIR).parts
+    ]
+    return _hash_files(files, config.QUESTIONNAIRE_DIR)
+
+
+def _stage_key(**parts: str) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _previous_key(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / STAGE_FILE).read_text())["key"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write_stage(stage: Path, key: str, extra: dict) -> None:
+    (stage / STAGE_FILE).write_text(json.dumps({"key": key, **extra}, indent=2, sort_keys=True) + "\n")
+
+
+@dataclass
+class RunResult:
+    """What ``si-survey run`` did.
+
+    Attributes
+    ----------
+    processed_dir, out_dir : Path
+        Where the cleaned data and the reports are.
+    recomputed : dict
+        For each stage, True if it ran, False if it was skipped as up to date.
+    flow : pandas.DataFrame or None
+        The respondent flow.
+    files : list of Path
+        The report files written.
+    warnings : list of str
+        Warnings worth a look (estimation problems, validation problems).
+    seconds : float
+        Wall-clock time.
+    """
+
+    processed_dir: Path
+    out_dir: Path
+    recomputed: dict = field(default_factory=dict)
+    flow: object = None
+    files: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One screen for the researcher: where the outputs are, the flow, the warnings."""
+        lines = ["", "si-survey run: done in {:.1f} s".format(self.seconds)]
+        for stage, ran in self.recomputed.items():
+            lines.append(f"  {stage:<8} {'recomputed' if ran else 'up to date, skipped'}")
+        lines.append(f"  cleaned data : {self.processed_dir}")
+        lines.append(f"  reports      : {self.out_dir} ({len(self.files)} files)")
+        if self.flow is not None:
+            lines.append("")
+            lines.append("Respondent flow:")
+            lines.append(self.flow.to_string(index=False))
+        if self.warnings:
+            lines.append("")
+            lines.append(f"Warnings ({len(self.warnings)}):")
+            lines.extend(f"  - {w}" for w in self.warnings[:15])
+            if len(self.warnings) > 15:
+                lines.append(f"  ... and {len(self.warnings) - 15} more (see reports/warnings.txt)")
+        return "\n".join(lines)
+
+
+def _progress(message: str) -> None:
+    print(f"[si-survey] {message}", file=sys.stderr, flush=True)
+
+
+def run(
+    raw: Sequence[Path] | None = None,
+    processed_dir: Path = config.PROCESSED_DIR,
+    out_dir: Path = config.REPORTS_DIR,
+    formats: Sequence[str] = ("docx", "tex", "html", "md", "xlsx"),
+    lang: str = "fr",
+    force: bool = False,
+    progress=_progress,
+) -> RunResult:
+    """Run the whole job: clean, score, analyse, render.
+
+    Parameters
+    ----------
+    raw : sequence of Path, optional
+        Raw export files. Default: the exports in ``data/raw/demo/``.
+    processed_dir, out_dir : Path
+        Output folders (default ``data/processed/`` and ``reports/``).
+    formats : sequence of str
+        Table formats among ``docx, tex, html, md, xlsx``.
+    lang : {"fr", "en"}
+        Label language.
+    force : bool
+        Recompute every stage even if its inputs did not change.
+    progress : callable
+        Called with a short message at each step (default: print to stderr).
+
+    Returns
+    -------
+    RunResult
+    """
+    from .cleaning import clean_data, default_raw_files
+    from .reports import build_reports
+
+    t0 = time.perf_counter()
+    processed_dir = Path(processed_dir)
+    out_dir = Path(out_dir)
+    raw_files = [Path(p) for p in raw] if raw else default_raw_files()
+    result = RunResult(processed_dir=processed_dir, out_dir=out_dir)
+    code = code_fingerprint()
+    quest = questionnaire_fingerprint()
+
+    # Stage 1: clean.
+    clean_key = _stage_key(
+        raw=_hash_files(raw_files), code=code, questionnaire=quest, stage="clean"
+    )
+    with RunLock(processed_dir):
+        if force or _previous_key(processed_dir) != clean_key:
+            progress(f"cleaning {len(raw_files)} raw file(s) ...")
+            cleaned = clean_data(raw_files, progress=progress)
+            with staged_directory(processed_dir) as stage:
+                cleaned.write(stage)
+                _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
+            result.recomputed["clean"] = True
+            result.warnings.extend(cleaned.warnings)
+        else:
+            progress("cleaning: inputs unchanged, skipped")
+            result.recomputed["clean"] = False
+    survey_file = processed_dir / "survey.parquet"
+
+    # Stage 2: analyse and render.
+    report_key = _stage_key(
+        data=sha256_file(survey_file),
+        code=code,
+        questionnaire=quest,
+        formats=",".join(sorted(formats)),
+        lang=lang,
+        stage="report",
+    )
+    with RunLock(out_dir):
+        if force or _previous_key(out_dir) != report_key:
+            with staged_directory(out_dir) as stage:
+                report = build_reports(
+                    processed_dir, stage, formats=formats, lang=lang, progress=progress
+                )
+                _write_stage(stage, report_key, {"formats": sorted(formats), "lang": lang})
+            result.recomputed["report"] = True
+            result.warnings.extend(report.warnings)
+        else:
+            progress("report: inputs unchanged, skipped")
+            result.recomputed["report"] = False
+    result.files = sorted(p for p in out_dir.rglob("*") if p.is_file() and p.name != STAGE_FILE)
+    try:
+        import pandas as pd
+
+        result.flow = pd.read_csv(processed_dir / "flow.csv")
+    except OSError:
+        result.flow = None
+    result.seconds = time.perf_counter() - t0
+    return result
