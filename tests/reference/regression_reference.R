@@ -146,6 +146,45 @@ ft <- fisher.test(tab2)
 add_fit("fisher_2x2", list(p_value = ft$p.value, odds_ratio = ft$estimate,
                            ci_low = ft$conf.int[1], ci_high = ft$conf.int[2]))
 
+tab3 <- table(apistrat$yr.rnd, apistrat$awards)
+ft3 <- fisher.test(tab3)
+add_fit("fisher_yrrnd_awards", list(p_value = ft3$p.value, odds_ratio = ft3$estimate))
+
+# effect sizes, computed here from their definitions (effectsize is not in Debian):
+# Cohen's d with the CI of the non-centrality of Student's t (uniroot on pt(ncp = )),
+# Hedges' g with the exact gamma correction, rank-biserial from W, eta-squared with the CI
+# of the non-centrality of F (Steiger 2004), Cramer's V with the CI of the chi-square ncp.
+x <- apistrat$api00[apistrat$sch.wide == "No"]; y <- apistrat$api00[apistrat$sch.wide == "Yes"]
+n1 <- length(x); n2 <- length(y); dfp <- n1 + n2 - 2
+sp <- sqrt(((n1 - 1) * var(x) + (n2 - 1) * var(y)) / dfp)
+d <- (mean(x) - mean(y)) / sp
+tobs <- tt_eq$statistic[[1]]
+ncp_lo <- uniroot(function(ncp) pt(tobs, dfp, ncp) - 0.975, tobs + c(-5, 5), tol = 1e-12)$root
+ncp_hi <- uniroot(function(ncp) pt(tobs, dfp, ncp) - 0.025, tobs + c(-5, 5), tol = 1e-12)$root
+J <- exp(lgamma(dfp / 2) - log(sqrt(dfp / 2)) - lgamma((dfp - 1) / 2))
+rb <- 2 * wt$statistic[[1]] / (n1 * n2) - 1
+se_z <- sqrt((n1 + n2 + 1) / (3 * n1 * n2))
+add_fit("effects_2groups", list(
+  cohens_d = d, d_ci_low = ncp_lo * sqrt(1 / n1 + 1 / n2), d_ci_high = ncp_hi * sqrt(1 / n1 + 1 / n2),
+  hedges_g = J * d, rank_biserial = rb,
+  rb_ci_low = tanh(atanh(rb) - qnorm(0.975) * se_z), rb_ci_high = tanh(atanh(rb) + qnorm(0.975) * se_z)))
+av1 <- anova(lm(api00 ~ stype, data = apistrat))
+ssb <- av1$`Sum Sq`[1]; ssw <- av1$`Sum Sq`[2]; N <- nrow(apistrat)
+fobs <- av1$`F value`[1]; df1 <- av1$Df[1]; df2 <- av1$Df[2]
+lam_hi <- uniroot(function(l) pf(fobs, df1, df2, ncp = l) - 0.025, c(0, 200), tol = 1e-12)$root
+lam_lo <- if (pf(fobs, df1, df2) < 0.975) 0 else
+  uniroot(function(l) pf(fobs, df1, df2, ncp = l) - 0.975, c(0, 200), tol = 1e-12)$root
+add_fit("effects_kgroups", list(
+  eta_squared = ssb / (ssb + ssw), eta_ci_low = lam_lo / (lam_lo + N),
+  eta_ci_high = lam_hi / (lam_hi + N),
+  epsilon_squared = (ssb - df1 * ssw / df2) / (ssb + ssw),
+  rank_epsilon_squared = kw$statistic[[1]] / ((N^2 - 1) / (N + 1))))
+x2 <- cs$statistic[[1]]; dfc <- cs$parameter[[1]]; kmin <- min(dim(tab)) - 1
+l_lo <- uniroot(function(l) pchisq(x2, dfc, ncp = l) - 0.975, c(0, 200), tol = 1e-12)$root
+l_hi <- uniroot(function(l) pchisq(x2, dfc, ncp = l) - 0.025, c(0, 200), tol = 1e-12)$root
+add_fit("cramers_v_ci", list(ci_low = sqrt(l_lo / (sum(tab) * kmin)),
+                             ci_high = sqrt(l_hi / (sum(tab) * kmin))))
+
 # ---------------------------------------------------------------- write
 res <- do.call(rbind, rows)
 header <- c(
