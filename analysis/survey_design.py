@@ -435,6 +435,65 @@ class SurveyDesign:
         other.calibration = (*self.calibration, step)
         return other
 
+    def subset(self, rows: Any) -> SurveyDesign:
+        """Domain design: the units outside ``rows`` keep their place in the design, weight 0.
+
+        Parameters
+        ----------
+        rows : array-like of bool, pandas.Series or str
+            Units to keep: a boolean mask (a Series is aligned on the original index) or a
+            :meth:`pandas.DataFrame.query` expression, e.g. ``"legal_form == 'cooperative'"``.
+
+        Returns
+        -------
+        SurveyDesign
+            A design whose estimates are domain estimates: strata, PSU counts and fpc stay
+            those of the whole sample (R's ``subset(design, ...)``), so the SEs are correct;
+            the design df counts only PSUs and strata with units in the domain.
+
+        Raises
+        ------
+        analysis.errors.InputError
+            A mask of the wrong length, with missing values, or a bad query.
+
+        Notes
+        -----
+        Estimating on a filtered data frame instead would treat the domain size as fixed and
+        drop the PSUs with no domain unit, which understates the SE (Lumley 2010, 2.3.1).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from analysis.survey_design import SurveyDesign
+        >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("abab"), "w": [1.0, 1, 2, 2]})
+        >>> d = SurveyDesign(df, weights="w").subset("g == 'a'")
+        >>> round(d.mean("y").estimate, 6)  # R: svymean(~y, subset(design, g == "a"))
+        2.333333
+        """
+        if isinstance(rows, str):
+            try:
+                keep = self.data.eval(rows)
+            except Exception as exc:  # pandas raises many error types for bad expressions
+                raise InputError(f"cannot evaluate the subset expression: {exc}",
+                                 value=rows) from exc
+            keep = np.asarray(keep)
+        elif isinstance(rows, pd.Series):
+            aligned = rows.reindex(self.index)
+            if aligned.isna().any():
+                raise InputError("the subset mask does not cover every row or has missing values",
+                                 expected="a boolean for every row")
+            keep = aligned.to_numpy()
+        else:
+            keep = np.asarray(rows)
+        if keep.shape != (len(self._w),) or keep.dtype != bool:
+            raise InputError("the subset must be a boolean mask with one value per row",
+                             value=getattr(keep, "shape", None),
+                             expected=f"{len(self._w)} booleans")
+        other = object.__new__(SurveyDesign)
+        other.__dict__.update(self.__dict__)
+        other._w = np.where(keep, self._w, 0.0)
+        return other
+
     # ---------------------------------------------------------------------- variance engine
     def variance(self, z: np.ndarray) -> np.ndarray:
         """Design covariance matrix of estimators with linearised variables ``z``.
@@ -1042,7 +1101,11 @@ class SurveyDesign:
             Patsy formula, e.g. ``"api00 ~ ell + meals + mobility"``; quote awkward names
             with ``Q("sch.wide")``; factors with ``C(x)``. For ``binomial`` the response is
             0/1 or boolean (``I(x == "Yes")``). Rows with a missing value in a model variable
-            are dropped (R's ``na.omit``), and no longer count for the design df.
+            are dropped (R's ``na.omit``), and no longer count for the design df; so are the
+            units outside a :meth:`subset` domain (weights rescaled to mean 1 over the units
+            used, as R does for a subset of an uncalibrated design; for a subset of a
+            calibrated design R rescales over all rows, which changes ``deviance`` and ``aic``
+            but not the coefficients or their SEs).
         family : {"gaussian", "binomial", "poisson"}, default "gaussian"
             Identity, logit and log links. ``binomial`` / ``poisson`` give the same
             coefficients and SEs as R's ``quasibinomial`` / ``quasipoisson`` (and
@@ -1113,6 +1176,8 @@ class SurveyDesign:
         if y_df.shape[1] != 1:
             raise InputError("the response must be one numeric column", value=formula,
                              expected="a numeric or 0/1 response")
+        positive = self._w[y_df.index.to_numpy()] > 0  # units outside a subset() domain
+        y_df, x_df = y_df.loc[positive], x_df.loc[positive]
         used = np.zeros(len(self._w), dtype=bool)
         used[y_df.index.to_numpy()] = True
         idx = y_df.index.to_numpy()

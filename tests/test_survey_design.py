@@ -370,3 +370,25 @@ def test_string_levels_with_missing_values():
     assert res.n.tolist() == [5, 5]
     with pytest.warns(EstimationWarning):
         assert np.isnan(d.proportion("f").estimate.to_numpy()).all()
+
+
+# --------------------------------------------------------------------------- domains
+def test_subset_design_matches_r(dstrat, apistrat):
+    # R: dsub <- subset(dstrat, awards == "Yes"); svymean(~api00, dsub, deff=TRUE); degf(dsub)
+    for sub in (dstrat.subset("awards == 'Yes'"), dstrat.subset(apistrat["awards"] == "Yes")):
+        check(sub.mean("api00"), "sub_mean")
+        assert sub.degf == REF["sub_degf"]
+        check(sub.quantile("api00", 0.5), "sub_quantile", ("estimate", "se", "ci_low", "ci_high"))
+        res = sub.glm("api00 ~ ell + meals")  # R: svyglm(api00 ~ ell + meals, dsub)
+        check(res.coefficients, "sub_glm_gaussian",
+              ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"))
+        assert res.fit["df_resid"] == REF["sub_glm_gaussian"]["df_resid"]
+        np.testing.assert_allclose(res.fit["aic"], REF["sub_glm_gaussian"]["aic"], rtol=RTOL_EST)
+        assert res.fit["n"] == 113
+
+
+def test_subset_bad_mask(dstrat):
+    with pytest.raises(InputError, match="boolean"):
+        dstrat.subset([True, False])
+    with pytest.raises(InputError, match="expression"):
+        dstrat.subset("no_such_column == 1")

@@ -88,6 +88,13 @@ out$strat_glm_binomial <- glmres(svyglm(I(sch.wide == "Yes") ~ ell + meals + mob
 out$strat_glm_poisson <- glmres(svyglm(api.stu ~ ell + meals, dstrat, family = quasipoisson(),
                                        control = glmctl))
 
+## domain (subset) design: estimates keep the full design's PSUs and strata
+dsub <- subset(dstrat, awards == "Yes")
+out$sub_mean <- stat(svymean(~api00, dsub, deff = TRUE))
+out$sub_degf <- degf(dsub)
+out$sub_quantile <- quant(svyquantile(~api00, dsub, 0.5))
+out$sub_glm_gaussian <- glmres(svyglm(api00 ~ ell + meals, dsub, control = glmctl))
+
 ## post-stratification on stype (population counts of schools by type)
 pop_stype <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
 dps <- postStratify(dstrat, ~stype, pop_stype)
