@@ -1,0 +1,275 @@
+"""Parity of analysis.cfa with R lavaan 0.6 (values in tests/reference/lavaan_reference.json).
+
+One comparison mixin, several reference cases (ML, MLR, std.lv, mean structure, multi-group
+configural/metric/scalar, FIML, listwise on the masked data). Tolerances:
+
+* fit measures: 1e-4 relative (chisq, AIC, BIC, logl are large numbers; indices such as CFI
+  or RMSEA are in [0, 1] where 1e-4 relative is tighter than 1e-4 absolute); p-values get an
+  absolute 1e-8 floor because tiny p-values amplify the optimiser's last digits.
+* estimates, SEs, standardised loadings: 1e-4 absolute (lavaan stops its optimiser at a
+  relative tolerance near 1e-10 of the fit function, which moves estimates by ~1e-6).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from analysis import config
+from analysis.cfa import CFAResults, cfa, htmt
+from analysis.errors import EstimationWarning, InputError
+
+REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
+DATA = config.PROJECT_ROOT / "tests" / "data"
+HS = pd.read_csv(DATA / "holzinger1939.csv")
+HS_MISSING = pd.read_csv(DATA / "holzinger1939_missing.csv")
+MODEL = REF["header"]["model"]
+
+# lavaan names of the fit measures compared (those we compute for the case)
+_BASE_FIT = [
+    "npar", "fmin", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli",
+    "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr", "aic", "bic", "bic2",
+    "logl", "unrestricted.logl",
+]  # fmt: skip
+_SCALED_FIT = [
+    "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+    "baseline.chisq.scaled", "baseline.df.scaled", "baseline.chisq.scaling.factor",
+    "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust", "rmsea.scaled",
+    "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled", "rmsea.robust",
+    "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+]  # fmt: skip
+
+_CACHE: dict[str, CFAResults] = {}
+
+
+def _fit(key: str, data: pd.DataFrame, kwargs: dict) -> CFAResults:
+    if key not in _CACHE:
+        _CACHE[key] = cfa(MODEL, data, **kwargs)
+    return _CACHE[key]
+
+
+def _ref_frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    if "group" not in df:
+        df["group"] = 1
+    return df
+
+
+class CheckLavaan:
+    """Compare one fitted case with its lavaan reference."""
+
+    key: str
+    data = HS
+    kwargs: dict = {}
+    fit_names = _BASE_FIT
+
+    @property
+    def res(self) -> CFAResults:
+        return _fit(self.key, self.data, self.kwargs)
+
+    @property
+    def ref(self) -> dict:
+        return REF[self.key]
+
+    def test_converged(self):
+        assert self.res.converged
+        assert self.res.warnings == []
+
+    def test_fit_measures(self):
+        for name in self.fit_names:
+            want = self.ref["fit"][name]
+            got = self.res.fit[name.replace(".", "_")]
+            atol = 1e-8 if "pvalue" in name else 1e-12
+            assert_allclose(got, want, rtol=1e-4, atol=atol, err_msg=name)
+
+    def test_params(self):
+        ref = _ref_frame(self.ref["params"])
+        m = self.res.params.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_r"))
+        assert len(m) == len(ref) == len(self.res.params)
+        assert_allclose(m["estimate"], m["est"], atol=1e-4)
+        assert_allclose(m["se"], m["se_r"], atol=1e-4)
+        free = m["free"].to_numpy()
+        assert_allclose(m["statistic"][free], m["z"][free].astype(float), rtol=1e-3, atol=1e-3)
+        assert_allclose(m["ci_low"], m["ci.lower"], atol=1e-4)
+        assert_allclose(m["ci_high"], m["ci.upper"], atol=1e-4)
+
+    def test_standardized(self):
+        ref = _ref_frame(self.ref["std"])
+        m = self.res.std_solution.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_r"))
+        assert len(m) == len(ref)
+        assert_allclose(m["estimate"], m["est.std"], atol=1e-4)
+        assert_allclose(m["se"], m["se_r"].astype(float).fillna(0.0), atol=1e-4)
+        loads = self.res.std_loadings
+        assert (loads["op"] == "=~").all() and len(loads) == 9 * len(self.res.group_labels)
+        assert_allclose(self.res.params["std_all"], self.res.std_solution["estimate"])
+
+    def test_reliability(self):
+        ref = pd.DataFrame(self.ref["reliability"])
+        for g, lab in enumerate(self.res.group_labels, start=1):
+            r = ref[ref["group"] == g].set_index("factor")
+            assert_allclose(
+                self.res.composite_reliability[lab].loc[r.index],
+                r["composite_reliability"],
+                atol=1e-4,
+            )
+            assert_allclose(self.res.ave[lab].loc[r.index], r["ave"], atol=1e-4)
+
+
+class TestML(CheckLavaan):
+    key = "ml"
+
+
+class TestMLStdLv(CheckLavaan):
+    key = "ml_stdlv"
+    kwargs = {"std_lv": True}
+
+
+class TestMLMeanstructure(CheckLavaan):
+    key = "ml_meanstructure"
+    kwargs = {"meanstructure": True}
+
+
+class TestMLR(CheckLavaan):
+    key = "mlr"
+    kwargs = {"estimator": "MLR"}
+    fit_names = _BASE_FIT + _SCALED_FIT
+
+
+class TestConfigural(CheckLavaan):
+    key = "ml_configural"
+    kwargs = {"group": "school"}
+
+
+class TestMetric(CheckLavaan):
+    key = "ml_metric"
+    kwargs = {"group": "school", "group_equal": ("loadings",)}
+
+
+class TestScalar(CheckLavaan):
+    key = "ml_scalar"
+    kwargs = {"group": "school", "group_equal": ("loadings", "intercepts")}
+
+
+class TestMLRScalar(CheckLavaan):
+    key = "mlr_scalar"
+    kwargs = {"group": "school", "group_equal": ("loadings", "intercepts"), "estimator": "MLR"}
+    fit_names = _BASE_FIT + _SCALED_FIT
+
+
+class TestListwiseOnMasked(CheckLavaan):
+    key = "listwise_missing"
+    data = HS_MISSING
+
+
+class TestFIML(CheckLavaan):
+    key = "fiml"
+    data = HS_MISSING
+    kwargs = {"missing": "fiml"}
+
+
+class TestFIMLMLR(CheckLavaan):
+    key = "fiml_mlr"
+    data = HS_MISSING
+    kwargs = {"missing": "fiml", "estimator": "MLR"}
+
+
+def test_group_labels_in_data_order():
+    res = _fit("ml_configural", HS, {"group": "school"})
+    assert res.group_labels == REF["group_labels"]
+    assert res.nobs == [int((HS["school"] == g).sum()) for g in res.group_labels]
+
+
+def test_htmt_matches_reference():
+    got = htmt(MODEL, HS)
+    assert_allclose(got.to_numpy(), np.array(REF["htmt"]), atol=1e-10)
+    res = _fit("ml", HS, {})
+    assert_allclose(res.htmt.to_numpy(), np.array(REF["htmt"]), atol=1e-10)
+
+
+def test_results_tables():
+    res = _fit("ml", HS, {})
+    cols = ["lhs", "op", "rhs", "group", "estimate", "se", "statistic", "p_value", "ci_low",
+            "ci_high", "std_all"]  # fmt: skip
+    assert set(cols) <= set(res.to_frame().columns)
+    summ = res.summary_frame()
+    assert list(summ.columns) == ["measure", "estimate"]
+    assert "<table" in res._repr_html_()
+    sigma, _mu = res.implied()[0]
+    assert sigma.shape == (9, 9)
+
+
+def test_bad_input():
+    with pytest.raises(InputError):
+        cfa(MODEL, HS, estimator="GLS")
+    with pytest.raises(InputError):
+        cfa(MODEL, HS, missing="pairwise")
+    with pytest.raises(InputError):
+        cfa("f =~ x1 + nope + x3", HS)
+    with pytest.raises(InputError):
+        cfa("f =~ x1 + + x3", HS)
+    bad = HS.assign(x1=["a"] * len(HS))
+    with pytest.raises(InputError):
+        cfa(MODEL, bad)
+
+
+def _heywood_data(n=400, seed=3):
+    """Two-indicator factor with a third indicator nearly identical to the first: the
+    residual variance of x1 goes negative (a Heywood case)."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n)
+    x1 = f + rng.normal(scale=0.05, size=n)
+    x2 = 0.3 * f + rng.normal(size=n)
+    x3 = 0.3 * f + rng.normal(size=n)
+    x3 = x3 + 0.9 * x2  # x2 and x3 share variance that the factor cannot explain
+    return pd.DataFrame({"x1": x1, "x2": x2, "x3": x3})
+
+
+def test_heywood_case_warns():
+    df = _heywood_data()
+    with pytest.warns(EstimationWarning, match="Heywood"):
+        res = cfa("f =~ x1 + x2 + x3", df)
+    assert any("Heywood" in w for w in res.warnings)
+
+
+def test_non_convergence_warns(monkeypatch):
+    import analysis.cfa as mod
+
+    orig = mod._minimize
+    monkeypatch.setattr(
+        mod, "_minimize", lambda problem, x0: (orig(problem, x0, max_iter=1)[0], False, 1)
+    )
+    with pytest.warns(EstimationWarning, match="converge"):
+        res = cfa(MODEL, HS)
+    assert not res.converged
+    assert any("converge" in w for w in res.warnings)
+
+
+def test_unidentified_model_warns():
+    # a factor with two indicators and no covariance with another factor is not identified
+    df = HS
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = cfa("f =~ x1 + x2", df)
+    assert any(issubclass(w.category, EstimationWarning) for w in rec)
+    assert res.warnings
+
+
+def test_simulation_recovers_parameters():
+    rng = np.random.default_rng(7)
+    n = 20000
+    f = rng.multivariate_normal([0, 0], [[1.0, 0.4], [0.4, 1.0]], size=n)
+    lam = np.array([0.9, 0.8, 0.7])
+    cols = {}
+    for j in range(3):
+        cols[f"a{j}"] = lam[j] * f[:, 0] + rng.normal(scale=0.6, size=n)
+        cols[f"b{j}"] = lam[j] * f[:, 1] + rng.normal(scale=0.6, size=n)
+    res = cfa("A =~ a0 + a1 + a2; B =~ b0 + b1 + b2", pd.DataFrame(cols), std_lv=True)
+    p = res.params.set_index(["lhs", "op", "rhs"])
+    assert_allclose(p.loc[("A", "=~", "a1"), "estimate"], 0.8, atol=0.03)
+    assert_allclose(p.loc[("A", "~~", "B"), "estimate"], 0.4, atol=0.03)
+    assert_allclose(p.loc[("b2", "~~", "b2"), "estimate"], 0.36, atol=0.03)
