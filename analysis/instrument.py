@@ -435,6 +435,18 @@ def validate_questionnaire(q: Questionnaire) -> None:
                         f"{_where(q, 'survey', row['line'], row['name'])}: column '{col}' refers to "
                         f"${{{ref}}}, which is not a question of the form"
                     )
+                if col in ("relevant", "constraint", "calculation") and seen[ref] > row["line"]:
+                    raise ConfigError(
+                        f"{_where(q, 'survey', row['line'], row['name'])}: column '{col}' refers to "
+                        f"${{{ref}}}, which is asked later (line {seen[ref]})"
+                    )
+        if row["constraint"]:
+            for lang in (LANG_FR, LANG_AR):
+                if not row[_label_col("constraint_message", lang)]:
+                    raise ConfigError(
+                        f"{_where(q, 'survey', row['line'], row['name'])}: a constraint needs a message "
+                        f"in both languages (constraint_message::{lang} is empty)"
+                    )
     seen_codes: set[tuple[str, str]] = set()
     for _, row in q.choices.iterrows():
         if not row["list_name"] or not row["name"]:
@@ -630,6 +642,8 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
         elif bt in ("integer", "decimal"):
             base["min"], base["max"] = q.numeric_range(name)
             base["missing_codes"] = ";".join(str(c) for c in q.missing_codes(name))
+        elif bt == "acknowledge":
+            base["values"] = "OK=Confirmé"
         elif bt == "calculate":
             base["label_fr"] = base["label_fr"] or f"Calcul : {row['calculation']}"
         elif bt in ("start", "end", "today", "deviceid"):

@@ -257,3 +257,17 @@ def test_hhi_bounds_property(values):
     assert h["score_hybridisation__n_sources"].iloc[0] == k
     assert_allclose(h["score_hybridisation"].iloc[0], 1 - hhi)
 
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from([1, 2, 3, 4, 5, 97, 98, 99, -1, 6, None]), min_size=60, max_size=60))
+def test_scores_stay_on_the_scale(codes):
+    spec = _cached_spec()
+    row = {i: (np.nan if c is None else c) for i, c in zip(spec.items, codes)}
+    s = score_constructs(pd.DataFrame([row]), spec, include_hybridisation=False).iloc[0]
+    ok = s.dropna()
+    assert ((ok >= 1) & (ok <= 5)).all()
+    # a construct has a score only if enough of its dimensions do
+    for c in spec.reflective:
+        n_dims = sum(not np.isnan(s[d.score_column]) for d in c.dimensions)
+        assert np.isnan(s[c.score_column]) == (n_dims < c.min_valid_dimensions)

@@ -44,7 +44,7 @@ def cb(q):
 
 def _copy_questionnaire(tmp_path: Path) -> Path:
     dest = tmp_path / "questionnaire"
-    dest.mkdir()
+    dest.mkdir(parents=True)
     for name in ("survey.csv", "choices.csv", "settings.csv", "constructs.yaml"):
         shutil.copy(config.QUESTIONNAIRE_DIR / name, dest / name)
     return dest
@@ -346,3 +346,44 @@ def test_build_writes_nothing_when_form_invalid(tmp_path):
     with pytest.raises(ConfigError):
         build_instrument(out, questionnaire=load_questionnaire(folder))
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_conversion_has_no_pyxform_warning(q):
+    warnings: list[str] = []
+    build_xform(q, warnings=warnings)
+    assert warnings == []
+
+
+def test_forward_reference_and_missing_constraint_message(tmp_path):
+    folder = _copy_questionnaire(tmp_path)
+    _edit_csv(folder / "survey.csv", "${market_activity} = '1'", "${support_used} = '1'")
+    with pytest.raises(ConfigError, match="asked later"):
+        validate_questionnaire(load_questionnaire(folder))
+    folder2 = _copy_questionnaire(tmp_path / "b")
+    _edit_csv(folder2 / "survey.csv", "L'année doit être comprise entre 1900 et l'année en cours.", "")
+    with pytest.raises(ConfigError, match="constraint_message"):
+        validate_questionnaire(load_questionnaire(folder2))
+
+
+def test_questionnaire_helpers(q):
+    assert q.default_language == LANG_FR
+    assert q.question("legal_form")["base_type"] == "select_one"
+    with pytest.raises(KeyError, match="no_such_question"):
+        q.question("no_such_question")
+    with pytest.raises(KeyError, match="no choice list"):
+        q.choices_for("n_members")
+    assert "target_groups" in q.select_multiple and "legal_form" in q.select_one
+    assert "n_members" in q.numeric and "fund_market" in q.numeric
+    assert {"resp_name", "resp_phone", "resp_email", "gps"} <= set(q.personal)
+    assert q.data_columns[:3] == ["start", "end", "deviceid"]
+    # blank lines in the CSV do not shift the reported line numbers
+    row = q.question("year_created")
+    text = (config.QUESTIONNAIRE_DIR / "survey.csv").read_text(encoding="utf-8").splitlines()
+    assert text[int(row["line"]) - 1].split(",")[1] == "year_created"
+
+
+def test_cli_instrument(tmp_path):
+    from analysis.cli import main
+
+    assert main(["instrument", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "si_survey.xlsx").exists() and (tmp_path / "codebook.md").exists()
