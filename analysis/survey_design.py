@@ -1091,8 +1091,8 @@ class SurveyDesign:
         return rake(self, margins=margins, max_iter=max_iter, tol=tol)
 
     # ---------------------------------------------------------------------- regression
-    def glm(self, formula: str, family: str = "gaussian", *, conf_level: float = 0.95,
-            max_iter: int = 100, tol: float = 1e-12):
+    def glm(self, formula: str, family: str = "gaussian", *, model: str | None = None,
+            conf_level: float = 0.95, max_iter: int = 100, tol: float = 1e-12):
         """Design-based generalised linear model (R's ``svyglm``).
 
         Parameters
@@ -1111,6 +1111,10 @@ class SurveyDesign:
             coefficients and SEs as R's ``quasibinomial`` / ``quasipoisson`` (and
             ``binomial`` / ``poisson``): the design-based variance does not use the
             dispersion.
+        model : {"ols", "logit", "poisson"}, optional
+            The same choice in :func:`analysis.regression.regress`'s vocabulary (which calls
+            ``design.glm(formula, model=...)``); overrides ``family`` when given. ``"ordinal"``
+            and ``"negbin"`` have no design-based version here.
         conf_level : float, default 0.95
             Level of the intervals.
         max_iter, tol : int, float
@@ -1162,6 +1166,12 @@ class SurveyDesign:
 
         from .regression import RegressionResult
 
+        if model is not None:
+            by_kind = {kind: fam for fam, kind in GLM_FAMILIES.items()}
+            if model not in by_kind:
+                raise InputError("no design-based version of this model kind", value=model,
+                                 expected=", ".join(by_kind))
+            family = by_kind[model]
         if family not in GLM_FAMILIES:
             raise InputError("unknown GLM family", value=family,
                              expected=", ".join(GLM_FAMILIES))
@@ -1176,6 +1186,8 @@ class SurveyDesign:
         if y_df.shape[1] != 1:
             raise InputError("the response must be one numeric column", value=formula,
                              expected="a numeric or 0/1 response")
+        term_columns = {name: list(x_df.columns[sl])
+                        for name, sl in x_df.design_info.term_name_slices.items()}
         positive = self._w[y_df.index.to_numpy()] > 0  # units outside a subset() domain
         y_df, x_df = y_df.loc[positive], x_df.loc[positive]
         used = np.zeros(len(self._w), dtype=bool)
@@ -1228,6 +1240,7 @@ class SurveyDesign:
             terms, beta, vcov=vcov, df_resid=float(df_resid) if df_resid > 0 else math.inf,
             fit=fit, model=GLM_FAMILIES[family], se_type="design", formula=formula,
             conf_level=conf_level, exog=x_df, endog=y_df.iloc[:, 0], warnings=warns,
+            term_columns=term_columns,
             extra={"family": family, "degf": degf, "naive_cov": ainv},
         )
 

@@ -392,3 +392,17 @@ def test_subset_bad_mask(dstrat):
         dstrat.subset([True, False])
     with pytest.raises(InputError, match="expression"):
         dstrat.subset("no_such_column == 1")
+
+
+def test_regress_delegates_to_design_glm(dstrat, apistrat):
+    from analysis.regression import regress
+
+    via_regress = regress("api00 ~ ell + meals + mobility", design=dstrat)
+    check(via_regress.coefficients, "strat_glm_gaussian",
+          ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"))
+    logit = dstrat.glm('I(Q("sch.wide") == "Yes") ~ ell + meals + mobility', model="logit")
+    check(logit.coefficients, "strat_glm_binomial", ("estimate", "se"))
+    assert logit.model == "logit"
+    with pytest.raises(InputError, match="design-based"):
+        dstrat.glm("api00 ~ ell", model="ordinal")
+    assert via_regress.term_columns["ell"] == ["ell"]
