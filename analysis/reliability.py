@@ -214,7 +214,7 @@ def alpha(data, keys=None, missing: str = "pairwise") -> AlphaResult:
     >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [5, 4, 2, 2, 1]})
     >>> res = alpha(d, keys=["-c"])  # R: psych::alpha(d, keys = "c")
     >>> round(res.alpha, 4)
-    0.9655
+    0.9718
     """
     frame = _numeric_frame(data)
     if missing not in ("pairwise", "listwise"):
@@ -278,7 +278,9 @@ def alpha(data, keys=None, missing: str = "pairwise") -> AlphaResult:
     r_drop = np.array([(C[:, i].sum() - C[i, i])
                        / np.sqrt(C[i, i] * np.delete(np.delete(C, i, 0), i, 1).sum())
                        for i in range(k)])
-    total = np.nanmean(X, axis=1)
+    with warnings.catch_warnings():  # rows with no answered item: score NaN, as R
+        warnings.simplefilter("ignore", RuntimeWarning)
+        total = np.nanmean(X, axis=1)
     ok = ~np.isnan(total)
     raw_r = np.empty(k)
     for j in range(k):
