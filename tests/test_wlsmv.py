@@ -11,7 +11,12 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis.errors import InputError
-from analysis.wlsmv import fit_wlsmv, ordinal_invariance, wlsmv_difference_test
+from analysis.wlsmv import (
+    fit_wlsmv,
+    ordinal_invariance,
+    sample_statistics,
+    wlsmv_difference_test,
+)
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "ordinal_reference.json").read_text())
@@ -65,7 +70,19 @@ class TestSingleGroup(CheckLavaanFit):
         # polychoric correlations: both iterate to full precision
         iu = np.tril_indices(10, -1)
         assert_allclose(s.R[iu], np.array(self.ref["sample_cor"]["values"])[iu], atol=1e-6)
-        # asymptotic covariance matrix (lavInspect(fit, "gamma"))
+        # asymptotic covariance matrix (lavInspect(fit, "gamma")); saturated thresholds:
+        # the threshold x correlation block is not needed and not computed
+        gamma = np.array(self.ref["gamma"])
+        assert not s.cross_computed
+        nth = len(s.th)
+        assert_allclose(s.nacov[:nth, :nth], gamma[:nth, :nth], atol=1e-6)
+        assert_allclose(s.nacov[nth:, nth:], gamma[nth:, nth:], atol=1e-6)
+
+    def test_full_nacov(self, bfi):
+        items = [f"N{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+        codes = bfi[items].dropna().to_numpy(dtype=int) - 1
+        s = sample_statistics(codes, np.full(10, 6))
+        assert s.cross_computed
         assert_allclose(s.nacov, np.array(self.ref["gamma"]), atol=1e-6)
 
     def test_fit_measures(self, fit):
