@@ -1,0 +1,94 @@
+"""Parity of analysis.invariance with lavaan's lavTestLRT(configural, metric, scalar).
+
+Tolerance 1e-4 relative on chi-squares, differences and p-values (values from
+tests/reference/lavaan_reference.json, lavaan 0.6); fit indices 1e-4 relative.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from analysis import config
+from analysis.errors import InputError
+from analysis.invariance import (
+    ORDERED_LEVELS,
+    InvarianceEngine,
+    InvarianceResults,
+    measurement_invariance,
+    register_engine,
+)
+
+REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
+HS = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
+MODEL = REF["header"]["model"]
+_CACHE: dict[str, InvarianceResults] = {}
+
+
+def _mi(est: str) -> InvarianceResults:
+    if est not in _CACHE:
+        _CACHE[est] = measurement_invariance(MODEL, HS, "school", estimator=est)
+    return _CACHE[est]
+
+
+@pytest.mark.parametrize("est", ["ML", "MLR"])
+def test_comparison_matches_lavtestlrt(est):
+    got = _mi(est).comparison
+    ref = pd.DataFrame(REF[f"{est.lower()}_lrt"])
+    assert list(got["model"]) == list(ref["model"])
+    assert_allclose(got["chisq"], ref["chisq"], rtol=1e-4)
+    assert_allclose(got["df"], ref["df"])
+    assert_allclose(got["delta_chisq"][1:], ref["delta_chisq"][1:].astype(float), rtol=1e-4)
+    assert_allclose(got["delta_df"][1:], ref["delta_df"][1:].astype(float))
+    assert_allclose(got["p_value"][1:], ref["p_value"][1:].astype(float), rtol=1e-4)
+
+
+@pytest.mark.parametrize("est", ["ML", "MLR"])
+def test_fit_indices_and_deltas(est):
+    mi = _mi(est)
+    got = mi.comparison.set_index("model")
+    key = est.lower()
+    for lv in ("configural", "metric", "scalar"):
+        f = REF[f"{key}_{lv}"]["fit"]
+        assert_allclose(got.loc[lv, "cfi"], f["cfi"], rtol=1e-4)
+        assert_allclose(got.loc[lv, "rmsea"], f["rmsea"], rtol=1e-4)
+        assert_allclose(got.loc[lv, "npar"], f["npar"])
+        if est == "MLR":
+            assert_allclose(got.loc[lv, "scaling_factor"], f["chisq.scaling.factor"], rtol=1e-4)
+            assert_allclose(got.loc[lv, "cfi_robust"], f["cfi.robust"], rtol=1e-4)
+    d = REF[f"{key}_scalar"]["fit"]["cfi"] - REF[f"{key}_metric"]["fit"]["cfi"]
+    assert_allclose(got.loc["scalar", "delta_cfi"], d, atol=1e-6)
+    assert set(mi.models) == {"configural", "metric", "scalar"}
+    assert mi.to_frame().equals(mi.comparison)
+    assert "<table" in mi._repr_html_()
+
+
+def test_bad_levels_and_estimator():
+    with pytest.raises(InputError):
+        measurement_invariance(MODEL, HS, "school", levels=("configural", "weak"))
+    with pytest.raises(InputError):
+        measurement_invariance(MODEL, HS, "school", estimator="GLS")
+    with pytest.raises(InputError):
+        measurement_invariance(MODEL, HS, "school", group_equal=("loadings",))
+
+
+def test_engine_registry_for_other_estimators():
+    calls = []
+
+    class Fake:
+        def __init__(self, chisq, df):
+            self.fit = pd.Series({"npar": 10.0, "chisq": chisq, "df": df, "cfi": 0.9,
+                                  "rmsea": 0.05})  # fmt: skip
+
+    def fake_fit(model, data, group, group_equal, **kw):
+        calls.append(group_equal)
+        return Fake(10.0 + 2 * len(group_equal), 5.0 + len(group_equal))
+
+    register_engine("FAKE", InvarianceEngine(fit=fake_fit, levels=ORDERED_LEVELS))
+    mi = measurement_invariance(MODEL, HS, "school", estimator="FAKE",
+                                levels=("configural", "thresholds", "thresholds+loadings"))  # fmt: skip
+    assert calls == [(), ("thresholds",), ("thresholds", "loadings")]
+    assert list(mi.comparison["delta_chisq"][1:]) == [2.0, 2.0]
