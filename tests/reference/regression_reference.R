@@ -185,6 +185,26 @@ l_hi <- uniroot(function(l) pchisq(x2, dfc, ncp = l) - 0.025, c(0, 200), tol = 1
 add_fit("cramers_v_ci", list(ci_low = sqrt(l_lo / (sum(tab) * kmin)),
                              ci_high = sqrt(l_hi / (sum(tab) * kmin))))
 
+# ---------------------------------------------------------------- descriptives
+a <- apistrat$api00; w <- apistrat$pw
+add_fit("describe_api00", list(n = length(a), mean = mean(a), sd = sd(a), median = median(a),
+                               q1 = quantile(a, 0.25)[[1]], q3 = quantile(a, 0.75)[[1]],
+                               min = min(a), max = max(a)))
+# frequency-style weights: weighted mean, SD with sum(w) - 1, inverse weighted ECDF quantiles
+wm <- weighted.mean(a, w)
+wq <- function(p) { o <- order(a); cw <- cumsum(w[o]); a[o][which(cw >= p * sum(w))[1]] }
+add_fit("describe_api00_weighted", list(mean = wm, sd = sqrt(sum(w * (a - wm)^2) / (sum(w) - 1)),
+                                        median = wq(0.5), q1 = wq(0.25), q3 = wq(0.75)))
+suppressPackageStartupMessages(library(survey))
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)
+sq <- coef(svyquantile(~api00, dstrat, c(0.25, 0.5, 0.75), qrule = "math"))
+add_fit("describe_api00_svy", list(mean = coef(svymean(~api00, dstrat))[[1]],
+                                   q1 = sq[[1]], median = sq[[2]], q3 = sq[[3]]))
+st <- prop.table(table(apistrat$stype)) * 100
+sw <- prop.table(xtabs(pw ~ stype, apistrat)) * 100
+for (lv in names(st)) add("describe_stype", lv, "percent", st[[lv]])
+for (lv in names(sw)) add("describe_stype_weighted", lv, "percent", sw[[lv]])
+
 # ---------------------------------------------------------------- write
 res <- do.call(rbind, rows)
 header <- c(
