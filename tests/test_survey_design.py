@@ -406,3 +406,19 @@ def test_regress_delegates_to_design_glm(dstrat, apistrat):
     with pytest.raises(InputError, match="design-based"):
         dstrat.glm("api00 ~ ell", model="ordinal")
     assert via_regress.term_columns["ell"] == ["ell"]
+
+
+def test_contrasts_match_svycontrast(dstrat, dclus1):
+    # R: svycontrast(svyby(~api00, ~awards, dstrat, svymean, covmat=TRUE), c(-1, 1))
+    m = dstrat.mean("api00", by="awards")
+    check(m.contrast([-1, 1]), "strat_contrast_awards", ("estimate", "se", "ci_low", "ci_high"))
+    check(m.contrast({"Yes": 1, "No": -1}), "strat_contrast_awards", ("estimate", "se"))
+    # R: svycontrast(svyby(~api00, ~stype, dclus1, svymean, covmat=TRUE),
+    #                list(EvsH=c(1,-1,0), avg=c(1/3,1/3,1/3)))
+    c = dclus1.mean("api00", by="stype").contrast({"EvsH": [1, -1, 0], "avg": [1 / 3] * 3})
+    check(c, "clus_contrast_stype", ("estimate", "se", "ci_low", "ci_high"))
+    assert list(c.to_frame()["variable"]) == ["EvsH", "avg"]
+    with pytest.raises(InputError, match="one coefficient"):
+        m.contrast([1, 2, 3])
+    with pytest.raises(InputError, match="quantiles"):
+        dstrat.quantile("api00", 0.5).contrast([1])

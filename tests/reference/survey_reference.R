@@ -88,6 +88,13 @@ out$strat_glm_binomial <- glmres(svyglm(I(sch.wide == "Yes") ~ ell + meals + mob
 out$strat_glm_poisson <- glmres(svyglm(api.stu ~ ell + meals, dstrat, family = quasipoisson(),
                                        control = glmctl))
 
+## contrast between domain means (svycontrast on svyby with covmat)
+bcov <- svyby(~api00, ~awards, dstrat, svymean, covmat = TRUE)
+out$strat_contrast_awards <- stat(svycontrast(bcov, c(-1, 1)))
+bcov3 <- svyby(~api00, ~stype, dclus <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1,
+               fpc = ~fpc), svymean, covmat = TRUE)
+out$clus_contrast_stype <- stat(svycontrast(bcov3, list(EvsH = c(1, -1, 0), avg = c(1/3, 1/3, 1/3))))
+
 ## domain (subset) design: estimates keep the full design's PSUs and strata
 dsub <- subset(dstrat, awards == "Yes")
 out$sub_mean <- stat(svymean(~api00, dsub, deff = TRUE))
