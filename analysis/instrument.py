@@ -52,6 +52,7 @@ __all__ = [
     "load_questionnaire",
     "validate_questionnaire",
     "build_xform",
+    "java_available",
     "xlsform_bytes",
     "codebook",
     "build_instrument",
@@ -505,7 +506,7 @@ def xlsform_bytes(questionnaire: Questionnaire | None = None) -> bytes:
 
 
 def build_xform(questionnaire: Questionnaire | None = None, *, validate: bool = True,
-                warnings: list[str] | None = None) -> str:
+                odk_validate: bool = False, warnings: list[str] | None = None) -> str:
     """Convert the questionnaire with pyxform and return the XForm XML.
 
     Parameters
@@ -514,6 +515,10 @@ def build_xform(questionnaire: Questionnaire | None = None, *, validate: bool = 
         Default: :func:`load_questionnaire` of ``config.QUESTIONNAIRE_DIR``.
     validate : bool, default True
         Run :func:`validate_questionnaire` first.
+    odk_validate : bool, default False
+        Also check the XForm with ODK Validate (JavaRosa, shipped with pyxform;
+        needs ``java``), which parses every XPath expression as ODK Collect and
+        KoboToolbox will.
     warnings : list, optional
         Receives pyxform's warnings.
 
@@ -524,6 +529,7 @@ def build_xform(questionnaire: Questionnaire | None = None, *, validate: bool = 
         names the row of the ``survey`` sheet, i.e. the line of ``survey.csv``).
     """
     from pyxform.errors import PyXFormError
+    from pyxform.validators.odk_validate import ODKValidateError
     from pyxform.xls2xform import convert
 
     q = questionnaire if questionnaire is not None else load_questionnaire()
@@ -531,10 +537,21 @@ def build_xform(questionnaire: Questionnaire | None = None, *, validate: bool = 
         validate_questionnaire(q)
     warn = warnings if warnings is not None else []
     try:
-        result = convert(xlsform_bytes(q), warnings=warn, file_type=".xlsx", pretty_print=False)
+        result = convert(xlsform_bytes(q), warnings=warn, file_type=".xlsx", pretty_print=False,
+                         validate=odk_validate)
     except PyXFormError as exc:
         raise ConfigError(f"pyxform rejects the questionnaire: {_locate_pyxform_error(q, str(exc))}") from exc
+    except ODKValidateError as exc:
+        text = " ".join(str(exc).split())
+        raise ConfigError(f"ODK Validate rejects the questionnaire: {_locate_pyxform_error(q, text)}") from exc
     return result.xform
+
+
+def java_available() -> bool:
+    """True if ``java`` is on the PATH (needed by ODK Validate)."""
+    import shutil
+
+    return shutil.which("java") is not None
 
 
 def _locate_pyxform_error(q: Questionnaire, message: str) -> str:
@@ -545,7 +562,8 @@ def _locate_pyxform_error(q: Questionnaire, message: str) -> str:
         if 0 <= k < len(q.survey):
             row = q.survey.iloc[k]
             return f"{_where(q, 'survey', int(row['line']), row['name'])}: {message}"
-    for token in re.findall(r"'([^']+)'", message):
+    for token in re.findall(r"node \[\$\{(\w+)\}\]|'([^']+)'", message):
+        token = token[0] or token[1]
         for col in ("name", "type"):
             hit = q.survey.loc[q.survey[col] == token]
             if not hit.empty:
@@ -734,7 +752,8 @@ def _codebook_markdown(cb: pd.DataFrame, title: str) -> str:
 
 
 def build_instrument(out_dir: str | Path = config.QUESTIONNAIRE_BUILD_DIR,
-                     questionnaire: Questionnaire | None = None) -> dict[str, Path]:
+                     questionnaire: Questionnaire | None = None, *,
+                     odk_validate: bool | None = None) -> dict[str, Path]:
     """Check the questionnaire and write the XLSForm, the XForm and the codebook.
 
     Parameters
@@ -743,6 +762,9 @@ def build_instrument(out_dir: str | Path = config.QUESTIONNAIRE_BUILD_DIR,
         Folder to write to (created if needed).
     questionnaire : Questionnaire, optional
         Default: :func:`load_questionnaire` of ``config.QUESTIONNAIRE_DIR``.
+    odk_validate : bool, optional
+        Check the XForm with ODK Validate too (see :func:`build_xform`).
+        Default: when ``java`` is available.
 
     Returns
     -------
@@ -759,7 +781,9 @@ def build_instrument(out_dir: str | Path = config.QUESTIONNAIRE_BUILD_DIR,
     """
     out = Path(out_dir)
     q = questionnaire if questionnaire is not None else load_questionnaire()
-    xform = build_xform(q)  # raises before anything is written
+    if odk_validate is None:
+        odk_validate = java_available()
+    xform = build_xform(q, odk_validate=odk_validate)  # raises before anything is written
     cb = codebook(q)
     title = str(q.settings["form_title"].iloc[0]) if "form_title" in q.settings else "si_survey"
     written: dict[str, Path] = {}

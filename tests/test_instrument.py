@@ -19,6 +19,7 @@ from analysis.instrument import (
     build_instrument,
     build_xform,
     codebook,
+    java_available,
     load_questionnaire,
     validate_questionnaire,
 )
@@ -324,7 +325,7 @@ def test_build_instrument_writes_files(tmp_path):
     from pyxform.xls2xform import convert
 
     out = tmp_path / "build"
-    written = build_instrument(out)
+    written = build_instrument(out, odk_validate=False)
     assert set(written) >= {"xlsform", "codebook_csv", "codebook_xlsx", "codebook_md"}
     for p in written.values():
         assert p.exists() and p.stat().st_size > 0
@@ -387,3 +388,14 @@ def test_cli_instrument(tmp_path):
 
     assert main(["instrument", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "si_survey.xlsx").exists() and (tmp_path / "codebook.md").exists()
+
+
+@pytest.mark.skipif(not java_available(), reason="ODK Validate needs java")
+def test_odk_validate_accepts_form_and_names_bad_xpath(q, tmp_path):
+    build_xform(q, odk_validate=True)
+    folder = _copy_questionnaire(tmp_path)
+    _edit_csv(folder / "survey.csv", "${market_activity} = '1'", "${market_activity} = = '1'")
+    bad = load_questionnaire(folder)
+    build_xform(bad)  # pyxform alone lets it through
+    with pytest.raises(ConfigError, match=r"ODK Validate.*line \d+ \('surplus_use'\)"):
+        build_xform(bad, odk_validate=True)
