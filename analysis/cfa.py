@@ -103,6 +103,9 @@ class _Pattern:
     cov: np.ndarray  # divisor n
     rows: np.ndarray  # positions of the cases in the group's data matrix
 
+    def __post_init__(self):
+        self.ix = np.ix_(self.idx, self.idx)
+
 
 @dataclass
 class _GroupData:
@@ -265,18 +268,18 @@ class _MLProblem:
             gmu = np.zeros(len(mu))
             for pat in self.data[g].patterns:
                 o = pat.idx
-                s = sigma[np.ix_(o, o)]
                 try:
-                    c = np.linalg.cholesky(s)
+                    c = np.linalg.cholesky(sigma[pat.ix])
                 except np.linalg.LinAlgError:
                     return (np.inf, None) if grad else np.inf
                 logdet = 2.0 * np.sum(np.log(np.diag(c)))
-                inv = np.linalg.inv(s)
+                cinv = np.linalg.inv(c)
+                inv = cinv.T @ cinv
                 d = pat.mean - mu[o]
                 m2 = pat.cov + np.outer(d, d)
                 f += pat.n * (logdet + np.sum(inv * m2))
                 if grad:
-                    gfull[np.ix_(o, o)] += pat.n * (inv - inv @ m2 @ inv)
+                    gfull[pat.ix] += pat.n * (inv - inv @ m2 @ inv)
                     gmu[o] += pat.n * (inv @ d)
             if grad:
                 ds, dm = jac[g]
@@ -835,21 +838,67 @@ def cfa(
 
 
 # --------------------------------------------------------------------------- fit measures
-def _yb_trace_h1(gdata: list[_GroupData], ms: bool) -> list[float]:
-    """tr(B1 A1^-1) per group at the saturated model (complete data): Mardia-type kurtosis.
+class _SaturatedModel:
+    """Unrestricted model of one group: free ``vech(Sigma)`` (column-wise lower) and ``mu``."""
 
-    With ``m_i = (y_i - ybar)' S^-1 (y_i - ybar)``: covariance part
-    ``mean(0.5 (m_i^2 - 2 m_i + p))``, plus ``mean(m_i)`` for the means.
+    def __init__(self, p: int):
+        self.p, self.ngroups, self.meanstructure = p, 1, True
+        self.rows, self.cols = np.tril_indices(p)
+        self.nvech = len(self.rows)
+        self.npar = self.nvech + p
+
+    def pack(self, sigma, mu):
+        return np.concatenate([sigma[self.rows, self.cols], mu])
+
+    def implied(self, x):
+        s = np.zeros((self.p, self.p))
+        s[self.rows, self.cols] = x[: self.nvech]
+        s[self.cols, self.rows] = x[: self.nvech]
+        return [(s, x[self.nvech :])]
+
+    def jacobian(self, x):
+        ds = np.zeros((self.npar, self.p, self.p))
+        k = np.arange(self.nvech)
+        ds[k, self.rows, self.cols] = 1.0
+        ds[k, self.cols, self.rows] = 1.0
+        dm = np.zeros((self.npar, self.p))
+        dm[self.nvech + np.arange(self.p), np.arange(self.p)] = 1.0
+        return [(ds, dm)]
+
+    def jacobian_factors(self, x):
+        eye = np.eye(self.p)
+        coef = np.where(self.rows == self.cols, 0.5, 1.0)
+        return [(eye[:, self.rows], eye[:, self.cols], coef, np.arange(self.nvech))]
+
+
+def _yb_trace_h1(gdata: list[_GroupData], ms: bool) -> list[float]:
+    """tr(B1 A1^-1) per group at the saturated model (Yuan-Bentler, Mplus variant).
+
+    ``A1`` is the observed information and ``B1`` the first-order information (mean outer
+    product of the casewise scores) of the unrestricted model at the sample (or EM) moments.
+    For complete data it is a Mardia-type kurtosis: with
+    ``m_i = (y_i - ybar)' S^-1 (y_i - ybar)`` the covariance part is
+    ``mean(0.5 (m_i^2 - 2 m_i + p))``, plus ``mean(m_i)`` for the means; with missing data
+    both matrices are computed over the missing-data patterns.
     """
     out = []
     for d in gdata:
         p = d.x.shape[1]
-        e = d.x - d.mean
-        m = np.einsum("ij,ij->i", e @ np.linalg.inv(d.cov), e)
-        t = np.mean(0.5 * (m**2 - 2 * m + p))
-        if ms:
-            t += np.mean(m)
-        out.append(float(t))
+        if d.complete:
+            e = d.x - d.mean
+            m = np.einsum("ij,ij->i", e @ np.linalg.inv(d.cov), e)
+            t = np.mean(0.5 * (m**2 - 2 * m + p))
+            if ms:
+                t += np.mean(m)
+            out.append(float(t))
+            continue
+        sat = _SaturatedModel(p)
+        prob = _MLProblem(sat, [d], True)
+        xh = sat.pack(d.cov, d.mean)
+        a1 = prob.observed_information(xh)
+        sc = prob.casewise_scores(xh, 0)
+        b1 = sc.T @ sc / d.n
+        out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
     return out
 
 
@@ -935,7 +984,7 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, la
     fit["logl"] = logl
     fit["unrestricted_logl"] = logl_h1
     fit["ntotal"] = ntotal
-    if est == "MLR" and miss == "listwise":
+    if est == "MLR":
         th1 = _yb_trace_h1(gdata, ms)
         c = _yb_scaling(problem, xhat, df, th1, scores, info_inv)
         cb = _yb_scaling(bprob, xb, df_b, th1)
@@ -966,10 +1015,12 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, la
             chisq_s, df, ntotal, ngroups, c_hat=c
         )
         fit["rmsea_pvalue_robust"] = _rmsea_pvalue(chisq_s, df, ntotal, ngroups, c_hat=c)
-    elif est == "MLR":
-        # scaled test with missing data (h1 information from EM) is not implemented yet
-        for k in _SCALED_MEASURES:
-            fit[k] = np.nan
+        if miss == "fiml":
+            # lavaan's robust CFI/TLI/RMSEA with missing data use a different correction
+            # (Zhang & Savalei's FIML-corrected statistics), not implemented: reported as NaN
+            for k in _SCALED_MEASURES:
+                if "robust" in k:
+                    fit[k] = np.nan
     return pd.Series(fit, dtype=float)
 
 

@@ -176,6 +176,23 @@ class TestFIMLMLR(CheckLavaan):
     key = "fiml_mlr"
     data = HS_MISSING
     kwargs = {"missing": "fiml", "estimator": "MLR"}
+    # lavaan's robust CFI/TLI/RMSEA under FIML use another correction (not implemented)
+    fit_names = _BASE_FIT + [n for n in _SCALED_FIT if "robust" not in n]
+
+    def test_robust_indices_are_nan(self):
+        assert np.isnan(self.res.fit["cfi_robust"]) and np.isnan(self.res.fit["rmsea_robust"])
+
+
+def test_trace_h1_closed_form_equals_pattern_computation():
+    import analysis.cfa as mod
+
+    x = HS[[f"x{i}" for i in range(1, 10)]].to_numpy(dtype=float)
+    pats = mod._patterns(x)
+    d = mod._GroupData(x, len(x), pats, True, pats[0].mean, pats[0].cov)
+    closed = mod._yb_trace_h1([d], True)[0]
+    d.complete = False  # force the generic (observed information, casewise scores) path
+    generic = mod._yb_trace_h1([d], True)[0]
+    assert_allclose(closed, generic, rtol=1e-6)
 
 
 def test_group_labels_in_data_order():
