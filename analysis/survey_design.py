@@ -227,8 +227,9 @@ def _as_list(x: str | Sequence[str] | None) -> list[str]:
 
 def _rowsum(values: np.ndarray, codes: np.ndarray, ngroups: int) -> np.ndarray:
     """Sum the rows of ``values`` (n x p) by integer group ``codes`` -> (ngroups x p)."""
-    out = np.zeros((ngroups, values.shape[1]))
-    np.add.at(out, codes, values)
+    out = np.empty((ngroups, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=ngroups)
     return out
 
 
