@@ -189,8 +189,10 @@ def plant_before_skip(sim: Simulation, rng: np.random.Generator, led: Ledger) ->
         cols = [f"{prefix}{c}" for c in fc]
         if all(c in data for c in cols):
             mat = np.column_stack([data[c].data for c in cols])
+            done = np.zeros(n, dtype=bool)
             for kind_rate, far in ((mc["shares_rounding"], False), (mc["shares_far"], True)):
-                r = np.flatnonzero((rng.random(n) < float(kind_rate)) & ~np.isnan(mat).all(axis=1) & ~out)
+                r = np.flatnonzero((rng.random(n) < float(kind_rate)) & ~np.isnan(mat).all(axis=1) & ~out & ~done)
+                done[r] = True
                 if not len(r):
                     continue
                 sub = np.nan_to_num(mat[r], nan=-1)
@@ -261,7 +263,8 @@ def _append_rows(plan: Plan, led: Ledger, sources: np.ndarray, kind: int, rng, c
         parts.extend(add)
     if copy_ledger:
         for p in list(led.parts):
-            m = (p["row"] < R) & (mapping[np.minimum(p["row"], R - 1)] >= 0)
+            # times of copies are drawn anew: a speeder's copy is not a speeder
+            m = (p["row"] < R) & (mapping[np.minimum(p["row"], R - 1)] >= 0) & (p["kind"] != "speeder")
             if m.any():
                 led.parts.append({kk: (mapping[vv[m]] if kk == "row" else vv[m]) for kk, vv in p.items()})
     return new
@@ -346,10 +349,30 @@ def _out_of_range(vals: np.ndarray, cols: np.ndarray, rng) -> np.ndarray:
     return out
 
 
-def _pick_cells(sim, rows, cols, rng):
+def _blocked(led: Ledger, plan: Plan, cols: list[str]) -> dict[str, np.ndarray]:
+    """Rows (pre-sort) where a problem is already planted in each column (one problem per cell)."""
+    R = plan.n_rows
+    grid_items: dict[str, list[str]] = {}
+    for it, m in plan.sim.measurement.items():
+        q = plan.sim.form.question(it)
+        if q.group:
+            grid_items.setdefault(q.group, []).append(it)
+    out = {c: np.zeros(R, dtype=bool) for c in cols}
+    for p in led.parts:
+        for c in np.unique(p["column"]):
+            targets = [c] if c in out else [i for i in grid_items.get(c, []) if i in out]
+            rows = p["row"][p["column"] == c]
+            for t in targets:
+                out[t][rows[rows < R]] = True
+    return out
+
+
+def _pick_cells(sim, rows, cols, rng, blocked=None):
     """For each row, one of ``cols`` whose value is present and >= 0 (or -1 if none)."""
     vals = np.column_stack([sim.data[c].data[sim_rows] for c in cols for sim_rows in [rows]]) if cols else np.zeros((len(rows), 0))
     ok = ~np.isnan(vals) & (vals >= 0)
+    if blocked is not None and cols:
+        ok &= ~np.column_stack([blocked[c][rows] for c in cols])  # rows are originals: org = row
     score = np.where(ok, rng.random(ok.shape), -1)
     j = np.argmax(score, axis=1) if cols else np.zeros(len(rows), int)
     has = ok[np.arange(len(rows)), j] if cols else np.zeros(len(rows), bool)
@@ -404,7 +427,7 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
         r = np.flatnonzero(rng.random(n) < float(rate))
         if not len(r) or not num_cols:
             continue
-        j, has, vals = _pick_cells(sim, r, num_cols, rng)
+        j, has, vals = _pick_cells(sim, plan.src[r], num_cols, rng, _blocked(led, plan, num_cols))
         r, j = r[has], j[has]
         v = vals[has][np.arange(len(r)), j] if len(r) else np.zeros(0)
         cols = np.array(num_cols, dtype=object)[j]
@@ -436,9 +459,11 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
             if not len(rows_t) or not changeable:
                 continue
             which = rng.integers(0, len(changeable), len(rows_t))
+            blocked = _blocked(led, plan, changeable)
             for jj in np.unique(which):
                 col = changeable[jj]
                 rr = rows_t[which == jj]
+                rr = rr[~blocked[col][rr]]
                 v = sim.data[col]
                 true = fmt_value(v, plan.src[rr])
                 present = true != ""

@@ -634,13 +634,17 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
     from_org_codes = {"legal_form": "legal_form", "region": "region", "milieu": "milieu", "sector": "sector"}
 
     # funding shares
+    # funding shares: numeric questions <prefix><source> (e.g. fund_dues), asked either for every
+    # organisation (0 = source not used) or only for the sources ticked in `sources_question`
     shares = None
-    if fund_q and any(q.name == fund_q for q in form.questions):
-        q = form.question(fund_q)
-        codes = form.choices[q.list_name]
-        shares = draw_shares(rng, codes, side, fund)
+    share_qs = [q.name for q in form.questions
+                if q.type in ("decimal", "integer") and q.name.startswith(prefix) and q.name != fund_q]
+    multi_q = fund_q if fund_q and any(q.name == fund_q and q.type == "select_multiple" for q in form.questions) else None
+    if share_qs:
+        fcodes = [nm[len(prefix):] for nm in share_qs]
+        shares = draw_shares(rng, fcodes, side, fund)
         sim.org["fund_shares"] = shares
-        sim.org["fund_codes"] = codes
+        sim.org["fund_codes"] = fcodes
 
     for q in form.questions:
         name, typ = q.name, q.type
@@ -688,8 +692,12 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
                 one(name, _draw_codes(rng, n, codes, _generic_one_probs(codes, gen)), codes)
             continue
         if typ == "select_multiple":
-            if name == fund_q and shares is not None:
-                mat = shares > 0
+            if name == multi_q and shares is not None:
+                mcodes = list(codes)
+                mat = np.zeros((n, len(mcodes)), dtype=bool)
+                for j, c in enumerate(sim.org["fund_codes"]):
+                    if c in mcodes:
+                        mat[:, mcodes.index(c)] = shares[:, j] > 0
             elif name in linked:
                 spec = linked[name]
                 mat = _multi(rng, n, codes, spec.get("p", gen["multi_p"]), spec.get("none_p", gen["multi_none_p"]),
@@ -710,7 +718,7 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
                 num(name, o[numeric_from_org[name]])
             elif shares is not None and name.startswith(prefix) and name[len(prefix):] in sim.org["fund_codes"]:
                 j = sim.org["fund_codes"].index(name[len(prefix):])
-                num(name, np.where(shares[:, j] > 0, shares[:, j], np.nan))
+                num(name, np.where(shares[:, j] > 0, shares[:, j], np.nan if multi_q else 0.0))
             elif name == "coop_income_members":
                 ci = cfg["structural"]["coop_income_members"]
                 fc = sim.org.get("fund_codes", [])
