@@ -366,11 +366,16 @@ class _MLProblem:
 
 
 def _minimize(problem: _MLProblem, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-10):
-    """Fisher scoring with backtracking, then a quasi-Newton fallback; returns x, converged, nit."""
+    """Minimise the ML fit function; returns ``(x, converged, iterations)``.
+
+    Fisher scoring (expected information) with backtracking until the gradient is small,
+    then Newton steps with the observed information (numerical Hessian of the analytic
+    gradient, recomputed when progress stalls); L-BFGS as a fallback.
+    """
     x = x0.copy()
     f, g = problem.objective(x)
     if not np.isfinite(f):
-        # make the start admissible: inflate residual variances via BFGS on a shrunk start
+        # inadmissible start (Sigma not positive definite): a derivative-free search first
         res = optimize.minimize(
             lambda z: problem.objective(z, grad=False),
             x,
@@ -381,11 +386,20 @@ def _minimize(problem: _MLProblem, x0: np.ndarray, max_iter: int = 500, tol: flo
         f, g = problem.objective(x)
     converged = False
     it = 0
+    hess = None
     while it < max_iter:
         it += 1
-        info = problem.expected_information(x)
+        gmax = np.max(np.abs(g))
+        if gmax > 1e-4 or hess is None and gmax > 1e-3:
+            metric = problem.expected_information(x)
+        else:
+            if hess is None:
+                hess = problem.observed_information(x)
+            metric = hess
         try:
-            step = np.linalg.solve(info + 1e-12 * np.eye(len(x)), g)
+            step = np.linalg.solve(metric + 1e-12 * np.eye(len(x)), g)
+            if g @ step <= 0:  # not a descent direction (Hessian not PD): use scoring
+                step = np.linalg.solve(problem.expected_information(x), g)
         except np.linalg.LinAlgError:
             step = g
         t = 1.0
@@ -399,6 +413,8 @@ def _minimize(problem: _MLProblem, x0: np.ndarray, max_iter: int = 500, tol: flo
                 break
         if t < 1e-10:
             break
+        if hess is not None and np.max(np.abs(gn)) > 0.1 * gmax:
+            hess = None  # slow progress: refresh the Hessian
         x, fprev, f, g = xn, f, fn, gn
         if np.max(np.abs(g)) < tol or (abs(fprev - f) < 1e-16 and np.max(np.abs(g)) < 1e-7):
             converged = True
