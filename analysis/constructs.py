@@ -33,6 +33,7 @@ __all__ = [
     "ConstructSpec",
     "load_constructs",
     "score_constructs",
+    "prepare_items",
     "hybridisation",
 ]
 
@@ -73,6 +74,11 @@ class Dimension:
     def score_column(self) -> str:
         """``score_<construct>__<dimension>``."""
         return f"score_{self.construct}__{self.name}"
+
+    @property
+    def latent(self) -> str:
+        """Name of the first-order factor in the lavaan model: the items' prefix (``si_nov``)."""
+        return self.items[0].rsplit("_", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -435,6 +441,44 @@ def _matrix(data: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> np.ndar
     ])
 
 
+def _clean_items(data: pd.DataFrame, items: list[str], reverse: set[str], spec: ConstructSpec) -> np.ndarray:
+    lo, hi = spec.scale_min, spec.scale_max
+    x = _matrix(data, items)
+    x[np.isin(x, np.asarray(spec.missing_codes, dtype="float64")) | (x < lo) | (x > hi)] = np.nan
+    rev = np.array([i in reverse for i in items], dtype=bool)
+    if rev.any():
+        x[:, rev] = (lo + hi) - x[:, rev]
+    return x
+
+
+def prepare_items(data: pd.DataFrame, spec: ConstructSpec | None = None, *,
+                  construct: str | None = None, reverse: bool = True) -> pd.DataFrame:
+    """Likert items ready for reliability, EFA or CFA: codes as numbers, missing codes as NaN.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Item columns (numbers or numeric strings).
+    spec : ConstructSpec, optional
+        Default :func:`load_constructs`.
+    construct : str, optional
+        Only the items of this construct (default: every construct's items).
+    reverse : bool, default True
+        Recode the reverse-keyed items ``(scale_min + scale_max) - x`` so that
+        every item points the same way.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``data``, one float column per item (named as the item),
+        with ``spec.missing_codes`` and out-of-range values set to NaN.
+    """
+    spec = spec if spec is not None else load_constructs()
+    items = spec[construct].items if construct is not None else spec.items
+    rev = set(spec.reverse_items) if reverse else set()
+    return pd.DataFrame(_clean_items(data, items, rev, spec), index=data.index, columns=items)
+
+
 def _mean_min_valid(x: np.ndarray, min_valid: int) -> np.ndarray:
     valid = ~np.isnan(x)
     n = valid.sum(axis=1)
@@ -483,14 +527,8 @@ def score_constructs(data: pd.DataFrame, spec: ConstructSpec | None = None, *,
     """
     spec = spec if spec is not None else load_constructs()
     out: dict[str, np.ndarray] = {}
-    lo, hi = spec.scale_min, spec.scale_max
-    codes = np.asarray(spec.missing_codes, dtype="float64")
     for c in spec.reflective:
-        x = _matrix(data, c.items)
-        x[np.isin(x, codes) | (x < lo) | (x > hi)] = np.nan
-        rev = np.array([i in c.reverse for i in c.items])
-        if rev.any():
-            x[:, rev] = (lo + hi) - x[:, rev]
+        x = _clean_items(data, c.items, set(c.reverse), spec)
         dim_scores = []
         start = 0
         for d in c.dimensions:

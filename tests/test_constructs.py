@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis import config
-from analysis.constructs import hybridisation, load_constructs, score_constructs
+from analysis.constructs import hybridisation, load_constructs, prepare_items, score_constructs
 from analysis.errors import ConfigError, InputError
 from analysis.instrument import load_questionnaire
 
@@ -271,3 +271,18 @@ def test_scores_stay_on_the_scale(codes):
     for c in spec.reflective:
         n_dims = sum(not np.isnan(s[d.score_column]) for d in c.dimensions)
         assert np.isnan(s[c.score_column]) == (n_dims < c.min_valid_dimensions)
+
+
+def test_prepare_items(spec):
+    df = _row(spec, si_nov_01=5, si_nov_04=2, si_fin_01=98, imp_dom_02=97)
+    x = prepare_items(df, spec)
+    assert list(x.columns) == spec.items
+    assert x.at[0, "si_nov_01"] == 5 and x.at[0, "si_nov_04"] == 4  # reversed
+    assert np.isnan(x.at[0, "si_fin_01"]) and np.isnan(x.at[0, "imp_dom_02"])
+    raw = prepare_items(df, spec, construct="si_presence", reverse=False)
+    assert raw.shape[1] == 24 and raw.at[0, "si_nov_04"] == 2
+    assert [d.latent for d in spec["si_presence"].dimensions] == [
+        "si_nov", "si_fin", "si_par", "si_gov", "si_ter", "si_dif"]
+    for c in spec.reflective:
+        for d in c.dimensions:
+            assert f"{d.latent} =~" in spec.measurement_model
