@@ -423,7 +423,20 @@ class WLSMVResult:
     params : pandas.DataFrame
         One row per model parameter (and group): ``lhs, op, rhs, group, label, free,
         estimate, se, statistic, p_value, ci_low, ci_high, std_all`` (``std_all`` is the
-        completely standardised solution, lavaan's ``est.std``).
+        completely standardised solution, lavaan's ``est.std``). Residual variances of the
+        latent responses are derived (``1/delta^2 - diag(Lambda Psi Lambda')``), se 0.
+    std_solution : pandas.DataFrame
+        lavaan ``standardizedSolution()``: ``lhs, op, rhs, group, estimate, se, statistic,
+        p_value, ci_low, ci_high`` (delta-method SEs); ``std_loadings`` holds its ``=~`` rows.
+    fit : pandas.Series
+        ``fit_measures`` with ``_`` for ``.``, plus ``scaling_factor`` and
+        ``shift_parameter`` (the vocabulary of :class:`analysis.cfa.CFAResults`).
+    model : str
+        The model syntax.
+    missing : str
+        ``"listwise"``.
+    iterations : int
+        Gauss-Newton iterations.
     fit_measures : dict
         lavaan's names: ``npar, fmin, chisq, df, pvalue, chisq.scaled, df.scaled,
         pvalue.scaled, chisq.scaling.factor, chisq.shift.parameter, baseline.chisq,
@@ -458,6 +471,10 @@ class WLSMVResult:
     sample: list
     x: np.ndarray
     vcov: np.ndarray
+    std_solution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model: str = ""
+    missing: str = "listwise"
+    iterations: int = 0
     estimator: str = "WLSMV"
     warnings: list = field(default_factory=list)
     # internals for difference tests
@@ -465,11 +482,30 @@ class WLSMVResult:
     _w: list = field(default_factory=list, repr=False)
     _resid: list = field(default_factory=list, repr=False)
 
+    @property
+    def fit(self) -> pd.Series:
+        """Fit measures as a Series, lavaan names with ``_`` for ``.`` (``cfi_scaled`` ...).
+
+        Also ``scaling_factor`` (= ``chisq_scaling_factor``) and ``shift_parameter``, the names
+        :mod:`analysis.cfa` and :mod:`analysis.invariance` use.
+        """
+        out = {k.replace(".", "_"): v for k, v in self.fit_measures.items()}
+        out["scaling_factor"] = self.fit_measures["chisq.scaling.factor"]
+        out["shift_parameter"] = self.fit_measures["chisq.shift.parameter"]
+        return pd.Series(out, dtype=float)
+
+    @property
+    def std_loadings(self) -> pd.DataFrame:
+        """Standardised loadings (std.all) with delta-method SEs."""
+        return self.std_solution[self.std_solution["op"] == "=~"].reset_index(drop=True)
+
     def to_frame(self) -> pd.DataFrame:
         """Parameter table (see ``params``)."""
         return self.params.copy()
 
-    summary_frame = to_frame
+    def summary_frame(self) -> pd.DataFrame:
+        """Fit measures as a one-column tidy table (``measure``, ``estimate``)."""
+        return self.fit.rename("estimate").rename_axis("measure").reset_index()
 
     def fit_frame(self) -> pd.DataFrame:
         """Fit measures as a one-column table (index: names with ``_`` instead of ``.``)."""
@@ -581,7 +617,8 @@ def _dwls_fit(model: _OrdinalModel, obs, w, fg, x0, maxiter=500, tol=1e-10):
     F = fval(x)
     lam = 1e-4
     converged = False
-    for _ in range(maxiter):
+    it = 0
+    for it in range(1, maxiter + 1):  # noqa: B007
         J = model.jacobian(x)
         sig = model.implied(x)
         H = sum(f * (Jg.T * ww) @ Jg for f, Jg, ww in zip(fg, J, w))
@@ -609,7 +646,7 @@ def _dwls_fit(model: _OrdinalModel, obs, w, fg, x0, maxiter=500, tol=1e-10):
         if rel < 1e-16 and np.max(np.abs(step)) < 1e-10:
             converged = True
             break
-    return x, F, converged
+    return x, F, converged, it
 
 
 def _ugamma_traces(delta, w, gam, fg, idx_free=None):
@@ -646,6 +683,7 @@ def fit_wlsmv(
     ordered: Sequence[str] | bool | None = True,
     group: str | None = None,
     group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
     std_lv: bool = False,
     missing: str = "listwise",
     level: float = 0.95,
@@ -667,6 +705,8 @@ def fit_wlsmv(
         Parameters constrained equal across groups (lavaan ``group.equal``), e.g.
         ``["thresholds"]`` or ``["thresholds", "loadings"]``. With equal thresholds the
         scaling factors (delta) and latent means of groups 2..G are freed, as lavaan does.
+    group_partial : sequence of str
+        Parameters released from ``group_equal`` (lavaan ``group.partial``).
     std_lv : bool
         Identify factors by unit variances instead of marker loadings.
     missing : {"listwise"}
@@ -711,14 +751,17 @@ def fit_wlsmv(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.config import TESTS_DATA_DIR  # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
     >>> from analysis.wlsmv import fit_wlsmv
-    >>> bfi = pd.read_csv("tests/data/bfi.csv")  # doctest: +SKIP
-    >>> fit = fit_wlsmv("N =~ N1 + N2 + N3 + N4 + N5", bfi)  # doctest: +SKIP
-    >>> # R: lavaan::cfa("N =~ N1 + N2 + N3 + N4 + N5", bfi, ordered = TRUE)
-    >>> round(fit.fit_measures["cfi.scaled"], 2)  # doctest: +SKIP
-    0.96
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=(2000, 1))
+    >>> y = 0.7 * f + rng.normal(size=(2000, 4)) * np.sqrt(1 - 0.49)
+    >>> d = pd.DataFrame(np.digitize(y, [-1, 0, 1]) + 1, columns=["a", "b", "c", "d"])
+    >>> fit = fit_wlsmv("F =~ a + b + c + d", d)  # R: lavaan::cfa(model, d, ordered = TRUE)
+    >>> fit.fit_measures["df"]
+    2.0
+    >>> bool(np.allclose(fit.std_loadings["estimate"], 0.7, atol=0.05))
+    True
     """
     if missing != "listwise":
         raise InputError("only listwise deletion is available for WLSMV", value=missing,
@@ -747,6 +790,7 @@ def fit_wlsmv(
         ngroups=G,
         std_lv=std_lv,
         group_equal=list(group_equal),
+        group_partial=list(group_partial),
         ordered={v: int(nlev[j] - 1) for j, v in enumerate(ov)},
     )
     if list(pt.attrs["ov_names"]) != ov:  # keep the data columns in the table's order
@@ -778,7 +822,7 @@ def fit_wlsmv(
     pt = _start_values(pt, samples)
     om = _OrdinalModel(pt, labels)
     x0 = om.model.x_start()
-    x, F, converged = _dwls_fit(om, obs, w, fg, x0)
+    x, F, converged, iterations = _dwls_fit(om, obs, w, fg, x0)
     if not converged:
         _warn(msgs, "The DWLS minimisation did not converge; estimates are doubtful.")
     sig = om.implied(x)
@@ -803,6 +847,7 @@ def fit_wlsmv(
     fm = _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, resid)
     # parameter table with estimates
     params = _param_table(pt, om, x, vcov, level, samples)
+    std_solution = _std_solution(pt, om, x, vcov, level)
     # Heywood check: negative residual variances (delta parameterisation)
     neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])
                  & params["lhs"].isin(ov) & (params["estimate"] < 0)]
@@ -818,6 +863,10 @@ def fit_wlsmv(
         sample=samples,
         x=x,
         vcov=vcov,
+        std_solution=std_solution,
+        model=model,
+        missing=missing,
+        iterations=iterations,
         warnings=msgs,
         _delta=delta,
         _w=w,
@@ -920,21 +969,16 @@ def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, re
     return out
 
 
-def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
-    est = om.model.x_to_table(x)
+def _std_values(pt, om: _OrdinalModel, x):
+    """Estimates (residual variances filled in) and completely standardised values per row."""
+    est = om.model.x_to_table(x).copy()
     fr = pt["free"].to_numpy()
-    se = np.zeros(len(pt))
-    sev = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se[fr > 0] = sev[fr[fr > 0] - 1]
-    # residual variances of ordered indicators: 1/delta^2 - diag(Lambda Psi Lambda')
-    mats_all = om.model.matrices(x)
-    est = est.copy()
     std = np.full(len(pt), np.nan)
     mtx_a = pt["matrix"].to_numpy(dtype=object)
     row_a = pt["row"].to_numpy()
     col_a = pt["col"].to_numpy()
     grp_a = pt["group"].to_numpy()
-    for g, mats in enumerate(mats_all):
+    for g, mats in enumerate(om.model.matrices(x)):
         a = om.model._ia(mats)
         la = mats["lambda"] @ a
         S = la @ mats["psi"] @ la.T
@@ -942,8 +986,7 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
         theta = 1.0 / d**2 - np.diag(S)
         vy = np.diag(S) + theta  # = 1/delta^2, variance of y*
         lvv = np.diag(a @ mats["psi"] @ a.T)
-        sub = np.nonzero(grp_a == g + 1)[0]
-        for i in sub:
+        for i in np.nonzero(grp_a == g + 1)[0]:
             mtx, r, c = mtx_a[i], int(row_a[i]), int(col_a[i])
             if mtx == "theta" and r == c and fr[i] == 0:
                 est[i] = theta[r]
@@ -955,12 +998,19 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
                 std[i] = est[i] / np.sqrt(vy[r] * vy[c])
             elif mtx == "tau":
                 std[i] = est[i] / np.sqrt(vy[om.th_var[r]])
-            elif mtx == "delta":
-                std[i] = est[i]
             elif mtx == "alpha":
                 std[i] = est[i] / np.sqrt(lvv[r])
             else:
                 std[i] = est[i]
+    return est, std
+
+
+def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
+    est, std = _std_values(pt, om, x)
+    fr = pt["free"].to_numpy()
+    se = np.zeros(len(pt))
+    sev = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    se[fr > 0] = sev[fr[fr > 0] - 1]
     z = stats.norm.ppf(0.5 + level / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(fr > 0, est / np.where(se > 0, se, np.nan), np.nan)
@@ -981,6 +1031,39 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
         "std_all": std,
     })
     return out
+
+
+def _std_solution(pt, om: _OrdinalModel, x, vcov, level):
+    """lavaan ``standardizedSolution()``: std.all with delta-method SEs (numeric Jacobian)."""
+    _, std0 = _std_values(pt, om, x)
+    keep = np.isin(pt["op"].to_numpy(dtype=object), ["=~", "~~", "|", "~1"])
+    J = np.zeros((len(pt), len(x)))
+    for k in range(len(x)):
+        h = 1e-6 * max(1.0, abs(x[k]))
+        xp = x.copy()
+        xm = x.copy()
+        xp[k] += h
+        xm[k] -= h
+        J[:, k] = (_std_values(pt, om, xp)[1] - _std_values(pt, om, xm)[1]) / (2 * h)
+    var = np.einsum("ik,kl,il->i", J, vcov, J)
+    se = np.sqrt(np.clip(var, 0.0, None))
+    se = np.where(se < 1e-10, 0.0, se)
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(se > 0, std0 / se, np.nan)
+    out = pd.DataFrame({
+        "lhs": pt["lhs"].to_numpy(),
+        "op": pt["op"].to_numpy(),
+        "rhs": pt["rhs"].to_numpy(),
+        "group": pt["group"].to_numpy(),
+        "estimate": std0,
+        "se": se,
+        "statistic": stat,
+        "p_value": np.where(np.isfinite(stat), 2 * stats.norm.sf(np.abs(stat)), np.nan),
+        "ci_low": std0 - z * se,
+        "ci_high": std0 + z * se,
+    })
+    return out[keep].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1018,8 +1101,18 @@ def wlsmv_difference_test(h0: WLSMVResult, h1: WLSMVResult) -> DifferenceTest:
 
     Examples
     --------
-    >>> # R: lavaan::lavTestLRT(fit_configural, fit_thresholds)
-    >>> from analysis.wlsmv import wlsmv_difference_test  # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.wlsmv import fit_wlsmv, wlsmv_difference_test
+    >>> rng = np.random.default_rng(2)
+    >>> y = 0.7 * rng.normal(size=(3000, 1)) + rng.normal(size=(3000, 4)) * 0.71
+    >>> d = pd.DataFrame(np.digitize(y, [-1, 0, 1]) + 1, columns=list("abcd"))
+    >>> d["g"] = np.repeat([1, 2], 1500)
+    >>> m = "F =~ a + b + c + d"
+    >>> free = fit_wlsmv(m, d, group="g")
+    >>> equal = fit_wlsmv(m, d, group="g", group_equal=["thresholds"])
+    >>> t = wlsmv_difference_test(equal, free)  # R: lavaan::lavTestLRT(free, equal)
+    >>> t.df
+    7.0
     """
     m = h0.fit_measures["df"] - h1.fit_measures["df"]
     if m <= 0:
@@ -1091,9 +1184,16 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str,
 
     Examples
     --------
-    >>> # R: lavTestLRT(cfa(m, d, ordered = TRUE, group = "g"),
-    >>> #              cfa(m, d, ordered = TRUE, group = "g", group.equal = "thresholds"))
-    >>> from analysis.wlsmv import ordinal_invariance  # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.wlsmv import ordinal_invariance
+    >>> rng = np.random.default_rng(3)
+    >>> y = 0.7 * rng.normal(size=(3000, 1)) + rng.normal(size=(3000, 4)) * 0.71
+    >>> d = pd.DataFrame(np.digitize(y, [-1, 0, 1]) + 1, columns=list("abcd"))
+    >>> d["g"] = np.repeat([1, 2], 1500)
+    >>> fits, table = ordinal_invariance("F =~ a + b + c + d", d, "g")
+    >>> # R: lavTestLRT(cfa(m, d, ordered = TRUE, group = "g"), ... group.equal = "thresholds" ...)
+    >>> table["df"].tolist()
+    [4.0, 11.0, 14.0]
     """
     steps = {
         "configural": [],
@@ -1116,3 +1216,30 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str,
         rows.append(row)
         prev = f
     return fits, pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# hook into analysis.invariance.measurement_invariance(estimator="WLSMV")
+# ----------------------------------------------------------------------------------------------
+def _engine_difference(res0: WLSMVResult, res1: WLSMVResult):
+    """(delta_chisq, delta_df, p_value) of the more restricted ``res1`` against ``res0``."""
+    t = wlsmv_difference_test(res1, res0)
+    return t.statistic, t.df, t.p_value
+
+
+def _engine_fit(model, data, group=None, group_equal=(), **kw):
+    return fit_wlsmv(model, data, group=group, group_equal=group_equal, **kw)
+
+
+def _register() -> None:
+    try:
+        from .invariance import ORDERED_LEVELS, InvarianceEngine, register_engine
+    except ImportError:  # pragma: no cover - invariance module absent
+        return
+    register_engine(
+        "WLSMV",
+        InvarianceEngine(fit=_engine_fit, levels=ORDERED_LEVELS, difference=_engine_difference),
+    )
+
+
+_register()

@@ -98,12 +98,20 @@ class TestSingleGroup(CheckLavaanFit):
         assert_allclose(m["std_all"], m["est.std"], atol=1e-6)
         lo = fit.standardized()
         assert set(lo.columns) == {"lhs", "op", "rhs", "group", "std_all"}
+        # standardizedSolution(): estimates and delta-method SEs
+        m2 = fit.std_solution.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
+        assert len(m2) == len(fit.std_solution)
+        assert_allclose(m2["estimate"], m2["est.std"], atol=1e-6)
+        assert_allclose(m2["se"], m2["se_ref"], atol=1e-6)
+        assert len(fit.std_loadings) == 10
 
     def test_result_api(self, fit):
         t = fit.to_frame()
         for c in ["estimate", "se", "statistic", "p_value", "ci_low", "ci_high"]:
             assert c in t.columns
         assert "cfi_scaled" in fit.fit_frame().index
+        assert fit.fit["scaling_factor"] == fit.fit_measures["chisq.scaling.factor"]
+        assert list(fit.summary_frame().columns) == ["measure", "estimate"]
         assert "<table" in fit._repr_html_()
         assert "WLSMV" in repr(fit)
 
@@ -139,6 +147,19 @@ class TestInvariance(CheckLavaanFit):
         assert_allclose(table["statistic"].iloc[1:], lrt["chisq_diff"].iloc[1:].astype(float), rtol=1e-4)
         assert_allclose(table["df_diff"].iloc[1:], lrt["df_diff"].iloc[1:].astype(float))
         assert_allclose(table["p_value"].iloc[1:], lrt["p_value"].iloc[1:].astype(float), rtol=1e-3)
+
+    def test_measurement_invariance_hook(self, bfi):
+        # analysis.invariance dispatches estimator="WLSMV" to this module (small model: fast)
+        from analysis.invariance import measurement_invariance
+
+        m = "N =~ N1 + N2 + N3 + N4 + N5"
+        fits, table = ordinal_invariance(m, bfi, group="gender")
+        mi = measurement_invariance(
+            m, bfi, "gender", estimator="WLSMV",
+            levels=["configural", "thresholds", "thresholds+loadings"],
+        )
+        assert_allclose(mi.comparison["delta_chisq"].iloc[1:], table["statistic"].iloc[1:], rtol=1e-8)
+        assert_allclose(mi.comparison["chisq_scaled"], table["chisq_scaled"], rtol=1e-8)
 
     def test_difference_test_direction(self, invariance):
         fits, _ = invariance
