@@ -23,7 +23,7 @@ from scipy import optimize, special, stats
 
 from .errors import InputError
 
-__all__ = ["CrosstabResult", "GroupComparison", "crosstab", "compare_groups"]
+__all__ = ["CrosstabResult", "GroupComparison", "compare_groups", "crosstab", "run_comparisons"]
 
 
 # ====================================================================== helpers
@@ -550,3 +550,35 @@ def compare_groups(
             frame[c] = frame[c].astype("float64")
     return GroupComparison(dv=dv, group=group, groups=summary, tests=tests, effects=effects,
                            n=n_total, conf_level=conf_level)
+
+
+def run_comparisons(data: pd.DataFrame, plan=None) -> dict[str, object]:
+    """Run the H4 comparisons of the analysis plan (``comparisons`` and ``crosstabs``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    plan : analysis.regression.AnalysisPlan or path, optional
+        Default: :func:`analysis.regression.load_analysis_plan`.
+
+    Returns
+    -------
+    dict
+        ``"<outcome>"`` -> :class:`GroupComparison` for each outcome of ``comparisons``, and
+        ``"<row>_x_<col>"`` -> :class:`CrosstabResult` for each cross-table. Outcomes or
+        cross-tables whose columns are absent from ``data`` raise :class:`InputError`.
+    """
+    from .regression import AnalysisPlan, load_analysis_plan
+
+    if not isinstance(plan, AnalysisPlan):
+        plan = load_analysis_plan(plan)
+    out: dict[str, object] = {}
+    comp = plan.comparisons
+    if comp:
+        group = comp["group"]
+        for dv in comp.get("outcomes", []):
+            out[str(dv)] = compare_groups(data, dv, group)
+    for ct in plan.crosstabs:
+        out[f"{ct['row']}_x_{ct['col']}"] = crosstab(data, ct["row"], ct["col"],
+                                                     seed=ct.get("seed", 2026))
+    return out

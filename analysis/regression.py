@@ -37,8 +37,12 @@ __all__ = [
     "MiceOptions",
     "ModelComparison",
     "RegressionResult",
+    "AnalysisPlan",
+    "ModelSpec",
     "compare_models",
+    "load_analysis_plan",
     "pool_rubin",
+    "run_analysis_plan",
     "regress",
     "simple_slopes",
 ]
@@ -894,6 +898,11 @@ def regress(
 def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
     import statsmodels.api as sm
 
+    # listwise deletion on the variables of the formula first (R's model.frame): an
+    # expression such as I(x >= 4) would otherwise turn a missing x into False
+    used = _variables_in(formula, data)
+    if used:
+        data = data.loc[data[used].notna().all(axis=1)]
     y, X, term_columns, levels = _design(formula, data, model)
     n, k = X.shape
     if n <= k:
@@ -991,54 +1000,56 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
     )
 
 
+def _theta_ml(y, mu, theta, tol=1e-12, maxiter=100):
+    """ML estimate of the NB2 shape ``theta`` given the means ``mu`` (Newton on log theta)."""
+    from scipy.special import digamma, polygamma
+
+    lt = math.log(theta)
+    for _ in range(maxiter):
+        th = math.exp(lt)
+        score = np.sum(digamma(th + y) - digamma(th) + lt + 1 - np.log(th + mu)
+                       - (y + th) / (mu + th))
+        hess = np.sum(polygamma(1, th + y) - polygamma(1, th) + 1 / th - 2 / (mu + th)
+                      + (y + th) / (mu + th) ** 2)
+        # derivatives with respect to log theta
+        g, h = score * th, hess * th**2 + score * th
+        step = -g / h if h < 0 else math.copysign(1.0, g)
+        step = max(min(step, 2.0), -2.0)
+        lt += step
+        if abs(step) < tol:
+            break
+    return math.exp(lt)
+
+
 def _negbin_family(y, X, messages):
     """ML estimate of the NB2 shape; returns (GLM family at that alpha, alpha, se(theta)).
 
-    ``theta`` maximises the profile log-likelihood (slopes refitted by IRLS at each theta),
-    found by a bounded scalar search on ``log(theta)``; the same maximum as ``glm.nb``'s
-    alternation between ``theta.ml`` and IRLS.
+    Alternates IRLS for the slopes at fixed ``theta`` and Newton steps for ``theta`` at fixed
+    means until both settle (the scheme of ``MASS::glm.nb``), to a relative change of 1e-11.
     """
     import statsmodels.api as sm
-    from scipy.optimize import minimize_scalar
-    from scipy.special import digamma, polygamma
+    from scipy.special import polygamma
 
-    def profile(log_theta):
-        alpha = float(np.exp(-log_theta))
-        fam = sm.families.NegativeBinomial(alpha=alpha)
-        res = sm.GLM(y, X, family=fam).fit(tol=1e-12, maxiter=200)
-        return -float(fam.loglike(y, res.fittedvalues, scale=1.0))
-
-    # moment start: var = mu + mu^2 / theta
-    mu0 = max(float(np.mean(y)), 1e-8)
-    v0 = float(np.var(y, ddof=1))
-    theta0 = mu0**2 / (v0 - mu0) if v0 > mu0 else 100.0
-    lo, hi = math.log(theta0) - 6, math.log(theta0) + 6
-    opt = minimize_scalar(profile, bounds=(lo, hi), method="bounded",
-                          options={"xatol": 1e-10, "maxiter": 500})
-    if not opt.success or min(abs(opt.x - lo), abs(opt.x - hi)) < 1e-6:
-        _warn(messages, "the negative binomial shape (theta) did not converge")
-    theta = float(np.exp(opt.x))
-    # polish: alternate IRLS for the slopes and Newton steps on the score of theta given mu
-    # (the profile search alone is limited by the IRLS tolerance)
-    for _ in range(100):
+    pois = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-10, maxiter=100)
+    params, mu = pois.params, pois.fittedvalues
+    theta = _theta_ml(y, mu, 1.0)
+    converged = False
+    for _ in range(200):
         fam = sm.families.NegativeBinomial(alpha=1 / theta)
-        mu = sm.GLM(y, X, family=fam).fit(tol=1e-13, maxiter=200).fittedvalues
-        for _newton in range(50):
-            score = np.sum(digamma(theta + y) - digamma(theta) + math.log(theta) + 1
-                           - np.log(theta + mu) - (y + theta) / (mu + theta))
-            hess = np.sum(polygamma(1, theta + y) - polygamma(1, theta) + 1 / theta
-                          - 2 / (mu + theta) + (y + theta) / (mu + theta) ** 2)
-            step = -score / hess if hess < 0 else 0.0
-            theta_new = max(theta + step, theta / 2)
-            done = abs(theta_new - theta) <= 1e-13 * theta
-            theta = theta_new
-            if done:
-                break
-        if abs(math.log(theta) + math.log(fam.alpha)) < 1e-12:
+        res = sm.GLM(y, X, family=fam).fit(start_params=params, tol=1e-13, maxiter=200)
+        new_params, mu = res.params, res.fittedvalues
+        theta_new = _theta_ml(y, mu, theta)
+        d_theta = abs(theta_new - theta) / theta
+        d_par = np.max(np.abs(new_params - params) / (np.abs(new_params) + 1e-8))
+        params, theta = new_params, theta_new
+        if d_theta < 1e-11 and d_par < 1e-11:
+            converged = True
             break
+    if not converged or not np.isfinite(theta) or theta > 1e8:
+        _warn(messages, "the negative binomial shape (theta) did not converge")
     alpha = 1 / theta
     fam = sm.families.NegativeBinomial(alpha=alpha)
-    mu = sm.GLM(y, X, family=fam).fit(tol=1e-13, maxiter=200).fittedvalues
+    mu = sm.GLM(y, X, family=fam).fit(start_params=params, tol=1e-13, maxiter=200).fittedvalues
     info = -np.sum(polygamma(1, theta + y) - polygamma(1, theta) + 1 / theta
                    - 2 / (mu + theta) + (y + theta) / (mu + theta) ** 2)
     se_theta = float(1 / np.sqrt(info)) if info > 0 else np.nan
@@ -1046,9 +1057,12 @@ def _negbin_family(y, X, messages):
 
 
 def _negbin_null_llf(y, messages) -> float:
-    fam, _alpha, _se = _negbin_family(y, np.ones((len(y), 1)), messages)
+    """Log-likelihood of the intercept-only NB2 model (mu = mean(y), theta by ML)."""
+    import statsmodels.api as sm
+
     mu = np.full(len(y), float(np.mean(y)))
-    return float(fam.loglike(y, mu, scale=1.0))
+    theta = _theta_ml(y, mu, 1.0)
+    return float(sm.families.NegativeBinomial(alpha=1 / theta).loglike(y, mu, scale=1.0))
 
 
 # ====================================================================== multiple imputation
@@ -1274,3 +1288,226 @@ def simple_slopes(result: RegressionResult, focal: str, moderator: str,
     tab.insert(0, "moderator_value", at)
     tab.insert(4, "df", np.nan if df is None else float(df))
     return tab
+
+
+# ====================================================================== analysis plan (H1-H4)
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the analysis plan (``questionnaire/analysis_plan.yaml``).
+
+    Attributes
+    ----------
+    name : str
+        Key of the model (e.g. ``h1_impact``).
+    hypothesis : str
+        ``H1`` .. ``H4``.
+    description : str
+        One sentence for table notes.
+    formula : str
+        Patsy formula with the ``{term}`` snippets already inserted.
+    model : str
+        Model kind (see :data:`MODEL_KINDS`).
+    se : str
+        ``classical``, ``hc3`` or ``cluster``.
+    cluster : str or None
+        Cluster column for ``se="cluster"``.
+    filter : str or None
+        ``pandas.DataFrame.query`` expression selecting the rows.
+    center : tuple of str
+        Columns mean-centred before fitting.
+    simple_slopes : dict or None
+        ``{"focal": ..., "moderator": ..., "at": [...]}`` for :func:`simple_slopes`.
+    impute : MiceOptions or None
+        Multiple imputation options.
+    """
+
+    name: str
+    hypothesis: str
+    description: str
+    formula: str
+    model: str = "ols"
+    se: str = "classical"
+    cluster: str | None = None
+    filter: str | None = None
+    center: tuple[str, ...] = ()
+    simple_slopes: dict | None = None
+    impute: MiceOptions | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """The analysis plan: regression models (H1-H3) and group comparisons (H4).
+
+    Attributes
+    ----------
+    models : dict of str -> ModelSpec
+        In file order.
+    comparisons : dict
+        ``{"group": column, "outcomes": [...], "requires": text}``.
+    crosstabs : tuple of dict
+        ``{"row": ..., "col": ...}`` pairs.
+    terms : dict of str -> str
+        Formula snippets (``controls``...).
+    path : str or None
+        File read.
+    """
+
+    models: dict[str, ModelSpec]
+    comparisons: dict = field(default_factory=dict)
+    crosstabs: tuple[dict, ...] = ()
+    terms: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model: ``name, hypothesis, model, se, formula, filter, description``."""
+        return pd.DataFrame([
+            {"name": m.name, "hypothesis": m.hypothesis, "model": m.model, "se": m.se,
+             "formula": m.formula, "filter": m.filter, "description": m.description}
+            for m in self.models.values()
+        ])
+
+
+def load_analysis_plan(path=None) -> AnalysisPlan:
+    """Read and check the analysis plan (default ``questionnaire/analysis_plan.yaml``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        YAML file; default :data:`analysis.config.QUESTIONNAIRE_DIR` / ``analysis_plan.yaml``.
+
+    Returns
+    -------
+    AnalysisPlan
+
+    Raises
+    ------
+    analysis.errors.ConfigError
+        Unreadable file, unknown keys, model kinds or SE types, undefined ``{snippets}``.
+
+    Examples
+    --------
+    >>> from analysis.regression import load_analysis_plan
+    >>> plan = load_analysis_plan()
+    >>> plan.models["h1_impact"].model
+    'ols'
+    """
+    import re
+
+    import yaml
+
+    from .config import QUESTIONNAIRE_DIR
+    from .errors import ConfigError
+
+    path = QUESTIONNAIRE_DIR / "analysis_plan.yaml" if path is None else path
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the analysis plan {path}: {exc}") from exc
+    terms = {str(k): str(v) for k, v in (raw.get("terms") or {}).items()}
+    defaults = raw.get("defaults") or {}
+    allowed = {"hypothesis", "description", "formula", "model", "se", "cluster", "filter",
+               "center", "simple_slopes", "impute"}
+    models: dict[str, ModelSpec] = {}
+    for name, spec in (raw.get("models") or {}).items():
+        if not isinstance(spec, dict) or "formula" not in spec:
+            raise ConfigError(f"{path}: model '{name}' needs a formula")
+        unknown = set(spec) - allowed
+        if unknown:
+            raise ConfigError(f"{path}: model '{name}' has unknown keys {sorted(unknown)}")
+        merged = {**defaults, **spec}
+        formula = str(merged["formula"])
+        missing = [t for t in re.findall(r"{(\w+)}", formula) if t not in terms]
+        if missing:
+            raise ConfigError(f"{path}: model '{name}' uses undefined terms {missing}")
+        formula = formula.format(**terms)
+        kind = merged.get("model", "ols")
+        se = merged.get("se", "classical")
+        if kind not in MODEL_KINDS:
+            raise ConfigError(f"{path}: model '{name}': unknown model kind '{kind}'")
+        if se not in ("classical", "hc3", "cluster"):
+            raise ConfigError(f"{path}: model '{name}': unknown se '{se}'")
+        if se == "cluster" and not merged.get("cluster"):
+            raise ConfigError(f"{path}: model '{name}': se = cluster needs a cluster column")
+        imp = merged.get("impute")
+        impute = MiceOptions(**imp) if isinstance(imp, dict) else None
+        models[str(name)] = ModelSpec(
+            name=str(name),
+            hypothesis=str(merged.get("hypothesis", "")),
+            description=str(merged.get("description", "")),
+            formula=formula,
+            model=kind,
+            se=se,
+            cluster=merged.get("cluster"),
+            filter=merged.get("filter"),
+            center=tuple(merged.get("center") or ()),
+            simple_slopes=merged.get("simple_slopes"),
+            impute=impute,
+        )
+    return AnalysisPlan(
+        models=models,
+        comparisons=dict(raw.get("comparisons") or {}),
+        crosstabs=tuple(raw.get("crosstabs") or ()),
+        terms=terms,
+        path=str(path),
+    )
+
+
+def run_analysis_plan(data: pd.DataFrame, plan: AnalysisPlan | str | None = None, *,
+                      design=None, models: Sequence[str] | None = None
+                      ) -> dict[str, RegressionResult]:
+    """Fit the models of the analysis plan.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Analysis data set (one row per organisation, scores and indicators computed).
+    plan : AnalysisPlan or path, optional
+        Default: :func:`load_analysis_plan`.
+    design : analysis.survey_design.SurveyDesign, optional
+        Fit design-based models instead (``design.glm``; ``filter`` must then be applied to
+        the design by the caller).
+    models : sequence of str, optional
+        Names of the models to fit (default: all).
+
+    Returns
+    -------
+    dict of str -> RegressionResult
+        In plan order. Each result carries ``extra["spec"]`` (its :class:`ModelSpec`) and, for
+        moderation models, ``extra["simple_slopes"]`` (table of :func:`simple_slopes`).
+
+    Raises
+    ------
+    analysis.errors.InputError
+        A variable of a model is not in ``data`` (the message names the model).
+    """
+    if not isinstance(plan, AnalysisPlan):
+        plan = load_analysis_plan(plan)
+    names = list(plan.models) if models is None else list(models)
+    out: dict[str, RegressionResult] = {}
+    for name in names:
+        if name not in plan.models:
+            raise _fail("no such model in the analysis plan", value=name,
+                        expected=", ".join(plan.models))
+        spec = plan.models[name]
+        if design is not None:
+            res = regress(spec.formula, model=spec.model, design=design)
+        else:
+            sub = data.query(spec.filter) if spec.filter else data
+            try:
+                res = regress(spec.formula, sub, model=spec.model, se=spec.se,
+                              cluster=spec.cluster, impute=spec.impute,
+                              center=list(spec.center) or None)
+            except InputError as exc:
+                exc.message = f"model '{name}': {exc.message}"
+                raise
+            except Exception as exc:  # patsy: unknown variable, ...
+                raise _fail(f"model '{name}' cannot be fitted: {exc}") from exc
+        if isinstance(res, RegressionResult):
+            res.extra["spec"] = spec
+            if spec.simple_slopes:
+                ss = dict(spec.simple_slopes)
+                res.extra["simple_slopes"] = simple_slopes(res, ss["focal"], ss["moderator"],
+                                                           at=ss.get("at"))
+        out[name] = res
+    return out
