@@ -581,6 +581,15 @@ def hybridisation(data: pd.DataFrame, spec: ConstructSpec | None = None, *,
     -----
     With :math:`p_j = s_j / \\sum_k s_k`, :math:`HHI = \\sum_j p_j^2`, which lies
     in :math:`[1/k, 1]` for :math:`k` positive shares (1 = a single source).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> h = hybridisation(pd.DataFrame({"fund_dues": [60.0], "fund_donations": [30.0],
+    ...                                 "fund_subsidy_indh": [10.0]}).reindex(
+    ...     columns=load_constructs()["hybridisation"].shares))
+    >>> round(float(h["score_hybridisation__hhi"].iloc[0]), 2)
+    0.46
     """
     spec = spec if spec is not None else load_constructs()
     c = spec[construct]

@@ -56,6 +56,7 @@ __all__ = [
     "xlsform_bytes",
     "codebook",
     "build_instrument",
+    "CODEBOOK_COLUMNS",
     "LANG_FR",
     "LANG_AR",
     "DONT_KNOW",
@@ -137,7 +138,7 @@ class Questionnaire:
     ----------
     survey : pandas.DataFrame
         The ``survey`` sheet, one row per line of ``survey.csv`` (strings, ``""``
-        for empty cells), with four derived columns: ``line`` (line number in
+        for empty cells), with five derived columns: ``line`` (line number in
         the file, header = 1), ``base_type`` (``select_one``, ``integer``...),
         ``list_name`` (choice list of select questions, else ``""``),
         ``section`` (``A``..``E`` from the enclosing ``sec_<x>`` group, ``meta``
@@ -307,6 +308,14 @@ def load_questionnaire(path: str | Path = config.QUESTIONNAIRE_DIR) -> Questionn
     ------
     ConfigError
         If a file is missing or unreadable, or a group is not closed.
+
+    Examples
+    --------
+    >>> q = load_questionnaire()
+    >>> list(q.choices_for("milieu")["name"])
+    ['urbain', 'rural', 'mixte']
+    >>> "si_nov_01" in q.likert_items
+    True
     """
     folder = Path(path)
     survey, choices, settings = (_read_sheet(folder, s) for s in _FILES)
@@ -633,6 +642,14 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
         (``A``..``E``, ``meta``, ``system``), ``personal`` (True for personal or
         identifying data), ``min``, ``max`` (numeric range; Likert 1-5, options
         0-1), ``missing_codes`` (``;``-separated codes meaning no answer).
+
+    Examples
+    --------
+    >>> cb = codebook()
+    >>> cb.set_index("variable").loc["target_groups/women", "type"]
+    'select_multiple_option'
+    >>> cb.set_index("variable").loc["n_members", "missing_codes"]
+    '-98;-99'
     """
     q = questionnaire if questionnaire is not None else load_questionnaire()
     lab_fr, lab_ar = _label_col("label", LANG_FR), _label_col("label", LANG_AR)
@@ -778,6 +795,12 @@ def build_instrument(out_dir: str | Path = config.QUESTIONNAIRE_BUILD_DIR,
     ------
     ConfigError
         If the questionnaire is invalid or pyxform rejects it.
+
+    Examples
+    --------
+    >>> written = build_instrument("questionnaire/build")  # doctest: +SKIP
+    >>> written["xlsform"].name                              # doctest: +SKIP
+    'si_survey.xlsx'
     """
     out = Path(out_dir)
     q = questionnaire if questionnaire is not None else load_questionnaire()
