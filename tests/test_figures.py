@@ -1,0 +1,177 @@
+"""Tests of analysis.figures: structure of each figure, French/English labels, stable files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from analysis.errors import ConfigError, InputError
+from analysis.figures import (
+    cfa_loadings_plot,
+    coefficient_plot,
+    funding_mix_bars,
+    likert_diverging_bars,
+    loadings_heatmap,
+    missing_shares,
+    missingness_plot,
+    regional_bars,
+    save_figure,
+    scree_plot,
+    tidy_coefficients,
+)
+
+LEVELS = ["Pas du tout d'accord", "Plutôt pas d'accord", "Neutre", "Plutôt d'accord", "Tout à fait d'accord"]
+
+
+@pytest.fixture
+def likert():
+    rng = np.random.default_rng(3)
+    rows = []
+    for item in ["Gouvernance participative", "Nouveaux services", "Numérique"]:
+        shares = rng.dirichlet(np.ones(5))
+        rows += [{"item": item, "level": lev, "share": s} for lev, s in zip(LEVELS, shares)]
+    d = pd.DataFrame(rows)
+    d["level"] = pd.Categorical(d["level"], LEVELS)
+    return d
+
+
+def _ytick_texts(ax):
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_likert_diverging(likert):
+    fig = likert_diverging_bars(likert, title="Bloc C")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 5 * 3
+    # each item spans exactly 100 %, the neutral bar straddles zero
+    for k in range(3):
+        bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - k) < 1e-9]
+        assert sum(p.get_width() for p in bars) == pytest.approx(1.0)
+        neutral = bars[2]
+        assert neutral.get_x() == pytest.approx(-neutral.get_width() / 2)
+    assert ax.get_xlabel() == "Part des répondants"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == LEVELS
+    # axis shows positive percentages on both sides, with a decimal comma locale
+    fig.canvas.draw()
+    assert all("\u2212" not in t.get_text() for t in ax.get_xticklabels())
+
+
+def test_likert_sorted_by_net_agreement():
+    d = pd.DataFrame({"item": ["A"] * 2 + ["B"] * 2, "level": ["Non", "Oui"] * 2, "share": [0.9, 0.1, 0.2, 0.8]})
+    ax = likert_diverging_bars(d, locale="en").axes[0]
+    assert _ytick_texts(ax) == ["A", "B"]  # bottom to top: B (most agreement) on top
+    assert ax.get_xlabel() == "Share of respondents"
+
+
+def test_likert_errors(likert):
+    with pytest.raises(InputError):
+        likert_diverging_bars(likert.drop(columns="share"))
+    with pytest.raises(InputError):
+        likert_diverging_bars(likert, neutral="Peut-être")
+    with pytest.raises(InputError):
+        likert_diverging_bars(likert.iloc[0:0])
+
+
+def test_scree_plot():
+    e = pd.DataFrame({"position": [1, 2, 3, 4], "observed_fa": [3.0, 1.2, 0.2, 0.1],
+                      "simulated_fa_quantile": [0.5, 0.3, 0.25, 0.1], "observed_pc": [3.5, 1.5, 0.8, 0.2],
+                      "simulated_pc_mean": [1.3, 1.1, 0.9, 0.7]})
+    fig = scree_plot(e)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "Valeur propre" and ax.get_xlabel() == "Rang du facteur"
+    assert ax.get_legend().get_title().get_text() == "Facteurs suggérés\u00a0: 2"
+    fig_pc = scree_plot(e, kind="pc", kaiser=True, locale="en")
+    assert fig_pc.axes[0].get_legend().get_title().get_text() == "Suggested factors: 2"
+    with pytest.raises(ConfigError):
+        scree_plot(e, kind="xx")
+
+
+def test_loadings_heatmap():
+    d = pd.DataFrame({"item": np.repeat(["a", "b", "c"], 2), "factor": ["F1", "F2"] * 3,
+                      "loading": [0.8, 0.1, 0.7, -0.2, 0.05, 0.9]})
+    fig = loadings_heatmap(d, item_labels={"a": "Item A"})
+    ax = fig.axes[0]
+    assert _ytick_texts(ax) == ["Item A", "b", "c"]
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert ",80" in texts and "\u2212,20" in texts
+
+
+def test_cfa_loadings_plot():
+    d = pd.DataFrame({"factor": ["F1", "F1", "F2"], "item": ["a", "b", "c"], "estimate": [0.8, 0.6, 0.75],
+                      "ci_low": [0.7, 0.5, 0.65], "ci_high": [0.9, 0.7, 0.85]})
+    fig = cfa_loadings_plot(d, title="AFC")
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["F1", "F2"]
+    assert fig.axes[-1].get_xlabel() == "Saturation standardisée"
+    assert _ytick_texts(fig.axes[0]) == ["b", "a"]  # first item on top
+
+
+def test_coefficient_plot_from_results():
+    class Res:
+        def __init__(self, shift):
+            self.coefficients = pd.DataFrame(
+                {"estimate": [1.0, 0.5 + shift, -0.3], "se": [0.1] * 3, "statistic": [1] * 3, "p_value": [0.1] * 3,
+                 "ci_low": [0.8, 0.3 + shift, -0.5], "ci_high": [1.2, 0.7 + shift, -0.1]},
+                index=["Intercept", "x1", "x2"])
+
+    tidy = tidy_coefficients({"M1": Res(0), "M2": Res(0.2)})
+    assert list(tidy.columns[:3]) == ["model", "term", "estimate"] and len(tidy) == 6
+    fig = coefficient_plot(tidy, term_labels={"x2": "Taille", "x1": "Âge"})
+    ax = fig.axes[0]
+    by_position = sorted(zip(ax.get_yticks(), _ytick_texts(ax)), reverse=True)
+    assert [label for _, label in by_position] == ["Taille", "Âge"]  # mapping order, from the top
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["M1", "M2"]
+    with pytest.raises(InputError):
+        coefficient_plot(tidy[tidy.term == "Intercept"])
+
+
+def test_funding_mix_bars():
+    d = pd.DataFrame({"group": ["Association"] * 3 + ["Coopérative"] * 3,
+                      "source": ["Public", "Dons", "Ventes"] * 2, "share": [2, 1, 1, 0.1, 0.1, 0.8]})
+    ax = funding_mix_bars(d).axes[0]
+    assert len(ax.patches) == 6
+    ends = {}
+    for p in ax.patches:
+        ends[round(p.get_y(), 6)] = max(ends.get(round(p.get_y(), 6), 0), p.get_x() + p.get_width())
+    assert all(v == pytest.approx(1.0) for v in ends.values())  # rescaled to 100 %
+    too_many = pd.DataFrame({"group": "A", "source": [f"s{i}" for i in range(12)], "share": 1.0})
+    with pytest.raises(InputError):
+        funding_mix_bars(too_many)
+
+
+def test_regional_bars_with_ci():
+    d = pd.DataFrame({"region": ["Souss-Massa", "Oriental", "Fès-Meknès"], "value": [0.2, 0.5, 0.35],
+                      "lo": [0.1, 0.4, 0.3], "hi": [0.3, 0.6, 0.4]})
+    ax = regional_bars(d, percent=True, ci_low="lo", ci_high="hi").axes[0]
+    assert _ytick_texts(ax) == ["Souss-Massa", "Fès-Meknès", "Oriental"]
+    assert "50,0\u202f%" in [t.get_text() for t in ax.texts]
+    assert ax.get_xlabel() == "Part"
+
+
+def test_missingness():
+    raw = pd.DataFrame({"a": [1, None, None, 4], "b": [1, 2, 3, 4], "c": [None, 2, 3, 4]})
+    shares = missing_shares(raw)
+    assert shares.set_index("variable")["share_missing"].to_dict() == {"a": 0.5, "b": 0.0, "c": 0.25}
+    ax = missingness_plot(shares).axes[0]
+    assert _ytick_texts(ax) == ["b", "c", "a"]
+    assert ax.get_xlabel() == "Part de valeurs manquantes"
+
+
+def test_save_figure_stable_and_atomic(tmp_path, likert):
+    from PIL import Image
+
+    fig = likert_diverging_bars(likert)
+    png, pdf = save_figure(fig, tmp_path / "likert")
+    assert png.name == "likert.png" and pdf.name == "likert.pdf"
+    with Image.open(png) as im:
+        assert round(im.info["dpi"][0]) == 300
+        assert "Software" not in im.info
+    first = (png.read_bytes(), pdf.read_bytes())
+    save_figure(likert_diverging_bars(likert), tmp_path / "likert.png")  # a suffix is replaced
+    assert (png.read_bytes(), pdf.read_bytes()) == first
+    assert b"CreationDate" not in first[1] and b"ModDate" not in first[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["likert.pdf", "likert.png"]
+    with pytest.raises(ConfigError):
+        save_figure(fig, tmp_path / "x", formats=("gif",))
