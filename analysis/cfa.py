@@ -519,6 +519,9 @@ class CFAResults:
     std_solution : pandas.DataFrame
         Completely standardised solution (lavaan ``standardizedSolution(type = "std.all")``):
         ``lhs, op, rhs, group, estimate, se, statistic, p_value, ci_low, ci_high``.
+        Loadings and regressions are scaled by the implied standard deviations, variances
+        by the implied variances, and covariances by the square roots of their own variance
+        parameters (residual correlations, lavaan's ``cov.std = TRUE``).
     std_loadings : pandas.DataFrame
         The ``=~`` rows of ``std_solution``.
     composite_reliability, ave : pandas.DataFrame
@@ -526,7 +529,8 @@ class CFAResults:
         ``(sum l)^2 / ((sum l)^2 + sum theta)`` and average variance extracted ``mean(l^2)``
         from the standardised loadings ``l`` and residual variances ``theta``.
     htmt : pandas.DataFrame
-        Heterotrait-monotrait ratios between factors (first group, or the pooled data).
+        Heterotrait-monotrait ratios between factors, from the whole data (pooled over
+        groups), see :func:`htmt`.
     vcov : numpy.ndarray
         Covariance matrix of the free parameters.
     converged : bool
@@ -831,7 +835,7 @@ def cfa(
     std = _standardized(sem, xhat, vcov, pt, level)
     params["std_all"] = std["estimate"].to_numpy()
     cr, ave = _reliability(std, sem, labels)
-    ht = htmt(model, data if group is None else data[data[group] == labels[0]])
+    ht = htmt(model, data)
     return CFAResults(
         model=model,
         estimator=est,
@@ -1049,7 +1053,17 @@ def _std_plan(sem: SEMModel, pt: pd.DataFrame) -> dict:
     ops = pt["op"].to_numpy()
     lhs = np.array([pos.get(v, -1) for v in pt["lhs"]])
     rhs = np.array([pos.get(v, -1) for v in pt["rhs"]])
-    return dict(ops=ops, lhs=lhs, rhs=rhs, group=pt["group"].to_numpy() - 1)
+    # covariances are scaled by their own variance parameters (lavaan cov.std = TRUE)
+    var_row = {
+        (r.lhs, r.group): i
+        for i, r in enumerate(pt.itertuples())
+        if r.op == "~~" and r.lhs == r.rhs
+    }
+    grp = pt["group"].to_numpy()
+    lvar = np.array([var_row.get((v, g), -1) for v, g in zip(pt["lhs"], grp)])
+    rvar = np.array([var_row.get((v, g), -1) for v, g in zip(pt["rhs"], grp)])
+    cov = (ops == "~~") & (pt["lhs"] != pt["rhs"]).to_numpy() & (lvar >= 0) & (rvar >= 0)
+    return dict(ops=ops, lhs=lhs, rhs=rhs, group=grp - 1, cov=cov, lvar=lvar, rvar=rvar)
 
 
 def _std_values(sem: SEMModel, x: np.ndarray, plan: dict) -> np.ndarray:
@@ -1064,10 +1078,19 @@ def _std_values(sem: SEMModel, x: np.ndarray, plan: dict) -> np.ndarray:
     g, ops = plan["group"], plan["ops"]
     sd_l = np.where(plan["lhs"] >= 0, sds[g, np.maximum(plan["lhs"], 0)], 1.0)
     sd_r = np.where(plan["rhs"] >= 0, sds[g, np.maximum(plan["rhs"], 0)], 1.0)
+    cov = plan["cov"]
+    rv_l = np.sqrt(np.abs(vals[np.maximum(plan["lvar"], 0)]))
+    rv_r = np.sqrt(np.abs(vals[np.maximum(plan["rvar"], 0)]))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.select(
-            [ops == "=~", ops == "~", ops == "~~", ops == "~1"],
-            [vals * sd_l / sd_r, vals * sd_r / sd_l, vals / (sd_l * sd_r), vals / sd_l],
+            [ops == "=~", ops == "~", cov, ops == "~~", ops == "~1"],
+            [
+                vals * sd_l / sd_r,
+                vals * sd_r / sd_l,
+                vals / (rv_l * rv_r),
+                vals / (sd_l * sd_r),
+                vals / sd_l,
+            ],
             default=vals,
         )
     return out
@@ -1132,7 +1155,8 @@ def htmt(model: str, data: pd.DataFrame) -> pd.DataFrame:
     model : str
         Model in lavaan syntax (only the ``=~`` statements are used).
     data : pandas.DataFrame
-        The indicators; Pearson correlations on pairwise-complete cases.
+        The indicators; Pearson correlations on the complete cases (listwise, as
+        ``semTools::htmt``'s default).
 
     Returns
     -------
@@ -1168,7 +1192,7 @@ def htmt(model: str, data: pd.DataFrame) -> pd.DataFrame:
         f: list(pt[(pt["op"] == "=~") & (pt["lhs"] == f) & (pt["group"] == 1)]["rhs"]) for f in lv
     }
     cols = list(dict.fromkeys(v for f in lv for v in ind[f]))
-    r = data[cols].apply(pd.to_numeric, errors="coerce").corr().to_numpy()
+    r = data[cols].apply(pd.to_numeric, errors="coerce").dropna().corr().to_numpy()
     pos = {v: i for i, v in enumerate(cols)}
 
     def mono(f):

@@ -47,9 +47,9 @@ _SCALED_FIT = [
 _CACHE: dict[str, CFAResults] = {}
 
 
-def _fit(key: str, data: pd.DataFrame, kwargs: dict) -> CFAResults:
+def _fit(key: str, data: pd.DataFrame, kwargs: dict, model: str = MODEL) -> CFAResults:
     if key not in _CACHE:
-        _CACHE[key] = cfa(MODEL, data, **kwargs)
+        _CACHE[key] = cfa(model, data, **kwargs)
     return _CACHE[key]
 
 
@@ -66,11 +66,12 @@ class CheckLavaan:
     key: str
     data = HS
     kwargs: dict = {}
+    model = MODEL
     fit_names = _BASE_FIT
 
     @property
     def res(self) -> CFAResults:
-        return _fit(self.key, self.data, self.kwargs)
+        return _fit(self.key, self.data, self.kwargs, self.model)
 
     @property
     def ref(self) -> dict:
@@ -193,6 +194,32 @@ def test_trace_h1_closed_form_equals_pattern_computation():
     d.complete = False  # force the generic (observed information, casewise scores) path
     generic = mod._yb_trace_h1([d], True)[0]
     assert_allclose(closed, generic, rtol=1e-6)
+
+
+class TestSEMPoliticalDemocracy(CheckLavaan):
+    """Latent regressions and residual covariances (lavaan's sem() example)."""
+
+    key = "sem_pd"
+    data = pd.read_csv(DATA / "political_democracy.csv")
+    model = REF["pd_model"]
+
+    def test_standardized(self):
+        ref = _ref_frame(self.ref["std"])
+        m = self.res.std_solution.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_r"))
+        assert len(m) == len(ref)
+        assert_allclose(m["estimate"], m["est.std"], atol=1e-4)
+        assert_allclose(m["se"], m["se_r"].astype(float).fillna(0.0), atol=1e-4)
+
+
+class TestSEMPoliticalDemocracyMLR(TestSEMPoliticalDemocracy):
+    key = "sem_pd_mlr"
+    kwargs = {"estimator": "MLR"}
+    fit_names = _BASE_FIT + _SCALED_FIT
+
+
+class TestMetricStdLv(CheckLavaan):
+    key = "ml_metric_stdlv"
+    kwargs = {"group": "school", "group_equal": ("loadings",), "std_lv": True}
 
 
 def test_group_labels_in_data_order():

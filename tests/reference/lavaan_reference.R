@@ -126,6 +126,28 @@ out$fiml <- one(cfa(model, data = hs_miss, missing = "ml"))
 out$fiml_mlr <- one(cfa(model, data = hs_miss, missing = "ml", estimator = "MLR"))
 out$listwise_missing <- one(cfa(model, data = hs_miss))
 
+# Structural model with latent regressions and residual covariances (lavaan's classic example)
+pd_model <- "
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ ind60
+dem65 ~ ind60 + dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+"
+pol <- read.csv("../shared/data/political_democracy.csv")
+out$pd_model <- pd_model
+out$sem_pd <- one(sem(pd_model, data = pol))
+out$sem_pd_mlr <- one(sem(pd_model, data = pol, estimator = "MLR"))
+
+# Metric invariance with std.lv = TRUE (latent variances free in group 2)
+out$ml_metric_stdlv <- one(cfa(model, data = hs, group = "school", group.equal = "loadings",
+                               std.lv = TRUE))
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, dataframe = "rows", na = "null",
                   pretty = TRUE),
            "tests/reference/lavaan_reference.json")
