@@ -1287,10 +1287,12 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
     frame = _numeric_frame(data)
     if missing == "listwise":
         frame = frame.dropna()
-    R = correlation_matrix(frame, corr=corr, missing=missing).to_numpy()
     n, p = frame.shape
     rng = np.random.default_rng(seed)
+    # one BLAS thread throughout: the work is many small matrices plus one n x p product,
+    # and on a shared machine a second thread mostly waits
     with _single_thread():
+        R = correlation_matrix(frame, corr=corr, missing=missing).to_numpy()
         obs_pc = np.linalg.eigvalsh(R)[::-1]
         obs_fa = _fa_values(R, fm)
         sims = _wishart_correlations(rng, n, p, n_iter)
@@ -1299,6 +1301,18 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
         for i in range(n_iter):
             sim_pc[i] = np.linalg.eigvalsh(sims[i])[::-1]
             sim_fa[i] = _fa_values(sims[i], fm)
+        if resample:
+            X = np.asfortranarray(frame.to_numpy())
+            Xs = np.empty_like(X, order="F")
+            rs_pc = np.empty((n_iter, p))
+            rs_fa = np.empty((n_iter, p))
+            for i in range(n_iter):
+                # each column resampled on its own, missing cells included (psych sample(y))
+                for j in range(p):
+                    np.take(X[:, j], rng.integers(0, n, size=n), out=Xs[:, j])
+                C = _pairwise_cor(Xs)
+                rs_pc[i] = np.linalg.eigvalsh(C)[::-1]
+                rs_fa[i] = _fa_values(C, fm)
 
     def q(a):  # R's quantile type 7 = numpy's default "linear"
         return np.quantile(a, quantile, axis=0)
@@ -1309,17 +1323,6 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
         "simulated_pc_mean": sim_pc.mean(axis=0), "simulated_pc_quantile": q(sim_pc),
     }
     if resample:
-        X = frame.to_numpy()
-        rs_pc = np.empty((n_iter, p))
-        rs_fa = np.empty((n_iter, p))
-        for i in range(n_iter):
-            # each column resampled on its own, missing cells included (psych: sample(y))
-            idx = rng.integers(0, n, size=(n, p))
-            Xs = np.take_along_axis(X, idx, axis=0)
-            C = _pairwise_cor(Xs)
-            with _single_thread():
-                rs_pc[i] = np.linalg.eigvalsh(C)[::-1]
-                rs_fa[i] = _fa_values(C, fm)
         table.update({"resampled_fa_mean": rs_fa.mean(axis=0),
                       "resampled_fa_quantile": q(rs_fa),
                       "resampled_pc_mean": rs_pc.mean(axis=0),
