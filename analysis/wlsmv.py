@@ -24,6 +24,7 @@ variance in the first group, residual variances are ``1/delta^2 - diag(Lambda Ps
 
 from __future__ import annotations
 
+import contextlib
 import html
 import warnings as _warnings
 from collections.abc import Sequence
@@ -48,6 +49,19 @@ __all__ = [
 ]
 
 _PHI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def _small_blas():
+    """One BLAS thread for the many small products of the estimation loop.
+
+    Multi-threaded OpenBLAS is much slower on small matrices, dramatically so when the cores
+    are shared; threadpoolctl (a scikit-learn dependency) is used when installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _dnorm(x):
@@ -820,39 +834,40 @@ def fit_wlsmv(
     gam = [s.nacov * (s.n / (s.n - 1.0)) for s in samples]
     w = [1.0 / np.diag(gg) for gg in gam]
     pt = _start_values(pt, samples)
-    om = _OrdinalModel(pt, labels)
-    x0 = om.model.x_start()
-    x, F, converged, iterations = _dwls_fit(om, obs, w, fg, x0)
-    if not converged:
-        _warn(msgs, "The DWLS minimisation did not converge; estimates are doubtful.")
-    sig = om.implied(x)
-    resid = [o - s for o, s in zip(obs, sig)]
-    delta = om.jacobian(x)
-    # robust covariance of the estimates
-    H = sum(f * (D.T * ww) @ D for f, D, ww in zip(fg, delta, w))
-    try:
-        Hinv = np.linalg.inv(H)
-    except np.linalg.LinAlgError:
-        Hinv = np.linalg.pinv(H)
-        _warn(msgs, "The information matrix is singular (model not identified?); SEs doubtful.")
-    meat = sum(f * (D.T * ww) @ gg @ (ww[:, None] * D) for f, D, ww, gg in zip(fg, delta, w, gam))
-    vcov = Hinv @ meat @ Hinv / ntot
-    # test statistics
-    chisq_g = [n_ * np.sum(ww * r * r) for n_, ww, r in zip(nobs, w, resid)]
-    chisq = float(sum(chisq_g))
-    nstat = sum(len(o) for o in obs)
-    npar = om.npar
-    df = nstat - npar
-    trUG, trUG2, _ = _ugamma_traces(delta, w, gam, fg)
-    fm = _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, resid)
-    # parameter table with estimates
-    params = _param_table(pt, om, x, vcov, level, samples)
-    std_solution = _std_solution(pt, om, x, vcov, level)
-    # Heywood check: negative residual variances (delta parameterisation)
-    neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])
-                 & params["lhs"].isin(ov) & (params["estimate"] < 0)]
-    if len(neg):
-        _warn(msgs, f"Negative residual variance(s) of latent responses: {', '.join(neg['lhs'])}.")
+    with _small_blas():
+        om = _OrdinalModel(pt, labels)
+        x0 = om.model.x_start()
+        x, F, converged, iterations = _dwls_fit(om, obs, w, fg, x0)
+        if not converged:
+            _warn(msgs, "The DWLS minimisation did not converge; estimates are doubtful.")
+        sig = om.implied(x)
+        resid = [o - s for o, s in zip(obs, sig)]
+        delta = om.jacobian(x)
+        # robust covariance of the estimates
+        H = sum(f * (D.T * ww) @ D for f, D, ww in zip(fg, delta, w))
+        try:
+            Hinv = np.linalg.inv(H)
+        except np.linalg.LinAlgError:
+            Hinv = np.linalg.pinv(H)
+            _warn(msgs, "The information matrix is singular (model not identified?); SEs doubtful.")
+        meat = sum(f * (D.T * ww) @ gg @ (ww[:, None] * D) for f, D, ww, gg in zip(fg, delta, w, gam))
+        vcov = Hinv @ meat @ Hinv / ntot
+        # test statistics
+        chisq_g = [n_ * np.sum(ww * r * r) for n_, ww, r in zip(nobs, w, resid)]
+        chisq = float(sum(chisq_g))
+        nstat = sum(len(o) for o in obs)
+        npar = om.npar
+        df = nstat - npar
+        trUG, trUG2, _ = _ugamma_traces(delta, w, gam, fg)
+        fm = _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, resid)
+        # parameter table with estimates
+        params = _param_table(pt, om, x, vcov, level, samples)
+        std_solution = _std_solution(pt, om, x, vcov, level)
+        # Heywood check: negative residual variances (delta parameterisation)
+        neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])
+                     & params["lhs"].isin(ov) & (params["estimate"] < 0)]
+        if len(neg):
+            _warn(msgs, f"Negative residual variance(s) of latent responses: {', '.join(neg['lhs'])}.")
     return WLSMVResult(
         params=params,
         fit_measures=fm,
@@ -969,15 +984,23 @@ def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, re
     return out
 
 
-def _std_values(pt, om: _OrdinalModel, x):
+def _table_arrays(pt):
+    return dict(
+        mtx=pt["matrix"].to_numpy(dtype=object),
+        row=pt["row"].to_numpy().astype(int),
+        col=pt["col"].to_numpy().astype(int),
+        grp=pt["group"].to_numpy().astype(int),
+        free=pt["free"].to_numpy().astype(int),
+        value=pt["value"].to_numpy(dtype=float),
+    )
+
+
+def _std_values(arr, om: _OrdinalModel, x):
     """Estimates (residual variances filled in) and completely standardised values per row."""
-    est = om.model.x_to_table(x).copy()
-    fr = pt["free"].to_numpy()
-    std = np.full(len(pt), np.nan)
-    mtx_a = pt["matrix"].to_numpy(dtype=object)
-    row_a = pt["row"].to_numpy()
-    col_a = pt["col"].to_numpy()
-    grp_a = pt["group"].to_numpy()
+    mtx, r, c, grp, fr = arr["mtx"], arr["row"], arr["col"], arr["grp"], arr["free"]
+    est = arr["value"].copy()
+    est[fr > 0] = np.asarray(x)[fr[fr > 0] - 1]
+    std = est.copy()
     for g, mats in enumerate(om.model.matrices(x)):
         a = om.model._ia(mats)
         la = mats["lambda"] @ a
@@ -986,27 +1009,25 @@ def _std_values(pt, om: _OrdinalModel, x):
         theta = 1.0 / d**2 - np.diag(S)
         vy = np.diag(S) + theta  # = 1/delta^2, variance of y*
         lvv = np.diag(a @ mats["psi"] @ a.T)
-        for i in np.nonzero(grp_a == g + 1)[0]:
-            mtx, r, c = mtx_a[i], int(row_a[i]), int(col_a[i])
-            if mtx == "theta" and r == c and fr[i] == 0:
-                est[i] = theta[r]
-            if mtx == "lambda":
-                std[i] = est[i] * np.sqrt(lvv[c]) / np.sqrt(vy[r])
-            elif mtx == "psi":
-                std[i] = est[i] / np.sqrt(lvv[r] * lvv[c])
-            elif mtx == "theta":
-                std[i] = est[i] / np.sqrt(vy[r] * vy[c])
-            elif mtx == "tau":
-                std[i] = est[i] / np.sqrt(vy[om.th_var[r]])
-            elif mtx == "alpha":
-                std[i] = est[i] / np.sqrt(lvv[r])
-            else:
-                std[i] = est[i]
+        ing = grp == g + 1
+        sel = ing & (mtx == "theta") & (r == c) & (fr == 0)
+        est[sel] = theta[r[sel]]
+        std[sel] = est[sel]
+        sel = ing & (mtx == "lambda")
+        std[sel] = est[sel] * np.sqrt(lvv[c[sel]]) / np.sqrt(vy[r[sel]])
+        sel = ing & (mtx == "psi")
+        std[sel] = est[sel] / np.sqrt(lvv[r[sel]] * lvv[c[sel]])
+        sel = ing & (mtx == "theta")
+        std[sel] = est[sel] / np.sqrt(vy[r[sel]] * vy[c[sel]])
+        sel = ing & (mtx == "tau")
+        std[sel] = est[sel] / np.sqrt(vy[om.th_var[r[sel]]])
+        sel = ing & (mtx == "alpha")
+        std[sel] = est[sel] / np.sqrt(lvv[r[sel]])
     return est, std
 
 
 def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
-    est, std = _std_values(pt, om, x)
+    est, std = _std_values(_table_arrays(pt), om, x)
     fr = pt["free"].to_numpy()
     se = np.zeros(len(pt))
     sev = np.sqrt(np.clip(np.diag(vcov), 0, None))
@@ -1035,7 +1056,8 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
 
 def _std_solution(pt, om: _OrdinalModel, x, vcov, level):
     """lavaan ``standardizedSolution()``: std.all with delta-method SEs (numeric Jacobian)."""
-    _, std0 = _std_values(pt, om, x)
+    arr = _table_arrays(pt)
+    _, std0 = _std_values(arr, om, x)
     keep = np.isin(pt["op"].to_numpy(dtype=object), ["=~", "~~", "|", "~1"])
     J = np.zeros((len(pt), len(x)))
     for k in range(len(x)):
@@ -1044,7 +1066,7 @@ def _std_solution(pt, om: _OrdinalModel, x, vcov, level):
         xm = x.copy()
         xp[k] += h
         xm[k] -= h
-        J[:, k] = (_std_values(pt, om, xp)[1] - _std_values(pt, om, xm)[1]) / (2 * h)
+        J[:, k] = (_std_values(arr, om, xp)[1] - _std_values(arr, om, xm)[1]) / (2 * h)
     var = np.einsum("ik,kl,il->i", J, vcov, J)
     se = np.sqrt(np.clip(var, 0.0, None))
     se = np.where(se < 1e-10, 0.0, se)
