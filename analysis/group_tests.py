@@ -232,20 +232,20 @@ def crosstab(
     counts = pd.crosstab(sub[row], sub[col]).reindex(index=r_levels, columns=c_levels,
                                                      fill_value=0)
     counts.index.name, counts.columns.name = row, col
-    O = counts.to_numpy(dtype=float)
-    n = int(O.sum())
-    E = np.outer(O.sum(axis=1), O.sum(axis=0)) / n
-    expected = pd.DataFrame(E, index=counts.index, columns=counts.columns)
-    nr, nc = O.shape
+    obs = counts.to_numpy(dtype=float)
+    n = int(obs.sum())
+    exp_ = np.outer(obs.sum(axis=1), obs.sum(axis=0)) / n
+    expected = pd.DataFrame(exp_, index=counts.index, columns=counts.columns)
+    nr, nc = obs.shape
     df = float((nr - 1) * (nc - 1))
-    x2 = float(np.sum((O - E) ** 2 / E))
-    is_2x2 = O.shape == (2, 2)
-    small = E < 5
+    x2 = float(np.sum((obs - exp_) ** 2 / exp_))
+    is_2x2 = obs.shape == (2, 2)
+    small = exp_ < 5
     notes = []
     if exact == "auto":
         if is_2x2 and small.any():
             method = "fisher"
-        elif not is_2x2 and (small.mean() > 0.2 or (E < 1).any()):
+        elif not is_2x2 and (small.mean() > 0.2 or (exp_ < 1).any()):
             method = "monte_carlo"
         else:
             method = "chi2"
@@ -253,29 +253,29 @@ def crosstab(
         method = {"never": "chi2", "fisher": "fisher", "monte_carlo": "monte_carlo"}[exact]
     if method == "fisher" and not is_2x2:
         raise InputError("Fisher's exact test is provided for 2 x 2 tables; use monte_carlo",
-                         value=O.shape)
+                         value=obs.shape)
     if small.any():
         notes.append(f"{int(small.sum())} of {small.size} expected counts are below 5")
     odds = np.nan
     if is_2x2:
-        odds = float(stats.contingency.odds_ratio(O.astype(int), kind="conditional").statistic)
+        odds = float(stats.contingency.odds_ratio(obs.astype(int), kind="conditional").statistic)
     n_sim = 0
     if method == "fisher":
-        p = float(stats.fisher_exact(O.astype(int)).pvalue)
+        p = float(stats.fisher_exact(obs.astype(int)).pvalue)
         test, stat = "fisher", x2
     elif method == "monte_carlo":
         rng = np.random.default_rng(seed)
-        tables = stats.random_table(O.sum(axis=1).astype(int), O.sum(axis=0).astype(int),
+        tables = stats.random_table(obs.sum(axis=1).astype(int), obs.sum(axis=0).astype(int),
                                     seed=rng).rvs(n_simulations)
-        sims = np.sum((tables - E) ** 2 / E, axis=(1, 2))
+        sims = np.sum((tables - exp_) ** 2 / exp_, axis=(1, 2))
         # R compares with a relative tolerance to count ties as ">="
         hits = np.sum(sims >= x2 * (1 - 64 * np.finfo(float).eps))
         p = float((1 + hits) / (n_simulations + 1))
         test, stat, n_sim = "chi2_monte_carlo", x2, n_simulations
     else:
         if is_2x2 and correct:
-            yates = np.minimum(0.5, np.abs(O - E))
-            stat = float(np.sum((np.abs(O - E) - yates) ** 2 / E))
+            yates = np.minimum(0.5, np.abs(obs - exp_))
+            stat = float(np.sum((np.abs(obs - exp_) - yates) ** 2 / exp_))
             test = "chi2_yates"
         else:
             stat, test = x2, "chi2"
@@ -289,7 +289,7 @@ def crosstab(
     return CrosstabResult(
         counts=counts, expected=expected, test=test, statistic=float(stat), df=df,
         p_value=p, cramers_v=v, ci_low=ci_low, ci_high=ci_high, n=n,
-        min_expected=float(E.min()), odds_ratio=odds, conf_level=conf_level,
+        min_expected=float(exp_.min()), odds_ratio=odds, conf_level=conf_level,
         n_simulations=n_sim, warnings=tuple(notes),
     )
 

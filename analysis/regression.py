@@ -1118,8 +1118,26 @@ def pool_rubin(fits: Sequence[RegressionResult], conf_level: float = 0.95,
     total ``T = W + (1 + 1/m) B``. For t-based models the df use the Barnard-Rubin (1999)
     small-sample correction: ``lambda = (1 + 1/m) B / T``, ``nu_old = (m-1) / lambda^2``,
     ``nu_obs = (nu_com + 1) / (nu_com + 3) nu_com (1 - lambda)``,
-    ``nu = nu_old nu_obs / (nu_old + nu_obs)``; z-based models use ``nu_old``.
-    Fit statistics are averaged over the imputations (``fit["m"]`` holds m).
+    ``nu = nu_old nu_obs / (nu_old + nu_obs)``, with ``nu_com`` the complete-data residual df
+    (``n - k``) for every model and ``lambda`` floored at 1e-4, as ``mice::pool``; the pooled
+    result is therefore t-based (``dist="t"``) with per-term df in ``extra["term_df"]``
+    (the ``df`` column of :meth:`RegressionResult.to_frame`). Fit statistics are averaged over
+    the imputations (``fit["m"]`` holds m).
+
+    Parameters
+    ----------
+    fits : sequence of RegressionResult
+        The same model fitted on each imputed data set (m >= 2).
+    conf_level : float
+        Level of the intervals.
+    formula : str, optional
+        Formula to record (default: that of the first fit).
+
+    Returns
+    -------
+    RegressionResult
+        ``se_type="mi"``; ``extra`` holds ``term_df``, ``fraction_missing_info`` (lambda)
+        and the ``imputations`` (the m fits).
 
     References
     ----------
@@ -1128,6 +1146,8 @@ def pool_rubin(fits: Sequence[RegressionResult], conf_level: float = 0.95,
     imputation. *Biometrika*, 86, 948-955.
     """
     m = len(fits)
+    if m < 2:
+        raise _fail("pooling needs at least two imputed fits", value=m)
     first = fits[0]
     Q = np.vstack([f.coefficients["estimate"].to_numpy() for f in fits])
     U = np.vstack([f.coefficients["se"].to_numpy() ** 2 for f in fits])
@@ -1136,12 +1156,12 @@ def pool_rubin(fits: Sequence[RegressionResult], conf_level: float = 0.95,
     B = Q.var(axis=0, ddof=1)
     T = W + (1 + 1 / m) * B
     lam = np.where(T > 0, (1 + 1 / m) * B / T, 0.0)
-    with np.errstate(divide="ignore"):
-        nu_old = np.where(lam > 0, (m - 1) / lam**2, np.inf)
-    if first.dist == "t":
-        nu_com = float(first.fit["df_resid"])
-        nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lam)
-        nu = np.where(np.isinf(nu_old), nu_obs, nu_old * nu_obs / (nu_old + nu_obs))
+    lam_df = np.maximum(lam, 1e-4)  # as mice::pool, so that nu stays finite
+    nu_old = (m - 1) / lam_df**2
+    nu_com = float(first.fit["df_resid"])
+    if np.isfinite(nu_com):
+        nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lam_df)
+        nu = nu_old * nu_obs / (nu_old + nu_obs)
     else:
         nu = nu_old
     se_pooled = np.sqrt(T)
@@ -1161,7 +1181,7 @@ def pool_rubin(fits: Sequence[RegressionResult], conf_level: float = 0.95,
         se_type="mi",
         formula=formula or first.formula,
         vcov=vcov,
-        dist=first.dist,
+        dist="t",
         conf_level=conf_level,
         thresholds=first.thresholds,
         exog=None,

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from analysis.config import PROJECT_ROOT
 from analysis.errors import InputError
 from analysis.regression import (
     MiceOptions,
@@ -21,7 +22,6 @@ from analysis.regression import (
     regress,
     simple_slopes,
 )
-from analysis.config import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "tests" / "data"
 REF = pd.read_csv(PROJECT_ROOT / "tests" / "reference" / "regression_reference.csv", comment="#")
@@ -72,6 +72,9 @@ class CheckReference:
 
     case: str
     est_case: str | None = None  # R case for the estimates, if not ``case``
+    rtol_se: float = RTOL_SE
+    all_terms: bool = True  # R reports every term (coeftest on polr: slopes only)
+    check_p: bool = True
 
     @pytest.fixture
     def result(self) -> RegressionResult:  # pragma: no cover - overridden
@@ -84,13 +87,13 @@ class CheckReference:
 
     def test_se(self, result):
         ref = ref_table(self.case)
-        assert_allclose(result.coefficients.loc[ref.index, "se"], ref["se"], rtol=RTOL_SE)
+        assert_allclose(result.coefficients.loc[ref.index, "se"], ref["se"], rtol=self.rtol_se)
 
     def test_statistic_and_p(self, result):
         ref = ref_table(self.case)
         assert_allclose(result.coefficients.loc[ref.index, "statistic"], ref["statistic"],
-                        rtol=RTOL_SE)
-        if "p_value" in ref:
+                        rtol=self.rtol_se)
+        if "p_value" in ref and self.check_p:
             # p-values: the relative error grows like z * dz in the far tail (p ~ 1e-57 for
             # a 1e-5 relative SE difference moves p by 0.3 %), so compare log p within 1 %
             got = result.coefficients.loc[ref.index, "p_value"].to_numpy()
@@ -100,7 +103,10 @@ class CheckReference:
 
     def test_same_terms(self, result):
         ref = ref_table(self.case)
-        assert set(result.coefficients.index) == set(ref.index)
+        if self.all_terms:
+            assert set(result.coefficients.index) == set(ref.index)
+        else:
+            assert set(ref.index) <= set(result.coefficients.index)
 
 
 class TestOLSClassical(CheckReference):
@@ -553,3 +559,88 @@ def test_plan_comparisons_h4():
     assert "score_si_presence" in out and "legal_form_group_x_support_used" in out
     g = out["score_si_presence"]
     assert list(g.groups["group"]) == ["association", "cooperative"]
+
+
+class TestPoissonHC3(CheckReference):
+    case = "poisson_hc3"
+
+    @pytest.fixture
+    def result(self, apistrat):
+        return regress("enroll ~ meals + ell + stype", apistrat, model="poisson", se="hc3")
+
+
+class TestPoissonCluster(CheckReference):
+    case = "poisson_cluster_hc1"
+
+    @pytest.fixture
+    def result(self, apistrat):
+        return regress("enroll ~ meals + ell + stype", apistrat, model="poisson",
+                       se="cluster", cluster="dnum")
+
+
+class TestNegbinHC3(CheckReference):
+    case = "negbin_hc3"
+
+    @pytest.fixture
+    def result(self, apistrat):
+        return regress("enroll ~ meals + ell + stype", apistrat, model="negbin", se="hc3")
+
+
+class TestOrdinalFineHessian(CheckReference):
+    """polr's SEs use optim's finite-difference Hessian (ndeps 1e-3), ~1e-4 from the exact
+    one; against a Hessian by finer differences of the analytic gradient (computed in R) the
+    analytic Hessian here agrees to ~1e-8."""
+
+    case = "ordinal_finehess"
+    est_case = "ordinal_polr_tight"
+    rtol_se = 1e-6
+
+    @pytest.fixture
+    def result(self, bfi):
+        return regress("A1 ~ gender + age", bfi, model="ordinal")
+
+
+class TestOrdinalCluster(CheckReference):
+    # sandwich::vcovCL(polr) uses polr's numerical Hessian as bread, twice in B M B:
+    # SEs ~2e-4 relative from the exact sandwich (see TestOrdinalClusterFineHessian)
+    case = "ordinal_cluster_hc1"
+    est_case = "ordinal_polr_tight"
+    rtol_se = 3e-4
+    all_terms = False
+    check_p = False  # coeftest on a polr uses t(n - edf); summary.polr and we use z
+
+    @pytest.fixture
+    def result(self, bfi):
+        return regress("A1 ~ gender + age", bfi, model="ordinal", se="cluster", cluster="age")
+
+
+class TestOrdinalClusterFineHessian(TestOrdinalCluster):
+    case = "ordinal_finehess_cluster_hc1"
+    rtol_se = 1e-6
+    all_terms = True
+
+
+def test_pool_rubin_by_hand():
+    """Rubin's rules with the Barnard-Rubin df (mice::pool), computed by hand."""
+    from analysis.regression import pool_rubin
+
+    fits = [RegressionResult.from_arrays(["Intercept", "x"], [1.0 + d, 2.0 - d], [0.5, 0.2],
+                                         df_resid=50, fit={"n": 52})
+            for d in (-0.1, 0.0, 0.1)]
+    p = pool_rubin(fits)
+    m, W, B = 3, np.array([0.25, 0.04]), np.array([0.01, 0.01])
+    T = W + (1 + 1 / m) * B
+    lam = (1 + 1 / m) * B / T
+    nu_old = (m - 1) / lam**2
+    nu_obs = 51 / 53 * 50 * (1 - lam)
+    nu = nu_old * nu_obs / (nu_old + nu_obs)
+    assert_allclose(p.coefficients["estimate"], [1.0, 2.0])
+    assert_allclose(p.coefficients["se"], np.sqrt(T))
+    assert_allclose(p.to_frame()["df"], nu)
+    from scipy import stats
+
+    assert_allclose(p.coefficients["p_value"], 2 * stats.t.sf(np.array([1.0, 2.0]) / np.sqrt(T),
+                                                              nu))
+    assert p.se_type == "mi" and p.fit["m"] == 3
+    with pytest.raises(InputError):
+        pool_rubin(fits[:1])

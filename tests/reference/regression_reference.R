@@ -113,6 +113,43 @@ nb_tight <- glm.nb(enroll ~ meals + ell + stype, data = apistrat,
 add_coefs("negbin_glmnb_tight", coef(summary(nb_tight)))
 add_fit("negbin_glmnb_tight", list(theta = nb_tight$theta))
 
+# sandwich SEs of the count and ordinal models
+add_coefs("poisson_hc3", coeftest(ps, vcov. = vcovHC(ps, type = "HC3")))
+add_coefs("poisson_cluster_hc1", coeftest(ps, vcov. = vcovCL(ps, cluster = ~dnum, type = "HC1")))
+add_coefs("negbin_hc3", coeftest(nb_tight, vcov. = vcovHC(nb_tight, type = "HC3")))
+add_coefs("ordinal_cluster_hc1",
+          coeftest(po_tight, vcov. = vcovCL(po_tight, cluster = bfi_cc$age, type = "HC1")))
+# polr's Hessian comes from optim (finite differences with ndeps = 1e-3), about 1e-4 relative
+# from the exact one for 'age'. A finer reference: the Hessian by central differences
+# (optimHess, ndeps = 1e-6) of the analytic gradient of the cumulative-logit log-likelihood,
+# written here in R, at polr's (tight) estimates.
+X <- model.matrix(~ gender + age, bfi_cc)[, -1]
+yy <- as.integer(bfi_cc$A1)
+J <- nlevels(bfi_cc$A1)
+negll_grad <- function(par) {
+  b <- par[1:ncol(X)]; z <- c(-Inf, par[-(1:ncol(X))], Inf)
+  eta <- drop(X %*% b)
+  hi <- z[yy + 1] - eta; lo <- z[yy] - eta
+  p <- plogis(hi) - plogis(lo)
+  dhi <- ifelse(is.finite(hi), dlogis(hi), 0); dlo <- ifelse(is.finite(lo), dlogis(lo), 0)
+  gb <- -colSums(X * (dhi - dlo) / p)
+  gz <- numeric(J - 1)
+  for (j in 1:(J - 1)) gz[j] <- sum(dhi[yy == j] / p[yy == j]) - sum(dlo[yy == j + 1] / p[yy == j + 1])
+  -c(gb, gz)
+}
+negll <- function(par) {
+  b <- par[1:ncol(X)]; z <- c(-Inf, par[-(1:ncol(X))], Inf)
+  eta <- drop(X %*% b)
+  -sum(log(plogis(z[yy + 1] - eta) - plogis(z[yy] - eta)))
+}
+par <- c(coef(po_tight), po_tight$zeta)
+H <- optimHess(par, negll, negll_grad, control = list(ndeps = rep(1e-6, length(par))))
+V <- solve(H)
+add_coefs("ordinal_finehess", cbind(par, sqrt(diag(V)), par / sqrt(diag(V))))
+B <- V * nrow(X)
+Vcl <- sandwich(po_tight, bread. = B, meat. = meatCL(po_tight, cluster = bfi_cc$age, type = "HC1"))
+add_coefs("ordinal_finehess_cluster_hc1", cbind(par, sqrt(diag(Vcl)), par / sqrt(diag(Vcl))))
+
 # ---------------------------------------------------------------- group comparisons
 tt <- t.test(api00 ~ sch.wide, data = apistrat)  # Welch by default
 add_fit("welch_t", list(statistic = tt$statistic, df = tt$parameter, p_value = tt$p.value,
