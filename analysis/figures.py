@@ -169,10 +169,11 @@ def _order(values: pd.Series, order: Sequence[object] | None) -> list[object]:
 
 
 def _diverging_colours(n: int, neutral: bool) -> list[str]:
-    """ColorBrewer RdBu-like colours from disagreement (red) to agreement (blue)."""
-    import seaborn as sns
+    """ColorBrewer RdBu colours from disagreement (red) to agreement (blue), neutral in grey."""
+    from matplotlib.colors import to_hex
 
-    colours = sns.color_palette("RdBu", n_colors=n if not neutral else n).as_hex()
+    cmap = mpl.colormaps["RdBu"]
+    colours = [to_hex(cmap(x)) for x in np.linspace(0.08, 0.92, n)]
     if neutral:
         colours[n // 2] = "#BDBDBD"
     return colours
