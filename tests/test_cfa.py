@@ -156,6 +156,20 @@ class TestScalar(CheckLavaan):
     kwargs = {"group": "school", "group_equal": ("loadings", "intercepts")}
 
 
+class TestScalarPartial(CheckLavaan):
+    key = "ml_scalar_partial"
+    kwargs = {
+        "group": "school",
+        "group_equal": ("loadings", "intercepts"),
+        "group_partial": ["visual =~ x2", "x3 ~ 1"],
+    }
+
+
+class TestStrict(CheckLavaan):
+    key = "ml_strict"
+    kwargs = {"group": "school", "group_equal": ("loadings", "intercepts", "residuals")}
+
+
 class TestMLRScalar(CheckLavaan):
     key = "mlr_scalar"
     kwargs = {"group": "school", "group_equal": ("loadings", "intercepts"), "estimator": "MLR"}

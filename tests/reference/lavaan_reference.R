@@ -148,6 +148,13 @@ out$sem_pd_mlr <- one(sem(pd_model, data = pol, estimator = "MLR"))
 out$ml_metric_stdlv <- one(cfa(model, data = hs, group = "school", group.equal = "loadings",
                                std.lv = TRUE))
 
+# Partial scalar invariance (one loading and one intercept released) and strict invariance
+out$ml_scalar_partial <- one(cfa(model, data = hs, group = "school",
+                                 group.equal = c("loadings", "intercepts"),
+                                 group.partial = c("visual =~ x2", "x3 ~ 1")))
+out$ml_strict <- one(cfa(model, data = hs, group = "school",
+                         group.equal = c("loadings", "intercepts", "residuals")))
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, dataframe = "rows", na = "null",
                   pretty = TRUE),
            "tests/reference/lavaan_reference.json")
