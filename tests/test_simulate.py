@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -110,6 +111,7 @@ def test_kobo_csv_format(messy):
 
 def test_select_multiple_columns(clean20k):
     r, df, _ = clean20k
+    df = df.head(4000)
     form = r.sim.form
     for q in form.questions:
         if q.type != "select_multiple":
@@ -122,7 +124,7 @@ def test_select_multiple_columns(clean20k):
         for c, o in zip(codes, opts):
             assert set(df.loc[answered, o]) <= {"0", "1"}
             assert (df.loc[~answered, o] == "").all()
-            sel = main[answered].str.split().apply(lambda xs, c=c: c in xs)
+            sel = main[answered].str.contains(rf"(?:^| ){re.escape(c)}(?:$| )", regex=True)
             assert ((df.loc[answered, o] == "1") == sel).all()
 
 
@@ -286,6 +288,26 @@ def test_structural_truth_recoverable(clean20k):
                          pd.get_dummies(lat["legal_form"], drop_first=True).to_numpy(float)])
     beta = np.linalg.lstsq(X, lat["eta_si_presence"].to_numpy(), rcond=None)[0]
     np.testing.assert_allclose(beta[1:3], [st["internal_capacity"], st["external_barriers"]], atol=0.03)
+    # H1 + H3: impact on SI presence, support and their product
+    pi = r.sim.cfg["structural"]["perceived_impact"]["coef"]
+    si, sup = lat["eta_si_presence"].to_numpy(), lat["support_used"].to_numpy()
+    X = np.column_stack([np.ones(len(lat)), si, sup, si * sup,
+                         pd.get_dummies(lat["legal_form"], drop_first=True).to_numpy(float)])
+    beta = np.linalg.lstsq(X, lat["eta_perceived_impact"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(beta[1:4], [pi["si_presence"], pi["support_used"], pi["si_presence:support_used"]],
+                               atol=0.04)
+
+
+def test_beneficiaries_count_model(clean20k):
+    """H1 (count): log E[beneficiaries_y3] = d0 + d_mem log(members) + d_SI SI + d_coop coop."""
+    sm = pytest.importorskip("statsmodels.api")
+    r, _, lat = clean20k
+    b = r.sim.cfg["structural"]["beneficiaries"]["coef"]
+    X = np.column_stack([np.ones(len(lat)), np.log(lat["true_n_members"]), lat["eta_si_presence"],
+                         (lat["side"] == "cooperative").astype(float)])
+    fit = sm.GLM(lat["true_beneficiaries_y3"].to_numpy(float), X, family=sm.families.Poisson()).fit()
+    # Poisson quasi-likelihood is consistent for the log-linear mean of the negative binomial
+    np.testing.assert_allclose(fit.params[1:], [b["log_members"], b["si_presence"], b["cooperative"]], atol=0.08)
 
 
 # --------------------------------------------------------------------------- messiness and ledger
@@ -345,8 +367,8 @@ def test_ledger_tests_speeders_straightliners(messy):
     others = first.drop(index=sp)
     dur_all = (pd.to_datetime(others["end"]) - pd.to_datetime(others["start"])).dt.total_seconds()
     assert dur.max() < 10 * 60 < dur_all.median()
-    sl = led[led["kind"] == "straightliner"]
-    for (u, grid), g in sl.groupby(["_uuid", "column"]):
+    sl = led[led["kind"] == "straightliner"].drop_duplicates(["_uuid", "column"]).head(60)
+    for u, grid in zip(sl["_uuid"], sl["column"]):
         items = [c for c in df.columns if c.startswith(grid.replace("grp_", "") + "_")]
         if items:
             vals = set(first.loc[u, items])

@@ -77,7 +77,7 @@ from .export import (
     write_kobo_xlsx,
     write_spss,
 )
-from .form import Expression, Form, Value, evaluate, read_form
+from .form import Expression, Form, evaluate, read_form
 from .messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
 from .model import (
     Simulation,

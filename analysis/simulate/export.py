@@ -97,15 +97,13 @@ class Plan:
             return np.zeros(0, np.int64), np.zeros(0, object)
         rows = np.concatenate([p[0] for p in parts])
         vals = np.concatenate([p[1] for p in parts])
-        order = np.arange(len(rows))
-        # keep last occurrence per row
+        # keep the last occurrence per row
         rev_rows = rows[::-1]
         _, first_rev = np.unique(rev_rows, return_index=True)
         keep = (len(rows) - 1 - first_rev)
         keep.sort()
         rows, vals = rows[keep], vals[keep]
         o = np.argsort(rows, kind="stable")
-        del order
         return rows[o], vals[o]
 
     def uuid_strings(self, rows: np.ndarray) -> np.ndarray:

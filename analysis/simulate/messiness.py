@@ -15,7 +15,7 @@ import numpy as np
 
 from .export import MS_DAY, Plan, cell_strings, fmt_value
 from .form import Expression
-from .model import MISSING_CODES, Simulation, likert_lists
+from .model import MISSING_CODES, Simulation
 from .variants import PROVINCE_AR, REGION_TRANSLIT, old_names_for, strip_accents
 
 __all__ = ["Ledger", "plant_before_skip", "plant_after_skip", "plant_rows", "driver_questions"]
@@ -83,7 +83,6 @@ def plant_before_skip(sim: Simulation, rng: np.random.Generator, led: Ledger) ->
     mc = sim.cfg["messiness"]
     n, data, form = sim.n, sim.data, sim.form
     drivers = driver_questions(sim)
-    llists = likert_lists(form)
     pending: dict = {}
 
     # refusals and inactive organisations: the rest of the interview is skipped
@@ -144,8 +143,7 @@ def plant_before_skip(sim: Simulation, rng: np.random.Generator, led: Ledger) ->
         refuse = rng.random(len(r)) < float(mc["refusal_share"])
         written = np.where(refuse & (len(codes) > 1), codes[-1], codes[0]).astype(object)
         if v.kind == "one":
-            v.data[r] = np.array([v.codes.index(c) for c in written], dtype=np.int16) if len(r) < 0 else np.where(
-                written == "99", v.codes.index(codes[-1]), v.codes.index(codes[0])).astype(np.int16)
+            v.data[r] = np.where(written == codes[-1], v.codes.index(codes[-1]), v.codes.index(codes[0])).astype(np.int16)
         else:
             v.data[r] = written.astype(float)
         led.add(r, "dk_refusal", q.name, true, written)
@@ -215,7 +213,6 @@ def plant_before_skip(sim: Simulation, rng: np.random.Generator, led: Ledger) ->
                     data[cols[jj]].data[rr] = nv
                     mat[rr, jj] = nv
                     led.add(rr, "shares_off", cols[jj], true, fmt_value(data[cols[jj]], rr))
-    _ = llists
     return pending
 
 
@@ -253,7 +250,7 @@ def _append_rows(plan: Plan, led: Ledger, sources: np.ndarray, kind: int, rng, c
     plan.row_kind = np.concatenate([plan.row_kind, np.full(k, kind, np.int8)])
     mapping = np.full(R, -1, np.int64)
     mapping[sources] = new
-    for col, parts in list(plan.overrides.items()):
+    for _col, parts in list(plan.overrides.items()):
         add = []
         for r, v in parts:
             m = mapping[r[r < R]] >= 0
@@ -353,7 +350,7 @@ def _blocked(led: Ledger, plan: Plan, cols: list[str]) -> dict[str, np.ndarray]:
     """Rows (pre-sort) where a problem is already planted in each column (one problem per cell)."""
     R = plan.n_rows
     grid_items: dict[str, list[str]] = {}
-    for it, m in plan.sim.measurement.items():
+    for it, _m in plan.sim.measurement.items():
         q = plan.sim.form.question(it)
         if q.group:
             grid_items.setdefault(q.group, []).append(it)
@@ -544,18 +541,23 @@ def _isnum(x) -> bool:
 
 def _drop_superseded(led: Ledger, plan: Plan) -> None:
     """Drop copied entries whose cell was rewritten by a near-duplicate change."""
-    changed = set()
-    for p in led.parts:
-        m = p["kind"] == "near_changed"
-        for r, c in zip(p["row"][m], p["column"][m]):
-            changed.add((int(r), c))
-    if not changed:
+    import pandas as pd
+
+    f = led.frame()
+    m = f["kind"] == "near_changed"
+    if not m.any():
         return
+    # a change in an item of a straightlined grid also ends the straightlining of that row
+    group_of = {q.name: q.group for q in plan.sim.form.questions if q.group}
+    cols = f["column"][m]
+    changed = pd.DataFrame({"row": np.concatenate([f["row"][m], f["row"][m]]),
+                            "column": np.concatenate([cols, np.array([group_of.get(c, c) for c in cols], dtype=object)])})
+    keys = pd.MultiIndex.from_frame(changed.drop_duplicates())
 
     def keep(p):
         if len(p["row"]) == 0:
             return np.ones(0, bool)
-        return np.array([(k == "near_changed") or ((int(r), c) not in changed)
-                         for r, c, k in zip(p["row"], p["column"], p["kind"])], dtype=bool)
+        idx = pd.MultiIndex.from_arrays([p["row"], p["column"]])
+        return (p["kind"] == "near_changed") | ~idx.isin(keys)
 
     led.drop(keep)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from scipy import special, stats
+from scipy import stats
 
 from ..errors import ConfigError
 from .form import Expression, Form, Value, evaluate
@@ -156,9 +156,6 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 def _categorical(rng, probs: np.ndarray) -> np.ndarray:
     """Draw one category per row from a (n, k) or (k,) probability array."""
     probs = np.asarray(probs, dtype=float)
-    if probs.ndim == 1:
-        p = probs / probs.sum()
-        return rng.choice(len(p), size=None, p=p) if False else None  # pragma: no cover
     cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
     u = rng.random(probs.shape[0])[:, None]
     return np.minimum((u > cum).sum(axis=1), probs.shape[1] - 1)
@@ -335,9 +332,8 @@ def draw_population(sim: Simulation, rng: np.random.Generator) -> None:
     p_wc = np.array([wc.get(s, wc["default"]) for s in sector_codes]) if sector_codes else np.array([])
     women_coop = np.zeros(n, dtype=bool)
     if sector_codes:
-        sidx = np.searchsorted(np.array(sector_codes, dtype=object), sector) if False else None  # noqa
-        lut = {c: p for c, p in zip(sector_codes, p_wc)}
-        pv = np.vectorize(lambda s: lut.get(s, wc["default"]), otypes=[float])(sector) if n else np.zeros(0)
+        sidx = _map_codes(sector, sector_codes)
+        pv = np.where(sidx >= 0, p_wc[np.maximum(sidx, 0)], wc["default"])
         women_coop = (lf == "cooperative") & (rng.random(n) < pv)
 
     # members (lognormal by region / side, via copula on S)
@@ -383,9 +379,9 @@ def draw_population(sim: Simulation, rng: np.random.Generator) -> None:
     # staff
     st = pop["staff"]
     p_any = np.where(coop, st["any_paid_cooperative"], st["any_paid_association"])
-    l = sl["staff"]
-    tau = stats.norm.ppf(p_any) * math.sqrt(1 + l**2)
-    has_staff = (tau + l * S + rng.standard_normal(n)) > 0
+    ls_ = sl["staff"]
+    tau = stats.norm.ppf(p_any) * math.sqrt(1 + ls_**2)
+    has_staff = (tau + ls_ * S + rng.standard_normal(n)) > 0
     ks = st["kind_shares"]
     kind = np.searchsorted(np.cumsum([ks["full_only"], ks["part_only"], ks["both"]]), rng.random(n) * (ks["full_only"] + ks["part_only"] + ks["both"]), side="right")
     full_pos = has_staff & (kind != 1)
@@ -593,7 +589,7 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
     form, cfg, n, o, lat = sim.form, sim.cfg, sim.n, sim.org, sim.latent
     pop = cfg["population"]
     gen = cfg["generic"]
-    llists = likert_lists(form)
+    likert_lists(form)
     sim.measurement = item_measurement(sim)
     meas_cfg = cfg["measurement"]
     linked = cfg.get("linked", {}) or {}
@@ -602,10 +598,10 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
     fund = cfg.get("funding", {}) or {}
     fund_q = fund.get("sources_question")
     prefix = fund.get("share_prefix", "fund_")
-    personal = set(gen.get("personal", []))
+    set(gen.get("personal", []))
 
     # grid factors
-    for item, m in sim.measurement.items():
+    for _item, m in sim.measurement.items():
         lt = m["latent"]
         if lt and lt.startswith("grid.") and lt not in lat:
             g = lt[5:]
@@ -655,8 +651,6 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
         if typ == "select_one":
             if name in from_org_codes:
                 vals = o[from_org_codes[name]]
-                lut = {c: i for i, c in enumerate(codes)}
-                idx = np.array([lut.get(v, -1) for v in vals], dtype=np.int16) if len(codes) < 50 else None
                 one(name, _map_codes(vals, codes), codes)
                 continue
             if name == gen.get("consent_question"):
@@ -823,7 +817,7 @@ def fill_text(sim: Simulation, rng: np.random.Generator, q, mask: np.ndarray) ->
     gen = sim.cfg["generic"]
     if q.type == "geopoint":
         reg = sim.org["region"][idx]
-        lat0 = np.array([REGION_CENTROIDS.get(r, (31.8, -7.1))[0] for r in reg]) if k < 0 else _centroid(reg, 0)
+        lat0 = _centroid(reg, 0)
         lon0 = _centroid(reg, 1)
         la = lat0 + rng.uniform(-0.4, 0.4, k)
         lo = lon0 + rng.uniform(-0.4, 0.4, k)
@@ -860,13 +854,19 @@ def fill_text(sim: Simulation, rng: np.random.Generator, q, mask: np.ndarray) ->
             ans = rng.random(k) < float(gen.get("text_answer_rate", 0.15))
             out[idx[ans]] = _pick(rng, ["Merci pour cette enquête.", "Nous avons besoin de plus de soutien.",
                                         "Bonne initiative", "نحتاج إلى دعم أكبر"], int(ans.sum()))
+    rate = (gen.get("optional_answer_rate") or {}).get(name)
+    if rate is not None and not q.required:
+        # optional questions left blank, more often by small rural organisations (MAR)
+        small_rural = (sim.org["members"][idx] <= np.median(sim.org["members"])) & (sim.org["milieu"][idx] == "rural")
+        p = np.where(small_rural, float(rate) ** 2, float(rate))
+        out[idx[rng.random(k) >= p]] = ""
     sim.data[name] = Value("str", out)
 
 
 def _centroid(reg, j):
     lut = np.array([REGION_CENTROIDS[f"R{i:02d}"][j] for i in range(1, 13)])
-    ids = np.array([int(r[1:]) - 1 if isinstance(r, str) and r[1:].isdigit() else 5 for r in reg])
-    return lut[np.clip(ids, 0, 11)]
+    ids = _map_codes(np.asarray(reg, dtype=object), [f"R{i:02d}" for i in range(1, 13)])
+    return lut[np.where(ids >= 0, ids, 5)]
 
 
 def _join4(a, b, c, d):
