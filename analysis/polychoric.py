@@ -16,6 +16,8 @@ Fisher scoring run on all pairs simultaneously.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 import warnings as _warnings
 from dataclasses import dataclass, field
@@ -34,6 +36,30 @@ __all__ = [
 ]
 
 _TWO_PI = 2.0 * np.pi
+
+
+def _one_blas_thread():
+    """Context: one BLAS thread (threadpoolctl, when installed; else no change).
+
+    The matrix products here are of moderate size; multi-threaded OpenBLAS gains little on
+    them and loses up to an order of magnitude when the cores are shared with other work.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _single_blas(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _one_blas_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 _RHO_MAX = 1.0 - 1e-10
 
 
@@ -176,7 +202,9 @@ def _as_codes(data, max_categories):
             "at least two items are needed", value=data.shape[1], expected="two or more columns"
         )
     cols = [str(c) for c in data.columns]
-    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in data.dtypes):
+    if all(
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in data.dtypes
+    ):
         X = data.to_numpy(dtype=float, na_value=np.nan)
         return _codes_from_float(X, cols, max_categories)
     arrays = []
@@ -391,7 +419,9 @@ class PolychoricResult:
         )
 
     def __repr__(self) -> str:
-        head = f"{self.method.capitalize()} correlations ({self.rho.shape[0]} items, n = {self.n_obs})"
+        head = (
+            f"{self.method.capitalize()} correlations ({self.rho.shape[0]} items, n = {self.n_obs})"
+        )
         if self.smoothed:
             head += " [smoothed]"
         return head + "\n" + self.rho.to_string()
@@ -414,6 +444,7 @@ def _pair_index(p):
     return i, j
 
 
+@_single_blas
 def polychoric(
     data: pd.DataFrame,
     correct: float = 0.5,
@@ -527,13 +558,17 @@ def polychoric(
             f"({correct}); examine the data carefully.",
         )
     if not conv.all():
-        _warn(msgs, f"The likelihood maximisation did not converge for {int((~conv).sum())} pair(s).")
+        _warn(
+            msgs, f"The likelihood maximisation did not converge for {int((~conv).sum())} pair(s)."
+        )
     R = np.eye(p)
     R[ii, jj] = rho_p
     R[jj, ii] = rho_p
     smoothed = False
     if np.isnan(R).any():
-        _warn(msgs, "Some correlations could not be estimated (no complete pairs); smoothing skipped.")
+        _warn(
+            msgs, "Some correlations could not be estimated (no complete pairs); smoothing skipped."
+        )
     elif smooth:
         R, smoothed = _smooth(R)
         if smoothed:
@@ -571,6 +606,7 @@ def _local_tau(marg, empty):
     return t
 
 
+@_single_blas
 def tetrachoric(data: pd.DataFrame, correct: float = 0.5, smooth: bool = True) -> PolychoricResult:
     """Tetrachoric correlation matrix of binary items (``psych::tetrachoric``).
 
@@ -611,8 +647,12 @@ def tetrachoric(data: pd.DataFrame, correct: float = 0.5, smooth: bool = True) -
     0.6
     """
     if not isinstance(data, pd.DataFrame):
-        raise InputError("tetrachoric correlations need a DataFrame of items", expected="a DataFrame")
-    shifted = data.apply(lambda s: pd.to_numeric(s, errors="coerce") - pd.to_numeric(s, errors="coerce").min())
+        raise InputError(
+            "tetrachoric correlations need a DataFrame of items", expected="a DataFrame"
+        )
+    shifted = data.apply(
+        lambda s: pd.to_numeric(s, errors="coerce") - pd.to_numeric(s, errors="coerce").min()
+    )
     for c in shifted.columns:
         vals = shifted[c].dropna().unique()
         if len(vals) > 2 or (len(vals) and vals.max() > 1):
@@ -640,7 +680,9 @@ def tetrachoric(data: pd.DataFrame, correct: float = 0.5, smooth: bool = True) -
     if fixed:
         _warn(msgs, f"{fixed} 2 x 2 table(s) had empty cells replaced by {correct}.")
     if not conv.all():
-        _warn(msgs, f"The likelihood maximisation did not converge for {int((~conv).sum())} pair(s).")
+        _warn(
+            msgs, f"The likelihood maximisation did not converge for {int((~conv).sum())} pair(s)."
+        )
     R = np.eye(p)
     R[ii, jj] = rho_p
     R[jj, ii] = rho_p

@@ -24,7 +24,6 @@ variance in the first group, residual variances are ``1/delta^2 - diag(Lambda Ps
 
 from __future__ import annotations
 
-import contextlib
 import html
 import warnings as _warnings
 from collections.abc import Sequence
@@ -36,7 +35,15 @@ from scipy import stats
 from scipy.special import ndtr
 
 from .errors import EstimationWarning, InputError
-from .polychoric import _as_codes, _cell_probs, _cuts, _fit_rho, _pair_tables
+from .polychoric import (
+    _as_codes,
+    _cell_probs,
+    _cuts,
+    _fit_rho,
+    _one_blas_thread,
+    _pair_tables,
+    _single_blas,
+)
 from .sem_model import SEMModel, build_partable, parse_syntax
 
 __all__ = [
@@ -49,19 +56,6 @@ __all__ = [
 ]
 
 _PHI = 1.0 / np.sqrt(2.0 * np.pi)
-
-
-def _small_blas():
-    """One BLAS thread for the many small products of the estimation loop.
-
-    Multi-threaded OpenBLAS is much slower on small matrices, dramatically so when the cores
-    are shared; threadpoolctl (a scikit-learn dependency) is used when installed.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _dnorm(x):
@@ -117,8 +111,10 @@ def _lavaan_pairs(p):
     return np.array(ii, dtype=int), np.array(jj, dtype=int)
 
 
-def sample_statistics(codes: np.ndarray, nlev: np.ndarray, chunk: int = 4096,
-                      cross: bool = True) -> SampleStats:
+@_single_blas
+def sample_statistics(
+    codes: np.ndarray, nlev: np.ndarray, chunk: int = 4096, cross: bool = True
+) -> SampleStats:
     """Thresholds, polychoric correlations and their asymptotic covariance (Muthen, 1984).
 
     Parameters
@@ -264,8 +260,9 @@ def sample_statistics(codes: np.ndarray, nlev: np.ndarray, chunk: int = 4096,
     R = np.eye(p)
     R[ii, jj] = rho
     R[jj, ii] = rho
-    return SampleStats(n=n, th=th, th_var=th_var, cor=rho, R=R, nacov=nacov, warnings=msgs,
-                       cross_computed=cross)
+    return SampleStats(
+        n=n, th=th, th_var=th_var, cor=rho, R=R, nacov=nacov, warnings=msgs, cross_computed=cross
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -626,7 +623,9 @@ def _dwls_fit(model: _OrdinalModel, obs, w, fg, x0, maxiter=500, tol=1e-10):
     x = x0.copy()
 
     def fval(x):
-        return sum(f * np.sum(ww * (o - s) ** 2) for f, ww, o, s in zip(fg, w, obs, model.implied(x)))
+        return sum(
+            f * np.sum(ww * (o - s) ** 2) for f, ww, o, s in zip(fg, w, obs, model.implied(x))
+        )
 
     F = fval(x)
     lam = 1e-4
@@ -691,6 +690,7 @@ def _blockdiag(mats):
     return out
 
 
+@_single_blas
 def fit_wlsmv(
     model: str,
     data: pd.DataFrame,
@@ -778,8 +778,9 @@ def fit_wlsmv(
     True
     """
     if missing != "listwise":
-        raise InputError("only listwise deletion is available for WLSMV", value=missing,
-                         expected="'listwise'")
+        raise InputError(
+            "only listwise deletion is available for WLSMV", value=missing, expected="'listwise'"
+        )
     msgs: list[str] = []
     stmts = parse_syntax(model)
     lvs = {st.lhs for st in stmts if st.op == "=~"}
@@ -834,7 +835,7 @@ def fit_wlsmv(
     gam = [s.nacov * (s.n / (s.n - 1.0)) for s in samples]
     w = [1.0 / np.diag(gg) for gg in gam]
     pt = _start_values(pt, samples)
-    with _small_blas():
+    with _one_blas_thread():
         om = _OrdinalModel(pt, labels)
         x0 = om.model.x_start()
         x, F, converged, iterations = _dwls_fit(om, obs, w, fg, x0)
@@ -850,7 +851,9 @@ def fit_wlsmv(
         except np.linalg.LinAlgError:
             Hinv = np.linalg.pinv(H)
             _warn(msgs, "The information matrix is singular (model not identified?); SEs doubtful.")
-        meat = sum(f * (D.T * ww) @ gg @ (ww[:, None] * D) for f, D, ww, gg in zip(fg, delta, w, gam))
+        meat = sum(
+            f * (D.T * ww) @ gg @ (ww[:, None] * D) for f, D, ww, gg in zip(fg, delta, w, gam)
+        )
         vcov = Hinv @ meat @ Hinv / ntot
         # test statistics
         chisq_g = [n_ * np.sum(ww * r * r) for n_, ww, r in zip(nobs, w, resid)]
@@ -864,10 +867,16 @@ def fit_wlsmv(
         params = _param_table(pt, om, x, vcov, level, samples)
         std_solution = _std_solution(pt, om, x, vcov, level)
         # Heywood check: negative residual variances (delta parameterisation)
-        neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])
-                     & params["lhs"].isin(ov) & (params["estimate"] < 0)]
+        neg = params[
+            (params["op"] == "~~")
+            & (params["lhs"] == params["rhs"])
+            & params["lhs"].isin(ov)
+            & (params["estimate"] < 0)
+        ]
         if len(neg):
-            _warn(msgs, f"Negative residual variance(s) of latent responses: {', '.join(neg['lhs'])}.")
+            _warn(
+                msgs, f"Negative residual variance(s) of latent responses: {', '.join(neg['lhs'])}."
+            )
     return WLSMVResult(
         params=params,
         fit_measures=fm,
@@ -905,13 +914,15 @@ def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, re
         chisq_s = a * chisq + shift
     else:
         a, shift, chisq_s = np.nan, np.nan, chisq
-    out.update({
-        "chisq.scaled": float(chisq_s),
-        "df.scaled": float(df),
-        "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)) if df > 0 else np.nan,
-        "chisq.scaling.factor": float(1.0 / a),
-        "chisq.shift.parameter": float(shift),
-    })
+    out.update(
+        {
+            "chisq.scaled": float(chisq_s),
+            "df.scaled": float(df),
+            "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)) if df > 0 else np.nan,
+            "chisq.scaling.factor": float(1.0 / a),
+            "chisq.shift.parameter": float(shift),
+        }
+    )
     # baseline: free thresholds (per group), zero correlations
     b_chisq = 0.0
     b_delta = []
@@ -930,15 +941,17 @@ def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, re
     btr, btr2, _ = _ugamma_traces(b_delta, w, gam, fg)
     ab = np.sqrt(b_df / btr2)
     b_chisq_s = ab * b_chisq + (b_df - ab * btr)
-    out.update({
-        "baseline.chisq": float(b_chisq),
-        "baseline.df": float(b_df),
-        "baseline.pvalue": float(stats.chi2.sf(b_chisq, b_df)),
-        "baseline.chisq.scaled": float(b_chisq_s),
-        "baseline.df.scaled": float(b_df),
-        "baseline.pvalue.scaled": float(stats.chi2.sf(b_chisq_s, b_df)),
-        "baseline.chisq.scaling.factor": float(1.0 / ab),
-    })
+    out.update(
+        {
+            "baseline.chisq": float(b_chisq),
+            "baseline.df": float(b_df),
+            "baseline.pvalue": float(stats.chi2.sf(b_chisq, b_df)),
+            "baseline.chisq.scaled": float(b_chisq_s),
+            "baseline.df.scaled": float(b_df),
+            "baseline.pvalue.scaled": float(stats.chi2.sf(b_chisq_s, b_df)),
+            "baseline.chisq.scaling.factor": float(1.0 / ab),
+        }
+    )
 
     def cfi(x2, d, xb, db):
         num = max(x2 - d, 0.0)
@@ -979,8 +992,9 @@ def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, re
     out["crmr"] = wsum(crb)
     out["crmr_nomean"] = wsum(crm)
     nstat = sum(len(s.obs) for s in samples) / G  # lavaan: statistics per group
-    out["wrmr"] = float(np.sqrt(sum(n_ * np.sum(ww * r * r)
-                                    for n_, r, ww in zip(nobs, resid, w)) / nstat))
+    out["wrmr"] = float(
+        np.sqrt(sum(n_ * np.sum(ww * r * r) for n_, r, ww in zip(nobs, resid, w)) / nstat)
+    )
     return out
 
 
@@ -1036,21 +1050,23 @@ def _param_table(pt, om: _OrdinalModel, x, vcov, level, samples):
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(fr > 0, est / np.where(se > 0, se, np.nan), np.nan)
     pval = np.where(np.isfinite(stat), 2 * stats.norm.sf(np.abs(stat)), np.nan)
-    out = pd.DataFrame({
-        "lhs": pt["lhs"].to_numpy(),
-        "op": pt["op"].to_numpy(),
-        "rhs": pt["rhs"].to_numpy(),
-        "group": pt["group"].to_numpy(),
-        "label": pt["label"].to_numpy(),
-        "free": fr,
-        "estimate": est,
-        "se": np.where(fr > 0, se, 0.0),
-        "statistic": stat,
-        "p_value": pval,
-        "ci_low": np.where(fr > 0, est - z * se, est),
-        "ci_high": np.where(fr > 0, est + z * se, est),
-        "std_all": std,
-    })
+    out = pd.DataFrame(
+        {
+            "lhs": pt["lhs"].to_numpy(),
+            "op": pt["op"].to_numpy(),
+            "rhs": pt["rhs"].to_numpy(),
+            "group": pt["group"].to_numpy(),
+            "label": pt["label"].to_numpy(),
+            "free": fr,
+            "estimate": est,
+            "se": np.where(fr > 0, se, 0.0),
+            "statistic": stat,
+            "p_value": pval,
+            "ci_low": np.where(fr > 0, est - z * se, est),
+            "ci_high": np.where(fr > 0, est + z * se, est),
+            "std_all": std,
+        }
+    )
     return out
 
 
@@ -1073,18 +1089,20 @@ def _std_solution(pt, om: _OrdinalModel, x, vcov, level):
     z = stats.norm.ppf(0.5 + level / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.where(se > 0, std0 / se, np.nan)
-    out = pd.DataFrame({
-        "lhs": pt["lhs"].to_numpy(),
-        "op": pt["op"].to_numpy(),
-        "rhs": pt["rhs"].to_numpy(),
-        "group": pt["group"].to_numpy(),
-        "estimate": std0,
-        "se": se,
-        "statistic": stat,
-        "p_value": np.where(np.isfinite(stat), 2 * stats.norm.sf(np.abs(stat)), np.nan),
-        "ci_low": std0 - z * se,
-        "ci_high": std0 + z * se,
-    })
+    out = pd.DataFrame(
+        {
+            "lhs": pt["lhs"].to_numpy(),
+            "op": pt["op"].to_numpy(),
+            "rhs": pt["rhs"].to_numpy(),
+            "group": pt["group"].to_numpy(),
+            "estimate": std0,
+            "se": se,
+            "statistic": stat,
+            "p_value": np.where(np.isfinite(stat), 2 * stats.norm.sf(np.abs(stat)), np.nan),
+            "ci_low": std0 - z * se,
+            "ci_high": std0 + z * se,
+        }
+    )
     return out[keep].reset_index(drop=True)
 
 
@@ -1138,8 +1156,11 @@ def wlsmv_difference_test(h0: WLSMVResult, h1: WLSMVResult) -> DifferenceTest:
     """
     m = h0.fit_measures["df"] - h1.fit_measures["df"]
     if m <= 0:
-        raise InputError("h0 must have more degrees of freedom than h1",
-                         value=m, expected="a positive df difference")
+        raise InputError(
+            "h0 must have more degrees of freedom than h1",
+            value=m,
+            expected="a positive df difference",
+        )
     fg = [n_ / sum(h1.nobs) for n_ in h1.nobs]
     D1 = np.vstack(h1._delta)
     D0 = np.vstack(h0._delta)
@@ -1168,9 +1189,13 @@ def wlsmv_difference_test(h0: WLSMVResult, h1: WLSMVResult) -> DifferenceTest:
     )
 
 
-def ordinal_invariance(model: str, data: pd.DataFrame, group: str,
-                       ordered: Sequence[str] | bool | None = True,
-                       std_lv: bool = False) -> tuple[dict, pd.DataFrame]:
+def ordinal_invariance(
+    model: str,
+    data: pd.DataFrame,
+    group: str,
+    ordered: Sequence[str] | bool | None = True,
+    std_lv: bool = False,
+) -> tuple[dict, pd.DataFrame]:
     """Measurement invariance of ordered indicators: configural, thresholds, thresholds+loadings.
 
     Parameters
@@ -1222,16 +1247,25 @@ def ordinal_invariance(model: str, data: pd.DataFrame, group: str,
         "thresholds": ["thresholds"],
         "thresholds_loadings": ["thresholds", "loadings"],
     }
-    fits = {k: fit_wlsmv(model, data, ordered=ordered, group=group, group_equal=v, std_lv=std_lv)
-            for k, v in steps.items()}
+    fits = {
+        k: fit_wlsmv(model, data, ordered=ordered, group=group, group_equal=v, std_lv=std_lv)
+        for k, v in steps.items()
+    }
     rows = []
     prev = None
     for k, f in fits.items():
         fm = f.fit_measures
-        row = {"model": k, "chisq": fm["chisq"], "df": fm["df"],
-               "chisq_scaled": fm["chisq.scaled"], "cfi_scaled": fm["cfi.scaled"],
-               "rmsea_scaled": fm["rmsea.scaled"], "statistic": np.nan, "df_diff": np.nan,
-               "p_value": np.nan}
+        row = {
+            "model": k,
+            "chisq": fm["chisq"],
+            "df": fm["df"],
+            "chisq_scaled": fm["chisq.scaled"],
+            "cfi_scaled": fm["cfi.scaled"],
+            "rmsea_scaled": fm["rmsea.scaled"],
+            "statistic": np.nan,
+            "df_diff": np.nan,
+            "p_value": np.nan,
+        }
         if prev is not None:
             t = wlsmv_difference_test(f, prev)
             row.update(statistic=t.statistic, df_diff=t.df, p_value=t.p_value)

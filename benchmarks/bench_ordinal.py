@@ -75,8 +75,9 @@ R_TASKS = {
 
 def _child(cmd: list[str], env=None) -> tuple[dict, float]:
     """Run a child process; return its JSON output and its peak RSS in MB."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            cwd=ROOT, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     out = proc.stdout.read()
     err = proc.stderr.read()
@@ -88,21 +89,25 @@ def _child(cmd: list[str], env=None) -> tuple[dict, float]:
 
 
 def run_python(task: str, csv: Path, repeat: int) -> tuple[float, float]:
-    code = textwrap.dedent(
-        f"""
+    code = (
+        textwrap.dedent(
+            f"""
         import json, time, warnings
         import pandas as pd
         warnings.simplefilter("ignore")
         MODEL = {MODEL!r}
         df = pd.read_csv({str(csv)!r})
         """
-    ) + PY_TASKS[task] + textwrap.dedent(
-        f"""
+        )
+        + PY_TASKS[task]
+        + textwrap.dedent(
+            f"""
         best = float("inf")
         for _ in range({repeat}):
             t0 = time.perf_counter(); run(); best = min(best, time.perf_counter() - t0)
         print(json.dumps({{"seconds": best}}))
         """
+        )
     )
     res, mb = _child([sys.executable, "-c", code])
     return res["seconds"], mb
@@ -123,9 +128,15 @@ def run_r(task: str, csv: Path) -> tuple[float, float]:
 def r_versions() -> str:
     try:
         out = subprocess.run(
-            ["Rscript", "-e", "cat(R.version.string, '| psych', as.character(packageVersion('psych')),"
-             " '| lavaan', as.character(packageVersion('lavaan')))"],
-            capture_output=True, text=True, check=True,
+            [
+                "Rscript",
+                "-e",
+                "cat(R.version.string, '| psych', as.character(packageVersion('psych')),"
+                " '| lavaan', as.character(packageVersion('lavaan')))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -144,6 +155,7 @@ def main(argv=None) -> int:
     csv = tmp / "items.csv"
     make_data(args.n).to_csv(csv, index=False)
     import numpy  # noqa: F401  (versions in the header)
+
     print(f"data: {args.n} x 30 five-point items, 3 factors; cores: {os.cpu_count()}")
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}")
     print(r_versions() if have_r else "R: skipped")
@@ -163,8 +175,9 @@ def main(argv=None) -> int:
                 print(f"{task:<18} R failed: {str(exc).splitlines()[-1]}")
         ratio = t_r / t_py if t_py > 0 else float("nan")
         rows.append(dict(task=task, py_s=t_py, r_s=t_r, ratio=ratio, py_mb=mb_py, r_mb=mb_r))
-        print(f"{task:<18}{t_py:>12.3f}{t_r:>10.3f}{ratio:>8.1f}{mb_py:>9.0f}{mb_r:>9.0f}",
-              flush=True)
+        print(
+            f"{task:<18}{t_py:>12.3f}{t_r:>10.3f}{ratio:>8.1f}{mb_py:>9.0f}{mb_r:>9.0f}", flush=True
+        )
     shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(rows))
     return 0

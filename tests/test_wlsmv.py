@@ -25,8 +25,21 @@ MODEL = "N =~ N1 + N2 + N3 + N4 + N5\nC =~ C1 + C2 + C3 + C4 + C5"
 # fit measures compared with lavaan's fitMeasures(); chi-squares relative, the rest absolute
 CHISQ_LIKE = ["chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"]
 INDICES = [
-    "df", "npar", "fmin", "chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled",
-    "rmsea", "rmsea.scaled", "srmr", "srmr_bentler", "crmr", "wrmr", "pvalue.scaled",
+    "df",
+    "npar",
+    "fmin",
+    "chisq.scaling.factor",
+    "cfi",
+    "tli",
+    "cfi.scaled",
+    "tli.scaled",
+    "rmsea",
+    "rmsea.scaled",
+    "srmr",
+    "srmr_bentler",
+    "crmr",
+    "wrmr",
+    "pvalue.scaled",
 ]
 
 
@@ -144,7 +157,9 @@ class TestInvariance(CheckLavaanFit):
         _, table = invariance
         lrt = pd.DataFrame(self.ref["lrt"])
         # lavTestLRT(method = "satorra.2000"): 1e-3 relative is the acceptance bar
-        assert_allclose(table["statistic"].iloc[1:], lrt["chisq_diff"].iloc[1:].astype(float), rtol=1e-4)
+        assert_allclose(
+            table["statistic"].iloc[1:], lrt["chisq_diff"].iloc[1:].astype(float), rtol=1e-4
+        )
         assert_allclose(table["df_diff"].iloc[1:], lrt["df_diff"].iloc[1:].astype(float))
         assert_allclose(table["p_value"].iloc[1:], lrt["p_value"].iloc[1:].astype(float), rtol=1e-3)
 
@@ -155,10 +170,15 @@ class TestInvariance(CheckLavaanFit):
         m = "N =~ N1 + N2 + N3 + N4 + N5"
         fits, table = ordinal_invariance(m, bfi, group="gender")
         mi = measurement_invariance(
-            m, bfi, "gender", estimator="WLSMV",
+            m,
+            bfi,
+            "gender",
+            estimator="WLSMV",
             levels=["configural", "thresholds", "thresholds+loadings"],
         )
-        assert_allclose(mi.comparison["delta_chisq"].iloc[1:], table["statistic"].iloc[1:], rtol=1e-8)
+        assert_allclose(
+            mi.comparison["delta_chisq"].iloc[1:], table["statistic"].iloc[1:], rtol=1e-8
+        )
         assert_allclose(mi.comparison["chisq_scaled"], table["chisq_scaled"], rtol=1e-8)
 
     def test_difference_test_direction(self, invariance):
