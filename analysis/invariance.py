@@ -151,6 +151,16 @@ class InvarianceEngine:
 
 _ENGINES: dict[str, InvarianceEngine] = {}
 
+_SCALED_COLUMNS = (
+    "chisq_scaled",
+    "scaling_factor",
+    "cfi_scaled",
+    "rmsea_scaled",
+    "cfi_robust",
+    "rmsea_robust",
+)
+_SCALED_DELTAS = ("cfi_scaled", "rmsea_scaled", "cfi_robust", "rmsea_robust")
+
 
 def register_engine(estimator: str, engine: InvarianceEngine) -> None:
     """Make ``estimator`` available to :func:`measurement_invariance`.
@@ -183,9 +193,10 @@ class InvarianceResults:
     comparison : pandas.DataFrame
         One row per level: ``model, npar, chisq, df, delta_chisq, delta_df, p_value, cfi,
         rmsea, delta_cfi, delta_rmsea`` (``delta_*`` against the previous level, ``p_value``
-        of the difference test; the first row has NaN there). With a scaled estimator also
-        ``chisq_scaled, scaling_factor, cfi_robust, rmsea_robust, delta_cfi_robust,
-        delta_rmsea_robust``.
+        of the difference test; the first row has NaN there). With a scaled estimator (MLR,
+        WLSMV) also ``chisq_scaled, scaling_factor, cfi_scaled, rmsea_scaled, cfi_robust,
+        rmsea_robust`` and their ``delta_`` columns (NaN when the estimator does not report
+        the measure).
     estimator : str
         Estimator used.
     group : str
@@ -302,37 +313,37 @@ def measurement_invariance(
         )
         models[lv] = res
         f = res.fit
+
+        def get(name, f=f):
+            return float(f[name]) if name in f.index else np.nan
+
         row = {
             "model": lv,
-            "npar": float(f["npar"]),
-            "chisq": float(f["chisq"]),
-            "df": float(f["df"]),
+            "npar": get("npar"),
+            "chisq": get("chisq"),
+            "df": get("df"),
             "delta_chisq": np.nan,
             "delta_df": np.nan,
             "p_value": np.nan,
-            "cfi": float(f["cfi"]),
-            "rmsea": float(f["rmsea"]),
+            "cfi": get("cfi"),
+            "rmsea": get("rmsea"),
             "delta_cfi": np.nan,
             "delta_rmsea": np.nan,
         }
-        robust = "scaling_factor" in f.index
-        if robust:
-            row.update(
-                chisq_scaled=float(f["chisq_scaled"]),
-                scaling_factor=float(f["scaling_factor"]),
-                cfi_robust=float(f.get("cfi_robust", np.nan)),
-                rmsea_robust=float(f.get("rmsea_robust", np.nan)),
-                delta_cfi_robust=np.nan,
-                delta_rmsea_robust=np.nan,
-            )
+        scaled = "chisq_scaled" in f.index
+        if scaled:
+            for name in _SCALED_COLUMNS:
+                row[name] = get(name)
+            for name in _SCALED_DELTAS:
+                row[f"delta_{name}"] = np.nan
         if prev is not None:
             dt, dd, p = engine.difference(models[prev["model"]], res)
             row.update(delta_chisq=dt, delta_df=dd, p_value=p)
             row["delta_cfi"] = row["cfi"] - prev["cfi"]
             row["delta_rmsea"] = row["rmsea"] - prev["rmsea"]
-            if robust:
-                row["delta_cfi_robust"] = row["cfi_robust"] - prev["cfi_robust"]
-                row["delta_rmsea_robust"] = row["rmsea_robust"] - prev["rmsea_robust"]
+            if scaled:
+                for name in _SCALED_DELTAS:
+                    row[f"delta_{name}"] = row[name] - prev.get(name, np.nan)
         rows.append(row)
         prev = row
     return InvarianceResults(models, pd.DataFrame(rows), est, group)
