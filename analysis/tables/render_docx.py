@@ -163,6 +163,7 @@ def add_table_to_document(
     *,
     font_size: float = 10,
     note_font_size: float = 9,
+    keep_together_rows: int = 30,
 ) -> None:
     """Append one table (number, title, Word table, notes) to a python-docx Document.
 
@@ -174,6 +175,8 @@ def add_table_to_document(
         Font size of the table cells, in points.
     note_font_size : float, default 9
         Font size of the notes under the table.
+    keep_together_rows : int, default 30
+        Tables with at most this many rows are kept on one page.
 
     Examples
     --------
@@ -241,6 +244,11 @@ def add_table_to_document(
                 indent = Pt(12) if j == 0 and grouped and r.has_stub else None
                 _fill(tbl.cell(i, j), c.text, size=size, align=how[al], indent=indent)
             i += 1
+    if n_rows <= keep_together_rows:  # keep a short table on one page (Word honours keep-with-next)
+        for row in tbl.rows[:-1]:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    para.paragraph_format.keep_with_next = True
     for k, note in enumerate(r.notes):
         para = document.add_paragraph()
         pf = para.paragraph_format
