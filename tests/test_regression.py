@@ -644,3 +644,23 @@ def test_pool_rubin_by_hand():
     assert p.se_type == "mi" and p.fit["m"] == 3
     with pytest.raises(InputError):
         pool_rubin(fits[:1])
+
+
+class TestPoissonTight(CheckReference):
+    """R's glm at epsilon = 1e-14: its SEs no longer lag, and agree to ~1e-10."""
+
+    case = "poisson_tight"
+    rtol_se = 1e-8
+
+    @pytest.fixture
+    def result(self, apistrat):
+        return regress("enroll ~ meals + ell + stype", apistrat, model="poisson")
+
+
+class TestLogitTight(CheckReference):
+    case = "logit_tight"
+    rtol_se = 1e-8
+
+    @pytest.fixture
+    def result(self, apistrat):
+        return regress("awards_yes ~ ell + meals + mobility + stype", apistrat, model="logit")
