@@ -669,6 +669,11 @@ class FactorFit:
     fit_off: float
     n: float
 
+    @property
+    def chi_square(self) -> float:
+        """Alias of ``statistic`` (the likelihood chi-square)."""
+        return self.statistic
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per index (``index``, ``estimate``, ``df``, ``p_value``,
         ``ci_low``, ``ci_high``, ``n``)."""
@@ -966,7 +971,8 @@ def efa(data, n_factors: int, method: str = "minres", rotation: str = "oblimin",
         raise InputError("unknown factor-score method", value=scores,
                          expected="None, 'regression' or 'bartlett'")
     msgs: list = []
-    R, n_rows, _ = _corr_and_n(data, corr, missing)
+    with _single_thread():
+        R, n_rows, _ = _corr_and_n(data, corr, missing)
     is_matrix = n_rows is None
     if is_matrix:
         frame = None
@@ -1292,7 +1298,13 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
     # one BLAS thread throughout: the work is many small matrices plus one n x p product,
     # and on a shared machine a second thread mostly waits
     with _single_thread():
-        R = correlation_matrix(frame, corr=corr, missing=missing).to_numpy()
+        if corr == "pearson":  # the frame is already numeric: skip a second conversion
+            R = _pairwise_cor(frame.to_numpy())
+            if np.isnan(R).any():
+                raise InputError("some pairs of items have no observations in common (or no "
+                                 "variance), so their correlation is undefined")
+        else:
+            R = correlation_matrix(frame, corr=corr, missing=missing).to_numpy()
         obs_pc = np.linalg.eigvalsh(R)[::-1]
         obs_fa = _fa_values(R, fm)
         sims = _wishart_correlations(rng, n, p, n_iter)

@@ -180,10 +180,13 @@ def test_polychoric_efa_matches_psych(bfi):
     pytest.importorskip("analysis.polychoric")
     ref = REF["fa"]["poly_minres_oblimin"]
     res = efa(bfi, 5, corr="polychoric")
-    # depends on the polychoric module's own agreement with psych::polychoric
+    # depends on the polychoric module's own agreement with psych::polychoric (the largest
+    # loading difference was 4.6e-5 when this test was written)
     assert list(res.loadings.columns) == _cols(ref["loadings"])
-    assert_allclose(res.loadings.to_numpy(), _mat(ref["loadings"]), atol=1e-3)
-    assert_allclose(res.communalities.to_numpy(), ref["communality"], atol=1e-3)
+    assert_allclose(res.loadings.to_numpy(), _mat(ref["loadings"]), atol=5e-4)
+    assert_allclose(res.communalities.to_numpy(), ref["communality"], atol=5e-4)
+    assert_allclose(res.phi.to_numpy(), _mat(ref["phi"]), atol=5e-4)
+    assert res.fit.chi_square == res.fit.statistic
 
 
 def test_efa_result_tables(bfi):
