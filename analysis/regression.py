@@ -949,7 +949,16 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
             family = sm.families.Poisson()
         else:
             family, alpha, se_theta = _negbin_family(ya, Xa, messages)
-        res = sm.GLM(ya, Xa, family=family).fit(tol=1e-12, maxiter=200)
+        import warnings as _warnings
+
+        from statsmodels.tools.sm_exceptions import ModelWarning
+
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            res = sm.GLM(ya, Xa, family=family).fit(tol=1e-12, maxiter=200)
+        for w in caught:
+            if issubclass(w.category, (ModelWarning, RuntimeWarning)):
+                _warn(messages, f"{model} model: {w.message}")
         if not res.converged:
             _warn(messages, f"the {model} model did not converge")
         params = res.params
@@ -957,7 +966,8 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
         bread = vcov
         mu = res.fittedvalues
         eta = Xa @ params
-        mu_eta = family.link.inverse_deriv(eta)
+        with np.errstate(over="ignore", invalid="ignore"):  # separation: reported above
+            mu_eta = family.link.inverse_deriv(eta)
         var = family.variance(mu)
         scores = Xa * ((ya - mu) * mu_eta / var)[:, None]
         w = mu_eta**2 / var
@@ -1230,6 +1240,10 @@ def compare_models(m0: RegressionResult, m1: RegressionResult) -> ModelCompariso
     """
     if m0.model != m1.model:
         raise _fail("models of different kinds cannot be compared", value=(m0.model, m1.model))
+    if "mi" in (m0.se_type, m1.se_type) or "design" in (m0.se_type, m1.se_type):
+        raise _fail("F and likelihood-ratio tests need model-based fits; pooled (multiple "
+                    "imputation) or design-based results need Wald-type tests",
+                    value=(m0.se_type, m1.se_type))
     n0, n1 = m0.fit["n"], m1.fit["n"]
     if n0 != n1:
         raise _fail("the models use different observations (listwise deletion?)",

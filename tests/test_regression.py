@@ -664,3 +664,20 @@ class TestLogitTight(CheckReference):
     @pytest.fixture
     def result(self, apistrat):
         return regress("awards_yes ~ ell + meals + mobility + stype", apistrat, model="logit")
+
+
+def test_perfect_separation_is_recorded():
+    from analysis.errors import EstimationWarning
+
+    d = pd.DataFrame({"x": np.arange(20.0), "y": [0] * 10 + [1] * 10})
+    with pytest.warns(EstimationWarning):
+        r = regress("y ~ x", d, model="logit")
+    assert r.warnings
+
+
+def test_compare_models_refuses_pooled_results():
+    a = RegressionResult.from_arrays(["x"], [1.0], [1.0], se_type="mi", fit={"n": 10})
+    b = RegressionResult.from_arrays(["x", "z"], [1.0, 1.0], [1.0, 1.0], se_type="mi",
+                                     fit={"n": 10})
+    with pytest.raises(InputError):
+        compare_models(a, b)
