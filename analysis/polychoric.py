@@ -295,7 +295,7 @@ def _loglik(rho, ta, tb, tab):
     return (tab * lp).sum(axis=(1, 2))
 
 
-def _fit_rho(ta, tb, tab, start=None, tol=1e-10, maxiter=100):
+def _fit_rho(ta, tb, tab, start=None, tol=1e-10, maxiter=100, rho_max=_RHO_MAX):
     """Maximise sum(tab * log P(rho)) for each pair with thresholds fixed (Fisher scoring).
 
     Returns (rho, converged) arrays.
@@ -322,7 +322,7 @@ def _fit_rho(ta, tb, tab, start=None, tol=1e-10, maxiter=100):
         info = tot[idx] * np.where(pos, dprob * dprob / safe, 0.0).sum(axis=(1, 2))
         info = np.where(info > 0, info, 1.0)
         step = score / info
-        new = np.clip(rho[idx] + step, -_RHO_MAX, _RHO_MAX)
+        new = np.clip(rho[idx] + step, -rho_max, rho_max)
         new_ll = _loglik(new, ta[idx], tb[idx], t)
         # step halving where the likelihood went down
         for _h in range(30):
@@ -330,7 +330,7 @@ def _fit_rho(ta, tb, tab, start=None, tol=1e-10, maxiter=100):
             if not worse.any():
                 break
             step = np.where(worse, step / 2.0, step)
-            new = np.where(worse, np.clip(rho[idx] + step, -_RHO_MAX, _RHO_MAX), new)
+            new = np.where(worse, np.clip(rho[idx] + step, -rho_max, rho_max), new)
             w = np.nonzero(worse)[0]
             new_ll[w] = _loglik(new[w], ta[idx][w], tb[idx][w], t[w])
         done = np.abs(new - rho[idx]) < tol

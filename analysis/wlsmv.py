@@ -166,7 +166,20 @@ def sample_statistics(
         )
     ii, jj = _lavaan_pairs(p)
     tab = tables[ii, jj]  # (P, K, K), rows variable ii
-    rho, conv = _fit_rho(tau[ii], tau[jj], tab)
+    tab_fit, fixed_rho, n_adj = _zero_cells_2x2(tab, nlev[ii], nlev[jj])
+    if n_adj:
+        msgs.append(
+            f"{n_adj} 2 x 2 table(s) had an empty cell; 0.5 was moved into it keeping the "
+            "margins (lavaan zero.add = 0.5, zero.keep.margins = TRUE)"
+        )
+    rho, conv = _fit_rho(tau[ii], tau[jj], tab_fit, rho_max=0.999)  # lavaan's bounds
+    done = ~np.isnan(fixed_rho)
+    if done.any():
+        rho[done] = fixed_rho[done]
+        conv[done] = True
+        msgs.append(
+            f"{int(done.sum())} 2 x 2 table(s) had two empty cells: correlation set to +/-1"
+        )
     if not conv.all():
         msgs.append(f"polychoric correlation did not converge for {int((~conv).sum())} pair(s)")
     # ---- univariate scores per category: S[v, c, k] = d log P_c / d tau_k
@@ -263,6 +276,32 @@ def sample_statistics(
     return SampleStats(
         n=n, th=th, th_var=th_var, cor=rho, R=R, nacov=nacov, warnings=msgs, cross_computed=cross
     )
+
+
+def _zero_cells_2x2(tab, na, nb):
+    """lavaan's handling of empty cells in 2 x 2 tables (``zero.add = c(0.5, 0)``).
+
+    One empty cell: 0.5 is added to it and to the opposite cell and taken from the two
+    others (margins kept). Two empty cells: the correlation is +1 (or -1). Larger tables are
+    left unchanged (``zero.add[2] = 0``).
+    """
+    tab = tab.copy()
+    fixed = np.full(tab.shape[0], np.nan)
+    n_adj = 0
+    for p in np.nonzero((na == 2) & (nb == 2))[0]:
+        t = tab[p, :2, :2]
+        zero = t == 0
+        if zero.sum() == 2:
+            fixed[p] = 1.0 if t[0, 0] > 0 else -1.0
+        elif zero.sum() == 1:
+            n_adj += 1
+            sign = 1.0 if (zero[0, 0] or zero[1, 1]) else -1.0
+            t[0, 0] += 0.5 * sign
+            t[1, 1] += 0.5 * sign
+            t[0, 1] -= 0.5 * sign
+            t[1, 0] -= 0.5 * sign
+            tab[p, :2, :2] = t
+    return tab, fixed, n_adj
 
 
 # ----------------------------------------------------------------------------------------------

@@ -207,3 +207,28 @@ def test_recovers_simulated_loadings():
     load = res.params.query("op == '=~'")["std_all"].to_numpy()
     assert_allclose(load, lam, atol=0.05)
     assert res.fit_measures["df"] == 2
+
+
+class TestBinary(CheckLavaanFit):
+    """Dichotomised N items: tetrachoric correlations inside WLSMV (lavaan 2 x 2 path)."""
+
+    ref = REF["cfa_binary_N"]
+
+    def test_fit_and_params(self, bfi):
+        items = [f"N{i}" for i in range(1, 6)]
+        b = (bfi[items] > 3).astype(float).where(bfi[items].notna())
+        res = fit_wlsmv("N =~ N1 + N2 + N3 + N4 + N5", b)
+        assert res.nobs == [self.ref["nobs"]]
+        self.check_fit_measures(res, self.ref["fit"])
+        self.check_params(res, self.ref["params"], tol_est=1e-6, tol_se=1e-6)
+
+
+def test_zero_cell_2x2_keeps_margins():
+    from analysis.wlsmv import _zero_cells_2x2
+
+    tab = np.array([[[0.0, 5.0], [7.0, 20.0]], [[3.0, 0.0], [0.0, 9.0]]])
+    out, fixed, n_adj = _zero_cells_2x2(tab, np.array([2, 2]), np.array([2, 2]))
+    assert n_adj == 1
+    assert_allclose(out[0], [[0.5, 4.5], [6.5, 20.5]])
+    assert_allclose(out[0].sum(axis=0), tab[0].sum(axis=0))
+    assert fixed[1] == 1.0 and np.isnan(fixed[0])
