@@ -20,13 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-try:  # small-matrix loops run faster on one BLAS thread (no thread start-up per call)
-    from threadpoolctl import ThreadpoolController as _ThreadpoolController
-except ImportError:  # pragma: no cover - optional
-    _ThreadpoolController = None
-
 from . import rotation as _rot
 from .errors import EstimationWarning, InputError
+from .rotation import _one_blas_thread, _single_thread
 
 __all__ = [
     "KMOResult",
@@ -115,6 +111,7 @@ def _pairwise_cor(X: np.ndarray) -> np.ndarray:
     return R
 
 
+@_one_blas_thread
 def correlation_matrix(data, corr: str = "pearson", missing: str = "pairwise") -> pd.DataFrame:
     """Item correlation matrix as psych builds it for ``fa`` and friends.
 
@@ -224,30 +221,6 @@ def _cor_smooth(R: np.ndarray, msgs: list | None = None) -> np.ndarray:
     return S / np.outer(d, d)
 
 
-_CONTROLLER = []
-
-
-class _single_thread:
-    """Context manager: one BLAS thread for loops over small matrices (if threadpoolctl).
-
-    OpenBLAS starts its threads for every call, which costs more than the work on a 30 x 30
-    matrix (and much more on a busy machine).
-    """
-
-    def __enter__(self):
-        self._ctx = None
-        if _ThreadpoolController is not None:
-            if not _CONTROLLER:
-                _CONTROLLER.append(_ThreadpoolController())
-            self._ctx = _CONTROLLER[0].limit(limits=1, user_api="blas")
-        return self
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.restore_original_limits()
-        return False
-
-
 def _eig_desc(S: np.ndarray):
     vals, vecs = np.linalg.eigh(S)
     return vals[::-1], vecs[:, ::-1]
@@ -288,6 +261,7 @@ class KMOResult:
             index=False)
 
 
+@_one_blas_thread
 def kmo(data, corr: str = "pearson", missing: str = "pairwise") -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy (``psych::KMO``).
 
@@ -370,6 +344,7 @@ class BartlettResult:
         return self.to_frame().to_html(index=False)
 
 
+@_one_blas_thread
 def bartlett(data, n: int | None = None, corr: str = "pearson",
              missing: str = "pairwise") -> BartlettResult:
     """Bartlett's test of sphericity (``psych::cortest.bartlett``).
@@ -540,7 +515,6 @@ def _wls_loadings(psi, S, nf):
 def _extract(R: np.ndarray, nf: int, method: str, msgs: list, max_iter: int = 50,
              min_err: float = 0.001):
     """Unrotated loadings, reduced-matrix eigenvalues and convergence info."""
-    p = R.shape[0]
     s = smc(R)
     info: dict = {"converged": True}
     if method in ("minres", "uls", "ml"):
@@ -893,6 +867,7 @@ def _sign_and_order(L, phi):
     return L, phi, order
 
 
+@_one_blas_thread
 def efa(data, n_factors: int, method: str = "minres", rotation: str = "oblimin",
         missing: str = "pairwise", corr: str = "pearson", scores: str | None = None,
         n: int | None = None, max_iter: int = 50) -> EFAResult:
@@ -1103,6 +1078,7 @@ def _scores(frame, loadings, phi, weights, h2, method) -> pd.DataFrame:
     return pd.DataFrame(Z @ W, index=frame.index, columns=loadings.columns)
 
 
+@_one_blas_thread
 def factor_scores(data, result: EFAResult, method: str = "regression") -> pd.DataFrame:
     """Factor scores of new or the same data from a fitted :func:`efa` result.
 
@@ -1227,6 +1203,7 @@ def _wishart_correlations(rng, n: int, p: int, n_iter: int) -> np.ndarray:
     return out
 
 
+@_one_blas_thread
 def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "pearson",
                       quantile: float = 0.95, seed: int | None = None,
                       missing: str = "pairwise", resample: bool = False) -> ParallelResult:

@@ -18,6 +18,7 @@ from scipy import stats
 from . import rotation as _rot
 from .errors import EstimationWarning, InputError
 from .factor import _as_float_or_none, _numeric_frame, _pairwise_cor, efa, smc
+from .rotation import _one_blas_thread
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
 
@@ -171,6 +172,7 @@ def _parse_keys(keys, columns: list) -> np.ndarray:
     return arr
 
 
+@_one_blas_thread
 def alpha(data, keys=None, missing: str = "pairwise") -> AlphaResult:
     """Cronbach's alpha with item statistics, as ``psych::alpha(x, keys, check.keys=FALSE)``.
 
@@ -380,6 +382,7 @@ _OMEGA_ROTATIONS = {"oblimin": _rot.oblimin, "promax": _rot.kaiser_promax,
                     "quartimin": _rot.quartimin}
 
 
+@_one_blas_thread
 def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin",
           missing: str = "pairwise") -> OmegaResult:
     """Omega hierarchical and omega total, as ``psych::omega`` (Schmid-Leiman).

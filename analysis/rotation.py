@@ -15,6 +15,7 @@ the convergence tolerance.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import EstimationWarning, InputError
+
+try:  # small-matrix work runs faster on one BLAS thread (no thread hand-off per call)
+    from threadpoolctl import ThreadpoolController as _ThreadpoolController
+except ImportError:  # pragma: no cover - optional
+    _ThreadpoolController = None
 
 __all__ = [
     "RotationResult",
@@ -89,6 +95,41 @@ class RotationResult:
         return head + self.loadings.to_html()
 
 
+_CONTROLLER = []
+
+
+class _single_thread:
+    """Context manager: one BLAS thread for loops over small matrices (if threadpoolctl).
+
+    OpenBLAS starts its threads for every call, which costs more than the work on a 30 x 30
+    matrix (and much more on a busy machine).
+    """
+
+    def __enter__(self):
+        self._ctx = None
+        if _ThreadpoolController is not None:
+            if not _CONTROLLER:
+                _CONTROLLER.append(_ThreadpoolController())
+            self._ctx = _CONTROLLER[0].limit(limits=1, user_api="blas")
+        return self
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            self._ctx.restore_original_limits()
+        return False
+
+
+def _one_blas_thread(func):
+    """Decorator: run ``func`` under :class:`_single_thread`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _single_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 # ---------------------------------------------------------------- criteria ----
 # Each criterion returns (f, Gq): the value and its gradient with respect to L.
 
@@ -131,7 +172,7 @@ def _gpf_oblique(A: np.ndarray, crit: Callable, T: np.ndarray | None = None,
     G = -(L.T @ Gq @ Tinv).T
     s = np.inf
     it = 0
-    for it in range(maxit + 1):
+    for it in range(maxit + 1):  # noqa: B007 - it is reported after the loop
         Gp = G - T * (T * G).sum(axis=0)[None, :]
         s = float(np.sqrt(np.sum(Gp * Gp)))
         if s < eps:
@@ -170,7 +211,7 @@ def _gpf_orthogonal(A: np.ndarray, crit: Callable, T: np.ndarray | None = None,
     G = A.T @ Gq
     s = np.inf
     it = 0
-    for it in range(maxit + 1):
+    for it in range(maxit + 1):  # noqa: B007 - it is reported after the loop
         M = T.T @ G
         S = (M + M.T) / 2.0
         Gp = G - T @ S
@@ -209,7 +250,7 @@ def _stats_varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5):
     d = 0.0
     converged = False
     it = 0
-    for it in range(1, 1001):
+    for it in range(1, 1001):  # noqa: B007 - it is reported after the loop
         z = x @ T
         B = x.T @ (z ** 3 - z * ((z * z).sum(axis=0) / p)[None, :])
         U, sv, Vt = np.linalg.svd(B)
@@ -272,6 +313,7 @@ def _result(frame: pd.DataFrame, L, T, phi, method, orthogonal, converged, it, f
                           bool(converged), int(it), float(f), msgs)
 
 
+@_one_blas_thread
 def varimax(loadings, normalize: bool = True, eps: float = 1e-5) -> RotationResult:
     """Varimax rotation as ``stats::varimax`` (Kaiser normalisation, its stopping rule).
 
@@ -314,6 +356,7 @@ def varimax(loadings, normalize: bool = True, eps: float = 1e-5) -> RotationResu
     return _result(frame, L, T, None, "varimax", True, conv, it)
 
 
+@_one_blas_thread
 def gpa_varimax(loadings, normalize: bool = False, eps: float = 1e-5,
                 maxit: int = 1000) -> RotationResult:
     """Varimax by gradient projection, as ``GPArotation::Varimax`` (psych ``"Varimax"``).
@@ -355,6 +398,7 @@ def gpa_varimax(loadings, normalize: bool = False, eps: float = 1e-5,
     return _result(frame, L, T, None, "Varimax", True, conv, it, f)
 
 
+@_one_blas_thread
 def oblimin(loadings, gamma: float = 0.0, normalize: bool = False, eps: float = 1e-5,
             maxit: int = 1000) -> RotationResult:
     """Direct oblimin rotation, as ``GPArotation::oblimin`` (psych's default rotation).
@@ -399,6 +443,7 @@ def oblimin(loadings, gamma: float = 0.0, normalize: bool = False, eps: float = 
     return _result(frame, L, np.linalg.inv(T).T, T.T @ T, "oblimin", False, conv, it, f)
 
 
+@_one_blas_thread
 def quartimin(loadings, normalize: bool = False, eps: float = 1e-5,
               maxit: int = 1000) -> RotationResult:
     """Quartimin rotation (oblimin with gamma = 0), as ``GPArotation::quartimin``.
@@ -436,6 +481,7 @@ def quartimin(loadings, normalize: bool = False, eps: float = 1e-5,
     return _result(frame, L, np.linalg.inv(T).T, T.T @ T, "quartimin", False, conv, it, f)
 
 
+@_one_blas_thread
 def geomin(loadings, delta: float = 0.01, normalize: bool = False, eps: float = 1e-5,
            maxit: int = 1000) -> RotationResult:
     """Oblique geomin rotation, as ``GPArotation::geominQ`` (psych ``rotate="geominQ"``).
@@ -474,6 +520,7 @@ def geomin(loadings, delta: float = 0.01, normalize: bool = False, eps: float = 
     return _result(frame, L, np.linalg.inv(T).T, T.T @ T, "geomin", False, conv, it, f)
 
 
+@_one_blas_thread
 def promax(loadings, power: float = 4.0) -> RotationResult:
     """Promax rotation as ``psych::Promax`` (no Kaiser weighting of its own).
 
@@ -511,6 +558,7 @@ def promax(loadings, power: float = 4.0) -> RotationResult:
     return _result(frame, z, U, phi, "Promax", False, conv, 0)
 
 
+@_one_blas_thread
 def kaiser_promax(loadings, power: float = 4.0) -> RotationResult:
     """Promax with Kaiser row weighting, as psych's ``rotate="promax"`` (``psych::kaiser``).
 
@@ -561,6 +609,7 @@ _DISPATCH = {
 }
 
 
+@_one_blas_thread
 def rotate(loadings, method: str = "oblimin", **options) -> RotationResult:
     """Rotate a loading matrix by name, with psych's meaning of each name.
 

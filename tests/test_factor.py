@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from analysis.config import PROJECT_ROOT
 from analysis.errors import EstimationWarning, InputError
 from analysis.factor import (
     EFAResult,
@@ -27,7 +28,6 @@ from analysis.factor import (
     parallel_analysis,
     smc,
 )
-from analysis.config import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "tests" / "data"
 REF = json.loads((PROJECT_ROOT / "tests" / "reference" / "psych_reference.json").read_text())
