@@ -346,3 +346,20 @@ def test_parallel_input_errors(bfi):
         parallel_analysis(bfi, quantile=1.5)
     with pytest.raises(InputError):
         parallel_analysis(bfi, fm="pc")
+
+
+def test_ml_recovers_simulated_loadings():
+    rng = np.random.default_rng(7)
+    L = np.zeros((9, 3))
+    for j in range(9):
+        L[j, j // 3] = 0.5 + 0.1 * (j % 3)
+    phi = np.array([[1, .3, .2], [.3, 1, .25], [.2, .25, 1]])
+    f = rng.multivariate_normal(np.zeros(3), phi, size=20_000)
+    X = f @ L.T + rng.normal(size=(20_000, 9)) * np.sqrt(1 - (L @ phi * L).sum(axis=1))
+    res = efa(pd.DataFrame(X), 3, method="ml", rotation="oblimin")
+    est = res.loadings.to_numpy()
+    # match factors to the truth by their largest loadings, then compare
+    order = [int(np.argmax(np.abs(est[3 * i:3 * i + 3]).sum(axis=0))) for i in range(3)]
+    assert sorted(order) == [0, 1, 2]
+    assert_allclose(est[:, order], L, atol=0.05)
+    assert_allclose(res.phi.to_numpy()[np.ix_(order, order)], phi, atol=0.05)

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
@@ -210,3 +212,20 @@ def test_omega_tables_and_errors(omega_bfi, bfi):
         omega(bfi, n_factors=1)
     with pytest.raises(InputError):
         omega(bfi, rotation="varimax")
+
+
+# ------------------------------------------------------------- properties ----
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 7))
+def test_alpha_formula_and_std_alpha_invariance(seed, k):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(60, 1)) + rng.normal(size=(60, k))
+    d = pd.DataFrame(X, columns=[f"i{j}" for j in range(k)])
+    res = alpha(d)
+    total_var = X.sum(axis=1).var(ddof=1)
+    expected = k / (k - 1) * (1 - X.var(axis=0, ddof=1).sum() / total_var)
+    assert_allclose(res.alpha, expected, atol=1e-12)
+    # standardised alpha ignores each item's scale and location
+    scaled = d * rng.uniform(0.5, 3, size=k) + rng.uniform(-5, 5, size=k)
+    assert_allclose(alpha(scaled).std_alpha, res.std_alpha, atol=1e-12)
