@@ -137,9 +137,9 @@ def _spec_for(name: str, data: pd.DataFrame, cb: pd.DataFrame | None) -> _Spec:
                 lab = cb.loc[c, "label_fr"] if c in cb.index else c
                 opts[c] = str(lab).split(" : ", 1)[-1]
             return _Spec(name, "multi", label, options=opts, missing_codes=codes)
-        if typ in ("integer", "decimal", "calculate", "select_multiple_option"):
-            if name in data.columns and pd.api.types.is_numeric_dtype(data[name]):
-                return _Spec(name, "numeric", label, missing_codes=codes)
+        if typ in ("integer", "decimal", "select_multiple_option") and name in data.columns:
+            # exports hold text: the codebook type decides, values are converted
+            return _Spec(name, "numeric", label, missing_codes=codes)
         if typ == "select_one":
             return _Spec(name, "categorical", label, levels=_parse_values(row.get("values")),
                          missing_codes=codes)
@@ -154,6 +154,11 @@ def _spec_for(name: str, data: pd.DataFrame, cb: pd.DataFrame | None) -> _Spec:
 
 
 def _clean(series: pd.Series, spec: _Spec) -> pd.Series:
+    """Missing codes and empty texts (how exports write a skipped question) -> missing."""
+    if not pd.api.types.is_numeric_dtype(series):
+        blank = series.astype("string").str.strip().eq("").fillna(False).astype(bool)
+        if blank.any():
+            series = series.mask(blank)
     if not spec.missing_codes:
         return series
     as_text = series.astype("string")
@@ -282,7 +287,8 @@ def describe(
         :func:`analysis.instrument.codebook`: gives the kind of each variable (``integer``,
         ``decimal`` -> numeric; ``select_one`` -> categorical with the levels in form order and
         their French labels; ``select_multiple`` -> multiple choice), its label and its
-        missing codes ("Je ne sais pas", "Refus"), which count as missing. Without it: numeric
+        missing codes ("Je ne sais pas", "Refus"), which count as missing, as do empty
+        texts (a skipped question in an export). Without it: numeric
         dtypes are numeric, other columns categorical (levels sorted), stems with ``stem/...``
         columns multiple choice.
     total : bool

@@ -169,7 +169,7 @@ def crosstab(
     ----------
     data : pandas.DataFrame
     row, col : str
-        Column names. Rows with a missing value in either are dropped.
+        Column names. Rows with a missing value (or an empty text) in either are dropped.
     correct : bool
         Yates' continuity correction for a 2 x 2 chi-square (R's ``chisq.test`` default True).
     exact : {"auto", "never", "fisher", "monte_carlo"}
@@ -224,7 +224,12 @@ def crosstab(
     if exact not in ("auto", "never", "fisher", "monte_carlo"):
         raise InputError("unknown exact option", value=exact,
                          expected="auto, never, fisher or monte_carlo")
-    sub = data[[row, col]].dropna()
+    sub = data[[row, col]].copy()
+    for c in (row, col):  # empty texts (skipped questions in an export) are missing
+        if not pd.api.types.is_numeric_dtype(sub[c]):
+            blank = sub[c].astype("string").str.strip().eq("").fillna(False).astype(bool)
+            sub[c] = sub[c].mask(blank)
+    sub = sub.dropna()
     r_levels, c_levels = _levels(sub[row]), _levels(sub[col])
     if len(r_levels) < 2 or len(c_levels) < 2:
         raise InputError("a cross-table needs at least two levels in each variable",

@@ -179,3 +179,17 @@ def test_bad_input(apistrat):
         describe(apistrat.assign(pw=-1.0), ["api00"], weights="pw")
     with pytest.raises(InputError):
         likert_distribution(apistrat, ["nope"])
+
+
+def test_text_export_with_codebook():
+    """Exports hold text: codebook types decide; empty texts and missing codes are missing."""
+    d = pd.DataFrame({"members": ["10", "", "30", "98"], "form": ["1", "2", "", "1"]})
+    cb = pd.DataFrame({"variable": ["members", "form"], "type": ["integer", "select_one"],
+                       "label_fr": ["Membres", "Forme"],
+                       "values": ["", "1=Association; 2=Coopérative"],
+                       "missing_codes": ["98", ""]})
+    t = describe(d, codebook=cb)
+    members = _numeric_row(t, "members")
+    assert members["n"] == 2 and members["missing"] == 2 and members["mean"] == 20
+    form = t[t["variable"] == "form"]
+    assert list(form["level"]) == ["1", "2"] and form["missing"].iloc[0] == 1

@@ -190,3 +190,9 @@ def test_missing_values_dropped(apistrat):
     d = apistrat.copy()
     d.loc[d.index[:10], "api00"] = np.nan
     assert compare_groups(d, "api00", "stype").n == 190
+
+
+def test_crosstab_blank_texts_are_missing():
+    d = pd.DataFrame({"a": ["x", "y", "", "x", "y", "x"] * 10, "b": ["u", "v", "u", "", "u", "v"] * 10})
+    x = crosstab(d, "a", "b")
+    assert x.n == 40 and list(x.counts.index) == ["x", "y"]
