@@ -134,6 +134,21 @@ class RegressionResult:
     ``ci = estimate -/+ t_{1-a/2, df_resid} * se``; with ``dist="z"`` the standard normal
     replaces the t distribution (as R's ``summary.glm`` for binomial/Poisson families and
     ``confint.default``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.regression import regress
+    >>> rng = np.random.default_rng(3)
+    >>> d = pd.DataFrame({"x": rng.normal(size=300)})
+    >>> d["y"] = (rng.random(300) < 1 / (1 + np.exp(-d["x"]))).astype(int)
+    >>> r = regress("y ~ x", d, model="logit")  # R: summary(glm(y ~ x, binomial, d))
+    >>> list(r.coefficients.columns)
+    ['estimate', 'se', 'statistic', 'p_value', 'ci_low', 'ci_high']
+    >>> r.dist, r.model, r.se_type
+    ('z', 'logit', 'classical')
+    >>> bool(r.odds_ratios().loc["x", "estimate"] > 1)  # R: exp(coef(m))
+    True
     """
 
     coefficients: pd.DataFrame
@@ -1295,6 +1310,19 @@ def simple_slopes(result: RegressionResult, focal: str, moderator: str,
     ----------
     Aiken, L. S., & West, S. G. (1991). *Multiple Regression: Testing and Interpreting
     Interactions*. Sage.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.regression import regress, simple_slopes
+    >>> rng = np.random.default_rng(4)
+    >>> d = pd.DataFrame({"x": rng.normal(size=400), "m": rng.integers(0, 4, 400)})
+    >>> d["y"] = d["x"] * (1 + 0.5 * d["m"]) + rng.normal(size=400)
+    >>> r = regress("y ~ x * m", d, center=["x", "m"])
+    >>> ss = simple_slopes(r, "x", "m", at=[0, 3])
+    >>> # R: interactions::sim_slopes(lm(y ~ x * m, d), pred = x, modx = m, modx.values = c(0, 3))
+    >>> list(ss.columns)[:3]
+    ['moderator_value', 'estimate', 'se']
     """
     if result.vcov is None:
         raise _fail("simple slopes need the covariance matrix of the estimates")
