@@ -485,3 +485,24 @@ def test_form_reads_current_questionnaire():
     names = {q.name for q in form.questions}
     assert {"legal_form", "region", "n_members"} <= names
     assert form.choices["region"][:2] == ["R01", "R02"]
+
+
+def test_expression_comparisons_property():
+    """Comparisons and boolean algebra agree with numpy on random columns (empty = NaN never true)."""
+    hyp = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+
+    @hyp.settings(max_examples=30, deadline=None)
+    @hyp.given(st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=1, max_size=20), st.integers(-5, 5),
+               st.sampled_from(["<", "<=", ">", ">=", "="]))
+    def check(values, t, op):
+        x = np.array([np.nan if v is None else float(v) for v in values])
+        ctx = {"x": Value("num", x)}.__getitem__
+        got = evaluate(Expression(f"${{x}} {op} {t}"), ctx, len(x)).as_bool()
+        with np.errstate(invalid="ignore"):
+            want = {"<": x < t, "<=": x <= t, ">": x > t, ">=": x >= t, "=": x == t}[op]
+        assert got.tolist() == want.tolist()
+        neg = evaluate(Expression(f"not(not(${{x}} {op} {t})) and true()"), ctx, len(x)).as_bool()
+        assert neg.tolist() == want.tolist()
+
+    check()

@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -491,7 +490,3 @@ def implied_item_correlations(items: list[str], measurement: dict, latent_moment
             R[i, j] = R[j, i] = tot / np.sqrt(vi * vj)
             del cov
     return R
-
-
-def _main_versions() -> str:  # pragma: no cover - debugging helper
-    return sys.version

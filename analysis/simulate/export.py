@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..atomic import atomic_path
-from .model import Simulation, likert_lists
+from .model import Simulation
 
 __all__ = ["Plan", "build_plan", "iter_tables", "write_kobo_csv", "write_kobo_xlsx", "write_spss", "spss_names",
            "TRAILING_META"]
@@ -307,11 +307,7 @@ def iter_tables(plan: Plan, chunk: int = 50_000):
             if kind in ("str", "one", "multi"):
                 cache[spec[1]] = arr
             arrays.append(arr)
-        yield pa.Table.from_arrays(arrays, names=_unique_names(names))
-
-
-def _unique_names(names):
-    return list(names)
+        yield pa.Table.from_arrays(arrays, names=list(names))
 
 
 def _meta(plan: Plan, name: str, rows: np.ndarray) -> pa.Array:
@@ -325,7 +321,7 @@ def _meta(plan: Plan, name: str, rows: np.ndarray) -> pa.Array:
         return pa.array(np.datetime_as_string(t).astype(object))
     if name == "deviceid":
         e = plan.enum[rows]
-        server = plan.sim.cfg["fieldwork"].get("server", "kf.kobotoolbox.org")
+        server = plan.sim.cfg["fieldwork"].get("web_device_prefix", "ee.kobotoolbox.org")
         lut = pa.array(plan.enum_devices + [f"{server}:{_random_id('web' + plan.version)}"])
         return pc.take(lut, pa.array(np.where(e < 0, len(plan.enum_devices), e).astype(np.int64)))
     if name == "_id":
@@ -503,4 +499,3 @@ def write_spss(plan: Plan, path: Path) -> Path:
 
 
 __all__ += ["column_layout", "finalize_order", "cell_strings", "fmt_value", "kobo_version"]
-_ = likert_lists

@@ -325,6 +325,8 @@ def _number_text(vals: np.ndarray, cols: np.ndarray, rng) -> np.ndarray:
         iv = int(round(v))
         if c.startswith("fund_"):
             out[i] = [f"{iv}%", f"{iv} %", f"{iv},0"][style[i]]
+        elif c.startswith("year"):
+            out[i] = [f"{iv} ", f"en {iv}", f"{iv}.0"][style[i]]
         elif iv >= 1000:
             t = f"{iv:,}"
             out[i] = [t.replace(",", " "), t.replace(",", "."), t.replace(",", " ") + (" DH" if "budget" in c or "income" in c else "")][style[i]]
@@ -364,10 +366,10 @@ def _blocked(led: Ledger, plan: Plan, cols: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def _pick_cells(sim, rows, cols, rng, blocked=None):
-    """For each row, one of ``cols`` whose value is present and >= 0 (or -1 if none)."""
-    vals = np.column_stack([sim.data[c].data[sim_rows] for c in cols for sim_rows in [rows]]) if cols else np.zeros((len(rows), 0))
-    ok = ~np.isnan(vals) & (vals >= 0)
+def _pick_cells(sim, rows, cols, rng, blocked=None, positive=False):
+    """For each row, one of ``cols`` whose value is present and >= 0 (> 0 if ``positive``)."""
+    vals = np.column_stack([sim.data[c].data[rows] for c in cols]) if cols else np.zeros((len(rows), 0))
+    ok = ~np.isnan(vals) & ((vals > 0) if positive else (vals >= 0))
     if blocked is not None and cols:
         ok &= ~np.column_stack([blocked[c][rows] for c in cols])  # rows are originals: org = row
     score = np.where(ok, rng.random(ok.shape), -1)
@@ -424,7 +426,8 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
         r = np.flatnonzero(rng.random(n) < float(rate))
         if not len(r) or not num_cols:
             continue
-        j, has, vals = _pick_cells(sim, plan.src[r], num_cols, rng, _blocked(led, plan, num_cols))
+        j, has, vals = _pick_cells(sim, plan.src[r], num_cols, rng, _blocked(led, plan, num_cols),
+                                   positive=kind == "number_as_text")
         r, j = r[has], j[has]
         v = vals[has][np.arange(len(r)), j] if len(r) else np.zeros(0)
         cols = np.array(num_cols, dtype=object)[j]

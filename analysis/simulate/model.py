@@ -29,14 +29,6 @@ __all__ = [
     "item_measurement",
 ]
 
-SIDE_OF_FORM = {
-    "association": "association",
-    "association_rup": "association",
-    "fondation": "association",
-    "autre": "association",
-    "cooperative": "cooperative",
-    "union_coop": "cooperative",
-}
 EXCLUSIVE_CODES = ("none", "no_surplus", "aucun", "aucune")
 MISSING_CODES = ("97", "98", "99")
 
@@ -576,12 +568,6 @@ def _ordinal(ystar: np.ndarray, tau: list[float]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- answers
-
-
-def _side_probs(spec, side_key_available=True):
-    if isinstance(spec, dict) and ("association" in spec or "cooperative" in spec):
-        return None, spec
-    return spec, None
 
 
 def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
