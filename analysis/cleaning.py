@@ -136,6 +136,25 @@ def _recode_table(cfg: dict, qdir: Path) -> pd.DataFrame:
     return t
 
 
+_INSTRUMENT_CACHE: dict = {}
+
+
+def _instrument(qdir: Path):
+    """(questionnaire, codebook, header map), cached while the questionnaire files are unchanged."""
+    from .instrument import codebook as make_codebook, load_questionnaire
+    from .readers import header_map
+
+    stamp = tuple((n, (qdir / n).stat().st_mtime_ns if (qdir / n).exists() else 0)
+                  for n in ("survey.csv", "choices.csv", "settings.csv", "constructs.yaml"))
+    key = (str(qdir.resolve()), stamp)
+    if key not in _INSTRUMENT_CACHE:
+        q = load_questionnaire(qdir)
+        cb = make_codebook(q)
+        _INSTRUMENT_CACHE.clear()
+        _INSTRUMENT_CACHE[key] = (q, cb, header_map(cb, q))
+    return _INSTRUMENT_CACHE[key]
+
+
 def default_raw_files(folder: str | Path | None = None) -> list[Path]:
     """The raw exports of ``data/raw/demo/`` (files named ``truth*`` and hidden files excluded)."""
     d = Path(folder) if folder is not None else config.DEMO_RAW_DIR
@@ -353,8 +372,6 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     InputError
         A raw file cannot be used (the message names the file, row and column).
     """
-    from .instrument import codebook as make_codebook, load_questionnaire
-
     say = progress or (lambda _m: None)
     qdir = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
     cfg = load_cleaning_config(config_path or (qdir / _CONFIG_NAME))
@@ -362,11 +379,10 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     if not paths:
         raise InputError("no raw export to clean", file=config.DEMO_RAW_DIR,
                          expected="at least one export file (CSV, XLSX, SAV or DTA)")
-    q = load_questionnaire(qdir)
-    cb = make_codebook(q)
+    q, cb, hmap = _instrument(qdir)
     recode = _recode_table(cfg, qdir)
     say(f"reading {len(paths)} raw file(s)")
-    raw, tables = read_exports(paths, cb, q)
+    raw, tables = read_exports(paths, cb, q, hmap=hmap)
     n = len(raw)
     if n == 0:
         raise InputError("the raw files hold no submission (header only)", file=paths[0],
@@ -413,11 +429,15 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     asread = {c: raw[c].astype(str).to_numpy(dtype=object) for c in known}
     tcfg = cfg.get("text") or {}
     cur: dict[str, np.ndarray] = {}
+    machine = {"_id", "_uuid", "_index", "_submission_time", "start", "end", "deviceid", "__version__",
+               "_submitted_by", "_notes", "_tags", "_status"}
     for c in known:
+        if c in personal or c in machine:
+            cur[c] = asread[c] if c in personal else np.asarray(pd.Series(asread[c]).str.strip(), dtype=object)
+            continue
         h = R.harmonise_text(raw[c], form=tcfg.get("unicode_form", "NFC"),
                              collapse=bool(tcfg.get("collapse_spaces", True))).to_numpy(dtype=object)
-        if c not in personal:
-            C.add(c, h != asread[c], "text_harmonised")
+        C.add(c, h != asread[c], "text_harmonised")
         cur[c] = h
 
     types = cbi["type"].to_dict()
@@ -469,7 +489,13 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     multi = {c: list(q.choice_list(cbi.at[c, "list_name"])["name"]) for c in known if types.get(c) == "select_multiple"}
     years = dt.get("start")
     year = int(years.dt.year.max()) if years is not None and years.notna().any() else 2026
-    ev = RelevanceEvaluator({c: cur[c] for c in known}, num, multi, n, today_year=year)
+    opts = {}
+    for c, codes in multi.items():
+        ocols = [f"{c}/{k}" for k in codes]
+        if all(o in cur for o in ocols) and any((cur[o] != "").any() for o in ocols):
+            answered = cur[c] != ""
+            opts[c] = (np.column_stack([cur[o] == "1" for o in ocols]) & answered[:, None], answered)
+    ev = RelevanceEvaluator({c: cur[c] for c in known}, num, multi, n, today_year=year, options=opts)
     rel = {}
     for c in known:
         expr = cbi.at[c, "relevant"]
@@ -517,9 +543,11 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         bad = st == "not_allowed"
         if bad.any():  # a label typed instead of a code
             lut = {}
-            for code, fr, ar in zip(ch["name"], ch["label_fr"], ch["label_ar"]):
-                lut[R._fold_one(fr)] = code
-                lut[R._fold_one(ar)] = code
+            kfr = R.fold_text(pd.Series(ch["label_fr"])).tolist()
+            kar = R.fold_text(pd.Series(ch["label_ar"])).tolist()
+            for code, fr, ar in zip(ch["name"], kfr, kar):
+                lut[fr] = code
+                lut[ar] = code
             key = R.fold_text(pd.Series(cur[c][bad])).to_numpy(dtype=object)
             hit = np.array([k in lut for k in key], dtype=bool)
             pos = np.flatnonzero(bad)[hit]
@@ -686,7 +714,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         joined = joined + "|" + contact
         key = pd.Series(np.where(empty_part, "", joined), dtype=object)
     answers = [c for c in known if c not in _DROP_SYSTEM and not c.startswith("_") and c not in _DATETIME]
-    complete = R.completeness(pd.DataFrame({c: cur[c] for c in answers}), answers)
+    complete = np.sum([cur[c] != "" for c in answers], axis=0).astype(np.int64)
     ids = pd.to_numeric(pd.Series(cur.get("_id", [""] * n)), errors="coerce").fillna(0).to_numpy(dtype=float)
     subs = sub.astype("int64").to_numpy(dtype=float) if sub.notna().all() else sub.map(
         lambda x: x.value if pd.notna(x) else 0).to_numpy(dtype=float)

@@ -107,14 +107,30 @@ def harmonise_text(s: pd.Series, *, form: str = "NFC", collapse: bool = True) ->
     return _on_unique(s.astype(object).fillna(""), fn)
 
 
+_AR_REPL = (("ة", "ه"), ("ى", "ي"), ("ٱ", "ا"), ("ـ", ""), ("گ", "ك"), ("ڭ", "ك"), ("ی", "ي"), ("ک", "ك"),
+            ("œ", "oe"), ("æ", "ae"))
+
+
+def _fold_arrow(values) -> list:
+    """Vectorised folding with pyarrow compute (RE2 regular expressions, C++)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    a = pa.array([str(v) for v in values], type=pa.string())
+    a = pc.utf8_normalize(a, "NFKC")
+    a = pc.utf8_lower(a)
+    a = pc.replace_substring_regex(a, r"\([^)]*\)", " ")
+    for x, y in _AR_REPL:
+        a = pc.replace_substring(a, x, y)
+    a = pc.utf8_normalize(a, "NFKD")
+    a = pc.replace_substring_regex(a, r"\p{Mn}+", "")
+    a = pc.replace_substring_regex(a, r"[^\p{L}\p{N}]+", " ")
+    a = pc.utf8_trim_whitespace(a)
+    return a.to_pylist()
+
+
 def _fold_one(x: str) -> str:
-    t = unicodedata.normalize("NFKC", str(x)).casefold()
-    t = re.sub(r"\([^)]*\)", " ", t)
-    t = normalize_arabic(t)
-    t = unicodedata.normalize("NFKD", t)
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    t = re.sub(r"[\W_]+", " ", t)
-    return " ".join(t.split())
+    return _fold_arrow([x])[0]
 
 
 def fold_text(s: pd.Series) -> pd.Series:
@@ -125,7 +141,7 @@ def fold_text(s: pd.Series) -> pd.Series:
     >>> fold_text(pd.Series(["Président(e) (principalement)", "ÉSSAI", "مُدِيرَة"])).tolist()
     ['president', 'essai', 'مديره']
     """
-    return _on_unique(s.astype(object).fillna(""), lambda u: [_fold_one(x) for x in u])
+    return _on_unique(pd.Series(s, dtype=object).fillna(""), _fold_arrow)
 
 
 def choice_codes(s: pd.Series, allowed, missing_codes=()) -> tuple[pd.Series, np.ndarray]:

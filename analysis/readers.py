@@ -680,7 +680,8 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
     return RawTable(df, path, fmt, encoding, delimiter, notes, renamed, unknown, label_cols)
 
 
-def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None) -> tuple[pd.DataFrame, list[RawTable]]:
+def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None,
+                 hmap: HeaderMap | None = None) -> tuple[pd.DataFrame, list[RawTable]]:
     """Read several exports and stack them into one table of strings.
 
     Columns missing from a file are filled with ``""``; the column order is the
@@ -695,7 +696,7 @@ def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None
 
     q = questionnaire if questionnaire is not None else load_questionnaire()
     cb = codebook if codebook is not None else _cb(q)
-    hmap = header_map(cb, q)
+    hmap = hmap if hmap is not None else header_map(cb, q)
     tables = [read_export(p, cb, q, hmap) for p in paths]
     if not tables:
         raise InputError("no raw export to read", expected="at least one export file")

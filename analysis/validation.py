@@ -115,9 +115,14 @@ class RelevanceEvaluator:
         select_multiple questions and their option codes.
     n : int
         Number of rows.
+    options : dict, optional
+        ``{question: (matrix of selected options, answered)}`` from the 0/1
+        option columns (faster than parsing the space-separated codes).
     """
 
-    def __init__(self, text: dict, numbers: dict, multiple: dict, n: int, today_year: int = 2026):
+    def __init__(self, text: dict, numbers: dict, multiple: dict, n: int, today_year: int = 2026,
+                 options: dict | None = None):
+        self.options = options or {}
         self.text = text
         self.numbers = numbers
         self.multiple = multiple
@@ -134,6 +139,8 @@ class RelevanceEvaluator:
             return self._values[name]
         if name in self.numbers:
             v = Value("num", np.asarray(self.numbers[name], dtype=float))
+        elif name in self.options:
+            v = Value("multi", self.options[name], list(self.multiple[name]))
         elif name in self.multiple:
             s = pd.Series(self.text.get(name, np.full(self.n, "", dtype=object)), dtype=object).astype(str)
             codes = list(self.multiple[name])
