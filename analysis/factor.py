@@ -435,21 +435,11 @@ def _lbfgsb(fun_grad, start, upper, maxit=100):
         return f, g * scale
 
     res = optimize.minimize(
-        fg, start / scale, jac=True, method="L-BFGS-B", bounds=[(_LOWER / scale, upper / scale)] * len(start),
+        fg, start / scale, jac=True, method="L-BFGS-B",
+        bounds=[(_LOWER / scale, upper / scale)] * len(start),
         options={"maxcor": 5, "ftol": 1e7 * np.finfo(float).eps, "gtol": 0.0,
                  "maxiter": maxit})
     return res.x * scale, res
-
-
-def _minres_objective(psi, S, nf):
-    Sd = S.copy()
-    np.fill_diagonal(Sd, 1.0 - psi)
-    vals, vecs = _eig_desc(Sd)
-    vals = np.where(vals < np.finfo(float).eps, 100 * np.finfo(float).eps, vals)
-    L = vecs[:, :nf] * np.sqrt(vals[:nf])
-    resid = Sd - L @ L.T
-    iu = np.tril_indices_from(resid, -1)
-    return float(np.sum(resid[iu] ** 2))
 
 
 def _minres_fun_grad(psi, S, nf, uls=False):
@@ -475,12 +465,6 @@ def _minres_gradient(psi, S, nf):
     vals, vecs = _eig_desc(S - np.diag(psi))
     L = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
     return np.sum(L * L, axis=1) + psi - np.diag(S)
-
-
-def _ml_objective(psi, S, nf):
-    sc = 1.0 / np.sqrt(psi)
-    e = np.linalg.eigvalsh(S * np.outer(sc, sc))[::-1][nf:]
-    return float(-(np.sum(np.log(e) - e) - nf + S.shape[0]))
 
 
 def _ml_fun_grad(psi, S, nf):
