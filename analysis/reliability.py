@@ -182,7 +182,9 @@ def alpha(data, keys=None, missing: str = "pairwise") -> AlphaResult:
         Items of one scale in columns (numeric; empty cells are missing).
     keys : list, optional
         Reverse keying: a list of -1/1 per item, or item names, those with a leading
-        ``'-'`` reversed (e.g. ``["-A1", "A2"]`` or just ``["-A1"]``). Reversed items become
+        ``'-'`` reversed (e.g. ``["-A1", "A2"]`` or just ``["-A1"]``); a bare name is keyed
+        +1 (unlike ``psych::alpha(keys = "A1")``, where a bare name means reversed; the R
+        equivalent of ``keys=["-A1"]`` is ``keys = "A1"``). Reversed items become
         ``(min + max) - x`` with ``min``/``max`` over all the items' values, as psych.
     missing : {"pairwise", "listwise"}, default "pairwise"
         Covariances from pairwise-complete observations (psych ``use = "pairwise"``) or
