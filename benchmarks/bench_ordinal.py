@@ -154,9 +154,11 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench_ordinal_"))
     csv = tmp / "items.csv"
     make_data(args.n).to_csv(csv, index=False)
-    import numpy  # noqa: F401  (versions in the header)
 
-    print(f"data: {args.n} x 30 five-point items, 3 factors; cores: {os.cpu_count()}")
+    print(
+        f"data: {args.n} x 30 five-point items, 3 factors; cores: {os.cpu_count()}; "
+        f"load average at start: {os.getloadavg()[0]:.1f}"
+    )
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}")
     print(r_versions() if have_r else "R: skipped")
     print(f"{'task':<18}{'si-survey s':>12}{'R s':>10}{'ratio':>8}{'py MB':>9}{'R MB':>9}")
@@ -179,6 +181,7 @@ def main(argv=None) -> int:
             f"{task:<18}{t_py:>12.3f}{t_r:>10.3f}{ratio:>8.1f}{mb_py:>9.0f}{mb_r:>9.0f}", flush=True
         )
     shutil.rmtree(tmp, ignore_errors=True)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print(json.dumps(rows))
     return 0
 
