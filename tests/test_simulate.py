@@ -436,11 +436,15 @@ def test_new_question_appears_without_code_change(tmp_path):
         {"type": "end_group", "name": "grp_new"},
         {"type": "select_multiple target_groups", "name": "new_multi", lab: "Test", "required": "yes",
          "relevant": "${n_partners} > 2"},
+        {"type": "date", "name": "date_agrement", lab: "Date d'agrément", "required": "yes"},
+        {"type": "range", "name": "score_range", lab: "Note", "required": "yes", "parameters": "start=0 end=10"},
     ])
     pd.concat([survey.iloc[:-1], new, survey.iloc[-1:]]).fillna("").to_csv(qdir / "survey.csv", index=False)
     r = simulate_survey(2000, seed=1, clean_only=True, questionnaire_dir=qdir)
     df = r.to_frame()
-    assert {"n_partners", "new_01", "new_multi", "new_multi/women"} <= set(df.columns)
+    assert {"n_partners", "new_01", "new_multi", "new_multi/women", "date_agrement", "score_range"} <= set(df.columns)
+    assert df["date_agrement"].str.match(r"^\d{4}-\d\d-\d\d$").all()
+    assert num(df["score_range"]).between(0, 10).all()
     assert r.sim.measurement["new_01"]["role"] == "grid"
     x, y = num(df["new_01"]), num(df["new_02"])
     assert np.corrcoef(x, y)[0, 1] > 0.1  # a common grid factor

@@ -68,6 +68,7 @@ class Form:
     choice_labels_ar: dict[str, dict[str, str]]
     settings: dict[str, str]
     group_labels: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None  # the survey sheet it was read from
 
     def question(self, name: str) -> Question:
         for q in self.questions:
@@ -167,7 +168,7 @@ def read_form(folder: str | Path) -> Form:
                 group_relevant=tuple(gr for _, gr in stack if gr),
             )
         )
-    return Form(questions, choices, labels, labels_ar, settings, group_labels)
+    return Form(questions, choices, labels, labels_ar, settings, group_labels, survey_path)
 
 
 # --------------------------------------------------------------------------- values

@@ -693,6 +693,10 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
                 mat = _multi(rng, n, codes, gen["multi_p"], gen["multi_none_p"], None, 0.0)
             data[name] = Value("multi", (mat, np.ones(n, dtype=bool)), list(codes))
             continue
+        if typ == "range":  # XLSForm range: integer between its parameters' start and end
+            lo, hi = _range_bounds(form, name)
+            num(name, rng.integers(int(lo), int(hi) + 1, n))
+            continue
         if typ in ("integer", "decimal"):
             if name in numeric_from_org:
                 num(name, o[numeric_from_org[name]])
@@ -801,7 +805,11 @@ def fill_text(sim: Simulation, rng: np.random.Generator, q, mask: np.ndarray) ->
         sim.data[name] = Value("str", out)
         return
     gen = sim.cfg["generic"]
-    if q.type == "geopoint":
+    if q.type in ("date", "dateTime"):
+        year = int(sim.cfg["survey_year"])
+        day = np.datetime64(f"{year - 10}-01-01") + rng.integers(0, 3650, k).astype("timedelta64[D]")
+        out[idx] = np.datetime_as_string(day).astype(object)
+    elif q.type == "geopoint":
         reg = sim.org["region"][idx]
         lat0 = _centroid(reg, 0)
         lon0 = _centroid(reg, 1)
@@ -847,6 +855,25 @@ def fill_text(sim: Simulation, rng: np.random.Generator, q, mask: np.ndarray) ->
         p = np.where(small_rural, float(rate) ** 2, float(rate))
         out[idx[rng.random(k) >= p]] = ""
     sim.data[name] = Value("str", out)
+
+
+def _range_bounds(form: Form, name: str) -> tuple[float, float]:
+    """Start and end of an XLSForm ``range`` question (``parameters`` column), default 1..10."""
+    import csv
+
+    lo, hi = 1.0, 10.0
+    path = getattr(form, "path", None)
+    if path is not None:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for r in csv.DictReader(fh):
+                if (r.get("name") or "").strip() == name:
+                    for part in (r.get("parameters") or "").replace(";", " ").split():
+                        k, _, v = part.partition("=")
+                        if k == "start":
+                            lo = float(v)
+                        elif k == "end":
+                            hi = float(v)
+    return lo, hi
 
 
 def _centroid(reg, j):
