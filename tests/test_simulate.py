@@ -98,6 +98,7 @@ def test_kobo_csv_format(messy):
     assert not raw.startswith(b"\xef\xbb\xbf")  # UTF-8 without BOM, as Kobo
     first = raw.split(b"\n", 1)[0].decode()
     assert first.startswith('"') and '";"' in first  # all cells quoted, ';' separator
+    assert first.endswith('"\r')  # KPI writes line + "\r\n"
     for col in ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
                 "__version__", "_tags", "_index"):
         assert col in df.columns

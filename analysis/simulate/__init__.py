@@ -301,7 +301,7 @@ def _params(result: SurveySimulation, seed: int, clean_only: bool, fmt: str) -> 
         "planted_counts": {str(k): int(v) for k, v in counts.items()},
         "row_kinds": {"original": int((plan.row_kind == 0).sum()), "near_duplicate": int((plan.row_kind == 1).sum()),
                       "test": int((plan.row_kind == 2).sum()), "exact_duplicate": int((plan.row_kind == 3).sum())},
-        "export": {"encoding": "utf-8 (no BOM)", "delimiter": ";", "quoting": "all cells", "line_end": "\\n",
+        "export": {"encoding": "utf-8 (no BOM)", "delimiter": ";", "quoting": "all cells", "line_end": "CRLF",
                    "values": "XML codes", "select_multiple": "space-separated + question/option 0/1 columns",
                    "spss_names": "see analysis.simulate.export.spss_names"},
         "parameters": sim.cfg,

@@ -14,8 +14,9 @@ not included in headers, "/" as group separator):
   _submitted_by, __version__, _tags, _index``.
 
 CSV: UTF-8 **without BOM** (Kobo's default), ``;`` separator, every value in
-double quotes (formpack quotes all cells; empty cells are ``""``), ``\\n``
-line ends. ``start``/``end`` are ISO 8601 local times with the UTC offset
+double quotes (formpack's ``Export.to_csv`` quotes every cell; empty cells are
+``""``), CRLF line ends (KPI writes ``line + "\\r\\n"`` in UTF-8).
+``start``/``end`` are ISO 8601 local times with the UTC offset
 (``2026-04-14T10:21:33.512+01:00``); ``_submission_time`` is UTC without offset
 (``2026-04-14T09:52:10``), as the Kobo server writes it.
 
@@ -361,8 +362,9 @@ def cell_strings(plan: Plan, column: str, rows: np.ndarray) -> np.ndarray:
 
 
 def write_kobo_csv(plan: Plan, path: Path, chunk: int = 50_000) -> Path:
-    """Kobo CSV: UTF-8 without BOM, ';' separator, all cells quoted."""
-    opts = pacsv.WriteOptions(include_header=True, delimiter=";", quoting_style="all_valid", quoting_header="all_valid")
+    """Kobo CSV: UTF-8 without BOM, ';' separator, all cells quoted, CRLF line ends."""
+    opts = pacsv.WriteOptions(include_header=True, delimiter=";", quoting_style="all_valid",
+                              quoting_header="all_valid", eol="\r\n")
     with atomic_path(path) as tmp:
         writer = None
         with open(tmp, "wb") as fh:
