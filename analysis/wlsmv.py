@@ -491,9 +491,12 @@ class WLSMVResult:
         lavaan's names: ``npar, fmin, chisq, df, pvalue, chisq.scaled, df.scaled,
         pvalue.scaled, chisq.scaling.factor, chisq.shift.parameter, baseline.chisq,
         baseline.df, baseline.pvalue, baseline.chisq.scaled, baseline.pvalue.scaled,
-        baseline.chisq.scaling.factor, cfi, tli, cfi.scaled, tli.scaled, rmsea,
-        rmsea.scaled, srmr, srmr_bentler, crmr, wrmr``; the same with ``_`` for ``.`` is
-        offered by :meth:`fit_frame` (``cfi_scaled`` ...).
+        baseline.chisq.scaling.factor, cfi, tli, cfi.scaled, tli.scaled, cfi.robust,
+        tli.robust, rmsea, rmsea.scaled, rmsea.robust, srmr, srmr_bentler,
+        srmr_bentler_nomean, crmr, crmr_nomean, wrmr``. The ``.robust`` indices
+        (Savalei, 2021, as lavaan 0.6-13+) are NaN where lavaan gives NA (free scaling
+        factors or latent means, e.g. equal thresholds across groups). The same with ``_``
+        for ``.`` is :attr:`fit` (and :meth:`fit_frame`).
     nobs : list of int
         Cases per group (after listwise deletion).
     group_labels : list
@@ -902,6 +905,11 @@ def fit_wlsmv(
         df = nstat - npar
         trUG, trUG2, _ = _ugamma_traces(delta, w, gam, fg)
         fm = _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, resid)
+        # catML-based robust indices (lavaan): models without free scaling factors / means
+        if not np.any((fr > 0) & np.isin(mtx, ["delta", "alpha", "nu"])):
+            fm.update(_robust_indices(samples, resid, delta, w, Hinv, fg, nobs, df))
+        else:
+            fm.update({k: np.nan for k in ("cfi.robust", "tli.robust", "rmsea.robust")})
         # parameter table with estimates
         params = _param_table(pt, om, x, vcov, level, samples)
         std_solution = _std_solution(pt, om, x, vcov, level)
@@ -940,6 +948,58 @@ def fit_wlsmv(
 def _warn(msgs, text):
     msgs.append(text)
     _warnings.warn(text, EstimationWarning, stacklevel=3)
+
+
+def _robust_indices(samples, resid, delta, w, Hinv, fg, nobs, df):
+    """lavaan 0.6's ``cfi.robust``, ``tli.robust``, ``rmsea.robust`` for categorical data.
+
+    Savalei (2021): the normal-theory ML discrepancy between the polychoric matrix ``R`` and
+    the DWLS-implied correlation matrix ``Sigma`` (``catML``, not re-optimised),
+    ``X3 = sum_g n_g (log|Sigma| + tr(R Sigma^-1) - log|R| - p)``, is corrected by
+    ``c = tr(U' V U Gamma) / df`` with ``U = I - Delta E^-1 Delta' W`` (correlation rows),
+    ``V`` the normal-theory information of the off-diagonal correlations; the baseline uses
+    ``-log|R|`` and ``tr(Gamma) / df_null``. Not available (NaN) if a matrix is not PD.
+    """
+    nan = {k: np.nan for k in ("cfi.robust", "tli.robust", "rmsea.robust")}
+    G = len(nobs)
+    X3 = Xn = 0.0
+    blocks_d, blocks_w, blocks_v, blocks_g = [], [], [], []
+    for s, r, D, ww, f, n_ in zip(samples, resid, delta, w, fg, nobs):
+        nth = len(s.th)
+        p = s.R.shape[0]
+        ii, jj = _lavaan_pairs(p)
+        sig = np.eye(p)
+        sig[ii, jj] = s.cor - r[nth:]
+        sig[jj, ii] = sig[ii, jj]
+        ev_r = np.linalg.eigvalsh(s.R)
+        ev_s = np.linalg.eigvalsh(sig)
+        if ev_r.min() < np.sqrt(np.finfo(float).eps) or ev_s.min() <= 0:
+            return nan
+        A = np.linalg.inv(sig)
+        ld_s = np.sum(np.log(ev_s))
+        ld_r = np.sum(np.log(ev_r))
+        X3 += n_ * (ld_s + np.trace(s.R @ A) - ld_r - p)
+        Xn += n_ * (-ld_r)
+        V = A[ii][:, ii] * A[jj][:, jj] + A[ii][:, jj] * A[jj][:, ii]
+        blocks_d.append(D[nth:])
+        blocks_w.append(f * ww[nth:])
+        blocks_v.append(f * V)
+        blocks_g.append(s.nacov[nth:, nth:] / f)
+    Dc = np.vstack(blocks_d)
+    Wc = np.concatenate(blocks_w)
+    Vc = _blockdiag(blocks_v)
+    Gc = _blockdiag(blocks_g)
+    WiU = np.eye(len(Wc)) - (Dc @ Hinv @ Dc.T) * Wc[None, :]
+    c = np.trace(WiU.T @ Vc @ WiU @ Gc) / df if df > 0 else np.nan
+    df_null = float(len(Wc))
+    cn = np.trace(Gc) / df_null
+    ntot = sum(nobs)
+    t1 = max(X3 - c * df, 0.0)
+    t2 = max(X3 - c * df, Xn - cn * df_null, 0.0)
+    cfi = 1.0 - t1 / t2 if t2 > 0 else 1.0
+    tli = 1.0 - ((X3 - c * df) * df_null) / ((Xn - cn * df_null) * df) if df > 0 else 1.0
+    rmsea = np.sqrt(max((X3 - c * df) / ((ntot - G) * df), 0.0)) * np.sqrt(G) if df > 0 else 0.0
+    return {"cfi.robust": float(cfi), "tli.robust": float(tli), "rmsea.robust": float(rmsea)}
 
 
 def _fit_measures(chisq, df, npar, F, trUG, trUG2, samples, w, gam, fg, nobs, resid):
