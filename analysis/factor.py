@@ -540,12 +540,13 @@ def _extract(R: np.ndarray, nf: int, method: str, msgs: list, max_iter: int = 50
         history = []
         while err > min_err:
             vals, vecs = _eig_desc(rmat)
-            L = vecs[:, :nf] * np.sqrt(vals[:nf].astype(complex)).real \
-                if np.any(vals[:nf] < 0) else vecs[:, :nf] * np.sqrt(vals[:nf])
-            if np.any(vals[:nf] < 0):
-                _warn(msgs, "negative eigenvalue in principal-axis iterations (imaginary "
-                            "loadings set to zero)")
+            if np.any(vals[:nf] < 0):  # psych stops here too ("imaginary eigen value")
+                L = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
+                info["converged"] = False
+                _warn(msgs, "negative eigenvalue in principal-axis iterations; stopped "
+                            "(imaginary loadings set to zero)")
                 break
+            L = vecs[:, :nf] * np.sqrt(vals[:nf])
             new = np.sum(L * L, axis=1)
             comm1 = float(new.sum())
             np.fill_diagonal(rmat, new)
