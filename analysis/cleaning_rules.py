@@ -435,7 +435,9 @@ def flag_duplicates(uuid: pd.Series, org_key: pd.Series, complete: np.ndarray, o
     flag : numpy.ndarray of bool
         True for the rows dropped as duplicates.
     kept_index : numpy.ndarray of int
-        For flagged rows, the position of the row kept instead (-1 otherwise).
+        For flagged rows, the position of the row it duplicates, as found at
+        its stage (-1 otherwise); a same-``_uuid`` copy may point to a row
+        then dropped as a copy of the same organisation.
     kind : numpy.ndarray of str
         ``same_uuid``, ``same_organisation`` or ``""``.
     """
