@@ -29,6 +29,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt
+from docx.table import _Cell
 
 from ._io import FIXED_TIMESTAMP, as_rendered, as_rendered_list, atomic_write_bytes, stable_zip
 from .builder import RenderedTable, Table
@@ -63,24 +64,28 @@ def _set_table_borders(tbl) -> None:
     tblPr.append(borders)
 
 
-def _cell_bottom_rule(cell) -> None:
+def _cell_rules(cell, *, top: bool = False, bottom: bool = False) -> None:
+    """Thin horizontal rules above and/or below a cell (never vertical ones)."""
     tcPr = cell._tc.get_or_add_tcPr()
     for old in tcPr.findall(qn("w:tcBorders")):
         tcPr.remove(old)
     borders = OxmlElement("w:tcBorders")
-    borders.append(_border_el("bottom", "single", _RULE_THIN))
-    tcPr.append(borders)
+    if top:
+        borders.append(_border_el("top", "single", _RULE_THIN))
+    if bottom:
+        borders.append(_border_el("bottom", "single", _RULE_THIN))
+    # schema order inside tcPr: tcW, gridSpan, ..., tcBorders, ... -> insert after gridSpan/tcW
+    anchor = tcPr.find(qn("w:gridSpan"))
+    if anchor is None:
+        anchor = tcPr.find(qn("w:tcW"))
+    if anchor is not None:
+        anchor.addnext(borders)
+    else:
+        tcPr.insert(0, borders)
 
 
-def _cell_top_rule(cell) -> None:
-    tcPr = cell._tc.get_or_add_tcPr()
-    borders = OxmlElement("w:tcBorders")
-    borders.append(_border_el("top", "single", _RULE_THIN))
-    tcPr.append(borders)
-
-
-def _repeat_header(row) -> None:
-    trPr = row._tr.get_or_add_trPr()
+def _repeat_header_tr(tr) -> None:
+    trPr = tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
     trPr.append(el)
@@ -197,7 +202,7 @@ def add_table_to_document(
         _caption_paragraph(document, r.subtitle, size=size)
     n_header = len(r.spanner_rows) + 1
     n_rows = n_header + sum(len(s.rows) + bool(s.label) for s in r.sections)
-    tbl = document.add_table(rows=n_rows, cols=r.n_columns)
+    tbl = document.add_table(rows=0, cols=r.n_columns)
     tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
     tbl.autofit = False
     _set_table_borders(tbl)
@@ -206,49 +211,53 @@ def add_table_to_document(
     widths = _column_widths(r, font_size, available)
     for j, w in enumerate(widths):
         tbl.columns[j].width = w
-        for cell in tbl.columns[j].cells:
-            cell.width = w
     center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
     how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
-    for i, spans in enumerate(r.spanner_rows):
+    keep = n_rows <= keep_together_rows
+    row_index = 0
+
+    def new_row(segments, *, header: bool = False, rule_above: bool = False) -> None:
+        """Append a row; `segments` lists (start, stop, text, align, italic, indent, rule_below)."""
+        nonlocal row_index
+        tr = tbl._tbl.add_tr()
+        if header:
+            _repeat_header_tr(tr)
+        last = row_index == n_rows - 1
+        for start, stop, text, align, italic, indent, rule_below in segments:
+            tc = tr.add_tc()
+            tc.width = Length(sum(widths[start:stop]))
+            if stop - start > 1:
+                tc.grid_span = stop - start
+            cell = _Cell(tc, tbl)
+            _fill(cell, text, size=size, align=align, italic=italic, indent=indent)
+            if keep and not last:
+                cell.paragraphs[0].paragraph_format.keep_with_next = True
+            if rule_below or rule_above:
+                _cell_rules(cell, top=rule_above, bottom=rule_below)
+        row_index += 1
+
+    for spans in r.spanner_rows:
+        segments = []
+        j = 0
         for span in spans:
-            cell = tbl.cell(i, span.start)
-            if span.width > 1:
-                cell = cell.merge(tbl.cell(i, span.stop - 1))
-            _fill(cell, span.label, size=size, align=center)
-            _cell_bottom_rule(cell)
-        for j in range(r.n_columns):
-            if not any(s.start <= j < s.stop for s in spans):
-                _fill(tbl.cell(i, j), "", size=size)
-    label_row = n_header - 1
-    for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments)):
-        cell = tbl.cell(label_row, j)
-        _fill(cell, lab, size=size, align=how[al])
-        _cell_bottom_rule(cell)
-    for i in range(n_header):
-        _repeat_header(tbl.rows[i])
-    i = n_header
+            segments += [(k, k + 1, "", left, False, None, False) for k in range(j, span.start)]
+            segments.append((span.start, span.stop, span.label, center, False, None, True))
+            j = span.stop
+        segments += [(k, k + 1, "", left, False, None, False) for k in range(j, r.n_columns)]
+        new_row(segments, header=True)
+    new_row([(j, j + 1, lab, how[al], False, None, True)
+             for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments))], header=True)
     for section in r.sections:
         grouped = bool(section.label)
-        if section.label == "" and i > n_header:
-            for j in range(r.n_columns):
-                _cell_top_rule(tbl.cell(i, j))
+        rule = section.label == "" and row_index > n_header
         if grouped:
-            cell = tbl.cell(i, 0)
-            if r.n_columns > 1:
-                cell = cell.merge(tbl.cell(i, r.n_columns - 1))
-            _fill(cell, section.label, size=size, align=left, italic=True)
-            i += 1
-        for row in section.rows:
-            for j, (c, al) in enumerate(zip(row, r.alignments)):
-                indent = Pt(12) if j == 0 and grouped and r.has_stub else None
-                _fill(tbl.cell(i, j), c.text, size=size, align=how[al], indent=indent)
-            i += 1
-    if n_rows <= keep_together_rows:  # keep a short table on one page (Word honours keep-with-next)
-        for row in tbl.rows[:-1]:
-            for cell in row.cells:
-                for para in cell.paragraphs:
-                    para.paragraph_format.keep_with_next = True
+            new_row([(0, r.n_columns, section.label, left, True, None, False)])
+        for k, row in enumerate(section.rows):
+            new_row(
+                [(j, j + 1, c.text, how[al], False, Pt(12) if j == 0 and grouped and r.has_stub else None, False)
+                 for j, (c, al) in enumerate(zip(row, r.alignments))],
+                rule_above=rule and k == 0,
+            )
     for k, note in enumerate(r.notes):
         para = document.add_paragraph()
         pf = para.paragraph_format
