@@ -203,6 +203,22 @@ def _as_codes(data, max_categories):
         )
     cols = [str(c) for c in data.columns]
     if all(
+        pd.api.types.is_integer_dtype(t) and not pd.api.types.is_extension_array_dtype(t)
+        for t in data.dtypes
+    ):
+        # integer columns without missing values: no float round trip needed
+        X = data.to_numpy()
+        xmin, xmax = int(X.min()), int(X.max())
+        nvalues = xmax - xmin + 1
+        if nvalues > max_categories:
+            raise InputError(
+                f"items span {nvalues} values; polychoric correlations are meant for ordinal items",
+                value=nvalues,
+                expected=f"at most {max_categories} categories (raise max_categories if intended)",
+            )
+        codes = (X - xmin).astype(np.int8 if nvalues < 127 else np.int64)
+        return codes, cols, xmin, nvalues
+    if all(
         pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in data.dtypes
     ):
         X = data.to_numpy(dtype=float, na_value=np.nan)

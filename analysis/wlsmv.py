@@ -260,11 +260,20 @@ def sample_statistics(
         kk = np.array([k for _, k in th_idx], dtype=int)
         inner[:nth, :nth] = Gtt[vv[:, None], kk[:, None], vv[None, :], kk[None, :]]
         acc = np.zeros((P, P))
+        small = K * K < 128 and codes.dtype == np.int8
+        off32 = off.astype(np.int32)
         for start in range(0, n, chunk):
-            ci = codes[start : start + chunk].astype(np.intp)
-            idx = ci[:, ii] * K
-            idx += ci[:, jj]
-            idx += off
+            c = codes[start : start + chunk]
+            if small:  # pair codes a*K+b fit in int8: cheap arithmetic, one widening
+                pc = c[:, ii] * np.int8(K)
+                pc += c[:, jj]
+                idx = pc.astype(np.int32)
+                idx += off32
+            else:
+                ci = c.astype(np.intp)
+                idx = ci[:, ii] * K
+                idx += ci[:, jj]
+                idx += off
             IF = np.take(flat, idx)
             acc += IF.T @ IF
         inner[nth:, nth:] = acc
@@ -647,10 +656,11 @@ def _prepare(data, ov, ordered, group):
     # dense recode per variable (lavaan: levels = observed values of the variable)
     nlev = np.zeros(len(ov), dtype=int)
     for j in range(len(ov)):
-        u, inv = np.unique(codes[:, j], return_inverse=True)
-        codes[:, j] = inv
-        nlev[j] = len(u)
-        if len(u) < 2:
+        present = np.bincount(codes[:, j]) > 0
+        recode = (np.cumsum(present) - 1).astype(codes.dtype)
+        codes[:, j] = recode[codes[:, j]]
+        nlev[j] = int(present.sum())
+        if nlev[j] < 2:
             raise InputError("an ordered variable has a single category", column=ov[j])
     if group is None:
         return [codes], nlev, [None], [len(d)]
