@@ -17,7 +17,14 @@ from scipy import stats
 
 from . import rotation as _rot
 from .errors import EstimationWarning, InputError
-from .factor import _as_float_or_none, _numeric_frame, _pairwise_cor, efa, smc
+from .factor import (
+    _as_float_or_none,
+    _numeric_frame,
+    _pairwise_cor,
+    correlation_matrix,
+    efa,
+    smc,
+)
 from .rotation import _one_blas_thread
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
@@ -386,7 +393,7 @@ _OMEGA_ROTATIONS = {"oblimin": _rot.oblimin, "promax": _rot.kaiser_promax,
 
 @_one_blas_thread
 def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin",
-          missing: str = "pairwise") -> OmegaResult:
+          missing: str = "pairwise", corr: str = "pearson") -> OmegaResult:
     """Omega hierarchical and omega total, as ``psych::omega`` (Schmid-Leiman).
 
     Parameters
@@ -401,6 +408,8 @@ def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin
         Oblique rotation of the first-order factors.
     missing : {"pairwise", "listwise"}, default "pairwise"
         Missing-data rule for the correlations.
+    corr : {"pearson", "spearman", "polychoric"}, default "pearson"
+        Correlations analysed; ``"polychoric"`` is ``psych::omega(poly = TRUE)``.
 
     Returns
     -------
@@ -452,7 +461,8 @@ def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin
         frame = _numeric_frame(data)
         if missing == "listwise":
             frame = frame.dropna()
-        R = _pairwise_cor(frame.to_numpy())
+        R = _pairwise_cor(frame.to_numpy()) if corr == "pearson" else \
+            correlation_matrix(frame, corr=corr, missing=missing).to_numpy()
         n = len(frame)
         names = list(frame.columns)
     p = R.shape[0]

@@ -192,6 +192,16 @@ def test_omega_holzinger():
     assert_allclose(res.schmid_leiman.to_numpy(), _table(ref["sl"]).to_numpy(), atol=TOL_OMEGA)
 
 
+def test_omega_polychoric_matches_psych(bfi):
+    pytest.importorskip("analysis.polychoric")
+    res = omega(bfi, n_factors=5, corr="polychoric")
+    ref = REF["omega_poly"]
+    # limited by the polychoric module's agreement with psych::polychoric
+    assert_allclose(res.omega_h, ref["omega_h"], atol=1e-4)
+    assert_allclose(res.omega_total, ref["omega_total"], atol=1e-4)
+    assert_allclose(res.schmid_leiman.to_numpy(), _table(ref["sl"]).to_numpy(), atol=5e-4)
+
+
 def test_omega_flips_reverse_keyed_items(omega_bfi):
     # bfi has reverse-keyed items with negative general loadings: psych reflects them
     assert (omega_bfi.keys == -1).any()

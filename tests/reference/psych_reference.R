@@ -106,6 +106,11 @@ out$omega <- list(
   sl = mat(om$schmid$sl), group = mat(om$omega.group),
   phi = mat(om$schmid$phi), gloading = unname(as.vector(om$schmid$gloading))
 )
+omp <- omega(items, nfactors = 5, poly = TRUE, plot = FALSE)
+out$omega_poly <- list(
+  omega_h = omp$omega_h, omega_total = omp$omega.tot, alpha = omp$alpha,
+  ecv = unname(omp$ECV), sl = mat(omp$schmid$sl)
+)
 om3 <- omega(hs_items, nfactors = 3, plot = FALSE)
 out$omega_hs <- list(
   omega_h = om3$omega_h, omega_total = om3$omega.tot, alpha = om3$alpha,
