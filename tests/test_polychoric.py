@@ -112,3 +112,11 @@ def test_bad_input():
         polychoric(pd.DataFrame({"a": range(30), "b": range(30)}))
     with pytest.raises(InputError):
         tetrachoric(pd.DataFrame({"a": [1, 2, 3], "b": [0, 1, 1]}))
+
+
+def test_integer_and_float_columns_agree(bfi):
+    items = bfi[N_ITEMS].dropna()
+    a = polychoric(items.astype("int64"))
+    b = polychoric(items.astype(float))
+    assert_allclose(a.rho.to_numpy(), b.rho.to_numpy(), rtol=0, atol=0)
+    assert_allclose(a.thresholds.to_numpy(), b.thresholds.to_numpy(), rtol=0, atol=0)
