@@ -291,3 +291,5 @@ def test_xlsx_byte_stable(tmp_path):
     a = write_xlsx(t, tmp_path / "a.xlsx").read_bytes()
     b = write_xlsx(t, tmp_path / "b.xlsx").read_bytes()
     assert a == b
+    props = openpyxl.load_workbook(tmp_path / "a.xlsx").properties
+    assert props.modified == props.created and props.created.year == 2026  # no saving time

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from datetime import datetime
@@ -62,8 +63,14 @@ def neutralize_formula(text: object) -> object:
     return text
 
 
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
 def stable_zip(data: bytes) -> bytes:
     """Rewrite a zip archive (docx, xlsx) with fixed entry dates, in the same entry order.
+
+    The creation and modification dates of ``docProps/core.xml`` are set to
+    :data:`FIXED_TIMESTAMP` too (openpyxl stamps the saving time there).
 
     Examples
     --------
@@ -83,7 +90,11 @@ def stable_zip(data: bytes) -> bytes:
             new = zipfile.ZipInfo(info.filename, date_time=stamp)
             new.compress_type = zipfile.ZIP_DEFLATED
             new.external_attr = 0o644 << 16
-            dst.writestr(new, src.read(info.filename))
+            payload = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                stamp_text = FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                payload = _CORE_DATES.sub(rb"\g<1>" + stamp_text + rb"\g<2>", payload)
+            dst.writestr(new, payload)
     return out.getvalue()
 
 

@@ -206,6 +206,7 @@ class _Format:
     leading_zero: bool = True
     scale_values: bool = True
     fn: Formatter | None = None
+    numeric: bool = False  # custom formatter output is number-like
 
 
 @dataclass(frozen=True)
@@ -599,7 +600,7 @@ class Table:
         """
         if not callable(fn):
             raise ConfigError("fmt() needs a function fn(value, locale) -> str.")
-        fmt = _Format("custom", self._check(columns), fn=fn, leading_zero=numeric)
+        fmt = _Format("custom", self._check(columns), fn=fn, numeric=numeric)
         return self._new(formats=self.formats + (fmt,))
 
     def fmt_stars(
@@ -676,7 +677,7 @@ class Table:
         if fmt is not None and fmt.kind == "custom":
             assert fmt.fn is not None
             text = str(fmt.fn(value, loc))
-            return Cell(text, text, fmt.leading_zero, None)
+            return Cell(text, text, fmt.numeric, None)
         is_num = isinstance(value, int | float) and not isinstance(value, bool)
         if not is_num:  # text in a formatted column (e.g. a suppression marker) aligns as numbers
             text = _typo(loc)(str(value))

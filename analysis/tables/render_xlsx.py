@@ -50,17 +50,18 @@ _HOW = {"l": "left", "c": "center", "r": "right"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
-def sheet_name_for(r: RenderedTable, index: int, taken: set[str]) -> str:
-    """A valid, unique Excel sheet name (31 characters at most) for a table.
+def sheet_name_for(wanted: str | None, index: int, taken: set[str]) -> str:
+    """A valid, unique Excel sheet name (31 characters at most); `taken` is updated.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.tables.builder import Table
-    >>> sheet_name_for(Table(pd.DataFrame({"a": [1]})).tab_header("x", number=3).render(), 0, set())
-    'Tableau 3'
+    >>> taken = set()
+    >>> sheet_name_for("Tableau 3", 0, taken), sheet_name_for("Tableau 3", 1, taken)
+    ('Tableau 3', 'Tableau 3 (2)')
+    >>> sheet_name_for("a/b: c?", 2, taken)
+    'a b  c'
     """
-    base = r.number_text or (r.title or f"Table {index + 1}")
+    base = wanted or f"Table {index + 1}"
     base = _BAD_SHEET_CHARS.sub(" ", base).strip().strip("'")[:31] or f"Table {index + 1}"
     name, k = base, 2
     while name.lower() in {t.lower() for t in taken}:
@@ -173,11 +174,10 @@ def write_xlsx(
     taken: set[str] = set()
     for k, r in enumerate(rendered):
         if sheet_names is not None and k < len(sheet_names):
-            name = sheet_name_for(
-                RenderedTable(None, sheet_names[k], None, (), (), (), (), False, (), (), None, r.locale), k, taken
-            )
+            wanted = sheet_names[k]
         else:
-            name = sheet_name_for(r, k, taken)
+            wanted = r.number_text or r.title
+        name = sheet_name_for(wanted, k, taken)
         _fill_sheet(wb.create_sheet(name), r)
     wb.properties.creator = "si-survey"
     wb.properties.lastModifiedBy = "si-survey"
