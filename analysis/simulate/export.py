@@ -108,13 +108,16 @@ class Plan:
         return rows[o], vals[o]
 
     def uuid_strings(self, rows: np.ndarray) -> np.ndarray:
-        h = self.uuid[rows]
-        hexs = h.tobytes().hex()
-        out = np.empty(len(rows), dtype=object)
-        for i in range(len(rows)):
-            s = hexs[32 * i: 32 * i + 32]
-            out[i] = f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
-        return out
+        h = self.uuid[np.asarray(rows, dtype=np.int64)]
+        k = len(h)
+        digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+        nib = np.empty((k, 32), dtype=np.uint8)
+        nib[:, 0::2] = digits[h >> 4]
+        nib[:, 1::2] = digits[h & 15]
+        out = np.full((k, 36), ord("-"), dtype=np.uint8)
+        for a, b, c in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+            out[:, c:c + b - a] = nib[:, a:b]
+        return np.frombuffer(out.tobytes(), dtype="S36").astype(str).astype(object)
 
 
 def _fmt_local(ms: np.ndarray, offset_ms: int, offset_text: str) -> np.ndarray:

@@ -421,13 +421,13 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
     # numbers typed as text, out-of-range values
     num_cols = [q.name for q in form.questions if qtype[q.name] in ("integer", "decimal")
                 and q.name in sim.data and sim.data[q.name].kind == "num" and not drivers.get(q.name)]
+    blocked = _blocked(led, plan, num_cols)
     for kind, rate, maker in (("number_as_text", mc["number_as_text"], _number_text),
                               ("out_of_range", mc["out_of_range"], _out_of_range)):
         r = np.flatnonzero(rng.random(n) < float(rate))
         if not len(r) or not num_cols:
             continue
-        j, has, vals = _pick_cells(sim, plan.src[r], num_cols, rng, _blocked(led, plan, num_cols),
-                                   positive=kind == "number_as_text")
+        j, has, vals = _pick_cells(sim, plan.src[r], num_cols, rng, blocked, positive=kind == "number_as_text")
         r, j = r[has], j[has]
         v = vals[has][np.arange(len(r)), j] if len(r) else np.zeros(0)
         cols = np.array(num_cols, dtype=object)[j]
@@ -439,6 +439,7 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
             true = fmt_value(sim.data[col], plan.src[r[m]])
             plan.add_override(col, r[m], written[m])
             led.add(r[m], kind, col, true, written[m])
+            blocked[col][r[m]] = True
 
     # near duplicates: same organisation again, new _uuid, later, a few answers changed
     base_sub = plan.sub_ms.copy()
@@ -454,12 +455,12 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
                       and qtype.get(c) in ("select_one", "integer", "decimal") and c not in ("region", "legal_form")]
         lo, hi = mc["near_changes"]
         nchg = rng.integers(lo, hi + 1, len(new))
+        blocked = _blocked(led, plan, changeable)
         for t in range(int(hi)):
             rows_t = new[nchg > t]
             if not len(rows_t) or not changeable:
                 continue
             which = rng.integers(0, len(changeable), len(rows_t))
-            blocked = _blocked(led, plan, changeable)
             for jj in np.unique(which):
                 col = changeable[jj]
                 rr = rows_t[which == jj]
@@ -487,6 +488,7 @@ def plant_rows(plan: Plan, rng: np.random.Generator, led: Ledger) -> np.ndarray:
                 written = np.where(blank, "", written).astype(object)
                 plan.add_override(col, rr, written)
                 led.add(rr, "near_changed", col, true, written, original_rows=src_near[np.searchsorted(new, rr)])
+                blocked[col][rr] = True
         # copied ledger entries of changed cells no longer describe the cell: drop them
         _drop_superseded(led, plan)
 
