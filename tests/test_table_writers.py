@@ -201,8 +201,9 @@ def test_docx_structure(tmp_path):
     assert paras[1].text == "Répartition des organisations" and paras[1].runs[0].italic
     assert body.index(paras[1]._p) < tbl_pos
     notes = [p for p in paras if body.index(p._p) > tbl_pos]
-    assert [p.text.split(" ")[0] for p in notes] == ["Note.", "*", "Source\u00a0:"]
-    assert notes[0].runs[0].italic and notes[0].runs[0].text == "Note. "
+    assert [p.text.split(" ")[0] for p in notes] == ["Note.", "*p", "Source\u00a0:"]
+    assert notes[0].runs[0].italic and notes[0].runs[0].text == "Note."
+    assert [run.text for run in notes[1].runs if run.italic] == ["p", "p", "p"]  # APA italic p
     cell_size = table.rows[4].cells[1].paragraphs[0].runs[0].font.size
     assert all(run.font.size < cell_size for p in notes for run in p.runs)
     # default font

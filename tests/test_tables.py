@@ -64,7 +64,7 @@ class TestFormatting:
 
     def test_stars(self):
         assert [stars_for(p) for p in (0.5, 0.049, 0.009, 0.0009, np.nan)] == ["", "*", "**", "***", ""]
-        assert stars_legend((0.1, 0.05)) == "* p < ,10. ** p < ,05."
+        assert stars_legend((0.1, 0.05)) == "*p < ,10. **p < ,05."
         with pytest.raises(ConfigError):
             stars_for(0.1, (0.01, 0.05))
 
@@ -168,7 +168,7 @@ class TestBuilder:
     def test_stars_default_column(self, df):
         r = Table(df[["b", "p"]]).fmt_stars("p").render()
         assert r.body_text()[0][0].endswith("***")
-        assert r.notes[-1].text.startswith("* p")
+        assert r.notes[-1].text.startswith("*p")
 
     def test_multiindex_rejected(self):
         frame = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")]))
@@ -230,7 +230,7 @@ class TestModelTable:
         assert r.sections[-1].label == ""  # rule above fit rows
         texts = [n.text for n in r.notes]
         assert "Erreurs types entre parenthèses." in texts[0]
-        assert texts[-1].startswith("* p < ,05")
+        assert texts[-1].startswith("*p < ,05")
 
     def test_ci_and_english(self, models):
         r = model_table(models, stat="ci", stars=False, locale="en", fit_rows=("n",)).with_locale("en").render()

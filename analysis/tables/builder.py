@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -107,10 +108,31 @@ class NoteLine:
 
     lead: str | None
     text: str
+    legend: bool = False
 
     def plain(self) -> str:
         """The paragraph as plain text."""
         return f"{self.lead} {self.text}" if self.lead else self.text
+
+    def segments(self) -> list[tuple[str, bool]]:
+        """The paragraph as ``(text, italic)`` pieces: the lead and, in a star legend, each *p*.
+
+        Examples
+        --------
+        >>> NoteLine(None, "*p < ,05. **p < ,01.", legend=True).segments()
+        [('*', False), ('p', True), (' < ,05. **', False), ('p', True), (' < ,01.', False)]
+        >>> NoteLine("Note.", "Texte.").segments()
+        [('Note.', True), (' ', False), ('Texte.', False)]
+        """
+        out: list[tuple[str, bool]] = []
+        if self.lead:
+            out += [(self.lead, True), (" ", False)]
+        if self.legend:
+            parts = re.split(r"(?<=\*)(p)(?= )", self.text)
+            out += [(part, k % 2 == 1) for k, part in enumerate(parts) if part]
+        else:
+            out.append((self.text, False))
+        return out
 
 
 @dataclass(frozen=True)
@@ -626,7 +648,7 @@ class Table:
         >>> df = pd.DataFrame({"b": [0.5, 0.1], "p": [0.002, 0.3]})
         >>> r = Table(df).fmt_number("b").fmt_stars("p").cols_hide("p").render()
         >>> r.body_text(), r.notes[-1].text
-        ([['0,50**'], ['0,10']], '* p < ,05. ** p < ,01. *** p < ,001.')
+        ([['0,50**'], ['0,10']], '*p < ,05. **p < ,01. ***p < ,001.')
         """
         self._check(p_col)
         lev = _check_levels(levels)
@@ -650,7 +672,7 @@ class Table:
         --------
         >>> import pandas as pd
         >>> Table(pd.DataFrame({"a": ["1*"]})).tab_stars_note((0.05,)).render().notes[0].text
-        '* p < ,05.'
+        '*p < ,05.'
         """
         lev = _check_levels(levels)
         if self.star_levels is not None and self.star_levels != lev:
@@ -791,7 +813,7 @@ class Table:
         if self.notes:
             notes.append(NoteLine(loc.note_label, fix(" ".join(n.strip() for n in self.notes))))
         if self.star_levels is not None:
-            notes.append(NoteLine(None, stars_legend(self.star_levels, loc)))
+            notes.append(NoteLine(None, stars_legend(self.star_levels, loc), legend=True))
         if self.source:
             notes.append(NoteLine(loc.source_label, fix(self.source.strip())))
         return RenderedTable(

@@ -392,12 +392,12 @@ def stars_for(p_value: float, levels: Sequence[float] = DEFAULT_LEVELS) -> str:
 
 
 def stars_legend(levels: Sequence[float] = DEFAULT_LEVELS, locale: str | Locale = "fr") -> str:
-    """Return the note explaining the stars, APA style.
+    """Return the note explaining the stars, APA style (writers set each *p* in italics).
 
     Examples
     --------
     >>> stars_legend(locale="en")
-    '* p < .05. ** p < .01. *** p < .001.'
+    '*p < .05. **p < .01. ***p < .001.'
     """
     loc = get_locale(locale)
     levels = _check_levels(levels)
@@ -405,7 +405,7 @@ def stars_legend(levels: Sequence[float] = DEFAULT_LEVELS, locale: str | Locale 
     for i, lev in enumerate(levels, start=1):
         decimals = max(2, len(f"{lev:.10f}".rstrip("0").split(".")[1]))
         shown = format_number(lev, decimals, loc, leading_zero=False)
-        parts.append(f"{'*' * i} p {loc.less_than}{shown}.")
+        parts.append(f"{'*' * i}p {loc.less_than}{shown}.")
     return " ".join(parts)
 
 

@@ -264,12 +264,10 @@ def add_table_to_document(
         pf.space_before = Pt(4) if k == 0 else Pt(0)
         pf.space_after = Pt(0)
         pf.line_spacing = 1.0
-        if note.lead:
-            run = para.add_run(note.lead + " ")
-            run.italic = True
+        for text, italic in note.segments():
+            run = para.add_run(text)
+            run.italic = italic or None
             run.font.size = note_size
-        run = para.add_run(note.text)
-        run.font.size = note_size
 
 
 def new_document(font: str = "Times New Roman", font_size: float = 12):

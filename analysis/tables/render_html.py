@@ -110,8 +110,8 @@ def to_html(table: Table | RenderedTable) -> str:
     if r.notes:
         out.append('<div class="tab-notes">')
         for note in r.notes:
-            lead = f"<em>{_e(note.lead)}</em> " if note.lead else ""
-            out.append(f"<p>{lead}{_e(note.text)}</p>")
+            text = "".join(f"<em>{_e(t)}</em>" if it else _e(t) for t, it in note.segments())
+            out.append(f"<p>{text}</p>")
         out.append("</div>")
     out.append("</figure>")
     return "\n".join(out) + "\n"

@@ -139,8 +139,8 @@ def to_latex(table: Table | RenderedTable, *, placement: str = "htbp") -> str:
         lines.append("\\begin{tablenotes}[flushleft]")
         lines.append("\\footnotesize")
         for note in r.notes:
-            lead = f"\\textit{{{escape_latex(note.lead)}}} " if note.lead else ""
-            lines.append(f"\\item[] {lead}{escape_latex(note.text)}")
+            text = "".join(f"\\textit{{{escape_latex(t)}}}" if it else escape_latex(t) for t, it in note.segments())
+            lines.append(f"\\item[] {text}")
         lines.append("\\end{tablenotes}")
     lines.append("\\end{threeparttable}")
     lines.append("\\end{table}")

@@ -92,8 +92,8 @@ def to_markdown(table: Table | RenderedTable) -> str:
         for row in section.rows:
             out.append("| " + " | ".join(escape_markdown(c.text) for c in row) + " |")
     for note in r.notes:
-        lead = f"*{escape_markdown(note.lead)}* " if note.lead else ""
-        out += ["", lead + escape_markdown(note.text)]
+        text = "".join(f"*{escape_markdown(t)}*" if it else escape_markdown(t) for t, it in note.segments())
+        out += ["", text]
     return "\n".join(out) + "\n"
 
 
