@@ -336,3 +336,33 @@ class TestSuppression:
                 counts = hidden.sum(axis=axis)
                 length = hidden.shape[axis]
                 assert not ((counts == 1) & (length > 1)).any()
+
+
+# ----------------------------------------------------------------------------- integration
+def test_suppressed_frame_renders_with_marker():
+    df = pd.DataFrame({"region": ["A", "B", "C"], "n_assoc": [12, 3, 20], "n_coop": [8, 9, 15],
+                       "pct": [0.6, 0.25, 0.57]})
+    frame, note = suppress_small_cells(df, ["n_assoc", "n_coop"], percent_columns={"n_assoc": "pct"})
+    t = Table(frame).tab_stub("region").fmt_integer(["n_assoc", "n_coop"]).fmt_percent("pct").tab_note(note)
+    r = t.render()
+    assert r.body_text()[1] == ["B", "s", "s", "s"]
+    assert r.alignments == ("l", "r", "r", "r")  # the marker keeps number alignment
+    assert r.notes[0].text.startswith("Les effectifs inférieurs à 5")
+
+
+def test_empty_table_renders_header_only():
+    r = Table(pd.DataFrame({"a": pd.Series([], dtype=float)})).render()
+    assert r.n_body_rows == 0 and r.column_labels == ("a",)
+
+
+def test_repr_and_html_repr(df):
+    t = Table(df).tab_header("Titre", number=2)
+    assert "Tableau 2. Titre" in repr(t)
+    assert "<table>" in t._repr_html_()
+
+
+def test_french_typography_on_texts_only_in_french():
+    t = Table(pd.DataFrame({"q": ["Oui ; non"]})).tab_header("Titre : sous-titre")
+    assert t.render().title == "Titre\u00a0: sous-titre"
+    assert t.render().body_text() == [["Oui\u202f; non"]]
+    assert t.with_locale("en").render().title == "Titre : sous-titre"
