@@ -118,6 +118,8 @@ out$omega_hs <- list(
 )
 
 # ---------------------------------------------------- parallel analysis ----
+# mc.cores = 1: psych's mclapply then runs in this process, so set.seed makes it repeatable
+options(mc.cores = 1)
 set.seed(20261127)
 pa <- fa.parallel(items, n.iter = 20, plot = FALSE)
 out$parallel <- list(
