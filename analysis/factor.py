@@ -497,8 +497,13 @@ def _wls_loadings(psi, S, nf):
 
 
 def _extract(R: np.ndarray, nf: int, method: str, msgs: list, max_iter: int = 50,
-             min_err: float = 0.001):
-    """Unrotated loadings, reduced-matrix eigenvalues and convergence info."""
+             min_err: float = 0.001, smc_start: bool = True):
+    """Unrotated loadings, reduced-matrix eigenvalues and convergence info.
+
+    ``smc_start=False`` starts principal axes from unit communalities (psych ``SMC=FALSE``,
+    which fa.parallel uses for the simulated matrices); the other methods always start
+    from the SMCs, as in psych.
+    """
     s = smc(R)
     info: dict = {"converged": True}
     if method in ("minres", "uls", "ml"):
@@ -533,8 +538,9 @@ def _extract(R: np.ndarray, nf: int, method: str, msgs: list, max_iter: int = 50
         info["communalities"] = 1.0 - psi
     elif method == "pa":
         rmat = R.copy()
-        np.fill_diagonal(rmat, s)
-        comm = float(np.sum(s))
+        start = s if smc_start else np.ones_like(s)
+        np.fill_diagonal(rmat, start)
+        comm = float(np.sum(start))
         err = comm
         i = 1
         history = []
@@ -1159,12 +1165,12 @@ class ParallelResult:
                 + self.eigen.to_html())
 
 
-def _fa_values(R: np.ndarray, fm: str, msgs=None) -> np.ndarray:
+def _fa_values(R: np.ndarray, fm: str, smc_start: bool = True) -> np.ndarray:
     """Eigenvalues of R with one-factor communalities on the diagonal (psych fa()$values)."""
     sink: list = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)
-        _, values, _ = _extract(R, 1, fm, sink)
+        _, values, _ = _extract(R, 1, fm, sink, smc_start=smc_start)
     return values
 
 
@@ -1274,7 +1280,7 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
         sim_fa = np.empty((n_iter, p))
         for i in range(n_iter):
             sim_pc[i] = np.linalg.eigvalsh(sims[i])[::-1]
-            sim_fa[i] = _fa_values(sims[i], fm)
+            sim_fa[i] = _fa_values(sims[i], fm, smc_start=False)
         if resample:
             X = np.asfortranarray(frame.to_numpy())
             Xs = np.empty_like(X, order="F")
@@ -1286,7 +1292,7 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
                     np.take(X[:, j], rng.integers(0, n, size=n), out=Xs[:, j])
                 C = _pairwise_cor(Xs)
                 rs_pc[i] = np.linalg.eigvalsh(C)[::-1]
-                rs_fa[i] = _fa_values(C, fm)
+                rs_fa[i] = _fa_values(C, fm, smc_start=False)
 
     def q(a):  # R's quantile type 7 = numpy's default "linear"
         return np.quantile(a, quantile, axis=0)
