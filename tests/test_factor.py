@@ -260,6 +260,16 @@ def test_non_positive_definite_warns():
     assert len(caught) == len(res.warnings)  # every warning is recorded on the result
 
 
+def test_principal_axes_negative_eigenvalue_warns():
+    R = np.array([[1, .9, .9], [.9, 1, -.9], [.9, -.9, 1.0]])
+    frame = pd.DataFrame(R, columns=list("abc"), index=list("abc"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EstimationWarning)
+        res = efa(frame, 2, method="pa", rotation="none", n=100)
+    assert caught
+    assert res.warnings
+
+
 def test_input_errors(bfi):
     with pytest.raises(InputError):
         efa(bfi, 5, method="principal")
@@ -300,6 +310,12 @@ def parallel(bfi):
 def test_parallel_observed_eigenvalues_exact(parallel):
     assert_allclose(parallel.eigen["observed_fa"], PAR["fa_values"], atol=1e-8)
     assert_allclose(parallel.eigen["observed_pc"], PAR["pc_values"], atol=1e-10)
+
+
+@pytest.mark.parametrize("fm", ["ml", "pa", "uls"])
+def test_parallel_observed_other_methods(bfi, fm):
+    res = parallel_analysis(bfi, n_iter=2, fm=fm, seed=1)
+    assert_allclose(res.eigen["observed_fa"], REF["parallel_observed"][fm], atol=1e-8)
 
 
 def test_parallel_suggested_numbers_match_psych(parallel):

@@ -129,6 +129,12 @@ out$parallel <- list(
   values = unname(pa$values)
 )
 
+# observed one-factor reduced eigenvalues for the other factoring methods (fa.parallel's
+# observed "fa" line: fa(r, 1, rotate = "none", fm = fm)$values)
+r_items <- cor(items, use = "pairwise")
+out$parallel_observed <- lapply(c(ml = "ml", pa = "pa", uls = "uls"), function(fm)
+  fa(r_items, 1, rotate = "none", fm = fm, warnings = FALSE)$values)
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = TRUE),
            "tests/reference/psych_reference.json")
 cat("wrote tests/reference/psych_reference.json\n")
