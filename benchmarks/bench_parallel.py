@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,9 @@ def main() -> None:
         csv = Path(tmp) / "items.csv"
         make_data(args.n, args.p, args.seed).to_csv(csv, index=False)
         data = pd.read_csv(csv)
-        print(f"data: {args.n} rows x {args.p} items (3-factor model, seed {args.seed})")
+        print(f"data: {args.n} rows x {args.p} items (3-factor model, seed {args.seed}); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+              "(timings scale with it)")
 
         t_sim, res = best_time(lambda: parallel_analysis(data, n_iter=20, seed=1),
                                args.repeat)
@@ -116,6 +119,7 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"R psych::fa.parallel ({r['psych']}, {r['R']}): {r['seconds']:8.3f} s  "
               f"-> {r['nfact']} factors, {r['ncomp']} components")
+        print(f"load average after the R run: {os.getloadavg()[0]:.1f}")
         print(f"speed-up (R / si-survey, simulated only)       : {r['seconds'] / t_sim:8.1f} x")
         print(f"speed-up (R / si-survey, resample=True)        : {r['seconds'] / t_both:8.1f} x")
         d_fa = np.max(np.abs(res.eigen["observed_fa"].to_numpy() - np.array(r["fa_values"])))
