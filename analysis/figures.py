@@ -34,7 +34,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from .atomic import atomic_write_bytes
 from .errors import ConfigError, InputError
@@ -138,14 +138,38 @@ def _texts(locale: str | Locale) -> tuple[Locale, dict[str, str]]:
     return loc, _TEXTS[loc.code]
 
 
-def _number_axis(axis, loc: Locale, decimals: int = 1, *, percent: bool = False, absolute: bool = False) -> None:
-    def fmt(x: float, _pos: int) -> str:
-        value = abs(x) if absolute else x
-        if percent:
-            return format_number(value * 100, decimals, loc) + loc.percent
-        return format_number(value, decimals, loc)
+class _LocaleFormatter(Formatter):
+    """Tick labels in the locale, with just enough decimals to tell the ticks apart."""
 
-    axis.set_major_formatter(FuncFormatter(fmt))
+    def __init__(self, loc: Locale, decimals: int | None, percent: bool, absolute: bool):
+        self.loc, self.fixed, self.percent, self.absolute = loc, decimals, percent, absolute
+        self.decimals = decimals if decimals is not None else 1
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        if self.fixed is not None:
+            return
+        vals = np.asarray(locs, dtype=float) * (100 if self.percent else 1)
+        vals = vals[np.isfinite(vals)]
+        scale = max(1.0, float(np.abs(vals).max())) if len(vals) else 1.0
+        for d in range(0, 7):
+            if np.allclose(np.round(vals, d), vals, rtol=0, atol=1e-9 * scale):
+                self.decimals = d
+                return
+        self.decimals = 6
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        value = abs(x) if self.absolute else x
+        if self.percent:
+            return format_number(value * 100, self.decimals, self.loc) + self.loc.percent
+        return format_number(value, self.decimals, self.loc)
+
+
+def _number_axis(
+    axis, loc: Locale, decimals: int | None = None, *, percent: bool = False, absolute: bool = False
+) -> None:
+    """Locale-aware tick labels (``0,5``, ``20 %``); decimals chosen from the ticks by default."""
+    axis.set_major_formatter(_LocaleFormatter(loc, decimals, percent, absolute))
 
 
 def _require(data: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
@@ -306,7 +330,7 @@ def likert_diverging_bars(
         lim = min(1.0, np.ceil(lim * 10) / 10 + 0.05)
         ax.set_xlim(-lim, lim)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
-        _number_axis(ax.xaxis, loc, 0, percent=True, absolute=True)
+        _number_axis(ax.xaxis, loc, percent=True, absolute=True)
         ax.set_xlabel(tx["likert_x"])
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
@@ -395,7 +419,7 @@ def scree_plot(
             ax.plot(x[:n_keep], obs[:n_keep], linestyle="none", marker="o", markersize=8,
                     markerfacecolor="none", markeredgecolor=_QUALITATIVE[0], markeredgewidth=1)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        _number_axis(ax.yaxis, loc, 1)
+        _number_axis(ax.yaxis, loc)
         ax.set_xlabel(tx["eigen_x"])
         ax.set_ylabel(tx["eigen_y"])
         ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
@@ -477,7 +501,7 @@ def loadings_heatmap(
             ax.spines[side].set_visible(False)
         bar = fig.colorbar(im, ax=ax, shrink=0.8, aspect=30, pad=0.02, ticks=[-1, -0.5, 0, 0.5, 1])
         bar.set_label(tx["loading"])
-        _number_axis(bar.ax.yaxis, loc, 1)
+        _number_axis(bar.ax.yaxis, loc)
         bar.outline.set_visible(False)
         if title:
             ax.set_title(title, loc="left", pad=18)
@@ -553,7 +577,7 @@ def cfa_loadings_plot(
             ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
             ax.tick_params(axis="y", length=0)
         axes[-1].set_xlim(lo - 0.05, hi + 0.05)
-        _number_axis(axes[-1].xaxis, loc, 1)
+        _number_axis(axes[-1].xaxis, loc)
         axes[-1].set_xlabel(tx["std_loading"])
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10)
@@ -659,11 +683,8 @@ def coefficient_plot(
         ax.set_yticks(base, labels)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=7))
-        xmin, xmax = ax.get_xlim()
-        span = xmax - xmin
-        decimals = 0 if span >= 10 else (1 if span >= 1 else 2)
-        _number_axis(ax.xaxis, loc, decimals)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
+        _number_axis(ax.xaxis, loc)
         ax.set_xlabel(xlabel or tx["estimate"])
         if n_m > 1:
             fig.legend(frameon=False, loc="outside lower center", ncol=_legend_columns(models, 4))
@@ -739,7 +760,7 @@ def funding_mix_bars(
             left = left + w
         ax.set_yticks(y, [_wrap(g, 30) for g in groups])
         ax.set_xlim(0, 1)
-        _number_axis(ax.xaxis, loc, 0, percent=True)
+        _number_axis(ax.xaxis, loc, percent=True)
         ax.set_xlabel(tx["share"])
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
@@ -804,18 +825,26 @@ def regional_bars(
             err = np.vstack([vals - d[ci_low].to_numpy(dtype=float), d[ci_high].to_numpy(dtype=float) - vals])
             ax.errorbar(vals, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=0.9, capsize=2)
             top = max(top, float(np.nanmax(d[ci_high].to_numpy(dtype=float))))
+        if not np.isfinite(top) or top <= 0:
+            top = 1.0
+        all_int = bool(np.all(np.mod(vals[np.isfinite(vals)], 1) == 0))
+        value_decimals = 0 if all_int else (2 if top < 10 else 1)
         ends = np.fmax(vals, d[ci_high].to_numpy(dtype=float)) if ci_low and ci_high else vals
         for yi, v, end in zip(y, vals, ends):
-            text = (format_number(v * 100, 1, loc) + loc.percent) if percent else format_number(
-                v, 0 if float(v).is_integer() else 1, loc)
+            if not np.isfinite(v):
+                continue
+            if percent:
+                text = format_number(v * 100, 1, loc) + loc.percent
+            else:
+                text = format_number(v, value_decimals, loc)
             ax.text(end + top * 0.015, yi, text, va="center", ha="left", fontsize=7)
         ax.set_yticks(y, [_wrap(r, 30) for r in d[region]])
         ax.set_xlim(0, top * 1.15)
         if percent:
-            _number_axis(ax.xaxis, loc, 0, percent=True)
+            _number_axis(ax.xaxis, loc, percent=True)
         else:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=bool(np.all(np.mod(vals, 1) == 0))))
-            _number_axis(ax.xaxis, loc, 0 if np.all(np.mod(vals, 1) == 0) else 1)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=all_int, steps=[1, 2, 2.5, 5, 10]))
+            _number_axis(ax.xaxis, loc)
         ax.set_xlabel(xlabel or (tx["share"] if percent else tx["count"]))
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
@@ -894,7 +923,8 @@ def missingness_plot(
         ax.set_ylim(-0.6, n - 0.4)
         top = max(float(np.nanmax(vals)) if n else 0.0, threshold or 0.0, 0.01)
         ax.set_xlim(0, min(1.0, top * 1.1))
-        _number_axis(ax.xaxis, loc, 0 if top >= 0.05 else 1, percent=True)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+        _number_axis(ax.xaxis, loc, percent=True)
         ax.set_xlabel(tx["missing_x"])
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
