@@ -218,7 +218,7 @@ class SampleDesign:
                 "region": r,
                 "legal_form": f,
                 "side": s,
-                "N_frame": float(N),
+                "N_frame": int(N),
                 "n_sample": int(n),
                 "inclusion_probability": float(p),
                 "design_weight": float(1.0 / p) if p > 0 else None,
@@ -245,7 +245,11 @@ def sample_design(n: int, cfg: dict, regions: list[str], forms: list[str]) -> Sa
     region = [r[0] for r in rows]
     lf = [r[1] for r in rows]
     side = [r[2] for r in rows]
-    N = np.array([r[3] for r in rows])
+    N = np.array([r[3] for r in rows], dtype=float)
+    for s in ("association", "cooperative"):  # whole organisations, summing to the frame totals
+        idx = np.array([i for i, x in enumerate(side) if x == s], dtype=np.int64)
+        if len(idx):
+            N[idx] = _largest_remainder(int(round(N[idx].sum())), N[idx])
     nn = np.zeros(len(rows), dtype=np.int64)
     n_assoc = int(round(n * float(des["sample_share_associations"])))
     power = float(des.get("allocation_power", 1.0))
@@ -634,6 +638,8 @@ def simulate_answers(sim: Simulation, rng: np.random.Generator) -> None:
                    "simserial", "subscriberid", "audit", "begin_group", "end_group"):
             continue
         codes = form.choices.get(q.list_name, []) if q.list_name else []
+        if typ in ("select_one", "select_multiple") and not codes:
+            raise ConfigError(f"question {name}: choice list '{q.list_name}' not found in choices.csv")
         if typ == "select_one":
             if name in from_org_codes:
                 vals = o[from_org_codes[name]]
