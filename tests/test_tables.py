@@ -366,3 +366,21 @@ def test_french_typography_on_texts_only_in_french():
     assert t.render().title == "Titre\u00a0: sous-titre"
     assert t.render().body_text() == [["Oui\u202f; non"]]
     assert t.with_locale("en").render().title == "Titre : sous-titre"
+
+
+def test_model_table_ordinal_cut_points_last_without_stars():
+    @dataclass(frozen=True)
+    class Ordinal:
+        coefficients: pd.DataFrame
+        fit: pd.Series
+        thresholds: tuple = ("1/2", "2/3")
+        conf_level: float = 0.9
+
+    res = Ordinal(_coefs(["1/2", "x", "2/3"], [-1.0, 0.5, 1.0], [0.1, 0.1, 0.1], [0.0001] * 3),
+                  pd.Series({"n": 100, "pseudo_r2": 0.05}))
+    r = model_table({"Ordinal": res}, stat="ci").render()
+    assert [s.label for s in r.sections] == [None, "Seuils", ""]
+    assert r.sections[0].rows[0][1].text == "0,50***"
+    assert [row[0].text for row in r.sections[1].rows] == ["1/2", "", "2/3", ""]
+    assert r.sections[1].rows[0][1].text == f"{MINUS}1,00"  # no stars on cut points
+    assert "Intervalles de confiance à 90" in r.notes[0].text

@@ -74,6 +74,7 @@ _TEXTS = {
     "fr": {
         "term": "Variable",
         "constant": "Constante",
+        "thresholds": "Seuils",
         "se_note": "Erreurs types entre parenthèses.",
         "ci_note": "Intervalles de confiance à {level} entre crochets.",
         "reference": "Modalités de référence{colon} {items}.",
@@ -82,6 +83,7 @@ _TEXTS = {
     "en": {
         "term": "Variable",
         "constant": "Constant",
+        "thresholds": "Cut points",
         "se_note": "Standard errors in parentheses.",
         "ci_note": "{level} confidence intervals in brackets.",
         "reference": "Reference categories{colon} {items}.",
@@ -172,7 +174,7 @@ def model_table(
     *,
     decimals: int = 2,
     levels: Sequence[float] = DEFAULT_LEVELS,
-    ci_level: float = 0.95,
+    ci_level: float | None = None,
     locale: str | Locale = "fr",
     coef_omit: Sequence[str] = (),
 ) -> Table:
@@ -198,8 +200,9 @@ def model_table(
     decimals : int, default 2
         Decimals of coefficients and their SE/CI.
     levels : sequence of float, default (0.05, 0.01, 0.001)
-    ci_level : float, default 0.95
-        Level of the intervals, only used in the note text.
+    ci_level : float, optional
+        Level of the intervals, only used in the note text; default the models'
+        ``conf_level`` attribute when they agree, else 0.95.
     locale : {"fr", "en"}, default "fr"
         Language of the labels (numbers follow the Table's locale at render time).
     coef_omit : sequence of str
@@ -249,7 +252,14 @@ def model_table(
             if str(t) not in terms and str(t) not in coef_omit:
                 terms.append(str(t))
     labels = dict(coef_labels or {})
+    cuts = {str(t) for res in results.values() for t in (getattr(res, "thresholds", None) or ())}
     ordered = [t for t in labels if t in terms] + [t for t in terms if t not in labels]
+    # cut points of ordinal models go last, in a group of their own, without stars
+    ordered = [t for t in ordered if t not in cuts] + [t for t in ordered if t in cuts]
+    n_cut_terms = sum(t in cuts for t in ordered)
+    if ci_level is None:
+        levels_found = {getattr(res, "conf_level", None) for res in results.values()}
+        ci_level = levels_found.pop() if len(levels_found) == 1 and None not in levels_found else 0.95
 
     def term_label(t: str) -> str:
         if t in labels:
@@ -270,7 +280,7 @@ def model_table(
             if is_missing(row["estimate"]):
                 top[name] = below[name] = None
                 continue
-            top[name] = _Coef(float(row["estimate"]), row["p_value"], stars, levels, decimals)
+            top[name] = _Coef(float(row["estimate"]), row["p_value"], stars and t not in cuts, levels, decimals)
             if stat == "se":
                 below[name] = None if is_missing(row["se"]) else _Stat(float(row["se"]), None, decimals)
             else:
@@ -297,6 +307,9 @@ def model_table(
         .with_locale(loc)
         .sub_missing("")
     )
+    if n_cut_terms:
+        first_cut = n_coef_rows - 2 * n_cut_terms
+        table = table.tab_row_group(texts["thresholds"], list(range(first_cut, n_coef_rows)))
     if len(rows) > n_coef_rows:
         # An empty group label draws a rule between coefficients and fit statistics.
         table = table.tab_row_group("", list(range(n_coef_rows, len(rows))))
