@@ -331,6 +331,20 @@ class _Changes:
         return out
 
 
+def _S(x) -> pd.Series:
+    """An object Series (no string-dtype inference: cheap for large arrays)."""
+    return pd.Series(np.asarray(x, dtype=object), dtype=object)
+
+
+def _to_float(x) -> np.ndarray:
+    """Text cells -> float via their distinct values (NaN where not a plain number)."""
+    codes, uniq = pd.factorize(_S(x))
+    if len(uniq) == 0:
+        return np.full(len(codes), np.nan)
+    un = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object), dtype=object), errors="coerce").to_numpy(dtype=float)
+    return np.where(codes >= 0, un[np.maximum(codes, 0)], np.nan)
+
+
 def _num_text(v: np.ndarray) -> np.ndarray:
     out = np.full(len(v), "", dtype=object)
     ok = np.isfinite(v)
@@ -449,7 +463,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     for c in _DATETIME:
         if c not in cur:
             continue
-        vals, st = R.parse_datetimes(pd.Series(cur[c]), naive_offset="+00:00" if c == "_submission_time" else tz)
+        vals, st = R.parse_datetimes(_S(cur[c]), naive_offset="+00:00" if c == "_submission_time" else tz)
         bad = st == "invalid"
         V.add(bad, c, cur[c], "invalid_date", "set missing")
         C.add(c, bad, "invalid_date")
@@ -464,7 +478,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     num_status: dict[str, np.ndarray] = {}
     for c in numeric_cols:
         mc = [int(x) for x in str(cbi.at[c, "missing_codes"]).split(";") if x.strip()]
-        vals, st = R.numeric_values(pd.Series(cur[c]), missing_codes=(),
+        vals, st = R.numeric_values(_S(cur[c]), missing_codes=(),
                                     dot_thousands=bool(ncfg.get("dot_thousands", True)))
         num_status[c] = st
         bad = st == "invalid"
@@ -538,7 +552,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         ch = q.choice_list(cbi.at[c, "list_name"])
         allowed = list(ch["name"])
         mcodes = [x for x in str(cbi.at[c, "missing_codes"]).split(";") if x.strip()]
-        vals, st = R.choice_codes(pd.Series(cur[c]), allowed, mcodes)
+        vals, st = R.choice_codes(_S(cur[c]), allowed, mcodes)
         vals = vals.to_numpy(dtype=object)
         bad = st == "not_allowed"
         if bad.any():  # a label typed instead of a code
@@ -548,7 +562,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
             for code, fr, ar in zip(ch["name"], kfr, kar):
                 lut[fr] = code
                 lut[ar] = code
-            key = R.fold_text(pd.Series(cur[c][bad])).to_numpy(dtype=object)
+            key = R.fold_text(_S(cur[c][bad])).to_numpy(dtype=object)
             hit = np.array([k in lut for k in key], dtype=bool)
             pos = np.flatnonzero(bad)[hit]
             mapped = np.array([lut[k] for k in key[hit]], dtype=object)
@@ -585,8 +599,8 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         if other not in cur:
             continue
         multiple = types.get(qn) == "select_multiple"
-        parent = pd.Series(final[qn] if not multiple else cur[qn])
-        new, hit = R.recode_other(parent, pd.Series(cur[other]), sub, multiple=multiple)
+        parent = _S(final[qn] if not multiple else cur[qn])
+        new, hit = R.recode_other(parent, _S(cur[other]), sub, multiple=multiple)
         if hit.any():
             C.add(qn, hit, "recode_other")
             if multiple:
@@ -672,18 +686,22 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     for c, codes in multi.items():
         if c in personal:
             continue
-        s = pd.Series(cur[c])
-        toks_ok = s.str.split().map(lambda t, codes=codes: all(x in codes for x in t)).to_numpy(dtype=bool)
+        s = _S(cur[c])
+        cs = set(codes)
+        ucodes, uniq = pd.factorize(s)
+        uok = np.array([all(x in cs for x in str(u).split()) for u in uniq], dtype=bool)
+        toks_ok = uok[np.maximum(ucodes, 0)] if len(uniq) else np.ones(n, dtype=bool)
         bad = ~toks_ok & (s != "").to_numpy()
         if bad.any():
             V.add(bad, c, cur[c], "not_allowed", "unknown codes dropped")
             C.add(c, bad, "not_allowed")
-            s = s.str.split().map(lambda t, codes=codes: " ".join(x for x in t if x in codes))
+            fixed = np.array([" ".join(x for x in str(u).split() if x in cs) for u in uniq], dtype=object)
+            s = _S(np.where(toks_ok, s.to_numpy(dtype=object), fixed[np.maximum(ucodes, 0)]))
         final[c] = s.to_numpy(dtype=object)
         fr = R.split_multiple(s, codes, c)
         for oc in fr.columns:
             if oc in cur:
-                rawnum = pd.to_numeric(pd.Series(cur[oc]), errors="coerce").to_numpy(dtype=float)
+                rawnum = _to_float(cur[oc])
                 diff = ~((rawnum == fr[oc].to_numpy()) | (np.isnan(rawnum) & np.isnan(fr[oc].to_numpy())))
                 C.add(oc, diff, "select_multiple_rebuilt")
         multi_frames[c] = fr
@@ -694,36 +712,36 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     flag_test, _why_test = R.flag_tests(pd.DataFrame({k: cur[k] for k in cur}), cfg.get("tests") or {}, sub)
     dcfg = cfg.get("duplicates") or {}
     key_cols = [c for c in dcfg.get("organisation_key", []) if c in cur]
-    key = pd.Series([""] * n, dtype=object)
+    key = _S([""] * n)
     if key_cols:
         parts = []
         for c in key_cols:
             v = final.get(c, cur[c]) if c not in personal else cur[c]
-            parts.append(R.fold_text(pd.Series(np.asarray(v, dtype=object))).to_numpy(dtype=object))
+            parts.append(R.fold_text(_S(v)).to_numpy(dtype=object))
         empty_part = np.zeros(n, dtype=bool)
         for p in parts:
             empty_part |= p == ""
         contact = np.full(n, "", dtype=object)
         for c in dcfg.get("contact_columns", []):
             if c in cur:
-                t = R.fold_text(pd.Series(cur[c])).to_numpy(dtype=object)
+                t = R.fold_text(_S(cur[c])).to_numpy(dtype=object)
                 contact = np.where(contact == "", t, contact)
         joined = parts[0].copy()
         for p in parts[1:]:
             joined = joined + "|" + p
         joined = joined + "|" + contact
-        key = pd.Series(np.where(empty_part, "", joined), dtype=object)
+        key = _S(np.where(empty_part, "", joined))
     answers = [c for c in known if c not in _DROP_SYSTEM and not c.startswith("_") and c not in _DATETIME]
     complete = np.sum([cur[c] != "" for c in answers], axis=0).astype(np.int64)
-    ids = pd.to_numeric(pd.Series(cur.get("_id", [""] * n)), errors="coerce").fillna(0).to_numpy(dtype=float)
+    ids = np.nan_to_num(_to_float(cur.get("_id", [""] * n)), nan=0.0)
     subs = sub.astype("int64").to_numpy(dtype=float) if sub.notna().all() else sub.map(
         lambda x: x.value if pd.notna(x) else 0).to_numpy(dtype=float)
     order_key = subs + ids * 1e-12
     order_key = np.lexsort((ids, subs)).argsort().astype(float)
-    flag_dup, kept_idx, dup_kind = R.flag_duplicates(pd.Series(uuid_arr), key, complete, order_key, ~flag_test)
+    flag_dup, kept_idx, dup_kind = R.flag_duplicates(_S(uuid_arr), key, complete, order_key, ~flag_test)
     scfg = cfg.get("speeders") or {}
     if "start" in dt and "end" in dt:
-        dur = ((dt["end"] - dt["start"]).dt.total_seconds() / 60.0).to_numpy(dtype=float)
+        dur = ((dt["end"] - dt["start"]).dt.total_seconds() / 60.0).to_numpy(dtype=float).copy()
     else:
         dur = np.full(n, np.nan)
     bad_dur = np.isfinite(dur) & (dur <= 0)
@@ -733,7 +751,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     flag_speed, thr = R.flag_speeders(dur, fraction_of_median=float(scfg.get("fraction_of_median", 0.3)),
                                       min_minutes=scfg.get("min_minutes"))
     grids = _likert_grids(q, cb)
-    lik_vals = pd.DataFrame({c: np.asarray(pd.to_numeric(pd.Series(final[c]), errors="coerce"), dtype=float)
+    lik_vals = pd.DataFrame({c: _to_float(final[c])
                              for g in grids.values() for c in g if c in final})
     stcfg = cfg.get("straightliners") or {}
     flag_straight, _share = R.flag_straightliners(lik_vals, grids, min_items=int(stcfg.get("min_items", 3)),
@@ -835,7 +853,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
                 info["values"] = {str(k): {"fr": fr, "ar": ar} for k, fr, ar in zip(ch["name"], ch["label_fr"],
                                                                                       ch["label_ar"])}
             if c in likert:
-                v = pd.to_numeric(pd.Series(final[c]), errors="coerce").to_numpy(dtype=float)
+                v = _to_float(final[c])
                 cols[c] = v
                 info["storage"] = "float64 codes; NaN = missing (97/98/99 and blanks)"
             else:
@@ -894,7 +912,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
                                   "flag_incomplete": "Incomplet ou refus"}[k], "type": "flag"}
     cols["analysed"] = np.asarray(analysed, dtype=bool)
     labels["analysed"] = {"label_fr": "Retenu pour l'analyse", "type": "flag"}
-    resp = R.pseudonymous_id(pd.Series(uuid_arr))
+    resp = R.pseudonymous_id(_S(uuid_arr))
     cols["resp_id"] = pd.array(resp.to_numpy(dtype=object), dtype="str")
     labels["resp_id"] = {"label_fr": "Identifiant pseudonyme de la soumission (SHA-256 du _uuid)", "type": "id"}
     cols["_source_file"] = pd.array(raw["_source_file"].to_numpy(dtype=object), dtype="str")
@@ -942,7 +960,7 @@ def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files,
             new = s.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3].fillna("").to_numpy(dtype=object)
             new = np.where(new != "", new + "Z", "")
         elif v is not None:
-            codes, uniq = pd.factorize(pd.Series(old))
+            codes, uniq = pd.factorize(_S(old))
             un = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object)), errors="coerce").to_numpy(dtype=float)
             rawnum = np.where(codes >= 0, un[np.maximum(codes, 0)] if len(un) else np.nan, np.nan)
             same = (rawnum == v) | (np.isnan(rawnum) & np.isnan(v) & (np.asarray(old, dtype=object) == ""))

@@ -85,7 +85,7 @@ def _on_unique(s: pd.Series, fn) -> pd.Series:
     out = np.asarray(fn(np.asarray(uniq, dtype=object)), dtype=object)
     res = out[np.maximum(codes, 0)]
     res[codes < 0] = ""
-    return pd.Series(res, index=s.index)
+    return pd.Series(res, index=s.index, dtype=object)
 
 
 def harmonise_text(s: pd.Series, *, form: str = "NFC", collapse: bool = True) -> pd.Series:
@@ -170,13 +170,13 @@ def choice_codes(s: pd.Series, allowed, missing_codes=()) -> tuple[pd.Series, np
     status = np.full(len(v), "ok", dtype=object)
     empty = v == ""
     status[empty] = "empty"
-    inlist = pd.Series(v).isin(allowed).to_numpy()
+    inlist = pd.Series(v, dtype=object).isin(allowed).to_numpy()
     status[~empty & ~inlist] = "not_allowed"
-    ism = pd.Series(v).isin(miss).to_numpy() & ~empty
+    ism = pd.Series(v, dtype=object).isin(miss).to_numpy() & ~empty
     for code in miss:
         status[ism & (v == code)] = MISSING_REASONS.get(code, "missing_code")
     out = np.where(status == "ok", v, "").astype(object)
-    return pd.Series(out, index=s.index), status
+    return pd.Series(out, index=s.index, dtype=object), status
 
 
 def numeric_values(s: pd.Series, *, missing_codes=(), dot_thousands: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -331,7 +331,9 @@ def recode_other(parent: pd.Series, other_text: pd.Series, table: pd.DataFrame, 
     code = key.map(lut).fillna("").to_numpy(dtype=object)
     p = parent.astype(str).to_numpy(dtype=object)
     if multiple:
-        has_other = pd.Series(p).str.split().map(lambda toks: other_code in toks).to_numpy(dtype=bool)
+        uc, uq = pd.factorize(pd.Series(p, dtype=object))
+        lut_o = np.array([other_code in str(u).split() for u in uq], dtype=bool)
+        has_other = lut_o[np.maximum(uc, 0)] if len(uq) else np.zeros(len(p), dtype=bool)
     else:
         has_other = p == other_code
     hit = has_other & (code != "")
@@ -347,7 +349,7 @@ def recode_other(parent: pd.Series, other_text: pd.Series, table: pd.DataFrame, 
             new[hit] = [repl(t, c) for t, c in zip(p[hit], code[hit])]  # only the recoded rows
         else:
             new[hit] = code[hit]
-    return pd.Series(new, index=parent.index), hit
+    return pd.Series(new, index=parent.index, dtype=object), hit
 
 
 def split_multiple(s: pd.Series, codes: list[str], name: str) -> pd.DataFrame:

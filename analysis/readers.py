@@ -351,6 +351,9 @@ def _diagnose_csv(text: str, delim: str, ncols: int, header: list[str], path: Pa
             msg = "a cell is far too long (a broken export or pasted binary data?)"
         elif "end of data" in msg or "EOF" in msg:
             msg = "the file ends inside a quoted cell (unbalanced quote, or the file is truncated)"
+        elif "expected after" in msg:
+            msg = ("a quote (\") closes in the middle of a cell (an unbalanced or stray quote, or another "
+                   "separator on this line)")
         return InputError(msg, file=path, row=last_line + 1, expected="a well-formed CSV export")
     return InputError("the CSV structure cannot be read", file=path, expected="a well-formed CSV export")
 
@@ -422,7 +425,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError(f"the workbook cannot be opened ({type(exc).__name__}: {exc})", file=path,
                          expected="an .xlsx workbook as exported by KoboToolbox or Excel") from None
@@ -503,9 +506,10 @@ def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path)
         uniq = np.asarray(uniq, dtype=object)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
         nonempty = np.array([str(u).strip() != "" for u in uniq], dtype=bool)
-        is_code = np.array([str(u).strip() in lut and lut[str(u).strip()] == str(u).strip() for u in uniq])
+        is_code = np.array([str(u).strip() in lut and lut[str(u).strip()] == str(u).strip() for u in uniq],
+                           dtype=bool)
         as_label = np.array([lut.get(_fold(u)) for u in uniq], dtype=object)
-        lab_ok = nonempty & ~is_code & np.array([x is not None for x in as_label])
+        lab_ok = nonempty & ~is_code & np.array([x is not None for x in as_label], dtype=bool)
         total = counts[nonempty].sum()
         if total == 0 or counts[lab_ok].sum() < 0.5 * total:
             continue
@@ -517,6 +521,8 @@ def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path)
             continue
         opts = [c for c in df.columns if c.startswith(col + "/")]
         for oc in opts:
+            if set(pd.unique(df[oc])) <= {"", "0", "1"}:
+                continue
             v = df[oc].astype(str).str.strip().str.casefold()
             if not v.isin(["", "0", "1"]).all():
                 t = v.isin(list(_TRUE))
@@ -669,7 +675,9 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
     rows = np.arange(2, len(df) + 2, dtype=np.int64)
     blank = np.ones(len(df), dtype=bool)
     for c in df.columns:
-        blank &= (df[c].astype(str).str.strip() == "").to_numpy()
+        blank &= (df[c] == "").to_numpy(dtype=bool)
+        if not blank.any():
+            break
     if blank.any():
         notes.append(f"{path.name}: {int(blank.sum())} completely empty row(s) ignored")
         df = df.loc[~blank]
