@@ -175,3 +175,15 @@ def test_save_figure_stable_and_atomic(tmp_path, likert):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["likert.pdf", "likert.png"]
     with pytest.raises(ConfigError):
         save_figure(fig, tmp_path / "x", formats=("gif",))
+
+
+@pytest.mark.parametrize("values", [[0.43, 0.612, 0.05], [12, 300, 45], [0.004, 0.012, 0.02]])
+def test_tick_labels_distinct_and_french(values):
+    d = pd.DataFrame({"region": ["A", "B", "C"], "value": values})
+    fig = regional_bars(d)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    labels = [t.get_text() for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if lo <= x <= hi]
+    assert len(set(labels)) == len(labels)
+    assert not any("." in lab for lab in labels)

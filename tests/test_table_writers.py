@@ -17,6 +17,7 @@ Excel file with openpyxl (numbers stored as numbers, formulas neutralised).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import docx
@@ -25,10 +26,14 @@ import openpyxl
 import pandas as pd
 import pytest
 from docx.oxml.ns import qn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.errors import InputError
 from analysis.tables import (
     Table,
+    escape_latex,
+    escape_markdown,
     model_table,
     neutralize_formula,
     to_html,
@@ -294,3 +299,28 @@ def test_xlsx_byte_stable(tmp_path):
     assert a == b
     props = openpyxl.load_workbook(tmp_path / "a.xlsx").properties
     assert props.modified == props.created and props.created.year == 2026  # no saving time
+
+
+# ----------------------------------------------------------------------------- properties
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_escape_latex_property(text):
+    out = escape_latex(text)
+    for special in "&%$#_":
+        assert re.search(r"(?<!\\)" + re.escape(special), out) is None
+    assert "\n" not in out and "\u202f" not in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_escape_markdown_property(text):
+    out = escape_markdown(text)
+    assert re.search(r"(?<!\\)\|", out) is None and "\n" not in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_neutralize_formula_property(text):
+    out = neutralize_formula(text)
+    assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert out == text or out == "'" + text
