@@ -1,0 +1,171 @@
+"""The analysis data set: cleaned survey rows plus construct scores and derived indicators.
+
+The cleaning stage writes one row per submission in ``survey.parquet`` with
+flags; the analyses use the rows flagged ``analysed`` with, in addition, the
+construct scores (:func:`analysis.constructs.score_constructs`), the funding
+hybridisation indicators, and a few derived variables named in the analysis
+plan (``log_members``, ``org_age``, ``support_n_types``, ``legal_form_group``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .errors import InputError
+
+__all__ = ["load_survey", "prepare_analysis_data", "LEGAL_FORM_GROUPS", "FUNDING_ALIASES", "select_options", "design_weights_for"]
+
+#: Legal forms grouped for the comparisons of H4 (associations vs cooperatives).
+LEGAL_FORM_GROUPS: dict[str, str] = {
+    "association": "association",
+    "association_rup": "association",
+    "fondation": "association",
+    "cooperative": "cooperative",
+    "union_coop": "cooperative",
+}
+
+
+#: Names used by the analysis plan for the formative hybridisation index.
+FUNDING_ALIASES: dict[str, str] = {
+    "funding_diversity": "score_hybridisation",
+    "funding_hhi": "score_hybridisation__hhi",
+    "funding_n_sources": "score_hybridisation__n_sources",
+    "funding_market_share": "score_hybridisation__market_share",
+}
+
+
+def load_survey(processed_dir: str | Path = config.PROCESSED_DIR) -> pd.DataFrame:
+    """Read ``survey.parquet`` written by the cleaning stage.
+
+    Raises
+    ------
+    InputError
+        If the file does not exist (the cleaning stage has not been run).
+    """
+    path = Path(processed_dir) / "survey.parquet"
+    if not path.exists():
+        raise InputError(
+            "the cleaned data set is missing; run 'si-survey clean' (or 'si-survey run') first",
+            file=path,
+        )
+    return pd.read_parquet(path)
+
+
+def select_options(data: pd.DataFrame, question: str) -> list[str]:
+    """Names of the 0/1 option columns ``question/option`` of a select_multiple question."""
+    prefix = f"{question}/"
+    return [c for c in data.columns if c.startswith(prefix)]
+
+
+def prepare_analysis_data(
+    survey: pd.DataFrame, spec=None, *, analysed_only: bool = True, reference_year: int | None = None
+) -> pd.DataFrame:
+    """Add construct scores and derived indicators to the cleaned survey.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Cleaned data (``survey.parquet``), numeric codes for Likert items.
+    spec : ConstructSpec, optional
+        Default :func:`analysis.constructs.load_constructs`.
+    analysed_only : bool, default True
+        Keep only the rows flagged ``analysed`` (when the column exists).
+    reference_year : int, optional
+        Year used for the age of the organisation when ``org_age`` is absent;
+        default: the year of the latest ``_submission_time`` (or ``end``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, with the columns of ``survey`` plus ``score_*``,
+        ``funding_*`` (aliases of the hybridisation scores named in the analysis plan), ``log_members``, ``org_age``, ``support_n_types``, ``legal_form_group`` and the design weights
+        ``design_stratum``, ``design_weight`` (:func:`design_weights_for`), each added only if absent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"legal_form": ["cooperative"], "n_members": [19],
+    ...                    "year_created": [2015], "_submission_time": ["2026-05-01T10:00:00"]})
+    >>> out = prepare_analysis_data(df)
+    >>> out.loc[0, "legal_form_group"], float(out.loc[0, "org_age"]), round(float(out.loc[0, "log_members"]), 3)
+    ('cooperative', 11.0, 2.996)
+    """
+    from .constructs import load_constructs, score_constructs
+
+    data = survey
+    if analysed_only and "analysed" in data.columns:
+        data = data[data["analysed"].astype(bool)]
+    data = data.reset_index(drop=True).copy()
+    if spec is None:
+        spec = load_constructs()
+    item_cols = [c for c in spec.items if c in data.columns]
+    if item_cols:
+        scores = score_constructs(data, spec)
+        new = [c for c in scores.columns if c not in data.columns]
+        data = pd.concat([data, scores[new]], axis=1)
+    for alias, source in FUNDING_ALIASES.items():
+        if alias not in data.columns and source in data.columns:
+            data[alias] = pd.to_numeric(data[source], errors="coerce").astype(float)
+    if "legal_form_group" not in data.columns and "legal_form" in data.columns:
+        data["legal_form_group"] = data["legal_form"].map(LEGAL_FORM_GROUPS)
+    if "org_age" not in data.columns and "year_created" in data.columns:
+        if reference_year is None:
+            stamp = data.get("_submission_time", data.get("end"))
+            years = pd.to_datetime(stamp, errors="coerce", utc=True).dt.year if stamp is not None else None
+            reference_year = int(years.max()) if years is not None and years.notna().any() else None
+        if reference_year is not None:
+            age = reference_year - pd.to_numeric(data["year_created"], errors="coerce")
+            data["org_age"] = age.where(age >= 0).astype(float)
+    if "log_members" not in data.columns and "n_members" in data.columns:
+        members = pd.to_numeric(data["n_members"], errors="coerce")
+        data["log_members"] = np.log1p(members.where(members >= 0))
+    if "support_n_types" not in data.columns:
+        opts = [c for c in select_options(data, "support_types") if not c.endswith("/autre")]
+        if opts:
+            counts = data[opts].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
+            if "support_used" in data.columns:
+                used = pd.to_numeric(data["support_used"], errors="coerce")
+                counts = counts.where(used != 0, 0.0).where(used.notna())
+            data["support_n_types"] = counts.astype(float)
+    if "design_weight" not in data.columns:
+        data["design_stratum"], data["design_weight"] = design_weights_for(data)
+    return data
+
+
+def design_weights_for(data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Design weights N_h / n_h for the strata of ``questionnaire/population.yaml``.
+
+    Strata: associations by region (the HCP 2019 regional counts; the five regions
+    without a published share form one cell ``R_other``) and cooperatives as one
+    stratum (ODCO 2020 total; no regional breakdown is published). Rows outside
+    these strata (other legal forms, missing region) get a missing weight.
+
+    Returns
+    -------
+    stratum, weight : pandas.Series
+    """
+    from .weighting import load_population_totals, population_recode
+
+    totals = load_population_totals()
+    frame = totals.get("organisations_by_frame")
+    by_region = totals.get("associations_by_region")
+    if frame is None or by_region is None or "legal_form_group" not in data.columns:
+        nan = pd.Series(np.nan, index=data.index)
+        return nan.astype("object"), nan
+    recode = population_recode("associations_by_region")
+    group = data["legal_form_group"].astype("object")
+    region = data["region"].astype("object").map(recode) if "region" in data.columns else None
+    stratum = pd.Series(None, index=data.index, dtype="object")
+    if region is not None:
+        is_assoc = (group == "association") & region.notna()
+        stratum[is_assoc] = "association:" + region[is_assoc].astype(str)
+    stratum[group == "cooperative"] = "cooperative"
+    population = {f"association:{k}": v for k, v in by_region.items()}
+    population["cooperative"] = float(frame.get("cooperative", np.nan))
+    n_h = stratum.map(stratum.value_counts())
+    weight = stratum.map(population) / n_h
+    return stratum, weight.astype(float)
