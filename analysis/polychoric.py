@@ -275,10 +275,12 @@ def _codes_from_float(X, cols, max_categories):
 
 
 def _one_hot(codes, K, dtype):
+    """(n, p*K) indicator matrix of the categories; a missing code (-1) gives a zero block."""
     n, p = codes.shape
-    levels = np.arange(K, dtype=codes.dtype)
-    Z = np.empty((n, p, K), dtype=dtype)
-    np.equal(codes[:, :, None], levels, out=Z, casting="unsafe")
+    Z = np.zeros(n * p * K, dtype=dtype)
+    idx = np.arange(n * p, dtype=np.int64) * K + codes.ravel()
+    ok = codes.ravel() >= 0
+    Z[idx[ok] if not ok.all() else idx] = 1.0
     return Z.reshape(n, p * K)
 
 
