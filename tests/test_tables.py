@@ -384,3 +384,9 @@ def test_model_table_ordinal_cut_points_last_without_stars():
     assert [row[0].text for row in r.sections[1].rows] == ["1/2", "", "2/3", ""]
     assert r.sections[1].rows[0][1].text == f"{MINUS}1,00"  # no stars on cut points
     assert "Intervalles de confiance à 90" in r.notes[0].text
+
+
+def test_unformatted_integers_not_grouped_but_fmt_integer_is():
+    t = Table(pd.DataFrame({"annee": [2020], "n": [12000]}))
+    assert t.render().body_text() == [["2020", "12000"]]
+    assert t.fmt_integer("n").render().body_text() == [["2020", f"12{NNBSP}000"]]

@@ -705,8 +705,8 @@ class Table:
             text = _typo(loc)(str(value))
             return Cell(text, text, fmt is not None, None)
         if fmt is None:
-            if isinstance(value, int):
-                return Cell(format_integer(value, loc), value, True, "#,##0")
+            if isinstance(value, int):  # unformatted integers (years, codes) are not grouped
+                return Cell(format_number(value, 0, loc, sep_mark=False), value, True, "0")
             return Cell(format_number(value, 2, loc), value, True, "#,##0.00")
         d = fmt.decimals
         frac = "." + "0" * d if d > 0 else ""
