@@ -585,8 +585,11 @@ def cfa_loadings_plot(
 
 
 # --------------------------------------------------------------------------- regressions
-def tidy_coefficients(results: Mapping[str, object]) -> pd.DataFrame:
+def tidy_coefficients(results: Mapping[str, object], *, drop_thresholds: bool = True) -> pd.DataFrame:
     """Stack the ``coefficients`` of several results into one long table with a ``model`` column.
+
+    The cut points of ordinal models (terms listed in a result's ``thresholds``) are
+    left out unless ``drop_thresholds=False``.
 
     Examples
     --------
@@ -603,6 +606,9 @@ def tidy_coefficients(results: Mapping[str, object]) -> pd.DataFrame:
             raise InputError(f"Model {name!r} has no 'coefficients' DataFrame.", value=type(res).__name__)
         d = coefs.copy()
         d.index = d.index.astype(str)
+        if drop_thresholds:
+            cuts = {str(t) for t in (getattr(res, "thresholds", None) or ())}
+            d = d[~d.index.isin(cuts)]
         frames.append(d.rename_axis("term").reset_index().assign(model=str(name)))
     if not frames:
         raise InputError("tidy_coefficients() needs at least one model.")
