@@ -390,3 +390,8 @@ def test_unformatted_integers_not_grouped_but_fmt_integer_is():
     t = Table(pd.DataFrame({"annee": [2020], "n": [12000]}))
     assert t.render().body_text() == [["2020", "12000"]]
     assert t.fmt_integer("n").render().body_text() == [["2020", f"12{NNBSP}000"]]
+
+
+def test_bad_latex_label():
+    with pytest.raises(ConfigError):
+        Table(pd.DataFrame({"a": [1]})).tab_label("tab 1 {x}")

@@ -480,8 +480,18 @@ class Table:
         >>> import pandas as pd
         >>> Table(pd.DataFrame({"a": [1]})).tab_label("tab:a").render().label
         'tab:a'
+
+        Raises
+        ------
+        ConfigError
+            If the label has characters LaTeX labels cannot hold (spaces, braces, ``%``...).
         """
-        return self._new(label=str(label))
+        label = str(label)
+        if not re.fullmatch(r"[A-Za-z0-9:._/+-]+", label):
+            raise ConfigError(
+                f"LaTeX label {label!r}: use letters, digits and : . _ / + - only (e.g. 'tab:flux')."
+            )
+        return self._new(label=label)
 
     def with_locale(self, locale: str | Locale) -> Table:
         """Return the table rendered in another locale (``"fr"`` or ``"en"``).

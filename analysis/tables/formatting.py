@@ -27,7 +27,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from numbers import Integral, Real
 
 from ..errors import ConfigError
 
@@ -407,7 +406,3 @@ def stars_legend(levels: Sequence[float] = DEFAULT_LEVELS, locale: str | Locale 
         shown = format_number(lev, decimals, loc, leading_zero=False)
         parts.append(f"{'*' * i}p {loc.less_than}{shown}.")
     return " ".join(parts)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, Real | Integral) and not isinstance(value, bool)
