@@ -903,8 +903,12 @@ def fit_wlsmv(
         except np.linalg.LinAlgError:
             Hinv = np.linalg.pinv(H)
             _warn(msgs, "The information matrix is singular (model not identified?); SEs doubtful.")
+        # lavaan's sandwich uses NACOV * N / (N - G) (N total) in every group, whereas its
+        # weights and test use n_g / (n_g - 1) per group (identical in one group)
+        c_se = ntot / (ntot - G)
         meat = sum(
-            f * (D.T * ww) @ gg @ (ww[:, None] * D) for f, D, ww, gg in zip(fg, delta, w, gam)
+            f * (D.T * ww) @ (s_.nacov * c_se) @ (ww[:, None] * D)
+            for f, D, ww, s_ in zip(fg, delta, w, samples)
         )
         vcov = Hinv @ meat @ Hinv / ntot
         # test statistics
