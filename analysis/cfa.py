@@ -207,6 +207,7 @@ class _IndependenceModel:
 
     def __init__(self, p: int, ngroups: int, meanstructure: bool):
         self.p, self.ngroups, self.meanstructure = p, ngroups, meanstructure
+        self.linear = True  # moments are linear in the parameters
         self.per = p * (2 if meanstructure else 1)
         self.npar = self.per * ngroups
 
@@ -318,8 +319,8 @@ class _MLProblem:
                 info += pat.n * blk
         return info / self.ntotal
 
-    def observed_information(self, x) -> np.ndarray:
-        """Hessian of f(x) by central differences of the analytic gradient (as lavaan)."""
+    def numerical_observed_information(self, x) -> np.ndarray:
+        """Hessian of f(x) by central differences of the analytic gradient."""
         k = len(x)
         h = np.empty((k, k))
         for j in range(k):
@@ -328,6 +329,75 @@ class _MLProblem:
             xp[j] += step
             xm[j] -= step
             h[:, j] = (self.objective(xp)[1] - self.objective(xm)[1]) / (2 * step)
+        return 0.5 * (h + h.T)
+
+    def _pattern_terms(self, x):
+        """Per group and pattern: (pattern, A = Sigma_oo^-1, B = A M A, a = A d), and the
+        gradient of f with respect to the full Sigma (p x p) and mu of each group."""
+        out = []
+        for g, (sigma, mu) in enumerate(self.model.implied(x)):
+            mu = self._mu(g, mu)
+            terms = []
+            gfull = np.zeros_like(sigma)
+            gmu = np.zeros(len(mu))
+            for pat in self.data[g].patterns:
+                o = pat.idx
+                a_inv = np.linalg.inv(sigma[pat.ix])
+                d = pat.mean - mu[o]
+                b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+                ad = a_inv @ d
+                terms.append((pat, a_inv, b, ad))
+                gfull[pat.ix] += pat.n * (a_inv - b)
+                gmu[o] += pat.n * ad
+            out.append((terms, 0.5 * gfull / self.ntotal, -gmu / self.ntotal))
+        return out
+
+    def observed_information(self, x) -> np.ndarray:
+        """Hessian of f(x) (the observed information per case), analytically.
+
+        ``H = sum_pattern n/(2N) [-tr(A X_k A X_l) + 2 tr(A X_k B X_l) + 2 a' X_k A m_l
+        + 2 a' X_l A m_k + 2 m_k' A m_l] + d/dx_l (J_k(x)' G)`` with ``A = Sigma_oo^-1``,
+        ``B = A (S + d d') A``, ``a = A d``, ``X_k``/``m_k`` the derivatives of ``Sigma_oo``
+        and ``mu_o``, and ``G`` the gradient of ``f`` with respect to the moments (held fixed
+        in the last term, whose derivative is taken numerically on the model Jacobian only).
+        """
+        k = len(x)
+        h = np.zeros((k, k))
+        pterms = self._pattern_terms(x)
+        for (ds, dm), (terms, _gs, _gm) in zip(self.model.jacobian(x), pterms):
+            for pat, a_inv, b, ad in terms:
+                o = pat.idx
+                xo = ds[:, o][:, :, o]
+                pa = np.matmul(a_inv, xo)
+                qb = np.matmul(b, xo)
+                paf = pa.reshape(k, -1)
+                pat_t = np.transpose(pa, (0, 2, 1)).reshape(k, -1)
+                qbt = np.transpose(qb, (0, 2, 1)).reshape(k, -1)
+                blk = -(paf @ pat_t.T) + 2.0 * (paf @ qbt.T)
+                if self.meanstructure:
+                    mo = dm[:, o]
+                    u = xo @ ad  # k x po : X_k a
+                    w = mo @ a_inv  # k x po : A m_l
+                    cross = u @ w.T
+                    blk = blk + 2.0 * (cross + cross.T) + 2.0 * (mo @ a_inv @ mo.T)
+                h += pat.n / (2.0 * self.ntotal) * blk
+
+        # second-derivative part: derivative of J(x)' G with the moment gradient G fixed
+        def jg(z):
+            tot = np.zeros(k)
+            for (dsz, dmz), (_t, gs, gm) in zip(self.model.jacobian(z), pterms):
+                tot += np.tensordot(dsz, gs, axes=([1, 2], [0, 1]))
+                if self.meanstructure:
+                    tot += dmz @ gm
+            return tot
+
+        if not getattr(self.model, "linear", False):
+            for j in range(k):
+                step = 1e-5 * max(1.0, abs(x[j]))
+                xp, xm = x.copy(), x.copy()
+                xp[j] += step
+                xm[j] -= step
+                h[:, j] += (jg(xp) - jg(xm)) / (2 * step)
         return 0.5 * (h + h.T)
 
     def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
@@ -443,6 +513,15 @@ def _rmsea(x2, df, n, g=1, c_hat=1.0):
 
 
 def _rmsea_ci(x2, df, n, g=1, c_hat=1.0, level=0.90):
+    if not (np.isfinite(x2) and np.isfinite(df) and np.isfinite(c_hat)):
+        return np.nan, np.nan
+    try:
+        return _rmsea_ci_finite(x2, df, n, g, c_hat, level)
+    except ValueError:  # root not bracketed (numerically extreme statistics)
+        return np.nan, np.nan
+
+
+def _rmsea_ci_finite(x2, df, n, g, c_hat, level):
     upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
 
     def lo(lam):
@@ -694,7 +773,8 @@ def cfa(
     (ybar_g - mu_g)' Sigma_g^-1 (ybar_g - mu_g)]`` (``S`` with divisor ``n``); the test
     statistic is ``chisq = N F_min``; with FIML ``chisq = 2 (logl_h1 - logl_h0)`` where the
     saturated ``h1`` is fitted by EM. Standard errors: ``Var = I^-1 / N`` with ``I`` the
-    expected (ML, complete data) or observed information; MLR uses
+    expected (ML, complete data) or observed information (analytic Hessian of the fit
+    function, as lavaan's ``information = "observed"`` for MLR and FIML); MLR uses
     ``Var = H^-1 B H^-1 / N`` with ``B`` the mean outer product of the casewise scores.
     The MLR scaling factor is ``c = [tr(B1 A1^-1) - sum_g n_g/N tr(B0_g H^-1)] / df``
     (Yuan-Bentler, Mplus variant; ``A1``, ``B1`` the expected and first-order information
@@ -756,6 +836,15 @@ def cfa(
     def _warn(msg):
         warn_list.append(msg)
         warnings.warn(msg, EstimationWarning, stacklevel=3)
+
+    for d, lab in zip(gdata, labels):
+        ev = np.linalg.eigvalsh(d.cov)
+        if ev.min() <= 1e-10 * max(ev.max(), 1e-300):
+            gl = f" (group {lab})" if ngroups > 1 else ""
+            _warn(
+                f"the sample covariance matrix is not positive definite{gl}: some indicators "
+                "are constant or linearly dependent; the chi-square is not defined"
+            )
 
     x0 = sem.x_start()
     xhat, converged, nit = _minimize(problem, x0)
@@ -863,6 +952,7 @@ class _SaturatedModel:
 
     def __init__(self, p: int):
         self.p, self.ngroups, self.meanstructure = p, 1, True
+        self.linear = True
         self.rows, self.cols = np.tril_indices(p)
         self.nvech = len(self.rows)
         self.npar = self.nvech + p
@@ -1147,7 +1237,7 @@ def _reliability(std: pd.DataFrame, sem: SEMModel, labels) -> tuple[pd.DataFrame
     return cr, ave
 
 
-def htmt(model: str, data: pd.DataFrame) -> pd.DataFrame:
+def htmt(model: str, data: pd.DataFrame, absolute: bool = True) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations between the factors of a model.
 
     Parameters
@@ -1157,6 +1247,9 @@ def htmt(model: str, data: pd.DataFrame) -> pd.DataFrame:
     data : pandas.DataFrame
         The indicators; Pearson correlations on the complete cases (listwise, as
         ``semTools::htmt``'s default).
+    absolute : bool
+        Use absolute values of the correlations (``semTools::htmt(absolute = TRUE)``, its
+        default), so that reverse-keyed items do not cancel out.
 
     Returns
     -------
@@ -1193,6 +1286,8 @@ def htmt(model: str, data: pd.DataFrame) -> pd.DataFrame:
     }
     cols = list(dict.fromkeys(v for f in lv for v in ind[f]))
     r = data[cols].apply(pd.to_numeric, errors="coerce").dropna().corr().to_numpy()
+    if absolute:
+        r = np.abs(r)
     pos = {v: i for i, v in enumerate(cols)}
 
     def mono(f):

@@ -236,6 +236,46 @@ class TestMetricStdLv(CheckLavaan):
     kwargs = {"group": "school", "group_equal": ("loadings",), "std_lv": True}
 
 
+class TestBfiListwiseMLR(CheckLavaan):
+    """Real data (psych::bfi, 25 items, 2,800 respondents), listwise deletion."""
+
+    key = "bfi_listwise_mlr"
+    data = pd.read_csv(DATA / "bfi.csv")
+    model = REF["bfi_model"]
+    kwargs = {"estimator": "MLR"}
+    fit_names = _BASE_FIT + _SCALED_FIT
+
+    def test_standardized(self):
+        TestSEMPoliticalDemocracy.test_standardized(self)
+
+
+@pytest.mark.slow
+class TestBfiFIMLMLR(TestBfiListwiseMLR):
+    """Real missing values (about 90 patterns) with FIML and MLR."""
+
+    key = "bfi_fiml_mlr"
+    kwargs = {"missing": "fiml", "estimator": "MLR"}
+    fit_names = _BASE_FIT + [n for n in _SCALED_FIT if "robust" not in n]
+
+
+def test_observed_information_analytic_equals_numerical():
+    import analysis.cfa as mod
+
+    res = _fit("fiml", HS_MISSING, {"missing": "fiml"})
+    gd, _ = mod._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
+    prob = mod._MLProblem(res.sem_model, gd, True)
+    x = res.x + 0.05  # away from the optimum the second-derivative term matters
+    assert_allclose(prob.observed_information(x), prob.numerical_observed_information(x), atol=1e-6)
+
+
+def test_htmt_absolute_correlations():
+    bfi = pd.read_csv(DATA / "bfi.csv")
+    h = htmt("a =~ A1 + A2 + A3; c =~ C1 + C2 + C4", bfi)
+    raw = htmt("a =~ A1 + A2 + A3; c =~ C1 + C2 + C4", bfi, absolute=False)
+    assert 0 < h.loc["a", "c"] < 1
+    assert h.loc["a", "c"] != raw.loc["a", "c"]
+
+
 def test_group_labels_in_data_order():
     res = _fit("ml_configural", HS, {"group": "school"})
     assert res.group_labels == REF["group_labels"]
@@ -247,6 +287,8 @@ def test_htmt_matches_reference():
     assert_allclose(got.to_numpy(), np.array(REF["htmt"]), atol=1e-10)
     res = _fit("ml", HS, {})
     assert_allclose(res.htmt.to_numpy(), np.array(REF["htmt"]), atol=1e-10)
+    bfi = pd.read_csv(DATA / "bfi.csv")
+    assert_allclose(htmt(REF["bfi_model"], bfi).to_numpy(), np.array(REF["bfi_htmt"]), atol=1e-10)
 
 
 def test_results_tables():
@@ -315,6 +357,15 @@ def test_unidentified_model_warns():
         res = cfa("f =~ x1 + x2", df)
     assert any(issubclass(w.category, EstimationWarning) for w in rec)
     assert res.warnings
+
+
+def test_singular_sample_covariance_warns():
+    df = HS.assign(x1b=HS["x1"])
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = cfa("f =~ x1 + x1b + x2 + x3", df)
+    assert any("sample covariance" in str(w.message) for w in rec)
+    assert any("sample covariance" in w for w in res.warnings)
 
 
 def test_simulation_recovers_parameters():

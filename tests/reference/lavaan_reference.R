@@ -59,11 +59,12 @@ reliab <- function(fit) {
 }
 
 htmt_ref <- function(data, model) {
-  # HTMT (Henseler, Ringle & Sarstedt 2015) from Pearson correlations, by hand.
+  # HTMT (Henseler, Ringle & Sarstedt 2015) by hand, from the absolute Pearson correlations
+  # of the complete cases (semTools::htmt defaults: missing = "listwise", absolute = TRUE).
   pt <- lavaanify(model)
   lat <- unique(pt$lhs[pt$op == "=~"])
   ind <- lapply(lat, function(f) pt$rhs[pt$op == "=~" & pt$lhs == f])
-  R <- cor(data[, unique(unlist(ind))])
+  R <- abs(cor(na.omit(data[, unique(unlist(ind))])))
   k <- length(lat)
   H <- matrix(1, k, k, dimnames = list(lat, lat))
   mono <- function(v) { r <- R[v, v]; mean(r[lower.tri(r)]) }
@@ -154,6 +155,20 @@ out$ml_scalar_partial <- one(cfa(model, data = hs, group = "school",
                                  group.partial = c("visual =~ x2", "x3 ~ 1")))
 out$ml_strict <- one(cfa(model, data = hs, group = "school",
                          group.equal = c("loadings", "intercepts", "residuals")))
+
+# Real missing values: Big Five (psych::bfi), five factors x five items, FIML with MLR
+bfi <- read.csv("../shared/data/bfi.csv")
+bfi_model <- "
+agree =~ A1 + A2 + A3 + A4 + A5
+consc =~ C1 + C2 + C3 + C4 + C5
+extra =~ E1 + E2 + E3 + E4 + E5
+neuro =~ N1 + N2 + N3 + N4 + N5
+open  =~ O1 + O2 + O3 + O4 + O5
+"
+out$bfi_model <- bfi_model
+out$bfi_fiml_mlr <- one(cfa(bfi_model, data = bfi, missing = "ml", estimator = "MLR"))
+out$bfi_listwise_mlr <- one(cfa(bfi_model, data = bfi, estimator = "MLR"))
+out$bfi_htmt <- htmt_ref(bfi, bfi_model)
 
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, dataframe = "rows", na = "null",
                   pretty = TRUE),
