@@ -29,7 +29,7 @@ from docx.oxml.ns import qn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.errors import InputError
+from analysis.errors import ConfigError, InputError
 from analysis.tables import (
     Table,
     escape_latex,
@@ -324,3 +324,13 @@ def test_neutralize_formula_property(text):
     out = neutralize_formula(text)
     assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert out == text or out == "'" + text
+
+
+def test_latex_size_and_docx_landscape(tmp_path):
+    tex = to_latex(sample_table(), size="small")
+    assert "\\centering\n\\small\n\\begin{threeparttable}" in tex
+    with pytest.raises(ConfigError):
+        to_latex(sample_table(), size="huge")
+    d = docx.Document(write_docx(sample_table(), tmp_path / "l.docx", landscape=True))
+    section = d.sections[0]
+    assert section.page_width > section.page_height

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import docx
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -310,6 +311,7 @@ def write_docx(
     font_size: float = 12,
     table_font_size: float = 10,
     note_font_size: float = 9,
+    landscape: bool = False,
 ) -> Path:
     """Write one or several tables to a new Word document, atomically and byte-stably.
 
@@ -322,6 +324,8 @@ def write_docx(
         Body text size (title lines).
     table_font_size, note_font_size : float
         Sizes of the table cells and of the notes.
+    landscape : bool, default False
+        Landscape pages, for wide tables.
 
     Returns
     -------
@@ -337,6 +341,10 @@ def write_docx(
     True
     """
     document = new_document(font, font_size)
+    if landscape:
+        section = document.sections[-1]
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
     for k, r in enumerate(as_rendered_list(tables)):
         if k > 0:
             document.add_paragraph()

@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..errors import ConfigError
 from ._io import as_rendered, as_rendered_list, atomic_write_text
 from .builder import RenderedTable, Table
 
@@ -69,7 +70,10 @@ def _align(r: RenderedTable) -> str:
     return "".join(r.alignments)
 
 
-def to_latex(table: Table | RenderedTable, *, placement: str = "htbp") -> str:
+_SIZES = ("tiny", "scriptsize", "footnotesize", "small", "normalsize")
+
+
+def to_latex(table: Table | RenderedTable, *, placement: str = "htbp", size: str | None = None) -> str:
     r"""Render one table as a LaTeX ``table`` environment.
 
     Parameters
@@ -77,6 +81,8 @@ def to_latex(table: Table | RenderedTable, *, placement: str = "htbp") -> str:
     table : Table or RenderedTable
     placement : str, default "htbp"
         Float placement of the ``table`` environment.
+    size : {"tiny", "scriptsize", "footnotesize", "small", "normalsize"}, optional
+        Font size command put before the table (for wide tables).
 
     Returns
     -------
@@ -92,7 +98,12 @@ def to_latex(table: Table | RenderedTable, *, placement: str = "htbp") -> str:
     """
     r = as_rendered(table)
     n = r.n_columns
-    lines = [f"\\begin{{table}}[{placement}]", "\\centering", "\\begin{threeparttable}"]
+    lines = [f"\\begin{{table}}[{placement}]", "\\centering"]
+    if size is not None:
+        if size not in _SIZES:
+            raise ConfigError(f"to_latex: size must be one of {list(_SIZES)}, got {size!r}.")
+        lines.append(f"\\{size}")
+    lines.append("\\begin{threeparttable}")
     if r.title:
         lines.append(f"\\caption{{{escape_latex(r.title)}}}")
     if r.label:
