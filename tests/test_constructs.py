@@ -286,3 +286,33 @@ def test_prepare_items(spec):
     for c in spec.reflective:
         for d in c.dimensions:
             assert f"{d.latent} =~" in spec.measurement_model
+
+
+def test_construct_reliability_matches_alpha_on_prepared_items():
+    """One call gives, per construct and dimension, the alpha of analysis.reliability.alpha."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.constructs import construct_reliability, load_constructs, prepare_items
+    from analysis.reliability import alpha
+
+    spec = load_constructs()
+    rng = np.random.default_rng(7)
+    items = spec.items
+    latent = rng.normal(size=(400, 1))
+    X = np.clip(np.round(3 + latent + rng.normal(scale=0.9, size=(400, len(items)))), 1, 5)
+    df = pd.DataFrame(X, columns=items)
+    for i in spec.reverse_items:
+        df[i] = 6 - df[i]
+    df.iloc[0, 0] = 98  # a "don't know" code is missing, not a 98
+    tab = construct_reliability(df, spec)
+    prepared = prepare_items(df, spec)
+    assert set(tab["construct"]) == {c.name for c in spec.reflective}
+    for _, row in tab.iterrows():
+        c = spec[row["construct"]]
+        cols = c.items if row["dimension"] == "" else next(d.items for d in c.dimensions if d.name == row["dimension"])
+        expected = alpha(prepared[list(cols)])
+        np.testing.assert_allclose(row["alpha"], expected.alpha, rtol=1e-12)
+        np.testing.assert_allclose(row["ci_low"], expected.ci_low, rtol=1e-12)
+    whole = tab[(tab["construct"] == "si_presence") & (tab["dimension"] == "")].iloc[0]
+    assert 0 < whole["omega_h"] <= whole["omega_total"] <= 1
