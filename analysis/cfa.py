@@ -19,6 +19,8 @@ Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean an
 structure analysis with nonnormal missing data. *Sociological Methodology*, 30, 165-200.
 Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit indices for nonnormality.
 *Multivariate Behavioral Research*, 49(5), 460-470.
+Zhang, X., & Savalei, V. (2023). New computations for RMSEA and CFI following FIML and TS
+estimation with missing data. *Psychological Methods*, 28(2), 263-283.
 Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with unobservable
 variables and measurement error. *Journal of Marketing Research*, 18(1), 39-50.
 Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing discriminant
@@ -115,6 +117,7 @@ class _GroupData:
     complete: bool
     mean: np.ndarray  # h1 mean (sample, or EM)
     cov: np.ndarray  # h1 covariance (divisor n, or EM)
+    h1_info: tuple | None = None  # cached saturated-model information (missing data)
 
 
 def _patterns(x: np.ndarray) -> list[_Pattern]:
@@ -138,14 +141,22 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m, (d.T @ d) / len(x)
 
 
-def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-12, max_iter: int = 10000):
-    """Saturated ML mean and covariance with missing data (EM algorithm)."""
+def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-5, max_iter: int = 500):
+    """Saturated ML mean and covariance with missing data (EM algorithm).
+
+    As lavaan's ``lav_mvnorm_missing_h1_estimate_moments``: start from the available-case
+    means and variances (no covariances), stop when no mean or (co)variance changes by more
+    than ``tol`` (lavaan's default 1e-5) between two iterations.
+    """
     p = x.shape[1]
     mu = np.nanmean(x, axis=0)
-    sigma = np.diag(np.nanvar(x, axis=0))
+    var0 = np.nanvar(x, axis=0)
+    var0[~np.isfinite(var0) | (var0 == 0)] = 1.0
+    sigma = np.diag(var0)
     n = len(x)
-    prev = -np.inf
+    rows, cols = np.tril_indices(p)
     for _ in range(max_iter):
+        prev = np.concatenate([mu, sigma[rows, cols]])
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
         for pat in patterns:
@@ -180,10 +191,10 @@ def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-12, max_iter
             t2 += pat.n * e2
         mu = t1 / n
         sigma = t2 / n - np.outer(mu, mu)
-        ll = _loglik_patterns(sigma, mu, patterns)
-        if abs(ll - prev) < tol * (1 + abs(ll)):
+        if np.linalg.eigvalsh(sigma).min() < 1e-6:
+            sigma[np.diag_indices(p)] += np.max(np.diag(sigma)) * 1e-8
+        if np.max(np.abs(np.concatenate([mu, sigma[rows, cols]]) - prev)) < tol:
             break
-        prev = ll
     return mu, sigma
 
 
@@ -780,7 +791,9 @@ def cfa(
     (Yuan-Bentler, Mplus variant; ``A1``, ``B1`` the expected and first-order information
     of the saturated model). CFI/TLI/RMSEA follow lavaan's ``fitMeasures``: RMSEA
     ``sqrt(max(chisq/(N df) - 1/N, 0)) sqrt(G)``; robust versions as Brosseau-Liard &
-    Savalei (2014) with ``chisq - c df``.
+    Savalei (2014) with ``chisq - c df``; with FIML the robust CFI/TLI/RMSEA use the
+    FIML-corrected statistic of Zhang & Savalei (as lavaan, also for ``estimator="ML"``),
+    and the EM algorithm for the saturated model stops as lavaan's (changes below 1e-5).
 
     References
     ----------
@@ -1002,14 +1015,88 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool) -> list[float]:
                 t += np.mean(m)
             out.append(float(t))
             continue
-        sat = _SaturatedModel(p)
+        a1, b1 = _h1_information(d)
+        out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+    return out
+
+
+def _h1_information(d: _GroupData) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and first-order information of the saturated model over the missing-data
+    patterns, at the EM moments, per case; parameters ``(vech(Sigma), mu)``."""
+    if d.h1_info is None:
+        sat = _SaturatedModel(d.x.shape[1])
         prob = _MLProblem(sat, [d], True)
         xh = sat.pack(d.cov, d.mean)
         a1 = prob.observed_information(xh)
         sc = prob.casewise_scores(xh, 0)
-        b1 = sc.T @ sc / d.n
-        out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
-    return out
+        d.h1_info = (a1, sc.T @ sc / d.n)
+    return d.h1_info
+
+
+def _pseudo_complete(d: _GroupData) -> _GroupData:
+    """Complete-data stand-in whose sample moments are the EM (h1) moments of ``d``."""
+    p = d.x.shape[1]
+    pat = _Pattern(np.arange(p), d.n, d.mean, d.cov, np.zeros(0, dtype=int))
+    return _GroupData(np.zeros((0, p)), d.n, [pat], True, d.mean, d.cov)
+
+
+def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool):
+    """FIML-corrected statistics for robust CFI/TLI/RMSEA with missing data.
+
+    As lavaan 0.6's ``lav_fit_fiml_corrected`` (Zhang & Savalei): ``T3`` is the
+    complete-data ML statistic of the FIML estimates against the EM (h1) moments, scaled by
+    ``c3 = k / df`` where, with block-diagonal (over groups, weights ``f_g = n_g/N``)
+    ``Wm`` (observed information of the saturated FIML model), ``Wc`` (complete-data
+    information at the EM moments), ``Jm`` (first-order information of the saturated FIML
+    model), ``D`` the model Jacobian, ``E = D' Wm D`` and
+    ``U = Wm - Wm D E^-1 D' Wm``: ``k = tr(Wc Wm^-1 U Wm^-1)`` for ML and
+    ``k = tr(U Wm^-1 Wc Wm^-1 U Gamma)``, ``Gamma = Wm^-1 Jm Wm^-1``, for MLR.
+    Returns ``(T3, c3, T3_null, c3_null)`` (the last two for the independence model).
+    """
+    from scipy.linalg import block_diag
+
+    gdata = problem.data
+    ntotal = problem.ntotal
+    fgs = [d.n / ntotal for d in gdata]
+    pseudo = [_pseudo_complete(d) for d in gdata]
+    wc_l, wm_l, wmi_l, gam_l = [], [], [], []
+    for d, ps, fg in zip(gdata, pseudo, fgs):
+        sat = _SaturatedModel(d.x.shape[1])
+        xh = sat.pack(d.cov, d.mean)
+        wc = _MLProblem(sat, [ps], True).observed_information(xh)
+        wm, jm = _h1_information(d)
+        wmi = np.linalg.inv(wm)
+        wc_l.append(fg * wc)
+        wm_l.append(fg * wm)
+        wmi_l.append(wmi / fg)
+        gam_l.append(wmi @ jm @ wmi / fg)
+    wc_all, wm_all, wmi_all = block_diag(*wc_l), block_diag(*wm_l), block_diag(*wmi_l)
+    gam_all = block_diag(*gam_l)
+
+    def piece(prob, x, dof):
+        t3 = 0.0
+        deltas = []
+        for g, ((ds, dm), (sigma, mu)) in enumerate(
+            zip(prob.model.jacobian(x), prob.model.implied(x))
+        ):
+            d = gdata[g]
+            rows, cols = np.tril_indices(d.x.shape[1])
+            deltas.append(np.vstack([ds[:, rows, cols].T, dm.T]))  # nmom x k
+            ll_h1 = _loglik_patterns(d.cov, d.mean, pseudo[g].patterns)
+            ll_h0 = _loglik_patterns(sigma, mu, pseudo[g].patterns)
+            t3 += 2.0 * (ll_h1 - ll_h0)
+        delta = np.vstack(deltas)
+        e = delta.T @ wm_all @ delta
+        u = wm_all - wm_all @ delta @ np.linalg.solve(e, delta.T @ wm_all)
+        if scaled:
+            k = np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gam_all)
+        else:
+            k = np.trace(wc_all @ wmi_all @ u @ wmi_all)
+        return t3, k / dof
+
+    t3, c3 = piece(problem, xhat, df)
+    t3b, c3b = piece(bprob, xb, df_b)
+    return t3, c3, t3b, c3b
 
 
 def _yb_scaling(problem, x, df, trace_h1, scores=None, info_inv=None):
@@ -1125,12 +1212,22 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, la
             chisq_s, df, ntotal, ngroups, c_hat=c
         )
         fit["rmsea_pvalue_robust"] = _rmsea_pvalue(chisq_s, df, ntotal, ngroups, c_hat=c)
-        if miss == "fiml":
-            # lavaan's robust CFI/TLI/RMSEA with missing data use a different correction
-            # (Zhang & Savalei's FIML-corrected statistics), not implemented: reported as NaN
-            for k in _SCALED_MEASURES:
-                if "robust" in k:
-                    fit[k] = np.nan
+    if miss == "fiml" and df > 0:
+        # robust CFI/TLI/RMSEA with missing data: FIML-corrected statistics (as lavaan)
+        try:
+            t3, c3, t3b, c3b = _fiml_corrected(
+                problem, xhat, bprob, xb, df, df_b, scaled=(est == "MLR")
+            )
+        except np.linalg.LinAlgError:
+            t3 = c3 = t3b = c3b = np.nan
+        t3s = t3 / c3
+        fit["cfi_robust"] = _cfi(t3, df, t3b, df_b, c3, c3b)
+        fit["tli_robust"] = _tli(t3, df, t3b, df_b, c3, c3b)
+        fit["rmsea_robust"] = _rmsea(t3, df, ntotal, ngroups, c_hat=c3)
+        fit["rmsea_ci_lower_robust"], fit["rmsea_ci_upper_robust"] = _rmsea_ci(
+            t3s, df, ntotal, ngroups, c_hat=c3
+        )
+        fit["rmsea_pvalue_robust"] = _rmsea_pvalue(t3s, df, ntotal, ngroups, c_hat=c3)
     return pd.Series(fit, dtype=float)
 
 
