@@ -553,7 +553,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         allowed = list(ch["name"])
         mcodes = [x for x in str(cbi.at[c, "missing_codes"]).split(";") if x.strip()]
         vals, st = R.choice_codes(_S(cur[c]), allowed, mcodes)
-        vals = vals.to_numpy(dtype=object)
+        vals = vals.to_numpy(dtype=object).copy()
         bad = st == "not_allowed"
         if bad.any():  # a label typed instead of a code
             lut = {}
