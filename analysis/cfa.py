@@ -907,6 +907,11 @@ def cfa(
 
     # ---- fit measures
     fit = _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, labels)
+    if fit["df"] < 0:
+        _warn(
+            f"the model has more free parameters ({int(fit['npar'])}) than sample moments "
+            f"(df = {int(fit['df'])}): it is not identified"
+        )
 
     # ---- parameter table
     est_all = sem.x_to_table(xhat)
