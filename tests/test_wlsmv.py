@@ -153,8 +153,9 @@ class TestInvariance(CheckLavaanFit):
         ref = ref.rename(columns={"se": "se_ref"})[["lhs", "op", "rhs", "group", "est", "se_ref"]]
         m = fits[step].params.merge(ref, on=["lhs", "op", "rhs", "group"])
         assert len(m) == len(ref)
+        # lavaan's nlminb stops ~2e-5 short in the constrained models (our F is lower there)
         assert_allclose(m["estimate"], m["est"], atol=1e-4)
-        assert_allclose(m["se"], m["se_ref"], atol=1e-4)
+        assert_allclose(m["se"], m["se_ref"], atol=1e-5)
 
     def test_difference_tests(self, invariance):
         _, table = invariance
