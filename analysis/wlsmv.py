@@ -638,7 +638,15 @@ def _prepare(data, ov, ordered, group):
         raise InputError(
             "a variable of the model is not in the data", column=missing[0], expected="a column"
         )
+    if ordered is False:
+        raise InputError(
+            "the WLSMV estimator is for ordered indicators",
+            value=ordered,
+            expected="ordered=True or a list of item names (continuous items: analysis.cfa.cfa)",
+        )
     if ordered is not True and ordered is not None:
+        if isinstance(ordered, str):
+            ordered = [ordered]
         not_ord = [v for v in ov if v not in set(ordered)]
         if not_ord:
             raise InputError(
@@ -878,8 +886,16 @@ def fit_wlsmv(
         and not np.any((fr > 0) & np.isin(mtx, ["delta", "nu", "alpha"]))
     )
     samples = [sample_statistics(c, nlev, cross=not saturated) for c in groups_codes]
-    for s in samples:
-        msgs.extend(s.warnings)
+    for g, s in enumerate(samples):
+        where = f" (group {labels[g]})" if G > 1 else ""
+        for text in s.warnings:
+            _warn(msgs, text + where)
+        if np.linalg.eigvalsh(s.R).min() <= 0:
+            _warn(
+                msgs,
+                "The polychoric correlation matrix is not positive definite" + where + "; "
+                "DWLS does not need it to be, but check the items (the robust indices are NA).",
+            )
     ntot = sum(nobs)
     fg = [n_ / ntot for n_ in nobs]
     obs = [s.obs for s in samples]

@@ -198,6 +198,8 @@ def test_bad_input(bfi):
         fit_wlsmv(MODEL, bfi, ordered=["N1"])
     with pytest.raises(InputError):
         fit_wlsmv(MODEL, bfi, missing="pairwise")
+    with pytest.raises(InputError):
+        fit_wlsmv(MODEL, bfi, ordered=False)
 
 
 def test_recovers_simulated_loadings():
