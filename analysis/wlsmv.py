@@ -145,6 +145,22 @@ def sample_statistics(
     case is :math:`(A_{11}^{-1}s_\\tau,\\; A_{22}^{-1}(s_\\rho - A_{21}A_{11}^{-1}s_\\tau))` and
     ``NACOV = n * sum(IF IF')``. Every score depends on the case only through its categories,
     so they are tabulated once per category (pair of categories) and gathered.
+
+    References
+    ----------
+    Muthen, B. (1984). A general structural equation model with dichotomous, ordered
+    categorical, and continuous latent variable indicators. *Psychometrika*, 49, 115-132.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.wlsmv import sample_statistics
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.multivariate_normal([0, 0, 0], 0.5 * np.eye(3) + 0.5, size=1000)
+    >>> codes = np.digitize(z, [-0.5, 0.5]).astype(np.int8)
+    >>> s = sample_statistics(codes, np.array([3, 3, 3]))  # R: lavInspect(fit, "gamma")
+    >>> s.nacov.shape, bool(np.allclose(s.cor, 0.5, atol=0.1))
+    ((9, 9), True)
     """
     n, p = codes.shape
     K = int(nlev.max())
