@@ -355,7 +355,8 @@ class _OrdinalModel:
             lam, psi, alpha, nu = mats["lambda"], mats["psi"], mats["alpha"], mats["nu"]
             a = self.model._ia(mats)
             la = lam @ a
-            S = la @ psi @ la.T
+            th_off = mats["theta"] - np.diag(np.diag(mats["theta"]))  # residual covariances
+            S = la @ psi @ la.T + th_off
             mu = nu + la @ alpha
             d = mats["delta"]
             cor = (d[:, None] * d[None, :] * S)[self.ii, self.jj]
@@ -372,6 +373,7 @@ class _OrdinalModel:
             a = self.model._ia(mats)
             la = mats["lambda"] @ a
             S = la @ mats["psi"] @ la.T
+            S = S + mats["theta"] - np.diag(np.diag(mats["theta"]))
             mu = mats["nu"] + la @ mats["alpha"]
             dd = (d[:, None] * d[None, :])[self.ii, self.jj]
             Jc = ds[:, self.ii, self.jj] * dd[None, :]  # (npar, P)
@@ -1176,8 +1178,11 @@ def _std_values(arr, om: _OrdinalModel, x):
         std[sel] = est[sel] * np.sqrt(lvv[c[sel]]) / np.sqrt(vy[r[sel]])
         sel = ing & (mtx == "psi")
         std[sel] = est[sel] / np.sqrt(lvv[r[sel]] * lvv[c[sel]])
-        sel = ing & (mtx == "theta")
-        std[sel] = est[sel] / np.sqrt(vy[r[sel]] * vy[c[sel]])
+        sel = ing & (mtx == "theta") & (r == c)
+        std[sel] = est[sel] / vy[r[sel]]
+        # residual covariances: lavaan's std.all is the residual correlation
+        sel = ing & (mtx == "theta") & (r != c)
+        std[sel] = est[sel] / np.sqrt(theta[r[sel]] * theta[c[sel]])
         sel = ing & (mtx == "tau")
         std[sel] = est[sel] / np.sqrt(vy[om.th_var[r[sel]]])
         sel = ing & (mtx == "alpha")

@@ -238,3 +238,21 @@ def test_zero_cell_2x2_keeps_margins():
     assert_allclose(out[0], [[0.5, 4.5], [6.5, 20.5]])
     assert_allclose(out[0].sum(axis=0), tab[0].sum(axis=0))
     assert fixed[1] == 1.0 and np.isnan(fixed[0])
+
+
+class TestCrossLoading(CheckLavaanFit):
+    """A cross-loading (C =~ N4) and a residual covariance between latent responses."""
+
+    ref = REF["cfa_crossloading"]
+
+    def test_fit_params_std(self, bfi):
+        m = MODEL + " + N4\nN1 ~~ N2"
+        res = fit_wlsmv(m, bfi)
+        self.check_fit_measures(res, self.ref["fit"])
+        self.check_params(res, self.ref["params"], tol_est=1e-5, tol_se=1e-6)
+        ref = pd.DataFrame(self.ref["std"])
+        m2 = res.std_solution.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
+        assert len(m2) == len(res.std_solution)
+        # residual covariance standardised as a residual correlation, as lavaan
+        assert_allclose(m2["estimate"], m2["est.std"], atol=1e-5)
+        assert_allclose(m2["se"], m2["se_ref"], atol=1e-6)

@@ -86,6 +86,18 @@ out$cfa_binary_N <- list(
   params = parameterEstimates(fitb)[, c("lhs", "op", "rhs", "est", "se")]
 )
 
+# --- cross-loading and residual covariance between latent responses
+m2 <- "N =~ N1 + N2 + N3 + N4 + N5
+       C =~ C1 + C2 + C3 + C4 + C5 + N4
+       N1 ~~ N2"
+fit2 <- cfa(m2, data = bfi, ordered = TRUE)
+fm2 <- fitMeasures(fit2)
+out$cfa_crossloading <- list(
+  fit = as.list(setNames(as.numeric(fm2), names(fm2))),
+  params = parameterEstimates(fit2)[, c("lhs", "op", "rhs", "est", "se")],
+  std = standardizedSolution(fit2)[, c("lhs", "op", "rhs", "est.std", "se")]
+)
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"),
            "tests/reference/ordinal_reference.json")
 cat("wrote tests/reference/ordinal_reference.json\n")
