@@ -338,7 +338,7 @@ def _S(x) -> pd.Series:
 
 def _to_float(x) -> np.ndarray:
     """Text cells -> float via their distinct values (NaN where not a plain number)."""
-    codes, uniq = pd.factorize(_S(x))
+    codes, uniq = pd.factorize(x if isinstance(x, pd.Series) else _S(x))
     if len(uniq) == 0:
         return np.full(len(codes), np.nan)
     un = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object), dtype=object), errors="coerce").to_numpy(dtype=float)
@@ -709,7 +709,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     # 11. flags
     say("flagging tests, duplicates, speeders, straightliners")
     sub = dt.get("_submission_time", pd.Series(pd.NaT, index=range(n), dtype="datetime64[ms, UTC]"))
-    flag_test, _why_test = R.flag_tests(pd.DataFrame({k: cur[k] for k in cur}), cfg.get("tests") or {}, sub)
+    tcols = ["interview_status", "_validation_status"] + list((cfg.get("tests") or {}).get("name_columns") or [])
+    flag_test, _why_test = R.flag_tests(pd.DataFrame({k: _S(cur[k]) for k in tcols if k in cur}),
+                                        cfg.get("tests") or {}, sub)
     dcfg = cfg.get("duplicates") or {}
     key_cols = [c for c in dcfg.get("organisation_key", []) if c in cur]
     key = _S([""] * n)
@@ -942,49 +944,54 @@ def _final_text(data: pd.DataFrame, c: str) -> tuple[np.ndarray, np.ndarray | No
 
 
 def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt):
-    parts = []
+    cols_idx = {c: i for i, c in enumerate(data.columns)}
+    acc = {k: [] for k in ("file", "_uuid", "column", "old_value", "new_value", "rule", "_pos", "_col")}
     for c in list(known) + [oc for fr in multi_frames.values() for oc in fr.columns if oc in asread]:
         if c in personal or c not in data.columns or c not in asread:
             continue
         old = asread[c]
-        txt, v = _final_text(data, c)
+        s = data[c]
         if c in dt:
             # same instant in another notation is not a change; reformatted or invalid cells are
-            ch_pos = set()
-            for pos, rule in C.parts.get(c, []):
-                ch_pos.update(pos.tolist())
+            parts = C.parts.get(c, [])
+            if not parts:
+                continue
             changed = np.zeros(len(old), dtype=bool)
-            if ch_pos:
-                changed[np.fromiter(ch_pos, dtype=np.int64)] = True
-            s = data[c]
+            for pos, _rule in parts:
+                changed[pos] = True
             new = s.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3].fillna("").to_numpy(dtype=object)
-            new = np.where(new != "", new + "Z", "")
-        elif v is not None:
-            codes, uniq = pd.factorize(_S(old))
-            un = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object)), errors="coerce").to_numpy(dtype=float)
-            rawnum = np.where(codes >= 0, un[np.maximum(codes, 0)] if len(un) else np.nan, np.nan)
-            same = (rawnum == v) | (np.isnan(rawnum) & np.isnan(v) & (np.asarray(old, dtype=object) == ""))
-            changed = ~same
+            new = np.where(new != "", new + "Z", "").astype(object)
+            v = None
+        elif pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
+            v = s.to_numpy(dtype=float)
+            rawnum = _to_float(raw[c]) if c in raw.columns else _to_float(old)
+            changed = ~((rawnum == v) | (np.isnan(rawnum) & np.isnan(v) & (old == "")))
             new = None
         else:
-            changed = np.asarray(old, dtype=object) != txt
-            new = txt
+            new = s.to_numpy(dtype=object, na_value="")
+            changed = old != new
+            v = None
         pos = np.flatnonzero(changed)
         if not len(pos):
             continue
         newv = _num_text(v[pos]) if new is None else np.asarray(new, dtype=object)[pos]
         rules = C.rules(c, pos)
-        rules = np.where(rules == "", "other", rules)
-        parts.append(pd.DataFrame({"file": files[pos], "_uuid": uuid_arr[pos], "column": c,
-                                   "old_value": np.asarray(old, dtype=object)[pos], "new_value": newv,
-                                   "rule": rules, "_pos": pos}))
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in LOG_COLUMNS})
-    log = pd.concat(parts, ignore_index=True)
-    colorder = {c: i for i, c in enumerate(data.columns)}
-    log["_col"] = log["column"].map(colorder)
-    log = log.sort_values(["_pos", "_col"], kind="stable").drop(columns=["_pos", "_col"]).reset_index(drop=True)
-    return log[LOG_COLUMNS]
+        rules = np.where(rules == "", "other", rules).astype(object)
+        k = len(pos)
+        acc["file"].append(files[pos])
+        acc["_uuid"].append(uuid_arr[pos])
+        acc["column"].append(np.full(k, c, dtype=object))
+        acc["old_value"].append(np.asarray(old, dtype=object)[pos])
+        acc["new_value"].append(newv)
+        acc["rule"].append(rules)
+        acc["_pos"].append(pos)
+        acc["_col"].append(np.full(k, cols_idx[c]))
+    if not acc["file"]:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in LOG_COLUMNS})
+    pos = np.concatenate(acc["_pos"])
+    col = np.concatenate(acc["_col"])
+    order = np.lexsort((col, pos))
+    return pd.DataFrame({c: pd.array(np.concatenate(acc[c])[order].astype(str), dtype="str") for c in LOG_COLUMNS})
 
 
 def _flow(flags: dict, analysed: np.ndarray, lf_group: np.ndarray, excl: set) -> pd.DataFrame:

@@ -78,10 +78,12 @@ MISSING_REASONS = {"97": "not_applicable", "98": "dont_know", "99": "refused",
 
 
 def _on_unique(s: pd.Series, fn) -> pd.Series:
-    """Apply ``fn`` (array of distinct values -> array) and map back to the rows."""
+    """Apply ``fn`` (array of distinct values -> array) and map back to the rows (object Series)."""
+    if not isinstance(s, pd.Series):
+        s = pd.Series(np.asarray(s, dtype=object), dtype=object)
     codes, uniq = pd.factorize(s, use_na_sentinel=True)
     if len(uniq) == 0:
-        return pd.Series(np.full(len(s), "", dtype=object), index=s.index)
+        return pd.Series(np.full(len(s), "", dtype=object), index=s.index, dtype=object)
     out = np.asarray(fn(np.asarray(uniq, dtype=object)), dtype=object)
     res = out[np.maximum(codes, 0)]
     res[codes < 0] = ""
@@ -141,7 +143,7 @@ def fold_text(s: pd.Series) -> pd.Series:
     >>> fold_text(pd.Series(["Président(e) (principalement)", "ÉSSAI", "مُدِيرَة"])).tolist()
     ['president', 'essai', 'مديره']
     """
-    return _on_unique(pd.Series(s, dtype=object).fillna(""), _fold_arrow)
+    return _on_unique(s, _fold_arrow)
 
 
 def choice_codes(s: pd.Series, allowed, missing_codes=()) -> tuple[pd.Series, np.ndarray]:
@@ -166,17 +168,27 @@ def choice_codes(s: pd.Series, allowed, missing_codes=()) -> tuple[pd.Series, np
     """
     allowed = set(map(str, allowed))
     miss = set(map(str, missing_codes))
-    v = s.astype(str).to_numpy(dtype=object)
-    status = np.full(len(v), "ok", dtype=object)
-    empty = v == ""
-    status[empty] = "empty"
-    inlist = pd.Series(v, dtype=object).isin(allowed).to_numpy()
-    status[~empty & ~inlist] = "not_allowed"
-    ism = pd.Series(v, dtype=object).isin(miss).to_numpy() & ~empty
-    for code in miss:
-        status[ism & (v == code)] = MISSING_REASONS.get(code, "missing_code")
-    out = np.where(status == "ok", v, "").astype(object)
-    return pd.Series(out, index=s.index, dtype=object), status
+    codes, uniq = pd.factorize(s if isinstance(s, pd.Series) else pd.Series(s, dtype=object))
+    u = np.asarray(uniq, dtype=object)
+    ust = np.full(len(u), "ok", dtype=object)
+    for i, x in enumerate(u):
+        x = str(x)
+        if x == "":
+            ust[i] = "empty"
+        elif x in miss:
+            ust[i] = MISSING_REASONS.get(x, "missing_code")
+        elif x not in allowed:
+            ust[i] = "not_allowed"
+    uval = np.where(ust == "ok", u, "").astype(object)
+    if len(u):
+        status = ust[np.maximum(codes, 0)]
+        out = uval[np.maximum(codes, 0)]
+        status[codes < 0] = "empty"
+        out[codes < 0] = ""
+    else:
+        status = np.full(len(codes), "empty", dtype=object)
+        out = np.full(len(codes), "", dtype=object)
+    return pd.Series(out, index=s.index if isinstance(s, pd.Series) else None, dtype=object), status
 
 
 def numeric_values(s: pd.Series, *, missing_codes=(), dot_thousands: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -72,28 +72,35 @@ class ProblemLog:
         vals = np.asarray(values, dtype=object)
         vals = vals[m] if vals.ndim and len(vals) == len(m) else np.full(k, vals.item() if vals.ndim == 0 else "", dtype=object)
         if column in self.personal:
-            vals = np.where(pd.Series(vals).astype(str).str.strip() != "", PERSONAL_MASK, "").astype(object)
-        self.parts.append(pd.DataFrame({
-            "file": self.files[m], "row": self.uuids[m], "source_row": self.rows[m], "column": column,
-            "value": pd.Series(vals, dtype=object).astype(str).to_numpy(), "rule": rule, "action": action,
-        }))
+            vals = np.array([PERSONAL_MASK if str(x).strip() else "" for x in vals], dtype=object)
+        self.parts.append({
+            "file": self.files[m], "row": self.uuids[m], "source_row": self.rows[m],
+            "column": np.full(k, column, dtype=object),
+            "value": np.array([str(x) for x in vals], dtype=object), "rule": np.full(k, rule, dtype=object),
+            "action": np.full(k, action, dtype=object),
+        })
         return k
 
     def add_column(self, file: str, column: str, rule: str, action: str, value: str = "") -> None:
         """Report a problem about a whole column of a file."""
         if column in self.personal and value:
             value = PERSONAL_MASK
-        self.parts.append(pd.DataFrame({
-            "file": [file], "row": [""], "source_row": [pd.NA], "column": [column], "value": [value],
-            "rule": [rule], "action": [action],
-        }))
+        self.parts.append({
+            "file": np.array([file], dtype=object), "row": np.array([""], dtype=object),
+            "source_row": np.array([-1]), "column": np.array([column], dtype=object),
+            "value": np.array([value], dtype=object), "rule": np.array([rule], dtype=object),
+            "action": np.array([action], dtype=object),
+        })
 
     def frame(self) -> pd.DataFrame:
         """All problems, in the order found (columns :data:`VALIDATION_COLUMNS`)."""
         if not self.parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in VALIDATION_COLUMNS})
-        df = pd.concat(self.parts, ignore_index=True)
-        df["source_row"] = pd.array(df["source_row"], dtype="Int64")
+        cols = {c: np.concatenate([p[c] for p in self.parts]) for c in VALIDATION_COLUMNS}
+        rows = cols.pop("source_row").astype(np.int64)
+        df = pd.DataFrame({c: pd.array(v, dtype="str") for c, v in cols.items()})
+        df.insert(2, "source_row", pd.array(np.where(rows < 0, 0, rows), dtype="Int64"))
+        df.loc[rows < 0, "source_row"] = pd.NA
         return df[VALIDATION_COLUMNS]
 
     def counts(self) -> pd.Series:
