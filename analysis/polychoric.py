@@ -38,17 +38,23 @@ __all__ = [
 _TWO_PI = 2.0 * np.pi
 
 
+_CONTROLLER = []
+
+
 def _one_blas_thread():
     """Context: one BLAS thread (threadpoolctl, when installed; else no change).
 
     The matrix products here are of moderate size; multi-threaded OpenBLAS gains little on
     them and loses up to an order of magnitude when the cores are shared with other work.
+    The controller (which scans the loaded libraries) is created once and reused.
     """
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _single_blas(func):
