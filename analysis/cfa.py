@@ -1382,7 +1382,13 @@ def htmt(model: str, data: pd.DataFrame, absolute: bool = True) -> pd.DataFrame:
     0.4243
     """
     pt = build_partable(model)
-    lv = pt.attrs["lv_names"]
+    ov_set = set(pt.attrs["ov_names"])
+    # first-order factors only (a higher-order factor has factors as indicators)
+    lv = [
+        f
+        for f in pt.attrs["lv_names"]
+        if pt[(pt["op"] == "=~") & (pt["lhs"] == f)]["rhs"].isin(ov_set).all()
+    ]
     ind = {
         f: list(pt[(pt["op"] == "=~") & (pt["lhs"] == f) & (pt["group"] == 1)]["rhs"]) for f in lv
     }

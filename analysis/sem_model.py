@@ -417,6 +417,10 @@ def build_partable(
 
     Notes
     -----
+    A factor measured by factors (``g =~ f1 + f2 + f3``, a higher-order factor) puts its
+    loadings in ``beta`` (``f1 = beta g + zeta``); the first-order factors then have free
+    disturbance variances and no covariances among themselves, as lavaan.
+
     Defaults (lavaan ``cfa``: ``auto.fix.first``, ``auto.var``, ``auto.cov.lv.x``,
     ``auto.cov.y``, ``int.ov.free``): the first loading of each factor is fixed to 1
     (unless ``std_lv`` or given as ``NA*``); residual variances of indicators and variances
@@ -489,21 +493,12 @@ def build_partable(
                         row=s.line,
                         value=v,
                     )
-    # factor indicators that are themselves factors (higher order) are fine: lambda has
-    # only observed rows, so a second-order factor is a regression of a factor on a factor.
-    for s in stmts:
-        if s.op == "=~" and s.rhs in lv_set:
-            raise InputError(
-                "higher-order factors (a factor measured by factors) are not supported yet; "
-                "write the first-order factors regressed on the higher one with ~",
-                row=s.line,
-                value=s.rhs,
-            )
-
+    # higher-order factors: "g =~ f1" makes f1 an indicator of g (an entry of beta)
+    lv_ind = {s.rhs for s in stmts if s.op == "=~" and s.rhs in lv_set}
     reg_lhs = {s.lhs for s in stmts if s.op == "~"}
     reg_rhs = {s.rhs for s in stmts if s.op == "~"}
-    lv_x = [f for f in lv if f not in reg_lhs]
-    lv_y = [f for f in lv if f in reg_lhs and f not in reg_rhs]
+    lv_x = [f for f in lv if f not in reg_lhs and f not in lv_ind]
+    lv_y = [f for f in lv if f in reg_lhs and f not in reg_rhs and f not in lv_ind]
 
     rows: list[dict] = []
 
@@ -736,7 +731,9 @@ def build_partable(
     mats, rws, cls = [], [], []
     for r in pt.itertuples():
         op, lhs, rhs = r.op, r.lhs, r.rhs
-        if op == "=~":
+        if op == "=~" and rhs in lv_set:  # higher-order loading: rhs = beta * lhs
+            mats.append("beta"), rws.append(lv_pos[rhs]), cls.append(lv_pos[lhs])
+        elif op == "=~":
             mats.append("lambda"), rws.append(ov_pos[rhs]), cls.append(lv_pos[lhs])
         elif op == "~":
             mats.append("beta"), rws.append(lv_pos[lhs]), cls.append(lv_pos[rhs])
@@ -1079,7 +1076,9 @@ def start_values(
         if r.free == 0 or not np.isnan(vals[i]):
             continue
         s = np.asarray(covs[r.group - 1])
-        if r.op == "=~":
+        if r.op == "=~" and r.rhs not in pos:
+            vals[i] = 1.0  # higher-order loading
+        elif r.op == "=~":
             # marker = first indicator of the factor in this group
             ind = pt[(pt["group"] == r.group) & (pt["op"] == "=~") & (pt["lhs"] == r.lhs)]
             marker = ind.iloc[0]
@@ -1103,7 +1102,12 @@ def start_values(
                 vals[i] = 0.05
                 # a better start for marker-identified factors: cov of marker with others
                 ind = pt[(pt["group"] == r.group) & (pt["op"] == "=~") & (pt["lhs"] == r.lhs)]
-                if len(ind) and ind.iloc[0]["free"] == 0 and ind.iloc[0]["value"] != 0:
+                if (
+                    len(ind)
+                    and ind.iloc[0]["free"] == 0
+                    and ind.iloc[0]["value"] != 0
+                    and ind.iloc[0]["rhs"] in pos
+                ):
                     a = pos[ind.iloc[0]["rhs"]]
                     vals[i] = max(0.5 * s[a, a] / ind.iloc[0]["value"] ** 2, 0.05)
             else:

@@ -232,6 +232,22 @@ class TestSEMPoliticalDemocracyMLR(TestSEMPoliticalDemocracy):
     fit_names = _BASE_FIT + _SCALED_FIT
 
 
+class TestSecondOrder(CheckLavaan):
+    """A second-order factor (g =~ visual + textual + speed)."""
+
+    key = "ml_second_order"
+    model = REF["model_second_order"]
+
+    def test_standardized(self):
+        TestSEMPoliticalDemocracy.test_standardized(self)
+
+
+class TestSecondOrderMLRStdLv(TestSecondOrder):
+    key = "mlr_second_order_stdlv"
+    kwargs = {"estimator": "MLR", "std_lv": True}
+    fit_names = _BASE_FIT + _SCALED_FIT
+
+
 class TestMetricStdLv(CheckLavaan):
     key = "ml_metric_stdlv"
     kwargs = {"group": "school", "group_equal": ("loadings",), "std_lv": True}

@@ -109,6 +109,9 @@ def test_partable_matches_lavaan_order_and_free():
     _compare_with_lavaan(build_partable(HS3, std_lv=True), REF["ml_stdlv"]["params"])
     _compare_with_lavaan(build_partable(HS3, meanstructure=True), REF["ml_meanstructure"]["params"])
     _compare_with_lavaan(build_partable(HS3, ngroups=2), REF["ml_configural"]["params"])
+    second = build_partable(REF["model_second_order"])
+    _compare_with_lavaan(second, REF["ml_second_order"]["params"])
+    assert set(second[second["lhs"] == "g"]["matrix"]) == {"beta", "psi"}
 
 
 def test_group_equal_labels_and_counts():

@@ -156,6 +156,12 @@ out$ml_scalar_partial <- one(cfa(model, data = hs, group = "school",
 out$ml_strict <- one(cfa(model, data = hs, group = "school",
                          group.equal = c("loadings", "intercepts", "residuals")))
 
+# Second-order factor (loadings of factors on a factor)
+model2 <- paste(model, "g =~ visual + textual + speed", sep = "\n")
+out$model_second_order <- model2
+out$ml_second_order <- one(cfa(model2, data = hs))
+out$mlr_second_order_stdlv <- one(cfa(model2, data = hs, estimator = "MLR", std.lv = TRUE))
+
 # Real missing values: Big Five (psych::bfi), five factors x five items, FIML with MLR
 bfi <- read.csv("../shared/data/bfi.csv")
 bfi_model <- "
