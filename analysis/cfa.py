@@ -41,7 +41,7 @@ from scipy import optimize, stats
 from .errors import EstimationWarning, InputError
 from .sem_model import SEMModel, build_partable, start_values
 
-__all__ = ["cfa", "CFAResults", "htmt", "FIT_MEASURES"]
+__all__ = ["cfa", "CFAResults", "htmt", "FIT_MEASURES", "SCALED_FIT_MEASURES"]
 
 #: names of the fit measures in :attr:`CFAResults.fit` (lavaan names, dots as underscores)
 FIT_MEASURES = (
@@ -67,7 +67,8 @@ FIT_MEASURES = (
     "unrestricted_logl",
     "ntotal",
 )
-_SCALED_MEASURES = (
+#: additional fit measures of ``estimator="MLR"`` (robust ones also with FIML)
+SCALED_FIT_MEASURES = (
     "chisq_scaled",
     "df_scaled",
     "pvalue_scaled",
@@ -600,8 +601,9 @@ class CFAResults:
         Options used (``"ML"``/``"MLR"``, ``"listwise"``/``"fiml"``).
     fit : pandas.Series
         Fit measures with lavaan's ``fitMeasures`` names, dots replaced by underscores (see
-        :data:`FIT_MEASURES`; for MLR also the ``_scaled`` and ``_robust`` variants and
-        ``scaling_factor``).
+        :data:`FIT_MEASURES`; for MLR also :data:`SCALED_FIT_MEASURES`: the ``_scaled`` and
+        ``_robust`` variants and ``scaling_factor``; with FIML the ``_robust`` ones also
+        for ML).
     params : pandas.DataFrame
         Parameter table: ``lhs, op, rhs, group, group_label, label, free, estimate, se,
         statistic, p_value, ci_low, ci_high, std_all`` (fixed parameters have ``se`` 0 and
@@ -634,6 +636,22 @@ class CFAResults:
         Number of cases used per group.
     group_labels : list
         Labels of the groups.
+    sem_model : analysis.sem_model.SEMModel
+        The model (parameter table, matrices); ``sem_model.matrices(x)`` gives the
+        estimated Lambda, Theta, Psi, ... per group.
+    x : numpy.ndarray
+        Estimates of the free parameters (order of ``sem_model.partable["free"]``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis import config
+    >>> from analysis.cfa import cfa
+    >>> hs = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
+    >>> res = cfa("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", hs)
+    >>> # R: lavaan::standardizedSolution(fit)
+    >>> list(res.std_loadings["rhs"][:3]), bool((res.std_loadings["estimate"] > 0).all())
+    (['x1', 'x2', 'x3'], True)
     """
 
     model: str
