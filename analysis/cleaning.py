@@ -445,14 +445,22 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     cur: dict[str, np.ndarray] = {}
     machine = {"_id", "_uuid", "_index", "_submission_time", "start", "end", "deviceid", "__version__",
                "_submitted_by", "_notes", "_tags", "_status"}
+    fac: dict[str, tuple] = {}  # distinct values of each raw column (codes, uniques), reused below
     for c in known:
         if c in personal or c in machine:
             cur[c] = asread[c] if c in personal else np.asarray(pd.Series(asread[c]).str.strip(), dtype=object)
             continue
-        h = R.harmonise_text(raw[c], form=tcfg.get("unicode_form", "NFC"),
-                             collapse=bool(tcfg.get("collapse_spaces", True))).to_numpy(dtype=object)
-        C.add(c, h != asread[c], "text_harmonised")
-        cur[c] = h
+        codes, uniq = pd.factorize(raw[c])
+        uniq = np.asarray(uniq, dtype=object)
+        fac[c] = (codes, uniq)
+        newu = R.harmonise_text(pd.Series(uniq, dtype=object), form=tcfg.get("unicode_form", "NFC"),
+                                collapse=bool(tcfg.get("collapse_spaces", True))).to_numpy(dtype=object)
+        diff_u = newu != uniq
+        if not diff_u.any():
+            cur[c] = asread[c]
+            continue
+        cur[c] = newu[codes]
+        C.add(c, diff_u[codes], "text_harmonised")
 
     types = cbi["type"].to_dict()
     final: dict[str, object] = {}
@@ -586,10 +594,12 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
             C.add(c, bad, "not_allowed")
         for reason in ("dont_know", "refused", "not_applicable"):
             C.add(c, st == reason, reason)
-        final[c] = vals
         num_codes = all(re.fullmatch(r"-?\d+", a) for a in allowed)
         if num_codes:
             likert.add(c)
+            final[c] = _to_float(vals)
+        else:
+            final[c] = vals
 
     # 6. "autre (précisez)"
     for qn, sub in recode.groupby("question", sort=False):
@@ -753,7 +763,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     flag_speed, thr = R.flag_speeders(dur, fraction_of_median=float(scfg.get("fraction_of_median", 0.3)),
                                       min_minutes=scfg.get("min_minutes"))
     grids = _likert_grids(q, cb)
-    lik_vals = pd.DataFrame({c: _to_float(final[c])
+    lik_vals = pd.DataFrame({c: np.asarray(final[c], dtype=float)
                              for g in grids.values() for c in g if c in final})
     stcfg = cfg.get("straightliners") or {}
     flag_straight, _share = R.flag_straightliners(lik_vals, grids, min_items=int(stcfg.get("min_items", 3)),
@@ -795,7 +805,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     say("building the analysis file")
     data, labels = _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert, flags, analysed,
                              lf_group, dur, dt, uuid_arr, cfg, year)
-    log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt)
+    log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac)
     flow = _flow(flags, analysed, lf_group, excl)
     link = _link_table(raw, personal, data["resp_id"], uuid_arr)
     validation = V.frame()
@@ -855,8 +865,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
                 info["values"] = {str(k): {"fr": fr, "ar": ar} for k, fr, ar in zip(ch["name"], ch["label_fr"],
                                                                                       ch["label_ar"])}
             if c in likert:
-                v = _to_float(final[c])
-                cols[c] = v
+                cols[c] = np.asarray(final[c], dtype=float)
                 info["storage"] = "float64 codes; NaN = missing (97/98/99 and blanks)"
             else:
                 cols[c] = pd.array(np.where(np.asarray(final[c], dtype=object) == "", None, final[c]), dtype="str")
@@ -943,7 +952,8 @@ def _final_text(data: pd.DataFrame, c: str) -> tuple[np.ndarray, np.ndarray | No
     return s.astype(object).where(s.notna(), "").to_numpy(dtype=object), None
 
 
-def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt):
+def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt,
+               fac=None):
     cols_idx = {c: i for i, c in enumerate(data.columns)}
     acc = {k: [] for k in ("file", "_uuid", "column", "old_value", "new_value", "rule", "_pos", "_col")}
     for c in list(known) + [oc for fr in multi_frames.values() for oc in fr.columns if oc in asread]:
@@ -964,7 +974,12 @@ def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files,
             v = None
         elif pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
             v = s.to_numpy(dtype=float)
-            rawnum = _to_float(raw[c]) if c in raw.columns else _to_float(old)
+            if fac and c in fac:
+                codes, uniq = fac[c]
+                un = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(dtype=float)
+                rawnum = np.where(codes >= 0, un[np.maximum(codes, 0)], np.nan) if len(un) else np.full(len(old), np.nan)
+            else:
+                rawnum = _to_float(raw[c]) if c in raw.columns else _to_float(old)
             changed = ~((rawnum == v) | (np.isnan(rawnum) & np.isnan(v) & (old == "")))
             new = None
         else:
