@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .regions import normalize_arabic
 
 __all__ = [
     "RawTable",
@@ -72,8 +73,6 @@ def _fold(text: object) -> str:
     s = unicodedata.normalize("NFKC", str(text)).casefold()
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c))
-    from .regions import normalize_arabic
-
     s = normalize_arabic(s)
     return " ".join(re.sub(r"[^\w/]+", " ", s).split())
 
@@ -358,19 +357,36 @@ def _diagnose_csv(text: str, delim: str, ncols: int, header: list[str], path: Pa
     return InputError("the CSV structure cannot be read", file=path, expected="a well-formed CSV export")
 
 
-def _read_csv_text(text: str, path: Path, hmap: HeaderMap, notes: list) -> tuple[pd.DataFrame, str, list[str]]:
+class _NotUtf8(Exception):
+    """The fast path met bytes that are not UTF-8: decode in Python instead."""
+
+
+def _read_csv_text(text: str | None, path: Path, hmap: HeaderMap, notes: list,
+                   data: bytes | None = None) -> tuple[pd.DataFrame, str, list[str]]:
+    """Parse CSV text (or UTF-8 ``data`` bytes, without decoding the whole file in Python)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if text.startswith("\ufeff"):
+    if text is not None and text.startswith("\ufeff"):
         text = text[1:]
-    if not text.strip():
+    if text is not None:
+        head = text[:1_000_000]
+    else:
+        chunk = data[:1_000_000]
+        try:
+            head = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(chunk) - 4:  # not just a character cut at the chunk's end
+                raise _NotUtf8() from exc
+            head = chunk.decode("utf-8", errors="ignore")
+    if not head.strip() and (text is not None or not data.strip()):
         raise InputError("the file holds no text (only blank lines)", file=path,
                          expected="a header line and one line per submission")
-    delim, header = _choose_delimiter(text, hmap, path)
+    delim, header = _choose_delimiter(head, hmap, path)
     header = [h.strip().lstrip("\ufeff") for h in header]
     ncols = len(header)
-    data = text.encode("utf-8")
+    if data is None:
+        data = text.encode("utf-8")
     names = [f"c{i}" for i in range(ncols)]
     try:
         table = pacsv.read_csv(
@@ -383,6 +399,10 @@ def _read_csv_text(text: str, path: Path, hmap: HeaderMap, notes: list) -> tuple
                 quoted_strings_can_be_null=False, null_values=[]),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        if text is None:
+            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+                raise _NotUtf8() from exc
+            text = data.decode("utf-8", errors="replace")
         err = _diagnose_csv(text, delim, ncols, header, path)
         raise err from exc
     # oversized cells (vectorised)
@@ -625,9 +645,17 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
         notes.append(f"{path.name}: named '{path.suffix}' but its content is {fmt.upper()}; read as {fmt.upper()}")
     encoding = delimiter = None
     if fmt == "csv":
-        text, encoding = _decode(raw, path, notes)
-        del raw
-        df, delimiter, _ = _read_csv_text(text, path, hmap, notes)
+        df = None
+        if not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+            try:  # fast path: pyarrow parses and checks the UTF-8 bytes itself
+                df, delimiter, _ = _read_csv_text(None, path, hmap, notes, data=raw)
+                encoding = "utf-8"
+            except _NotUtf8:
+                df = None
+        if df is None:
+            text, encoding = _decode(raw, path, notes)
+            del raw
+            df, delimiter, _ = _read_csv_text(text, path, hmap, notes)
     elif fmt == "xlsx":
         df = _read_xlsx(path)
     else:
