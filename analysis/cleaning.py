@@ -44,6 +44,15 @@ and the Kobo identifiers (``_uuid``, ``_id``, ``_index``...) are not in it;
 ``resp_id`` (see :func:`analysis.cleaning_rules.pseudonymous_id`) identifies
 the submission.
 
+Missing answers
+---------------
+"Je ne sais pas", "Refus" and "Sans objet" (codes 98/99/97, numeric codes
+-98/-99, or the words typed) become missing; the reason is the rule of the
+cell's row in ``cleaning_log.csv`` (``dont_know``, ``refused``,
+``not_applicable``). No companion reason columns are added to the analysis
+file: names such as ``si_nov_01_reason`` would be caught by item-prefix
+selections (``si_nov_*``) in the scoring code.
+
 The cleaning log
 ----------------
 ``cleaning_log.csv`` has one row per cell whose value in the analysis file
@@ -501,6 +510,8 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         V.add(bad, c, cur[c], "not_a_number", "set missing")
         C.add(c, bad, "not_a_number")
         C.add(c, st == "parsed", "number_text")
+        for reason in ("dont_know", "refused", "not_applicable"):  # the words typed instead of a number
+            C.add(c, st == reason, reason)
         num[c] = vals
         for code in mc:
             hit = vals == float(code)
