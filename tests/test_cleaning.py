@@ -231,6 +231,21 @@ def test_summary_and_contract(sim):
     assert msgs and all(isinstance(m, str) for m in msgs)
 
 
+@pytest.mark.slow
+def test_demo_export_cleans_and_raw_folder_is_untouched(tmp_path):
+    from analysis import config
+
+    files = default_raw_files()
+    if not files:
+        pytest.skip("no demo export in data/raw/demo/")
+    before = _tree_hashes(config.RAW_DIR)
+    r = clean(out_dir=tmp_path / "processed", private_dir=tmp_path / "private")
+    assert _tree_hashes(config.RAW_DIR) == before
+    assert all(not p.name.startswith("truth") for p in files)
+    assert r.flow.set_index("step").at["analysed", "all"] > 0
+    assert (tmp_path / "private" / "link_table.csv").exists()
+
+
 def test_default_raw_files_skip_truth(tmp_path):
     for name in ("si_survey_kobo.csv", "truth_ledger.csv", "truth_params.json", "extra.xlsx", ".hidden.csv"):
         (tmp_path / name).write_text("x")

@@ -69,6 +69,7 @@ def test_each_problem_is_reported_with_what_was_done(tmp_path):
     df.loc[c, "n_staff_full"] = "beaucoup"            # not a number
     df.loc[d, "si_nov_01"] = "98"                     # don't know: not a problem, logged
     df.loc[d, "start"] = "hier"                       # not a date
+    df.loc[a, "n_volunteers_regular"] = "Je ne sais pas"  # typed instead of -98: missing, reason logged
     df["extra"] = "x"                                 # unknown column
     p = tmp_path / "p.csv"
     df.drop(columns=["_notes"]).to_csv(p, sep=";", index=False)
@@ -83,6 +84,7 @@ def test_each_problem_is_reported_with_what_was_done(tmp_path):
     log = r.log.set_index(["_uuid", "column"])
     assert log.loc[(df.loc[d, "_uuid"], "si_nov_01"), "rule"] == "dont_know"
     assert log.loc[(df.loc[a, "_uuid"], "year_created"), "new_value"] == ""
+    assert log.loc[(df.loc[a, "_uuid"], "n_volunteers_regular"), "rule"] == "dont_know"
     assert np.isnan(r.data.loc[a, "year_created"])  # never clipped
 
 
