@@ -88,8 +88,7 @@ def test_relative_links_resolve(page):
 
 def test_index_links_every_page():
     linked = {t.partition("#")[0] for t in _links(DOCS / "index.md")}
-    missing = [p.name for p in DOCS.glob("*.md")
-               if p.name != "index.md" and p.name not in linked]
+    missing = [p.name for p in DOCS.glob("*.md") if p.name != "index.md" and p.name not in linked]
     assert not missing, f"docs/index.md does not link to {missing}"
 
 
@@ -103,8 +102,11 @@ def _table_rows(text: str) -> set[tuple]:
         if line.startswith("## "):
             section = line[3:].strip()
             continue
-        if not line.startswith("| ") or section in (None, "Reference software",
-                                                    "Summary by section"):
+        if not line.startswith("| ") or section in (
+            None,
+            "Reference software",
+            "Summary by section",
+        ):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
         if len(cells) != 9 or cells[0] == "case":
@@ -133,7 +135,9 @@ def test_parity_fast_cases_within_tolerance_and_on_page():
     assert not bad
     committed = _table_rows(PARITY.read_text(encoding="utf-8"))
     missing = [k for k in (_key(mod, r) for r in rows) if k not in committed]
-    assert not missing, f"docs/parity.md is out of date (run tools/make_parity_docs.py): {missing[:5]}"
+    assert not missing, (
+        f"docs/parity.md is out of date (run tools/make_parity_docs.py): {missing[:5]}"
+    )
 
 
 @pytest.mark.slow

@@ -67,7 +67,9 @@ def test_notebook_runs(path):
     before = (_snapshot(PROCESSED_DIR), _snapshot(QUESTIONNAIRE_DIR))
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3",
+        nb,
+        timeout=600,
+        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()  # raises CellExecutionError, with the failing cell, on an error
