@@ -199,6 +199,20 @@ class TestFIMLMLR(CheckLavaan):
     fit_names = _BASE_FIT + _SCALED_FIT
 
 
+class TestFIMLMLRScalar(CheckLavaan):
+    """Multiple groups with FIML and MLR (scalar invariance)."""
+
+    key = "fiml_mlr_scalar"
+    data = HS_MISSING
+    kwargs = {
+        "missing": "fiml",
+        "estimator": "MLR",
+        "group": "school",
+        "group_equal": ("loadings", "intercepts"),
+    }
+    fit_names = _BASE_FIT + _SCALED_FIT
+
+
 def test_trace_h1_closed_form_equals_pattern_computation():
     import analysis.cfa as mod
 

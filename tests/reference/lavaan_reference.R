@@ -126,6 +126,8 @@ out$group_labels <- lavInspect(cfa(model, data = hs, group = "school"), "group.l
 out$fiml <- one(cfa(model, data = hs_miss, missing = "ml"))
 out$fiml_mlr <- one(cfa(model, data = hs_miss, missing = "ml", estimator = "MLR"))
 out$listwise_missing <- one(cfa(model, data = hs_miss))
+out$fiml_mlr_scalar <- one(cfa(model, data = hs_miss, missing = "ml", estimator = "MLR",
+                               group = "school", group.equal = c("loadings", "intercepts")))
 
 # Structural model with latent regressions and residual covariances (lavaan's classic example)
 pd_model <- "
