@@ -417,7 +417,8 @@ def _start_values(pt: pd.DataFrame, samples) -> pd.DataFrame:
     # indicators per (group, factor): list of (row index, variable position)
     ind: dict = {}
     for i in np.nonzero(op == "=~")[0]:
-        ind.setdefault((grp[i], lhs[i]), []).append(i)
+        if rhs[i] in pos:  # observed indicators (second-order loadings start at 1)
+            ind.setdefault((grp[i], lhs[i]), []).append(i)
     lam_start: dict = {}
     for (g, f), rows in ind.items():
         R = samples[g - 1].R
@@ -453,7 +454,7 @@ def _start_values(pt: pd.DataFrame, samples) -> pd.DataFrame:
         elif op[i] == "|":
             vals[i] = samples[g - 1].th[row[i]]
         elif op[i] == "~~" and lhs[i] == rhs[i]:
-            vals[i] = lam_start.get(("var", g, lhs[i]), 1.0) if lhs[i] not in pos else 1.0
+            vals[i] = lam_start.get(("var", g, lhs[i]), 0.5) if lhs[i] not in pos else 1.0
         elif mtx[i] == "delta":
             vals[i] = 1.0
         else:
@@ -1187,6 +1188,9 @@ def _std_values(arr, om: _OrdinalModel, x):
         std[sel] = est[sel] / np.sqrt(vy[om.th_var[r[sel]]])
         sel = ing & (mtx == "alpha")
         std[sel] = est[sel] / np.sqrt(lvv[r[sel]])
+        # latent regressions / second-order loadings (beta[r, c]: effect of c on r)
+        sel = ing & (mtx == "beta")
+        std[sel] = est[sel] * np.sqrt(lvv[c[sel]]) / np.sqrt(lvv[r[sel]])
     return est, std
 
 

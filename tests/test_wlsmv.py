@@ -256,3 +256,20 @@ class TestCrossLoading(CheckLavaanFit):
         # residual covariance standardised as a residual correlation, as lavaan
         assert_allclose(m2["estimate"], m2["est.std"], atol=1e-5)
         assert_allclose(m2["se"], m2["se_ref"], atol=1e-6)
+
+
+class TestSecondOrder(CheckLavaanFit):
+    """Second-order factor: loadings of factors on G (lavaan's beta), their std.all."""
+
+    ref = REF["cfa_second_order"]
+
+    def test_fit_params_std(self, bfi):
+        m = MODEL + "\nE =~ E1 + E2 + E3 + E4 + E5\nA =~ A1 + A2 + A3 + A4 + A5\nG =~ N + C + E + A"
+        res = fit_wlsmv(m, bfi)
+        self.check_fit_measures(res, self.ref["fit"])
+        self.check_params(res, self.ref["params"], tol_est=1e-4, tol_se=1e-5)
+        ref = pd.DataFrame(self.ref["std"])
+        m2 = res.std_solution.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
+        assert len(m2) == len(res.std_solution)
+        assert_allclose(m2["estimate"], m2["est.std"], atol=1e-5)
+        assert_allclose(m2["se"], m2["se_ref"], atol=1e-6)

@@ -98,6 +98,20 @@ out$cfa_crossloading <- list(
   std = standardizedSolution(fit2)[, c("lhs", "op", "rhs", "est.std", "se")]
 )
 
+# --- second-order factor (second-order loadings live in lavaan's beta matrix)
+m3 <- "N =~ N1 + N2 + N3 + N4 + N5
+       C =~ C1 + C2 + C3 + C4 + C5
+       E =~ E1 + E2 + E3 + E4 + E5
+       A =~ A1 + A2 + A3 + A4 + A5
+       G =~ N + C + E + A"
+fit3 <- cfa(m3, data = bfi, ordered = TRUE)
+fm3 <- fitMeasures(fit3)
+out$cfa_second_order <- list(
+  fit = as.list(setNames(as.numeric(fm3), names(fm3))),
+  params = parameterEstimates(fit3)[, c("lhs", "op", "rhs", "est", "se")],
+  std = standardizedSolution(fit3)[, c("lhs", "op", "rhs", "est.std", "se")]
+)
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"),
            "tests/reference/ordinal_reference.json")
 cat("wrote tests/reference/ordinal_reference.json\n")
