@@ -19,6 +19,7 @@ marked ``slow``. Every test names the truth it uses in its docstring.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -356,6 +357,73 @@ def test_plan_models_on_observed_scores_are_attenuated(clean5k, model_name, foca
         assert 0.5 < ratio < 1.0, (term, b_obs[term], b_lat[lt], ratio)
 
 
+def test_h1_negbin_on_observed_scores_is_attenuated(clean5k):
+    """Plan model ``h1_beneficiaries_negbin`` on the observed SI score: positive, significant, attenuated.
+
+    Truth: the same formula on the true latent SI (``truth_latent.parquet``), whose coefficient
+    estimates ``d_SI = 0.35`` (``truth_params``). The effect per standard deviation of the
+    predictor (coefficient x SD) must be positive and smaller on the observed score
+    (measurement error), but not below half the latent one.
+    """
+    spec_m = load_analysis_plan().models["h1_beneficiaries_negbin"]
+    d = clean5k.merged
+    obs = regress(spec_m.formula, d, model="negbin", se=spec_m.se).coefficients.loc["score_si_presence"]
+    lat = regress(_latent_formula(spec_m.formula), d, model="negbin", se=spec_m.se).coefficients
+    assert obs["estimate"] > 0 and obs["p_value"] < 1e-6, obs
+    per_sd_obs = obs["estimate"] * d["score_si_presence"].std()
+    per_sd_lat = lat.loc["eta_si_presence", "estimate"] * d["eta_si_presence"].std()
+    assert 0.5 * per_sd_lat < per_sd_obs < per_sd_lat, (per_sd_obs, per_sd_lat)
+
+
+@pytest.mark.slow
+def test_true_latent_ci_coverage_over_replications():
+    """40 replications (n = 2,000): the 95 % CIs of H1-H3 cover the structural truth about 95 % of the time.
+
+    Truth: ``truth_params["structural"]`` (``perceived_impact``: SI 0.50, support 0.15, SI x
+    support 0.20; ``si_presence``: capacity 0.45, barriers -0.30). Regressions on the true
+    latent scores of :func:`analysis.simulate.simulate_survey` (``latent_frame``), with the
+    legal-form intercepts, HC3 SEs. Each coverage count must be at least 33 of 40 (binomial
+    probability of fewer than 33 at 95 % coverage: about 0.3 %) and the mean estimate within
+    3.5 Monte-Carlo SEs of the truth; one sample of n = 100,000 must also be within 3 SEs.
+    """
+    reps = 40
+    rows = []
+    for k in range(reps):
+        r = simulate_survey(2000, seed=7000 + k, clean_only=True)
+        lat = r.latent_frame()
+        lat.columns = [c.replace(".", "__") for c in lat.columns]
+        st = r.sim.cfg["structural"]
+        h13 = regress("eta_perceived_impact ~ eta_si_presence * support_used + C(legal_form)", lat, se="hc3")
+        h2 = regress("eta_si_presence ~ eta_internal_capacity + eta_external_barriers + C(legal_form)", lat, se="hc3")
+        pi, si = st["perceived_impact"]["coef"], st["si_presence"]["coef"]
+        for tab, term, truth in ((h13, "eta_si_presence", pi["si_presence"]),
+                                 (h13, "support_used", pi["support_used"]),
+                                 (h13, "eta_si_presence:support_used", pi["si_presence:support_used"]),
+                                 (h2, "eta_internal_capacity", si["internal_capacity"]),
+                                 (h2, "eta_external_barriers", si["external_barriers"])):
+            c = tab.coefficients.loc[term]
+            rows.append({"term": term, "truth": truth, "estimate": c["estimate"],
+                         "covered": c["ci_low"] <= truth <= c["ci_high"]})
+    res = pd.DataFrame(rows).groupby("term").agg(truth=("truth", "first"), mean=("estimate", "mean"),
+                                                 sd=("estimate", "std"), covered=("covered", "sum"))
+    print(res)
+    assert (res["covered"] >= 33).all(), res
+    # mean estimates: 5 terms, Bonferroni bound of 3.5 Monte-Carlo SEs (family-wise 0.25 %)
+    assert ((res["mean"] - res["truth"]).abs() < 3.5 * res["sd"] / np.sqrt(reps)).all(), res
+    # and no bias at n = 100,000 (one sample): every estimate within 3 SEs of the truth
+    r = simulate_survey(100_000, seed=4242, clean_only=True)
+    lat = r.latent_frame()
+    st = r.sim.cfg["structural"]
+    h13 = regress("eta_perceived_impact ~ eta_si_presence * support_used + C(legal_form)", lat).coefficients
+    h2 = regress("eta_si_presence ~ eta_internal_capacity + eta_external_barriers + C(legal_form)", lat).coefficients
+    pi, si = st["perceived_impact"]["coef"], st["si_presence"]["coef"]
+    for tab, term, truth in ((h13, "eta_si_presence", pi["si_presence"]), (h13, "support_used", pi["support_used"]),
+                             (h13, "eta_si_presence:support_used", pi["si_presence:support_used"]),
+                             (h2, "eta_internal_capacity", si["internal_capacity"]),
+                             (h2, "eta_external_barriers", si["external_barriers"])):
+        assert abs(tab.loc[term, "estimate"] - truth) < 3 * tab.loc[term, "se"], _ci_text(tab, term, truth)
+
+
 def test_h3_moderation_on_observed_scores(clean5k):
     """H3 (plan model ``h3_moderation_used``) on observed scores: positive, significant moderation.
 
@@ -440,23 +508,12 @@ def _population_mean_si(params: dict) -> float:
     return float(np.average(mu, weights=rec["N_frame"]))
 
 
-@pytest.mark.slow
-def test_design_weighted_mean_is_unbiased_and_unweighted_is_not():
-    """50 replications (n = 2,000): the design-weighted mean of the true SI is unbiased.
-
-    Truth: the population mean of the true latent SI over the simulator's frame,
-    ``sum_h N_h E[SI | h] / N``, with ``E[SI | h]`` from the documented structural equations
-    (``truth_params``: intercepts by legal form, coefficients, share of rural organisations by
-    side; ``E[S] = 0``) and ``N_h`` the frame sizes (``sample_design``). The sample
-    over-represents cooperatives (40 % vs 15.5 % of the frame), whose SI is lower, so the
-    unweighted mean is biased. Weighted: Hajek mean with the simulator's inclusion probabilities
-    (``SurveyDesign(weights=1/pi, strata=stratum)``); it must be within 3 Monte-Carlo SEs of the
-    truth; the unweighted mean more than 5 MC SEs away.
-    """
-    reps = 50
+@functools.lru_cache(maxsize=1)
+def _weight_replications(reps: int = 50, n: int = 2000) -> SimpleNamespace:
+    """Means of the true SI over ``reps`` simulated samples: design-weighted, unweighted, package weights."""
     weighted, unweighted, package, params = [], [], [], None
     for k in range(reps):
-        r = simulate_survey(2000, seed=9000 + k, clean_only=True)
+        r = simulate_survey(n, seed=9000 + k, clean_only=True)
         lat = r.latent_frame()
         if params is None:
             params = {"structural": r.sim.cfg["structural"], "parameters": r.sim.cfg,
@@ -470,10 +527,47 @@ def test_design_weighted_mean_is_unbiased_and_unweighted_is_not():
         d["design_stratum"], d["design_weight"] = design_weights_for(d)
         d = d[d["design_weight"].notna()]
         package.append(float(np.average(d["eta_si_presence"], weights=d["design_weight"])))
-    truth = _population_mean_si(params)
-    w, u, pk = np.array(weighted), np.array(unweighted), np.array(package)
-    mc_w, mc_u, mc_p = (x.std(ddof=1) / np.sqrt(reps) for x in (w, u, pk))
-    print(f"truth {truth:.4f}; weighted {w.mean():.4f} (MC SE {mc_w:.4f}); unweighted {u.mean():.4f} "
-          f"(MC SE {mc_u:.4f}); package weights {pk.mean():.4f} (MC SE {mc_p:.4f})")
-    assert abs(w.mean() - truth) < 3 * mc_w, (w.mean(), truth, mc_w)
-    assert abs(u.mean() - truth) > 5 * mc_u, (u.mean(), truth, mc_u)
+    out = SimpleNamespace(truth=_population_mean_si(params), reps=reps)
+    for name, x in (("weighted", weighted), ("unweighted", unweighted), ("package", package)):
+        x = np.asarray(x)
+        setattr(out, name, (float(x.mean()), float(x.std(ddof=1) / np.sqrt(reps))))
+    print(f"truth {out.truth:.4f}; weighted {out.weighted}; unweighted {out.unweighted}; "
+          f"package weights {out.package} (mean, MC SE)")
+    return out
+
+
+@pytest.mark.slow
+def test_design_weighted_mean_is_unbiased_and_unweighted_is_not():
+    """50 replications (n = 2,000): the design-weighted mean of the true SI is unbiased.
+
+    Truth: the population mean of the true latent SI over the simulator's frame,
+    ``sum_h N_h E[SI | h] / N``, with ``E[SI | h]`` from the documented structural equations
+    (``truth_params``: intercepts by legal form, coefficients, share of rural organisations by
+    side; ``E[S] = 0``) and ``N_h`` the frame sizes (``sample_design``). The sample
+    over-represents cooperatives (40 % vs 15.5 % of the frame), whose SI is lower, so the
+    unweighted mean is biased. Weighted: Hajek mean with the simulator's inclusion probabilities
+    (``SurveyDesign(weights=1/pi, strata=stratum)``); it must be within 3 Monte-Carlo SEs of the
+    truth; the unweighted mean more than 5 MC SEs away.
+    """
+    rep = _weight_replications()
+    (w, mc_w), (u, mc_u) = rep.weighted, rep.unweighted
+    assert abs(w - rep.truth) < 3 * mc_w, (w, rep.truth, mc_w)
+    assert abs(u - rep.truth) > 5 * mc_u, (u, rep.truth, mc_u)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "analysis.dataset.design_weights_for pools the legal forms (strata: associations by region, "
+    "cooperatives as one stratum) while the sample design over-samples the small legal forms "
+    "(association_rup, fondation, union_coop: n_h proportional to N_h ** 0.7 in the region x "
+    "legal form strata of simulation.yaml), whose SI is higher: bias about +0.019 (6 MC SEs)"))
+def test_package_design_weights_unbiased():
+    """Same replications with the package's design weights (:func:`analysis.dataset.design_weights_for`).
+
+    Truth: as :func:`test_design_weighted_mean_is_unbiased_and_unweighted_is_not`. Rows of the
+    legal form ``autre`` get no weight from the package (outside its strata) and are left out;
+    their expected SI equals that of ordinary associations, so this alone does not bias.
+    """
+    rep = _weight_replications()
+    p, mc_p = rep.package
+    assert abs(p - rep.truth) < 3 * mc_p, (p, rep.truth, mc_p)
