@@ -449,7 +449,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
 
     # 2. text harmonised (values as read kept in `asread` for the final diff)
     say("validating and cleaning")
-    asread = {c: raw[c].astype(str).to_numpy(dtype=object) for c in known}
+    asread = {c: raw[c].to_numpy(dtype=object) for c in known}
     tcfg = cfg.get("text") or {}
     cur: dict[str, np.ndarray] = {}
     machine = {"_id", "_uuid", "_index", "_submission_time", "start", "end", "deviceid", "__version__",
@@ -630,11 +630,13 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
                 final[qn] = new.to_numpy(dtype=object)
             warnings.append(f"{qn}: {int(hit.sum())} 'autre (précisez)' answer(s) recoded through recode_other.csv")
 
+    filled = {c: cur[c] != "" for c in known}  # answered cells as recorded (after harmonising)
+
     # 7. skip logic: answers to hidden questions
     for c in known:
         if c in personal or types.get(c) in ("system", "select_multiple_option") or c in _DATETIME:
             continue
-        hidden = ~rel[c] & (cur[c] != "")
+        hidden = ~rel[c] & filled[c]
         if hidden.any():
             V.add(hidden, c, cur[c], "not_relevant", "set missing")
             C.add(c, hidden, "skip_logic")
@@ -755,7 +757,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         joined = joined + "|" + contact
         key = _S(np.where(empty_part, "", joined))
     answers = [c for c in known if c not in _DROP_SYSTEM and not c.startswith("_") and c not in _DATETIME]
-    complete = np.sum([cur[c] != "" for c in answers], axis=0).astype(np.int64)
+    complete = np.sum([filled[c] for c in answers], axis=0).astype(np.int64)
     ids = np.nan_to_num(_to_float(cur.get("_id", [""] * n)), nan=0.0)
     subs = sub.astype("int64").to_numpy(dtype=float) if sub.notna().all() else sub.map(
         lambda x: x.value if pd.notna(x) else 0).to_numpy(dtype=float)
@@ -796,13 +798,13 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     req = [c for c in known if bool(cbi.at[c, "required"]) and types.get(c) not in ("system", "select_multiple_option")]
     if req:
         need = np.sum([rel[c] for c in req], axis=0)
-        got = np.sum([rel[c] & (cur[c] != "") for c in req], axis=0)
+        got = np.sum([rel[c] & filled[c] for c in req], axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(need > 0, got / np.maximum(need, 1), 1.0)
         incomplete |= share < float((cfg.get("incomplete") or {}).get("min_share_required", 0.8))
         miss_req = None
         for c in req:
-            miss_req = rel[c] & (cur[c] == "") & ~incomplete
+            miss_req = rel[c] & ~filled[c] & ~incomplete
             V.add(miss_req, c, cur[c], "required_missing", "reported only")
     flags = {"flag_duplicate": flag_dup, "flag_test": flag_test, "flag_speeder": flag_speed,
              "flag_straightliner": flag_straight, "flag_ineligible": inel, "flag_incomplete": incomplete}

@@ -524,6 +524,9 @@ def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path)
         s = df[col]
         codes, uniq = pd.factorize(s)
         uniq = np.asarray(uniq, dtype=object)
+        code_set = set(lut.values())
+        if all(str(u).strip() in code_set or str(u).strip() == "" for u in uniq):
+            continue  # only codes: nothing to map
         counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
         nonempty = np.array([str(u).strip() != "" for u in uniq], dtype=bool)
         is_code = np.array([str(u).strip() in lut and lut[str(u).strip()] == str(u).strip() for u in uniq],
@@ -757,6 +760,8 @@ def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None
         frames.append(d[order])
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     for c in out.columns:
-        if c != "_source_row":
+        if c != "_source_row" and not pd.api.types.is_string_dtype(out[c].dtype):
+            out[c] = out[c].astype(str)
+        elif c != "_source_row" and out[c].dtype == object:
             out[c] = out[c].astype(str)
     return out, tables
