@@ -754,6 +754,7 @@ def cfa(
     std_lv: bool = False,
     meanstructure: bool | None = None,
     level: float = 0.95,
+    ordered: Sequence[str] | bool | None = None,
 ) -> CFAResults:
     """Confirmatory factor analysis (lavaan ``cfa()``).
 
@@ -763,10 +764,14 @@ def cfa(
         Model in lavaan syntax, e.g. ``"visual =~ x1 + x2 + x3"``.
     data : pandas.DataFrame
         One row per respondent; the indicators must be numeric.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV"}
         ``"ML"``: normal-theory ML, SEs from the expected information (observed with FIML).
         ``"MLR"``: same estimates, Huber-White sandwich SEs (observed information) and the
         Yuan-Bentler scaled chi-square (Mplus variant), with scaled and robust fit indices.
+        ``"WLSMV"`` (or any ``ordered``): DWLS on polychoric correlations and thresholds with
+        robust SEs and the scaled-and-shifted test, as lavaan with ``ordered = TRUE``
+        (:func:`analysis.wlsmv.fit_wlsmv`, which returns a ``WLSMVResult`` with the same
+        core attributes).
     missing : {"listwise", "fiml"}
         ``"listwise"`` (lavaan's default) drops incomplete rows; ``"fiml"`` uses every
         observed value (casewise ML, lavaan ``missing = "ml"``).
@@ -784,6 +789,8 @@ def cfa(
         Estimate intercepts; default as lavaan (yes with groups or FIML).
     level : float
         Confidence level of the intervals.
+    ordered : sequence of str or bool, optional
+        Ordered-categorical indicators (``True``: all of them); implies ``"WLSMV"``.
 
     Returns
     -------
@@ -830,8 +837,14 @@ def cfa(
     (85.306, 24)
     """
     est = str(estimator).upper()
+    if est in ("WLSMV", "DWLS") or ordered not in (None, False):
+        from .wlsmv import fit_wlsmv
+
+        return fit_wlsmv(model, data, ordered=True if ordered in (None, True) else ordered,
+                         group=group, group_equal=group_equal, group_partial=group_partial,
+                         std_lv=std_lv, missing=missing, level=level)
     if est not in ("ML", "MLR"):
-        raise InputError("unknown estimator", value=estimator, expected='"ML" or "MLR"')
+        raise InputError("unknown estimator", value=estimator, expected='"ML", "MLR" or "WLSMV"')
     miss = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml"}.get(str(missing).lower())
     if miss is None:
         raise InputError("unknown missing option", value=missing, expected='"listwise" or "fiml"')

@@ -273,3 +273,22 @@ class TestSecondOrder(CheckLavaanFit):
         assert len(m2) == len(res.std_solution)
         assert_allclose(m2["estimate"], m2["est.std"], atol=1e-5)
         assert_allclose(m2["se"], m2["se_ref"], atol=1e-6)
+
+
+def test_cfa_dispatches_wlsmv():
+    """cfa(..., estimator="WLSMV") and cfa(..., ordered=[...]) give the fit_wlsmv result."""
+    import pandas as pd
+
+    from analysis import config
+    from analysis.cfa import cfa
+    from analysis.wlsmv import fit_wlsmv
+
+    bfi = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "bfi.csv")
+    items = ["N1", "N2", "N3", "N4", "N5"]
+    data = bfi[items].dropna()
+    model = "N =~ N1 + N2 + N3 + N4 + N5"
+    direct = fit_wlsmv(model, data, ordered=True)
+    via_estimator = cfa(model, data, estimator="WLSMV")
+    via_ordered = cfa(model, data, ordered=items)
+    np.testing.assert_allclose(via_estimator.fit["chisq_scaled"], direct.fit["chisq_scaled"], rtol=1e-12)
+    np.testing.assert_allclose(via_ordered.fit["chisq_scaled"], direct.fit["chisq_scaled"], rtol=1e-12)
