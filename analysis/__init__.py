@@ -12,7 +12,8 @@ simulation                simulate_export, simulate_survey
 cleaning                  clean, clean_data, CleanResult, load_survey, prepare_analysis_data
 reliability and EFA       alpha, omega, kmo, bartlett, parallel_analysis, efa, factor_scores,
                           rotate, correlation_matrix
-ordinal methods           polychoric, tetrachoric
+ordinal methods           polychoric, tetrachoric, fit_wlsmv, ordinal_invariance
+                          (also ``cfa(..., estimator="WLSMV")``)
 CFA                       cfa, htmt, measurement_invariance
 survey design             SurveyDesign, design_weights, poststratify, rake,
                           load_population_totals
@@ -84,6 +85,9 @@ _EXPORTS: dict[str, str] = {
     "polychoric": "polychoric",
     "tetrachoric": "polychoric",
     "PolychoricResult": "polychoric",
+    "fit_wlsmv": "wlsmv",
+    "ordinal_invariance": "wlsmv",
+    "WLSMVResult": "wlsmv",
     # confirmatory factor analysis
     "cfa": "cfa",
     "htmt": "cfa",
