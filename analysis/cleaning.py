@@ -474,6 +474,13 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     types = cbi["type"].to_dict()
     final: dict[str, object] = {}
 
+    def _uniq(c):
+        """(codes, distinct values) of the column's current cells (from the raw column when unchanged)."""
+        if c in fac and cur[c] is asread[c]:
+            return fac[c]
+        codes, uniq = pd.factorize(_S(cur[c]))
+        return codes, np.asarray(uniq, dtype=object)
+
     # 3. timestamps
     tz = str(cfg.get("timezone", "+01:00"))
     dt: dict[str, pd.Series] = {}
@@ -495,8 +502,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     num_status: dict[str, np.ndarray] = {}
     for c in numeric_cols:
         mc = [int(x) for x in str(cbi.at[c, "missing_codes"]).split(";") if x.strip()]
-        vals, st = R.numeric_values(_S(cur[c]), missing_codes=(),
-                                    dot_thousands=bool(ncfg.get("dot_thousands", True)))
+        ucodes, uniq = _uniq(c)
+        uv, us = R.numeric_values(_S(uniq), missing_codes=(), dot_thousands=bool(ncfg.get("dot_thousands", True)))
+        vals, st = (uv[ucodes], us[ucodes]) if len(uniq) else (np.full(n, np.nan), np.full(n, "empty", object))
         num_status[c] = st
         bad = st == "invalid"
         nonempty = int((st != "empty").sum())
@@ -571,8 +579,14 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         ch = q.choice_list(cbi.at[c, "list_name"])
         allowed = list(ch["name"])
         mcodes = [x for x in str(cbi.at[c, "missing_codes"]).split(";") if x.strip()]
-        vals, st = R.choice_codes(_S(cur[c]), allowed, mcodes)
-        vals = vals.to_numpy(dtype=object).copy()
+        ucodes, uniq = _uniq(c)
+        uvals, ust = R.choice_codes(_S(uniq), allowed, mcodes)
+        uvals = uvals.to_numpy(dtype=object)
+        if len(uniq):
+            vals, st = uvals[ucodes], ust[ucodes]
+        else:
+            vals, st = np.full(n, "", dtype=object), np.full(n, "empty", dtype=object)
+        row_level = bool((ust == "not_allowed").any())  # labels or bad codes: fixed cell by cell below
         bad = st == "not_allowed"
         if bad.any():  # a label typed instead of a code
             lut = {}
@@ -608,7 +622,11 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         num_codes = all(re.fullmatch(r"-?\d+", a) for a in allowed)
         if num_codes:
             likert.add(c)
-            final[c] = _to_float(vals)
+            if row_level:
+                final[c] = _to_float(vals)
+            else:  # the same codes, as numbers, from the distinct values
+                uf = _to_float(uvals)
+                final[c] = uf[ucodes] if len(uniq) else np.full(n, np.nan)
         else:
             final[c] = vals
 
@@ -776,8 +794,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     flag_speed, thr = R.flag_speeders(dur, fraction_of_median=float(scfg.get("fraction_of_median", 0.3)),
                                       min_minutes=scfg.get("min_minutes"))
     grids = _likert_grids(q, cb)
-    lik_vals = pd.DataFrame({c: np.asarray(final[c], dtype=float)
-                             for g in grids.values() for c in g if c in final})
+    lik_vals = {c: np.asarray(final[c], dtype=float) for g in grids.values() for c in g if c in final}
     stcfg = cfg.get("straightliners") or {}
     flag_straight, _share = R.flag_straightliners(lik_vals, grids, min_items=int(stcfg.get("min_items", 3)),
                                                   min_grids=int(stcfg.get("min_grids", 4)),

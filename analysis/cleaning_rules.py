@@ -532,14 +532,14 @@ def flag_straightliners(values: pd.DataFrame, grids: dict[str, list[str]], *, mi
     share_flat : numpy.ndarray of float
         Share of flat grids per row (NaN when no grid was answered).
     """
-    n = len(values)
+    n = len(next(iter(values.values()))) if isinstance(values, dict) and values else len(values)
     answered = np.zeros(n, dtype=np.int64)
     flat = np.zeros(n, dtype=np.int64)
     for _g, items in grids.items():
-        items = [i for i in items if i in values.columns]
+        items = [i for i in items if i in values]
         if len(items) < min_items:
             continue
-        m = values[items].to_numpy(dtype=float)
+        m = np.column_stack([np.asarray(values[i], dtype=float) for i in items])
         cnt = np.sum(~np.isnan(m), axis=1)
         mx = np.max(np.where(np.isnan(m), -np.inf, m), axis=1)
         mn = np.min(np.where(np.isnan(m), np.inf, m), axis=1)

@@ -395,7 +395,7 @@ def _read_csv_text(text: str | None, path: Path, hmap: HeaderMap, notes: list,
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
                                              newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                column_types={n: pa.large_string() for n in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, null_values=[]),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
