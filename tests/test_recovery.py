@@ -174,7 +174,9 @@ def test_cfa_wlsmv_recovers_latent_response_loadings(clean5k, spec):
     this, without the attenuation of Pearson correlations of 5-point items. Tolerance 0.05
     (acceptance criterion; the SEs are about 0.01 at n = 5,000). The first-order factor
     correlations are compared with the correlations of the true dimension scores of the same
-    organisations (``truth_latent.parquet``), also within 0.05.
+    organisations (``truth_latent.parquet``): within 0.05 for the dimensions of one construct
+    (about 0.7); the 120 correlations each within 0.05 or 3.5 SEs (Bonferroni, family-wise
+    below 5 %), since the weak ones between constructs have SEs of about 0.02.
     """
     params = clean5k.params
     model = _first_order_model(spec)
@@ -199,12 +201,12 @@ def test_cfa_wlsmv_recovers_latent_response_loadings(clean5k, spec):
     diffs = pd.DataFrame([(r.lhs, r.rhs, r.estimate, r.se, true_corr.loc[lat[r.lhs], lat[r.rhs]])
                           for r in cov.itertuples()], columns=["lhs", "rhs", "estimate", "se", "truth"])
     diffs["z"] = (diffs["estimate"] - diffs["truth"]) / diffs["se"]
-    # 91 correlations: each within 0.05 or, for the weak ones between constructs (SE about
-    # 0.02), within a Bonferroni bound of 3.5 SEs (family-wise 5 %)
+    # 120 correlations: each within 0.05 or, for the weak ones between constructs (SE about
+    # 0.02), within a Bonferroni bound of 3.5 SEs (family-wise below 5 %)
     bad = diffs[((diffs["estimate"] - diffs["truth"]).abs() >= 0.05) & (diffs["z"].abs() >= 3.5)]
     assert bad.empty, bad
     strong = diffs["truth"].abs() > 0.3  # the dimensions of one construct (about 0.7)
-    assert strong.sum() >= 6 + 15 + 6 + 6 + 1
+    assert strong.sum() >= 15 + 6 + 6 + 1  # at least the pairs of dimensions of one construct
     assert (diffs.loc[strong, "estimate"] - diffs.loc[strong, "truth"]).abs().max() < 0.05
 
 
