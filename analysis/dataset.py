@@ -137,35 +137,19 @@ def prepare_analysis_data(
 
 
 def design_weights_for(data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Design weights N_h / n_h for the strata of ``questionnaire/population.yaml``.
+    """Design weights N_h / n_h of the strata region x legal form of the sampling frame.
 
-    Strata: associations by region (the HCP 2019 regional counts; the five regions
-    without a published share form one cell ``R_other``) and cooperatives as one
-    stratum (ODCO 2020 total; no regional breakdown is published). Rows outside
-    these strata (other legal forms, missing region) get a missing weight.
+    See :func:`analysis.weighting.frame_design_weights`; the frame is
+    ``questionnaire/sampling_frame.csv``. Rows outside the frame's strata (e.g. an
+    unknown legal form, a missing region) get a missing weight.
 
     Returns
     -------
     stratum, weight : pandas.Series
     """
-    from .weighting import load_population_totals, population_recode
+    from .weighting import frame_design_weights
 
-    totals = load_population_totals()
-    frame = totals.get("organisations_by_frame")
-    by_region = totals.get("associations_by_region")
-    if frame is None or by_region is None or "legal_form_group" not in data.columns:
+    if "region" not in data.columns or "legal_form" not in data.columns:
         nan = pd.Series(np.nan, index=data.index)
         return nan.astype("object"), nan
-    recode = population_recode("associations_by_region")
-    group = data["legal_form_group"].astype("object")
-    region = data["region"].astype("object").map(recode) if "region" in data.columns else None
-    stratum = pd.Series(None, index=data.index, dtype="object")
-    if region is not None:
-        is_assoc = (group == "association") & region.notna()
-        stratum[is_assoc] = "association:" + region[is_assoc].astype(str)
-    stratum[group == "cooperative"] = "cooperative"
-    population = {f"association:{k}": v for k, v in by_region.items()}
-    population["cooperative"] = float(frame.get("cooperative", np.nan))
-    n_h = stratum.map(stratum.value_counts())
-    weight = stratum.map(population) / n_h
-    return stratum, weight.astype(float)
+    return frame_design_weights(data)

@@ -28,6 +28,8 @@ from .survey_design import SurveyDesign
 
 __all__ = [
     "design_weights",
+    "load_sampling_frame",
+    "frame_design_weights",
     "stratum_population",
     "poststratify",
     "rake",
@@ -607,3 +609,100 @@ def population_recode(table: str, path: str | Path | None = None) -> dict[str, s
         for member in cell.get("members") or [code]:
             out[str(member)] = code
     return out
+
+
+def load_sampling_frame(path: str | Path | None = None) -> pd.DataFrame:
+    """The sampling frame: population size ``N`` of each stratum (region x legal form).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        CSV with columns ``region, legal_form, N`` (``#`` lines are comments); default
+        ``questionnaire/sampling_frame.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``region``, ``legal_form`` (str) and ``N`` (float).
+
+    Raises
+    ------
+    analysis.errors.InputError
+        Missing file or columns, duplicated strata, or a negative or non-numeric ``N``.
+
+    Examples
+    --------
+    >>> frame = load_sampling_frame()
+    >>> sorted(frame.columns)
+    ['N', 'legal_form', 'region']
+    """
+    from . import config
+
+    path = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "sampling_frame.csv"
+    if not path.exists():
+        raise InputError("sampling frame file not found", file=str(path),
+                         expected="a CSV with columns region, legal_form, N")
+    frame = pd.read_csv(path, comment="#", dtype={"region": str, "legal_form": str})
+    missing = {"region", "legal_form", "N"} - set(frame.columns)
+    if missing:
+        raise InputError("missing columns in the sampling frame", file=str(path),
+                         column=", ".join(sorted(missing)), expected="region, legal_form, N")
+    n = pd.to_numeric(frame["N"], errors="coerce")
+    bad = n.isna() | (n < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError("stratum size must be a number >= 0", file=str(path), row=i + 2, column="N",
+                         value=frame["N"].iloc[i])
+    dup = frame.duplicated(["region", "legal_form"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("stratum listed twice", file=str(path), row=i + 2,
+                         value=f"{frame['region'].iloc[i]} x {frame['legal_form'].iloc[i]}")
+    return frame.assign(N=n.astype(float))[["region", "legal_form", "N"]]
+
+
+def frame_design_weights(sample: pd.DataFrame, frame: pd.DataFrame | None = None, *,
+                         region: str = "region", legal_form: str = "legal_form"
+                         ) -> tuple[pd.Series, pd.Series]:
+    """Design weights ``N_h / n_h`` for the strata region x legal form of the sampling frame.
+
+    ``n_h`` counts the rows of ``sample`` in each stratum (the respondents kept for the
+    analysis), so the weights also correct for unit non-response within strata, under
+    the usual assumption that it is random within a stratum.
+
+    Parameters
+    ----------
+    sample : pandas.DataFrame
+        Analysed rows, with the stratum columns.
+    frame : pandas.DataFrame, optional
+        Default :func:`load_sampling_frame`.
+    region, legal_form : str
+        Stratum columns of ``sample``.
+
+    Returns
+    -------
+    stratum : pandas.Series
+        ``"<region>_<legal_form>"`` per row (missing when a stratum column is missing).
+    weight : pandas.Series
+        ``N_h / n_h``; missing for rows whose stratum is not in the frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"region": ["R01", "R01"], "legal_form": ["association", "cooperative"],
+    ...                       "N": [1000.0, 50.0]})
+    >>> s = pd.DataFrame({"region": ["R01"] * 3, "legal_form": ["association", "association", "cooperative"]})
+    >>> frame_design_weights(s, frame)[1].tolist()   # R: 1 / (n_h / N_h) as svydesign(probs=)
+    [500.0, 500.0, 50.0]
+    """
+    frame = load_sampling_frame() if frame is None else frame
+    reg = sample[region].astype("object")
+    lf = sample[legal_form].astype("object")
+    ok = reg.notna() & lf.notna()
+    stratum = pd.Series(None, index=sample.index, dtype="object")
+    stratum[ok] = reg[ok].astype(str) + "_" + lf[ok].astype(str)
+    sizes = pd.Series(frame["N"].to_numpy(dtype=float),
+                      index=frame["region"].astype(str) + "_" + frame["legal_form"].astype(str))
+    n_h = stratum.map(stratum.value_counts())
+    weight = stratum.map(sizes) / n_h
+    return stratum, weight.astype(float)

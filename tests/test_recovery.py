@@ -558,17 +558,12 @@ def test_design_weighted_mean_is_unbiased_and_unweighted_is_not():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "analysis.dataset.design_weights_for pools the legal forms (strata: associations by region, "
-    "cooperatives as one stratum) while the sample design over-samples the small legal forms "
-    "(association_rup, fondation, union_coop: n_h proportional to N_h ** 0.7 in the region x "
-    "legal form strata of simulation.yaml), whose SI is higher: bias about +0.019 (6 MC SEs)"))
 def test_package_design_weights_unbiased():
     """Same replications with the package's design weights (:func:`analysis.dataset.design_weights_for`).
 
-    Truth: as :func:`test_design_weighted_mean_is_unbiased_and_unweighted_is_not`. Rows of the
-    legal form ``autre`` get no weight from the package (outside its strata) and are left out;
-    their expected SI equals that of ordinary associations, so this alone does not bias.
+    Truth: as :func:`test_design_weighted_mean_is_unbiased_and_unweighted_is_not`. The package
+    weights ``N_h / n_h`` over the strata region x legal form of ``questionnaire/sampling_frame.csv``
+    (the frame the simulator samples from), with ``n_h`` the rows in the sample.
     """
     rep = _weight_replications()
     p, mc_p = rep.package
