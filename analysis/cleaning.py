@@ -77,7 +77,6 @@ from . import cleaning_rules as R
 from . import config
 from .atomic import RunLock, atomic_write_bytes, sha256_file, staged_directory
 from .errors import ConfigError, InputError
-from .numbers import parse_numbers
 from .readers import read_exports
 from .regions import match_provinces, match_regions
 from .validation import ProblemLog, RelevanceEvaluator
@@ -150,7 +149,8 @@ _INSTRUMENT_CACHE: dict = {}
 
 def _instrument(qdir: Path):
     """(questionnaire, codebook, header map), cached while the questionnaire files are unchanged."""
-    from .instrument import codebook as make_codebook, load_questionnaire
+    from .instrument import codebook as make_codebook
+    from .instrument import load_questionnaire
     from .readers import header_map
 
     stamp = tuple((n, (qdir / n).stat().st_mtime_ns if (qdir / n).exists() else 0)
@@ -552,11 +552,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         V.add(unm, "province", cur["province"], "province_unmatched", "kept as written")
         C.add("province", (pm.status == "mapped") | (pm.status == "fuzzy"), "province_matched")
         final["province"] = prov
-    region_status = None
     if "region" in cur:
         rm = match_regions(cur["region"], provinces=cur.get("province"), fuzzy_cutoff=cutoff,
                            resolve_by_province=bool(rcfg.get("resolve_ambiguous_by_province", True)))
-        region_status = rm.status
         amb = rm.status == "ambiguous"
         unm = rm.status == "unmatched"
         V.add(amb, "region", cur["region"], "region_ambiguous",
@@ -777,9 +775,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     answers = [c for c in known if c not in _DROP_SYSTEM and not c.startswith("_") and c not in _DATETIME]
     complete = np.sum([filled[c] for c in answers], axis=0).astype(np.int64)
     ids = np.nan_to_num(_to_float(cur.get("_id", [""] * n)), nan=0.0)
-    subs = sub.astype("int64").to_numpy(dtype=float) if sub.notna().all() else sub.map(
-        lambda x: x.value if pd.notna(x) else 0).to_numpy(dtype=float)
-    order_key = subs + ids * 1e-12
+    stamp = sub.to_numpy(dtype="datetime64[ms]")
+    subs = np.where(np.isnat(stamp), np.iinfo(np.int64).min, stamp.astype(np.int64))
+    # reception order: submission time, then _id (a rank, so that "latest" = largest)
     order_key = np.lexsort((ids, subs)).argsort().astype(float)
     flag_dup, kept_idx, dup_kind = R.flag_duplicates(_S(uuid_arr), key, complete, order_key, ~flag_test)
     scfg = cfg.get("speeders") or {}
@@ -819,7 +817,6 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(need > 0, got / np.maximum(need, 1), 1.0)
         incomplete |= share < float((cfg.get("incomplete") or {}).get("min_share_required", 0.8))
-        miss_req = None
         for c in req:
             miss_req = rel[c] & ~filled[c] & ~incomplete
             V.add(miss_req, c, cur[c], "required_missing", "reported only")
@@ -968,18 +965,6 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
 
 def types_of(cbi, c):
     return cbi.at[c, "type"] if c in cbi.index else "derived"
-
-
-def _final_text(data: pd.DataFrame, c: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(text representation, numeric values or None) of an output column."""
-    s = data[c]
-    if pd.api.types.is_datetime64_any_dtype(s):
-        txt = s.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("").to_numpy(dtype=object)
-        return txt, None
-    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
-        v = s.to_numpy(dtype=float)
-        return None, v
-    return s.astype(object).where(s.notna(), "").to_numpy(dtype=object), None
 
 
 def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt,

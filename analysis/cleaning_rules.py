@@ -51,7 +51,6 @@ import numpy as np
 import pandas as pd
 
 from .numbers import parse_numbers
-from .regions import normalize_arabic
 
 __all__ = [
     "harmonise_text",

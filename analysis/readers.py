@@ -622,7 +622,8 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
     """
     path = Path(path)
     if hmap is None:
-        from .instrument import codebook as _cb, load_questionnaire
+        from .instrument import codebook as _cb
+        from .instrument import load_questionnaire
 
         q = questionnaire if questionnaire is not None else load_questionnaire()
         cb = codebook if codebook is not None else _cb(q)
@@ -731,7 +732,8 @@ def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None
     -------
     (pandas.DataFrame, list of RawTable)
     """
-    from .instrument import codebook as _cb, load_questionnaire
+    from .instrument import codebook as _cb
+    from .instrument import load_questionnaire
 
     q = questionnaire if questionnaire is not None else load_questionnaire()
     cb = codebook if codebook is not None else _cb(q)

@@ -30,8 +30,8 @@ def main(argv: list[str]) -> int:
     profile = "--profile" in argv
     import pandas as pd
 
-    from analysis.cleaning import _instrument, clean_data
     from analysis import config
+    from analysis.cleaning import _instrument, clean_data
     from analysis.simulate import simulate_export
 
     with tempfile.TemporaryDirectory() as tmp:
