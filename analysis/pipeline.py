@@ -67,7 +67,22 @@ def _previous_key(folder: Path) -> str | None:
 
 
 def _write_stage(stage: Path, key: str, extra: dict) -> None:
-    (stage / STAGE_FILE).write_text(json.dumps({"key": key, **extra}, indent=2, sort_keys=True) + "\n")
+    """Write ``stage.json`` (the stage key and what it was computed from); no dates, so that
+    two runs on the same inputs write the same bytes."""
+    (stage / STAGE_FILE).write_text(
+        json.dumps({"key": key, **extra}, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def _add_to_manifest(stage: Path, **fields) -> None:
+    """Add the stage key (and the like) to the report manifest written by the report stage."""
+    path = stage / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    manifest.update(fields)
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 @dataclass
@@ -88,6 +103,11 @@ class RunResult:
         Warnings worth a look (estimation problems, validation problems).
     seconds : float
         Wall-clock time.
+    timings : dict
+        Seconds per stage (``clean``, ``report``) and per part of the report stage
+        (``report/<table id>``, ``report/write``) for the stages that ran.
+    report : analysis.reports.ReportResult or None
+        The tables, figures and analysis objects of the report stage, when it ran.
     """
 
     processed_dir: Path
@@ -97,12 +117,15 @@ class RunResult:
     files: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+    report: object = None
 
     def summary(self) -> str:
         """One screen for the researcher: where the outputs are, the flow, the warnings."""
-        lines = ["", "si-survey run: done in {:.1f} s".format(self.seconds)]
+        lines = ["", f"si-survey run: done in {self.seconds:.1f} s"]
         for stage, ran in self.recomputed.items():
-            lines.append(f"  {stage:<8} {'recomputed' if ran else 'up to date, skipped'}")
+            took = f" ({self.timings[stage]:.1f} s)" if ran and stage in self.timings else ""
+            lines.append(f"  {stage:<8} {'recomputed' if ran else 'up to date, skipped'}{took}")
         lines.append(f"  cleaned data : {self.processed_dir}")
         lines.append(f"  reports      : {self.out_dir} ({len(self.files)} files)")
         if self.flow is not None:
@@ -169,6 +192,7 @@ def run(
     )
     with RunLock(processed_dir):
         if force or _previous_key(processed_dir) != clean_key:
+            t_clean = time.perf_counter()
             progress(f"cleaning {len(raw_files)} raw file(s) ...")
             cleaned = clean_data(raw_files, progress=progress)
             with staged_directory(processed_dir) as stage:
@@ -176,14 +200,20 @@ def run(
                 _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
             result.recomputed["clean"] = True
             result.warnings.extend(cleaned.warnings)
+            result.timings["clean"] = time.perf_counter() - t_clean
         else:
             progress("cleaning: inputs unchanged, skipped")
             result.recomputed["clean"] = False
     survey_file = processed_dir / "survey.parquet"
+    flow_file = processed_dir / "flow.csv"
 
     # Stage 2: analyse and render.
+    inputs = {"survey.parquet": sha256_file(survey_file)}
+    if flow_file.exists():
+        inputs["flow.csv"] = sha256_file(flow_file)
     report_key = _stage_key(
-        data=sha256_file(survey_file),
+        data=inputs["survey.parquet"],
+        flow=inputs.get("flow.csv", ""),
         code=code,
         questionnaire=quest,
         formats=",".join(sorted(formats)),
@@ -192,13 +222,21 @@ def run(
     )
     with RunLock(out_dir):
         if force or _previous_key(out_dir) != report_key:
+            t_report = time.perf_counter()
             with staged_directory(out_dir) as stage:
                 report = build_reports(
-                    processed_dir, stage, formats=formats, lang=lang, progress=progress
+                    processed_dir, stage, formats=formats, lang=lang, progress=progress,
+                    timings=result.timings,
                 )
-                _write_stage(stage, report_key, {"formats": sorted(formats), "lang": lang})
+                _add_to_manifest(stage, stage_key=report_key)
+                _write_stage(stage, report_key, {
+                    "formats": sorted(formats), "lang": lang, "inputs": inputs,
+                    "code": code, "questionnaire": quest,
+                })
             result.recomputed["report"] = True
+            result.report = report
             result.warnings.extend(report.warnings)
+            result.timings["report"] = time.perf_counter() - t_report
         else:
             progress("report: inputs unchanged, skipped")
             result.recomputed["report"] = False
