@@ -832,7 +832,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     say("building the analysis file")
     data, labels = _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert, flags, analysed,
                              lf_group, dur, dt, uuid_arr, cfg, year)
-    log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac)
+    log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac, cur)
     flow = _flow(flags, analysed, lf_group, excl)
     link = _link_table(raw, personal, data["resp_id"], uuid_arr)
     validation = V.frame()
@@ -968,7 +968,7 @@ def types_of(cbi, c):
 
 
 def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt,
-               fac=None):
+               fac=None, cur=None):
     cols_idx = {c: i for i, c in enumerate(data.columns)}
     acc = {k: [] for k in ("file", "_uuid", "column", "old_value", "new_value", "rule", "_pos", "_col")}
     for c in list(known) + [oc for fr in multi_frames.values() for oc in fr.columns if oc in asread]:
@@ -998,7 +998,11 @@ def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files,
             changed = ~((rawnum == v) | (np.isnan(rawnum) & np.isnan(v) & (old == "")))
             new = None
         else:
-            new = s.to_numpy(dtype=object, na_value="")
+            src = final.get(c) if c in final else (cur.get(c) if cur is not None else None)
+            if src is not None and np.asarray(src).dtype == object and len(src) == len(old):
+                new = np.asarray(src, dtype=object)  # the values the column was built from ("" = missing)
+            else:
+                new = s.to_numpy(dtype=object, na_value="")
             changed = old != new
             v = None
         pos = np.flatnonzero(changed)
@@ -1021,7 +1025,8 @@ def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files,
     pos = np.concatenate(acc["_pos"])
     col = np.concatenate(acc["_col"])
     order = np.lexsort((col, pos))
-    return pd.DataFrame({c: pd.array(np.concatenate(acc[c])[order].astype(str), dtype="str") for c in LOG_COLUMNS})
+    return pd.DataFrame({c: np.concatenate(acc[c])[order].astype(str).astype(object) for c in LOG_COLUMNS},
+                        dtype=object)
 
 
 def _flow(flags: dict, analysed: np.ndarray, lf_group: np.ndarray, excl: set) -> pd.DataFrame:

@@ -98,7 +98,7 @@ class ProblemLog:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in VALIDATION_COLUMNS})
         cols = {c: np.concatenate([p[c] for p in self.parts]) for c in VALIDATION_COLUMNS}
         rows = cols.pop("source_row").astype(np.int64)
-        df = pd.DataFrame({c: pd.array(v, dtype="str") for c, v in cols.items()})
+        df = pd.DataFrame({c: np.asarray(v, dtype=object) for c, v in cols.items()}, dtype=object)
         df.insert(2, "source_row", pd.array(np.where(rows < 0, 0, rows), dtype="Int64"))
         df.loc[rows < 0, "source_row"] = pd.NA
         return df[VALIDATION_COLUMNS]
