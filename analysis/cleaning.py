@@ -775,8 +775,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     answers = [c for c in known if c not in _DROP_SYSTEM and not c.startswith("_") and c not in _DATETIME]
     complete = np.sum([filled[c] for c in answers], axis=0).astype(np.int64)
     ids = np.nan_to_num(_to_float(cur.get("_id", [""] * n)), nan=0.0)
-    stamp = sub.to_numpy(dtype="datetime64[ms]")
-    subs = np.where(np.isnat(stamp), np.iinfo(np.int64).min, stamp.astype(np.int64))
+    subs = np.asarray(sub.array.asi8, dtype=np.int64)  # NaT is the smallest int64: "earliest"
     # reception order: submission time, then _id (a rank, so that "latest" = largest)
     order_key = np.lexsort((ids, subs)).argsort().astype(float)
     flag_dup, kept_idx, dup_kind = R.flag_duplicates(_S(uuid_arr), key, complete, order_key, ~flag_test)
@@ -883,7 +882,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
         t = types_of(cbi, c)
         info = {"label_fr": cbi.at[c, "label_fr"], "label_ar": cbi.at[c, "label_ar"], "type": t}
         if c in dt:
-            cols[c] = dt[c].to_numpy()
+            cols[c] = dt[c].reset_index(drop=True)
         elif t in ("integer", "decimal", "calculate"):
             cols[c] = np.asarray(final[c], dtype=float)
         elif t == "select_one":
@@ -1025,7 +1024,7 @@ def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files,
     pos = np.concatenate(acc["_pos"])
     col = np.concatenate(acc["_col"])
     order = np.lexsort((col, pos))
-    return pd.DataFrame({c: np.concatenate(acc[c])[order].astype(str).astype(object) for c in LOG_COLUMNS},
+    return pd.DataFrame({c: np.concatenate(acc[c])[order] for c in LOG_COLUMNS},
                         dtype=object)
 
 
