@@ -209,10 +209,18 @@ FLOW_STEPS_EN = {
 
 #: Dependent variables of the models, short labels for the column spanners.
 DV_SHORT = {
-    "score_perceived_impact": {"fr": "Impact social perçu", "en": "Perceived social impact"},
+    "score_perceived_impact": {"fr": "Impact perçu", "en": "Impact"},
     "beneficiaries_y3": {"fr": "Bénéficiaires", "en": "Beneficiaries"},
-    "score_si_presence": {"fr": "Présence de l'IS", "en": "SI presence"},
-    "si_self_identified": {"fr": "Se dit innovante", "en": "Self-identified as innovative"},
+    "score_si_presence": {"fr": "Présence IS", "en": "SI presence"},
+    "si_self_identified": {"fr": "Se dit innov.", "en": "Self-ident."},
+}
+
+#: Dependent variables of the models, full labels for the notes.
+DV_LONG = {
+    "score_perceived_impact": {"fr": "impact social perçu (score 1-5)", "en": "perceived social impact (score 1-5)"},
+    "beneficiaries_y3": {"fr": "bénéficiaires atteints la dernière année", "en": "beneficiaries reached last year"},
+    "score_si_presence": {"fr": "présence de l'innovation sociale (score 1-5)", "en": "social innovation presence (score 1-5)"},
+    "si_self_identified": {"fr": "se dit socialement innovante", "en": "self-identified as socially innovative"},
 }
 
 MODEL_KINDS = {
@@ -1059,7 +1067,7 @@ def build_likert(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         "refusals excluded). M: mean; SD: standard deviation; 4 + 5: share of answers 4 or 5. R: "
         "reverse-keyed item, shown as asked."))
     t = _finish(t, ctx, labels_note=True)
-    out.add(t)
+    out.add(t, landscape=bool(spec.get("landscape", True)))  # long item texts: a wide first column
     return out
 
 
@@ -1490,7 +1498,7 @@ def build_cfa(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         Hd.columns = nums
         Hd = Hd.mask(np.triu(np.ones(Hd.shape, dtype=bool)))
         Hd.insert(0, "factor", [f"{j}. {lab}" for j, lab in zip(nums, labs)])
-        Hd = Hd.iloc[1:, :-1].reset_index(drop=True)
+        Hd = Hd.iloc[:, :-1].reset_index(drop=True)  # row 1 kept (empty) so that every number is named
         above = int((H.where(~np.eye(len(H), dtype=bool)).abs() >= 0.85).to_numpy().sum() // 2)
         t_h = (
             _table(Hd, ctx, spec, number, suffix=ctx.tr("validité discriminante (HTMT)", "discriminant validity (HTMT)"),
@@ -1943,6 +1951,7 @@ def build_models(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             ctx.warn(f"{spec['id']}/{name}", w)
     out.results["models"] = results
     cols, dvs, descs, ses = {}, [], [], {}
+    colon = ctx.tr(" : ", ": ")
     for i, (name, r) in enumerate(results.items(), start=1):
         mspec = plan.models[name]
         kind = getattr(r, "model", mspec.model)
@@ -1950,18 +1959,18 @@ def build_models(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         cols[key] = r
         dv = _dependent(mspec.formula)
         dvs.append((key, dv))
-        dv_text = DV_SHORT.get(dv, {}).get(ctx.lang) or _term_label(ctx, dv)
+        dv_text = DV_LONG.get(dv, {}).get(ctx.lang) or _term_label(ctx, dv)
         se = str(mspec.se or "classical").lower()
         ses[se] = ses.get(se, []) + [f"({i})"]
         if kind == "logit":
             m = re.search(r">=\s*(\d+)", mspec.formula)
             what = ctx.tr(f"probabilité de répondre {m.group(1)} ou plus" if m else "probabilité",
                           f"probability of answering {m.group(1)} or more" if m else "probability")
-            descs.append(f"({i}) {dv_text} : {what}, {ctx.tr('log des rapports de cotes', 'log odds ratios')}")
+            descs.append(f"({i}) {dv_text}{colon}{what}, {ctx.tr('log des rapports de cotes', 'log odds ratios')}")
         elif kind in ("negbin", "poisson"):
-            descs.append(f"({i}) {dv_text} : {ctx.tr('log des rapports de taux', 'log rate ratios')}")
+            descs.append(f"({i}) {dv_text}{colon}{ctx.tr('log des rapports de taux', 'log rate ratios')}")
         elif kind == "ordinal":
-            descs.append(f"({i}) {dv_text} : {ctx.tr('log des rapports de cotes cumulées', 'cumulative log odds ratios')}")
+            descs.append(f"({i}) {dv_text}{colon}{ctx.tr('log des rapports de cotes cumulées', 'cumulative log odds ratios')}")
         else:
             descs.append(f"({i}) {dv_text}")
         if mspec.center:
@@ -2002,6 +2011,7 @@ def build_models(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             dv = dvs[run_start][1]
             label = DV_SHORT.get(dv, {}).get(ctx.lang) or _term_label(ctx, dv)
             t = t.tab_spanner(label, [k for k, _ in dvs[run_start:j]])
+            # (the full dependent-variable labels are in the note)
             run_start = j
     se_txt = "; ".join(f"{SE_KINDS.get(se, {}).get(ctx.lang, se)} {ctx.tr('pour', 'for')} {', '.join(m)}"
                        if len(ses) > 1 else SE_KINDS.get(se, {}).get(ctx.lang, se) for se, m in ses.items())
@@ -2010,7 +2020,10 @@ def build_models(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         fx = [_term_label(ctx, p).lower() if ctx.lang == "en" else _term_label(ctx, p).lower() for p in spec["coef_omit"]]
         omitted = ctx.tr(f" Effets fixes inclus, non affichés : {', '.join(fx)}.",
                          f" Fixed effects included, not shown: {', '.join(fx)}.")
-    t = t.tab_note(ctx.tr(f"Entre parenthèses : {se_txt}.", f"In parentheses: {se_txt}.") + omitted)
+    # model_table's first note ("standard errors in parentheses") is replaced by the precise one
+    t = dataclasses.replace(t, notes=(ctx.tr(f"Entre parenthèses : {se_txt}.", f"In parentheses: {se_txt}.")
+                                      + omitted,) + tuple(n for n in t.notes if n not in (
+                                          "Erreurs types entre parenthèses.", "Standard errors in parentheses.")))
     t = t.tab_note(ctx.tr("Variables dépendantes et coefficients : ", "Dependent variables and coefficients: ")
                    + "; ".join(descs).replace("; (", " ; (" if ctx.lang == "fr" else "; (") + ".")
     t = _finish(t, ctx, labels_note=True)
@@ -2063,14 +2076,20 @@ def _reference_notes(ctx: ReportContext, results: dict) -> dict:
 
 def build_groups(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 10: associations compared with cooperatives (H4) with effect sizes."""
-    from .group_tests import run_comparisons
+    from .group_tests import compare_groups
+    from .regression import load_analysis_plan
 
     out = TableOutput(spec["id"])
     group, levels = _groups(ctx)
     levels = levels[:2]
+    comp = load_analysis_plan().comparisons or {}
+    outcomes = [o for o in spec.get("outcomes", comp.get("outcomes", [])) if o in ctx.data.columns]
+    results = {}
+    # the outcomes only (run_comparisons would also run the plan's cross-tables, not shown here)
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        results = run_comparisons(ctx.data)
+        for dv in outcomes:
+            results[str(dv)] = compare_groups(ctx.data, dv, comp.get("group", group))
     out.results["comparisons"] = results
     rows = []
     for name, res in results.items():
