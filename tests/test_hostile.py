@@ -17,7 +17,8 @@
   formats): path-like names in attachment / file fields and headers.
 * Formula injection through the whole ``si-survey run``: ``=HYPERLINK(...)``
   planted in every text cell that can reach an output never appears as a
-  live formula in any CSV or XLSX file of the processed and reports folders.
+  live formula in any CSV or XLSX file of the processed and reports folders
+  (marked ``slow``: one whole run).
 """
 
 from __future__ import annotations
@@ -323,6 +324,7 @@ def injected_run(tmp_path_factory):
     return processed, out
 
 
+@pytest.mark.slow
 def test_formula_never_live_in_csv_outputs(injected_run):
     files = [p for d in injected_run for p in d.rglob("*.csv")]
     assert files
@@ -333,6 +335,7 @@ def test_formula_never_live_in_csv_outputs(injected_run):
     assert seen, "the planted formulas reached no CSV output: the test proves nothing"
 
 
+@pytest.mark.slow
 def test_formula_never_live_in_xlsx_outputs(injected_run):
     files = [p for d in injected_run for p in d.rglob("*.xlsx")]
     assert files
