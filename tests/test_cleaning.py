@@ -55,17 +55,23 @@ def test_precision_recall_of_planted_problems(sim):
     led = sim["ledger"]
     d = r.data
     u = r._uuid
+    # Rows that the simulator's near-duplicate changes turned into "pilot"/"training" interviews are both a
+    # copy and, by their own status, a test: ambiguous, left out of both measures.
+    amb = set(led.loc[(led["kind"] == "near_changed") & (led["column"] == "interview_status")
+                      & led["written_value"].isin(["pilot", "training"]), "_uuid"])
+    keep = ~pd.Series(u).isin(amb).to_numpy()
     # duplicates: pairs {copy, row it duplicates} (exact duplicates: {uuid})
     fl = d["flag_duplicate"].to_numpy()
     kept = r._dup_kept
-    pred = pd.Series([frozenset((u[i], u[kept[i]])) for i in np.flatnonzero(fl)]).value_counts().to_dict()
-    dl = led[led["kind"].isin(["duplicate_exact", "duplicate_near"])]
+    pred = pd.Series([frozenset((u[i], u[kept[i]])) for i in np.flatnonzero(fl)
+                      if keep[i] and keep[kept[i]]]).value_counts().to_dict()
+    dl = led[led["kind"].isin(["duplicate_exact", "duplicate_near"]) & ~led["_uuid"].isin(amb)]
     truth = pd.Series([frozenset((a, b or a)) for a, b in zip(dl["_uuid"], dl["original_uuid"])]).value_counts().to_dict()
     tp = sum(min(v, truth.get(k, 0)) for k, v in pred.items())
     assert sum(truth.values()) > 0
     p_dup, r_dup = tp / max(sum(pred.values()), 1), tp / sum(truth.values())
     # tests
-    p_test, r_test = _pr(set(u[d["flag_test"].to_numpy()]), set(led.loc[led["kind"] == "test", "_uuid"]))
+    p_test, r_test = _pr(set(u[d["flag_test"].to_numpy() & keep]), set(led.loc[led["kind"] == "test", "_uuid"]) - amb)
     # speeders and straightliners among the rows that are neither copies nor tests
     base = ~d["flag_duplicate"].to_numpy() & ~d["flag_test"].to_numpy()
     res = {"duplicates": (p_dup, r_dup), "tests": (p_test, r_test)}
