@@ -21,7 +21,8 @@ Rules (in this order, on the text after Unicode NFKC and trimming)
    -> removed; the Unicode minus ``−`` -> ``-``; non-breaking and thin spaces
    -> spaces.
 4. Units and hedges are dropped: ``%``, ``DH``, ``MAD``, ``dhs``, ``dirhams``,
-   ``درهم``, ``env.``, ``environ``, ``approx.``, ``~``, ``≈``.
+   ``درهم``, ``env.``, ``environ``, ``approx.``, ``~``, ``≈``, and for years a
+   leading ``en``, ``vers``, ``depuis``, ``année``, ``سنة``, ``عام`` (``en 2015``).
 5. Separators: spaces between groups of three digits are thousands separators
    (``1 500``); when both ``.`` and ``,`` occur, the last one is the decimal
    mark (``1.500,25``, ``1,500.25``); a mark repeated between groups of three
@@ -73,7 +74,8 @@ _DIGITS.update({ord("٫"): ".", ord("٬"): "", ord("−"): "-", ord("–"): "-",
 
 _CANONICAL = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
 _UNITS = re.compile(
-    r"(?i)(%|٪|\bdhs?\b|\bmad\b|\bdirhams?\b|درهم|\benv\.?|\benviron\b|\bapprox\.?|\bca\.|~|≈|\bmembres?\b|\bpersonnes?\b)"
+    r"(?i)(%|٪|\bdhs?\b|\bmad\b|\bdirhams?\b|درهم|\benv\.?|\benviron\b|\bapprox\.?|\bca\.|~|≈|\bmembres?\b"
+    r"|\bpersonnes?\b|^\s*en\b|^\s*vers\b|^\s*depuis\b|\bann[ée]es?\b|^\s*سنة|^\s*عام)"
 )
 _DOT_GROUP = re.compile(r"^-?[1-9][0-9]{0,2}\.[0-9]{3}$")
 _SPACE_GROUPS = re.compile(r"^[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?$", re.ASCII)
