@@ -354,6 +354,15 @@ def _to_float(x) -> np.ndarray:
     return np.where(codes >= 0, un[np.maximum(codes, 0)], np.nan)
 
 
+def _str_array(x) -> pd.api.extensions.ExtensionArray:
+    """Object cells -> pandas string array (``""`` = missing), built from the distinct values (fast)."""
+    codes, uniq = pd.factorize(_S(x))
+    u = np.asarray(uniq, dtype=object)
+    u = np.where(u == "", None, u) if len(u) else u
+    arr = pd.array(u, dtype="str") if len(u) else pd.array([None], dtype="str")
+    return arr.take(codes, allow_fill=True)
+
+
 def _num_text(v: np.ndarray) -> np.ndarray:
     out = np.full(len(v), "", dtype=object)
     ok = np.isfinite(v)
@@ -894,9 +903,9 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
                 cols[c] = np.asarray(final[c], dtype=float)
                 info["storage"] = "float64 codes; NaN = missing (97/98/99 and blanks)"
             else:
-                cols[c] = pd.array(np.where(np.asarray(final[c], dtype=object) == "", None, final[c]), dtype="str")
+                cols[c] = _str_array(final[c])
         elif t == "select_multiple":
-            cols[c] = pd.array(np.where(np.asarray(final[c], dtype=object) == "", None, final[c]), dtype="str")
+            cols[c] = _str_array(final[c])
             ch = q.choice_list(cbi.at[c, "list_name"])
             info["values"] = {str(k): {"fr": fr, "ar": ar} for k, fr, ar in zip(ch["name"], ch["label_fr"],
                                                                                   ch["label_ar"])}
@@ -916,7 +925,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
             continue
         else:
             v = final.get(c, cur[c])
-            cols[c] = pd.array(np.where(np.asarray(v, dtype=object) == "", None, v), dtype="str")
+            cols[c] = _str_array(v)
         labels[c] = info
     if "region" in cols:
         from .regions import REGIONS, REGIONS_AR
@@ -934,7 +943,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
         cols["org_age"] = ref - np.asarray(cols["year_created"], dtype=float)
         labels["org_age"] = {"label_fr": "Âge de l'organisation (années, année de l'entretien - année de création)",
                              "label_ar": "عمر المنظمة (بالسنوات)", "type": "derived"}
-    cols["legal_form_group"] = pd.array(np.where(lf_group == "", None, lf_group), dtype="str")
+    cols["legal_form_group"] = _str_array(lf_group)
     labels["legal_form_group"] = {"label_fr": "Groupe de forme juridique", "label_ar": "مجموعة الشكل القانوني",
                                   "type": "derived", "values": {"association": {"fr": "Association", "ar": "جمعية"},
                                                                 "cooperative": {"fr": "Coopérative", "ar": "تعاونية"}}}
@@ -952,7 +961,7 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
     resp = R.pseudonymous_id(_S(uuid_arr))
     cols["resp_id"] = pd.array(resp.to_numpy(dtype=object), dtype="str")
     labels["resp_id"] = {"label_fr": "Identifiant pseudonyme de la soumission (SHA-256 du _uuid)", "type": "id"}
-    cols["_source_file"] = pd.array(raw["_source_file"].to_numpy(dtype=object), dtype="str")
+    cols["_source_file"] = _str_array(raw["_source_file"].to_numpy(dtype=object))
     cols["_source_row"] = raw["_source_row"].to_numpy(dtype=np.int64)
     labels["_source_file"] = {"label_fr": "Fichier brut d'origine", "type": "source"}
     labels["_source_row"] = {"label_fr": "Ligne dans le fichier brut (en-tête = 1)", "type": "source"}
