@@ -16,7 +16,7 @@ from analysis.dataset import (
     select_options,
 )
 from analysis.errors import InputError
-from analysis.weighting import load_population_totals, population_recode
+from analysis.weighting import load_sampling_frame
 
 
 def _hand_example() -> pd.DataFrame:
@@ -79,29 +79,29 @@ def test_legal_form_groups_cover_the_two_families():
 
 
 def test_design_weights_sum_to_population_totals_per_stratum():
+    """Weights N_h / n_h of the sampling frame's strata (region x legal form) add up to N_h."""
+    frame = load_sampling_frame()
     rng = np.random.default_rng(3)
-    n = 400
-    df = pd.DataFrame({
-        "legal_form_group": rng.choice(["association", "cooperative", "other"], p=[0.6, 0.35, 0.05], size=n),
-        "region": rng.choice([f"R{k:02d}" for k in range(1, 13)], size=n),
-    })
-    df.loc[:4, "region"] = None
+    strata = frame.sample(n=min(12, len(frame)), random_state=1)
+    rows = []
+    for _, st in strata.iterrows():
+        for _ in range(int(rng.integers(1, 9))):
+            rows.append({"region": st["region"], "legal_form": st["legal_form"]})
+    rows += [{"region": None, "legal_form": "association"}, {"region": "R01", "legal_form": "not_a_form"}]
+    df = pd.DataFrame(rows)
     stratum, weight = design_weights_for(df)
-    totals = load_population_totals()
-    by_region = totals["associations_by_region"]
-    frame = totals["organisations_by_frame"]
-    sums = weight.groupby(stratum).sum()
-    for region, total in by_region.items():
-        assert_allclose(sums[f"association:{region}"], total, rtol=1e-12)
-    assert_allclose(sums["cooperative"], frame["cooperative"], rtol=1e-12)
-    # the association strata together give the national total of associations
-    assert_allclose(sum(by_region), frame["association"], rtol=1e-12)
-    # rows outside the strata (other forms, associations without region) get no weight
-    outside = (df["legal_form_group"] == "other") | ((df["legal_form_group"] == "association") & df["region"].isna())
-    assert weight[outside].isna().all() and stratum[outside].isna().all()
-    # the five regions without a published share form one stratum
-    recode = population_recode("associations_by_region")
-    assert recode["R05"] == "R_other"
+    known = weight.notna()
+    assert known.sum() == len(df) - 2  # rows outside the frame's strata get no weight
+    assert weight[~known].isna().all()
+    sums = weight[known].groupby(stratum[known]).sum()
+    n_by = frame.set_index(["region", "legal_form"])["N"]
+    got = df[known].assign(w=weight[known]).groupby(["region", "legal_form"])["w"].sum()
+    assert len(got) == len(strata) == len(sums)
+    for key, total in got.items():
+        assert_allclose(total, n_by[key], rtol=1e-12)
+    # through prepare_analysis_data too (analysed rows only)
+    out = prepare_analysis_data(df.assign(analysed=True))
+    assert_allclose(out["design_weight"].sum(), float(n_by[list(got.index)].sum()), rtol=1e-12)
 
 
 def test_design_weights_without_groups_are_missing():
