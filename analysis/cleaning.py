@@ -63,6 +63,7 @@ it. Cells of personal columns are never logged (the columns are removed).
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -314,7 +315,8 @@ def _csv_bytes(df: pd.DataFrame) -> bytes:
     for c in d.columns:
         if not (pd.api.types.is_numeric_dtype(d[c]) or pd.api.types.is_bool_dtype(d[c])):
             d[c] = _neutralize(d[c])
-    return d.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # every text cell quoted: a bare carriage return inside a cell cannot split a row
+    return d.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- change registry
