@@ -47,10 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the full Python traceback when something fails"
     )
+    # --debug is accepted before or after the subcommand
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full Python traceback when something fails",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
         "instrument",
+        parents=[common],
         help="build the KoboToolbox/ODK form (XLSForm) and the codebook from questionnaire/",
         description=(
             "Read the questionnaire text files in questionnaire/, check them, and write the "
@@ -67,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "simulate",
+        parents=[common],
         help="simulate a realistic, messy survey export with a known truth",
         description=(
             "Simulate N organisations answering the questionnaire, export them as KoboToolbox "
@@ -91,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "clean",
+        parents=[common],
         help="validate and clean raw exports into data/processed/ with an audit trail",
         description=(
             "Read the raw exports (default: the bundled demo export), check them against the "
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "tables",
+        parents=[common],
         help="render the thesis tables and figures from the cleaned data",
         description=(
             "Render every table of the table plan (questionnaire/tables.yaml) and every figure, "
@@ -129,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
+        parents=[common],
         help="the main job: clean, score, analyse, and render every table and figure",
         description=(
             "From the raw exports (default: the bundled demo export in data/raw/demo/) through "

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import config
 from .atomic import RunLock, sha256_file, staged_directory
+from .errors import InputError
 
 __all__ = ["run", "RunResult", "code_fingerprint", "questionnaire_fingerprint"]
 
@@ -182,6 +183,13 @@ def run(
     processed_dir = Path(processed_dir)
     out_dir = Path(out_dir)
     raw_files = [Path(p) for p in raw] if raw else default_raw_files()
+    for path in raw_files:
+        if not path.is_file():
+            raise InputError(
+                "the raw export does not exist (a pattern such as *.csv may have matched no file)",
+                file=path,
+                expected="the path of an export file (CSV, XLSX, SAV or DTA)",
+            )
     result = RunResult(processed_dir=processed_dir, out_dir=out_dir)
     code = code_fingerprint()
     quest = questionnaire_fingerprint()
