@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -585,6 +586,29 @@ def _ordinal_labels(values) -> list[str]:
     return out
 
 
+def _categorical_text(data: pd.DataFrame, rhs: str) -> pd.DataFrame:
+    """Text columns named in ``rhs`` as pandas Categoricals (sorted levels, as patsy's own).
+
+    patsy sniffs the levels of a text column value by value in Python (slow on large
+    data, slower still on Arrow-backed strings); a Categorical gives them at once. The
+    design matrix is the same: patsy sorts the observed levels of a text column, and
+    ``pd.Categorical`` sorts its categories the same way; missing values stay missing.
+    """
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", rhs))
+    conv = {}
+    for c in data.columns:
+        if c not in names:
+            continue
+        dt = data[c].dtype
+        if isinstance(dt, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dt):
+            continue
+        if isinstance(dt, pd.StringDtype) or (
+            pd.api.types.is_object_dtype(dt) and pd.api.types.infer_dtype(data[c], skipna=True) == "string"
+        ):
+            conv[c] = pd.Categorical(data[c].astype(object).where(data[c].notna(), None))
+    return data.assign(**conv) if conv else data
+
+
 def _design(formula: str, data: pd.DataFrame, model: str):
     """Outcome vector, design matrix (DataFrame) and term -> columns, listwise on formula vars."""
     import patsy
@@ -593,6 +617,7 @@ def _design(formula: str, data: pd.DataFrame, model: str):
         raise _fail("a formula needs '~'", value=formula, expected="'outcome ~ predictors'")
     lhs, rhs = formula.split("~", 1)
     lhs = lhs.strip()
+    data = _categorical_text(data, rhs)
     try:
         X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop")
     except patsy.PatsyError as exc:
