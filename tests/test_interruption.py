@@ -48,12 +48,19 @@ def _cmd(raw: Path, work: Path) -> list[str]:
             "--out", str(work / "reports"), *FORMATS, str(raw)]
 
 
+#: Manifest entries that describe the code and the environment, not the data: in a shared
+#: working tree they may change between two runs of this test (others edit and reinstall).
+_ENVIRONMENT_KEYS = ("code", "versions", "questionnaire", "questionnaire_fingerprint")
+
+
 def _hashes(folder: Path) -> dict[str, str] | None:
     """SHA-256 of every file of ``folder`` (None if it does not exist).
 
     ``stage.json`` (its key holds the code fingerprint) is left out and the
-    fingerprint is taken out of ``manifest.json``: in a shared working tree
-    the package source may change between two runs of this test.
+    code and environment entries are taken out of ``manifest.json``: in a
+    shared working tree the package source may change between two runs of
+    this test. Every data file, and the manifest's input and output hashes,
+    are compared.
     """
     if not folder.is_dir():
         return None
@@ -63,8 +70,9 @@ def _hashes(folder: Path) -> dict[str, str] | None:
             continue
         data = p.read_bytes()
         if p.name == "manifest.json":
-            m = json.loads(data)
-            m.pop("code", None)
+            m = json.loads(data)  # a truncated manifest fails here
+            for key in _ENVIRONMENT_KEYS:
+                m.pop(key, None)
             data = json.dumps(m, sort_keys=True).encode()
         out[str(p.relative_to(folder))] = hashlib.sha256(data).hexdigest()
     return out
