@@ -122,15 +122,22 @@ def _fill(cell, text: str, *, size: Pt, align=None, italic: bool = False, indent
 
 
 def _column_widths(r: RenderedTable, font_size: float, available: Length) -> list[Length]:
-    """Widths from the longest text of each column; the stub wraps if the table is too wide."""
-    char = Cm(0.19 * font_size / 10)
+    """Widths from the longest text of each column; text wraps at word breaks if the table is too wide.
+
+    No column is made narrower than its longest single word (a number, a header word), so
+    numbers and short headers never break in the middle; the stub gives way first.
+    """
+    char = Cm(0.2 * font_size / 10)
     pad = Cm(0.35)
     longest = [len(x) for x in r.column_labels]
+    word = [max((len(w) for w in x.split()), default=0) for x in r.column_labels]
     for s in r.sections:
         for row in s.rows:
             for j, c in enumerate(row):
                 longest[j] = max(longest[j], len(c.text) + (2 if j == 0 and s.label else 0))
+                word[j] = max(word[j], max((len(w) for w in c.text.split()), default=0))
     widths = [int(char * n + pad) for n in longest]
+    minimal = [int(char * n + pad) for n in word]
     for spans in r.spanner_rows:
         for span in spans:
             need = int(char * len(span.label) + pad)
@@ -142,10 +149,16 @@ def _column_widths(r: RenderedTable, font_size: float, available: Length) -> lis
     if total > available:
         wide = 0 if r.has_stub else max(range(len(widths)), key=widths.__getitem__)
         others = total - widths[wide]
-        widths[wide] = max(int(Cm(2.5)), int(available) - others)
+        widths[wide] = max(int(Cm(2.5)), minimal[wide] if not r.has_stub else 0, int(available) - others)
         total = sum(widths)
         if total > available:
-            widths = [int(w * available / total) for w in widths]
+            floor = sum(minimal)
+            if floor < available:
+                # shrink only what lies above each column's longest word
+                k = (int(available) - floor) / (total - floor)
+                widths = [int(m + (w - m) * k) for w, m in zip(widths, minimal)]
+            else:
+                widths = [int(w * available / total) for w in widths]
     return [Length(w) for w in widths]
 
 
