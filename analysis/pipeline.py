@@ -176,8 +176,7 @@ def run(
     -------
     RunResult
     """
-    from .cleaning import clean_data, default_raw_files
-    from .reports import build_reports
+    from .cleaning import default_raw_files
 
     t0 = time.perf_counter()
     processed_dir = Path(processed_dir)
@@ -194,24 +193,35 @@ def run(
     code = code_fingerprint()
     quest = questionnaire_fingerprint()
 
+    # Both folders are locked for the whole run: a second run can change neither
+    # processed/ nor reports/ while this one works (it gets a clear message instead).
+    with RunLock(processed_dir), RunLock(out_dir):
+        return _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress,
+                           result, code, quest, t0)
+
+
+def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0):
+    """The stages of :func:`run`, with both output folders locked by the caller."""
+    from .cleaning import clean_data
+    from .reports import build_reports
+
     # Stage 1: clean.
     clean_key = _stage_key(
         raw=_hash_files(raw_files), code=code, questionnaire=quest, stage="clean"
     )
-    with RunLock(processed_dir):
-        if force or _previous_key(processed_dir) != clean_key:
-            t_clean = time.perf_counter()
-            progress(f"cleaning {len(raw_files)} raw file(s) ...")
-            cleaned = clean_data(raw_files, progress=progress)
-            with staged_directory(processed_dir) as stage:
-                cleaned.write(stage)
-                _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
-            result.recomputed["clean"] = True
-            result.warnings.extend(cleaned.warnings)
-            result.timings["clean"] = time.perf_counter() - t_clean
-        else:
-            progress("cleaning: inputs unchanged, skipped")
-            result.recomputed["clean"] = False
+    if force or _previous_key(processed_dir) != clean_key:
+        t_clean = time.perf_counter()
+        progress(f"cleaning {len(raw_files)} raw file(s) ...")
+        cleaned = clean_data(raw_files, progress=progress)
+        with staged_directory(processed_dir) as stage:
+            cleaned.write(stage)
+            _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
+        result.recomputed["clean"] = True
+        result.warnings.extend(cleaned.warnings)
+        result.timings["clean"] = time.perf_counter() - t_clean
+    else:
+        progress("cleaning: inputs unchanged, skipped")
+        result.recomputed["clean"] = False
     survey_file = processed_dir / "survey.parquet"
     flow_file = processed_dir / "flow.csv"
 
@@ -228,26 +238,25 @@ def run(
         lang=lang,
         stage="report",
     )
-    with RunLock(out_dir):
-        if force or _previous_key(out_dir) != report_key:
-            t_report = time.perf_counter()
-            with staged_directory(out_dir) as stage:
-                report = build_reports(
-                    processed_dir, stage, formats=formats, lang=lang, progress=progress,
-                    timings=result.timings,
-                )
-                _add_to_manifest(stage, stage_key=report_key)
-                _write_stage(stage, report_key, {
-                    "formats": sorted(formats), "lang": lang, "inputs": inputs,
-                    "code": code, "questionnaire": quest,
-                })
-            result.recomputed["report"] = True
-            result.report = report
-            result.warnings.extend(report.warnings)
-            result.timings["report"] = time.perf_counter() - t_report
-        else:
-            progress("report: inputs unchanged, skipped")
-            result.recomputed["report"] = False
+    if force or _previous_key(out_dir) != report_key:
+        t_report = time.perf_counter()
+        with staged_directory(out_dir) as stage:
+            report = build_reports(
+                processed_dir, stage, formats=formats, lang=lang, progress=progress,
+                timings=result.timings,
+            )
+            _add_to_manifest(stage, stage_key=report_key)
+            _write_stage(stage, report_key, {
+                "formats": sorted(formats), "lang": lang, "inputs": inputs,
+                "code": code, "questionnaire": quest,
+            })
+        result.recomputed["report"] = True
+        result.report = report
+        result.warnings.extend(report.warnings)
+        result.timings["report"] = time.perf_counter() - t_report
+    else:
+        progress("report: inputs unchanged, skipped")
+        result.recomputed["report"] = False
     result.files = sorted(p for p in out_dir.rglob("*") if p.is_file() and p.name != STAGE_FILE)
     try:
         import pandas as pd

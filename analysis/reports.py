@@ -16,7 +16,8 @@ Layout of ``reports/``::
     tex/<id>.tex           one LaTeX file per table (\\input{} them)
     md/<id>.md, docx/<id>.docx
     figures/<name>.png|pdf 300 dpi PNG and PDF
-    results/<id>__<name>.csv  the unformatted numbers behind each table
+    results/<id>__<name>.csv  the unformatted numbers behind each table (except those
+                              holding counts below the small-cell threshold)
     warnings.txt           estimation and data warnings worth a look
     manifest.json          inputs (hashes), options, versions and outputs of the run
 
@@ -2261,7 +2262,24 @@ def compute_report(
     return outputs, ctx.warnings
 
 
-def _write_results_csv(obj, path: Path) -> bool:
+def _small_counts(df: pd.DataFrame, threshold: int) -> bool:
+    """True if a count column (``n``, ``n_*``, ``count``) holds a value from 1 to threshold - 1."""
+    for c in df.columns:
+        name = str(c)
+        if name in ("n", "count") or name.startswith("n_") or name.endswith("_count"):
+            x = pd.to_numeric(df[c], errors="coerce")
+            if ((x >= 1) & (x < threshold)).any():
+                return True
+    return False
+
+
+def _write_results_csv(obj, path: Path, threshold: int = 5) -> bool:
+    """Write the unformatted numbers behind a table; not when they hold small cells.
+
+    Returns False (nothing written) for objects without a tidy frame and for frames
+    with counts below ``threshold``: the rendered table shows those with small-cell
+    suppression, and the raw numbers would undo it.
+    """
     from .tables import neutralize_formula
 
     if isinstance(obj, pd.DataFrame):
@@ -2273,7 +2291,7 @@ def _write_results_csv(obj, path: Path) -> bool:
             return False
     else:
         return False
-    if not isinstance(df, pd.DataFrame):
+    if not isinstance(df, pd.DataFrame) or _small_counts(df, threshold):
         return False
     df = df.copy()
     for c in df.columns:
@@ -2357,10 +2375,13 @@ def _save_figure(fig, stem: Path) -> list[Path]:
     return out
 
 
-def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence[str], lang: str) -> list[Path]:
+def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence[str], lang: str,
+                 threshold: int = 5) -> list[Path]:
     """Render the computed tables and figures into ``out_dir`` (no locking: see :func:`render_reports`).
 
-    Each table is rendered once and the rendering handed to every writer.
+    Each table is rendered once and the rendering handed to every writer. The numbers
+    behind a table go to ``results/`` unless they hold counts below ``threshold``
+    (small cells).
     """
     import matplotlib.pyplot as plt
 
@@ -2394,7 +2415,7 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
             if "docx" in formats:
                 files.append(_write_docx(rs, land, out_dir / "docx" / f"{tid}.docx"))
         for name, obj in o.results.items():
-            if _write_results_csv(obj, out_dir / "results" / f"{tid}__{name}.csv"):
+            if _write_results_csv(obj, out_dir / "results" / f"{tid}__{name}.csv", threshold):
                 files.append(out_dir / "results" / f"{tid}__{name}.csv")
     for o in outputs.values():
         for name, fig in o.figures.items():
@@ -2542,7 +2563,8 @@ def build_reports(
         progress(f"writing {sum(len(o.tables) for o in outputs.values())} tables and "
                  f"{sum(len(o.figures) for o in outputs.values())} figures ...")
     t0 = time.perf_counter()
-    files = write_report(outputs, warnings, out_dir, formats, lang)
+    files = write_report(outputs, warnings, out_dir, formats, lang,
+                         threshold=int(plan.options.get("small_cell_threshold", 5)))
     if timings is not None:
         timings.update({f"report/{k}": v for k, v in built.items()})
         timings["report/write"] = time.perf_counter() - t0

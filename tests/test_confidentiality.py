@@ -344,10 +344,6 @@ def test_small_cells_suppressed_in_workbook(run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "reports/results/table02_sample__sample.csv (the unformatted numbers behind Table 2) "
-    "publishes the counts that the rendered table suppresses (n_association 1-3 at N=400); "
-    "reports._write_results_csv writes results unsuppressed"))
 def test_small_cells_suppressed_in_published_numbers(run):
     """``reports/results/*.csv`` (the numbers behind the tables) are published too."""
     _, _, out, _ = run
