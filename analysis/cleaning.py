@@ -405,6 +405,16 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     ------
     InputError
         A raw file cannot be used (the message names the file, row and column).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.simulate import simulate_export
+    >>> raw = pathlib.Path(tempfile.mkdtemp())
+    >>> files = simulate_export(n=60, seed=3, out_dir=raw)
+    >>> result = clean_data([files["export"]])
+    >>> int(result.data["analysed"].sum()) <= 60
+    True
     """
     say = progress or (lambda _m: None)
     qdir = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
@@ -1125,6 +1135,16 @@ def clean(raw_paths: Sequence[str | Path] | None = None, out_dir: str | Path = c
     Returns
     -------
     CleanResult
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.simulate import simulate_export
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> files = simulate_export(n=60, seed=3, out_dir=tmp / "raw")
+    >>> result = clean([files["export"]], out_dir=tmp / "processed", private_dir=tmp / "private")
+    >>> (tmp / "processed" / "survey.parquet").exists()
+    True
     """
     result = clean_data(raw_paths, progress=progress, questionnaire_dir=questionnaire_dir)
     out = Path(out_dir)

@@ -407,6 +407,14 @@ def load_constructs(path: str | Path | None = None, questionnaire=None) -> Const
         If the file is missing or malformed, or an item is not a Likert question
         of the instrument (the message names the item), or the lavaan model
         uses an unknown variable.
+
+    Examples
+    --------
+    >>> spec = load_constructs()
+    >>> spec.names[:2]
+    ['si_presence', 'internal_capacity']
+    >>> spec["si_presence"].dimensions[0].items
+    ('si_nov_01', 'si_nov_02', 'si_nov_03', 'si_nov_04')
     """
     from .instrument import load_questionnaire
 
@@ -473,6 +481,16 @@ def prepare_items(data: pd.DataFrame, spec: ConstructSpec | None = None, *,
     pandas.DataFrame
         Same index as ``data``, one float column per item (named as the item),
         with ``spec.missing_codes`` and out-of-range values set to NaN.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> spec = load_constructs()
+    >>> items = list(spec["si_presence"].items)
+    >>> df = pd.DataFrame([[4] * len(items), [98] * len(items)], columns=items)
+    >>> out = prepare_items(df, spec, construct="si_presence")  # si_nov_04 is reverse-keyed
+    >>> float(out.loc[0, "si_nov_01"]), float(out.loc[0, "si_nov_04"]), bool(out.loc[1].isna().all())
+    (4.0, 2.0, True)
     """
     spec = spec if spec is not None else load_constructs()
     items = spec[construct].items if construct is not None else spec.items

@@ -45,6 +45,15 @@ def load_survey(processed_dir: str | Path = config.PROCESSED_DIR) -> pd.DataFram
     ------
     InputError
         If the file does not exist (the cleaning stage has not been run).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> try:
+    ...     load_survey(tempfile.mkdtemp())
+    ... except InputError as exc:
+    ...     print(str(exc).split(": ", 1)[1][:31])
+    the cleaned data set is missing
     """
     path = Path(processed_dir) / "survey.parquet"
     if not path.exists():

@@ -572,6 +572,22 @@ def run_comparisons(data: pd.DataFrame, plan=None) -> dict[str, object]:
         ``"<outcome>"`` -> :class:`GroupComparison` for each outcome of ``comparisons``, and
         ``"<row>_x_<col>"`` -> :class:`CrosstabResult` for each cross-table. Outcomes or
         cross-tables whose columns are absent from ``data`` raise :class:`InputError`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> cols = ["score_si_presence", "score_internal_capacity", "score_external_barriers",
+    ...         "score_perceived_impact", "funding_diversity", "funding_market_share",
+    ...         "funding_n_sources", "support_n_types"]
+    >>> df = pd.DataFrame(rng.normal(size=(80, len(cols))), columns=cols)
+    >>> df["legal_form_group"] = ["association", "cooperative"] * 40
+    >>> df["support_used"] = rng.integers(0, 2, 80)
+    >>> df["si_self_identified"] = rng.integers(1, 6, 80)
+    >>> df["region"] = rng.choice(["R01", "R02"], 80)
+    >>> out = run_comparisons(df)
+    >>> out["score_si_presence"].tests["test"].tolist()
+    ['welch_t', 'student_t', 'mann_whitney']
     """
     from .regression import AnalysisPlan, load_analysis_plan
 

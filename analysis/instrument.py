@@ -397,6 +397,10 @@ def validate_questionnaire(q: Questionnaire) -> None:
     not empty, choice codes unique within a list; every ``${name}`` in
     ``relevant``, ``constraint``, ``calculation`` and labels refers to a field;
     the default language is French.
+
+    Examples
+    --------
+    >>> validate_questionnaire(load_questionnaire())  # the bundled questionnaire is valid
     """
     seen: dict[str, int] = {}
     for row in q.survey.itertuples(index=False):
@@ -536,6 +540,12 @@ def build_xform(questionnaire: Questionnaire | None = None, *, validate: bool = 
     ConfigError
         If the questionnaire is invalid or pyxform rejects it (pyxform's message
         names the row of the ``survey`` sheet, i.e. the line of ``survey.csv``).
+
+    Examples
+    --------
+    >>> xml = build_xform(validate=False)
+    >>> "<h:html" in xml[:500]
+    True
     """
     from pyxform.errors import PyXFormError
     from pyxform.validators.odk_validate import ODKValidateError

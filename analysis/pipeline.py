@@ -175,6 +175,14 @@ def run(
     Returns
     -------
     RunResult
+
+    Examples
+    --------
+    Same as ``si-survey run`` (about a minute on the demo data)::
+
+        result = run()              # demo export -> data/processed/ -> reports/
+        print(result.summary())
+        result.recomputed           # {'clean': True, 'report': True}; False when up to date
     """
     from .cleaning import default_raw_files
 

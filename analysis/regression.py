@@ -1248,6 +1248,19 @@ def pool_rubin(fits: Sequence[RegressionResult], conf_level: float = 0.95,
     Rubin, D. B. (1987). *Multiple Imputation for Nonresponse in Surveys*. Wiley.
     Barnard, J., & Rubin, D. B. (1999). Small-sample degrees of freedom with multiple
     imputation. *Biometrika*, 86, 948-955.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> fits = []
+    >>> for m in range(3):
+    ...     df = pd.DataFrame({"x": rng.normal(size=200)})
+    ...     df["y"] = 1 + 0.5 * df["x"] + rng.normal(size=200)
+    ...     fits.append(regress("y ~ x", df))
+    >>> pooled = pool_rubin(fits)
+    >>> bool(abs(pooled.coefficients.loc["x", "estimate"] - 0.5) < 0.2)
+    True
     """
     m = len(fits)
     if m < 2:
@@ -1621,6 +1634,18 @@ def run_analysis_plan(data: pd.DataFrame, plan: AnalysisPlan | str | None = None
     ------
     analysis.errors.InputError
         A variable of a model is not in ``data`` (the message names the model).
+
+    Examples
+    --------
+    >>> plan = load_analysis_plan()
+    >>> "h1_impact" in plan.models
+    True
+
+    On the analysis data set (``analysis.dataset.prepare_analysis_data``), e.g. in
+    ``notebooks/5.0-modeles-des-hypotheses.ipynb``::
+
+        results = run_analysis_plan(data, models=["h1_impact"])
+        results["h1_impact"].coefficients
     """
     if not isinstance(plan, AnalysisPlan):
         plan = load_analysis_plan(plan)

@@ -2227,6 +2227,18 @@ def compute_report(
     -------
     outputs : dict of str -> TableOutput
     warnings : list of str
+
+    Examples
+    --------
+    The whole plan on the demo data takes about a minute; one table::
+
+        plan = load_table_plan()
+        one = TablePlan(plan.options, tuple(t for t in plan.tables if t["id"] == "table04_reliability"))
+        outputs, warnings = compute_report(load_survey(), plan=one)
+        outputs["table04_reliability"].tables[0].to_frame()
+
+    >>> load_table_plan().ids[:2]
+    ['table01_flow', 'table02_sample']
     """
     import time
 
@@ -2587,6 +2599,12 @@ def render_reports(
     -------
     list of Path
         The files written (their final location).
+
+    Examples
+    --------
+    Same as ``si-survey tables --data data/processed --out reports``::
+
+        files = render_reports("data/processed", "reports", formats=["md", "docx"], lang="fr")
     """
     from .atomic import RunLock, staged_directory
 

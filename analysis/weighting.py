@@ -542,6 +542,12 @@ def load_population_totals(path: str | Path | None = None) -> dict[str, pd.Serie
     ------
     analysis.errors.InputError
         If the file is missing or a table has no ``count`` values.
+
+    Examples
+    --------
+    >>> totals = load_population_totals()
+    >>> int(totals["organisations_by_frame"]["association"])
+    187834
     """
     import yaml
 

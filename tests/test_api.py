@@ -41,3 +41,13 @@ def test_cli_error_is_one_sentence_and_nonzero(tmp_path):
     assert out.stderr.startswith("si-survey: error: ")
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in analysis.__all__ if callable(getattr(analysis, n)) and not isinstance(getattr(analysis, n), type)],
+)
+def test_public_function_has_an_example(name):
+    """Every public function shows how to call it (doctests run with the test suite)."""
+    doc = getattr(analysis, name).__doc__ or ""
+    assert "Examples" in doc, f"{name} has no Examples section"

@@ -161,6 +161,12 @@ def simulate_survey(
         ``constructs.yaml`` (default ``questionnaire/``).
     params : path or dict, optional
         Parameters (default ``questionnaire/simulation.yaml``).
+
+    Examples
+    --------
+    >>> sim = simulate_survey(50, seed=1, clean_only=True)
+    >>> len(sim.to_frame()) == 50
+    True
     """
     if int(n) < 1:
         raise InputError("the number of organisations must be at least 1", value=n, expected="n >= 1")
