@@ -225,6 +225,17 @@ def _text_colour(hex_colour: str) -> str:
 
 
 # --------------------------------------------------------------------------- Likert
+def _stacked_barh(ax, y, parts, colours, labels, start, height, min_label, loc) -> None:
+    """Stacked horizontal bars, one segment per part, each share >= ``min_label`` written inside (in %)."""
+    for values, colour, label in zip(parts, colours, labels):
+        ax.barh(y, values, left=start, height=height, color=colour, edgecolor="white", linewidth=0.5, label=label)
+        for yi, x0, w in zip(y, start, values):
+            if w >= min_label:
+                ax.text(x0 + w / 2, yi, format_number(w * 100, 0, loc), ha="center", va="center",
+                        fontsize=7, color=_text_colour(colour))
+        start = start + values
+
+
 def likert_diverging_bars(
     data: pd.DataFrame,
     *,
@@ -313,16 +324,8 @@ def likert_diverging_bars(
         ax = fig.add_subplot()
         y = np.arange(len(items))
         left_start = -(wide[neg_levels].sum(axis=1) + half_neutral)
-        start = left_start.to_numpy(dtype=float)
-        for j, name in enumerate(lv):
-            widths = wide[name].to_numpy(dtype=float)
-            ax.barh(y, widths, left=start, height=0.7, color=colours[j], edgecolor="white",
-                    linewidth=0.5, label=str(name))
-            for yi, (x0, w) in enumerate(zip(start, widths)):
-                if w >= min_label:
-                    ax.text(x0 + w / 2, yi, format_number(w * 100, 0, loc), ha="center", va="center",
-                            fontsize=7, color=_text_colour(colours[j]))
-            start = start + widths
+        _stacked_barh(ax, y, [wide[name].to_numpy(dtype=float) for name in lv], colours,
+                      [str(name) for name in lv], left_start.to_numpy(dtype=float), 0.7, min_label, loc)
         ax.axvline(0, color="#333333", linewidth=0.8, zorder=0.5)
         ax.set_yticks(y, [_wrap(i) for i in items])
         lim = max(float((wide[neg_levels].sum(axis=1) + half_neutral).max()),
@@ -754,16 +757,8 @@ def funding_mix_bars(
         fig = _new_figure(FIGURE_WIDTH, height)
         ax = fig.add_subplot()
         y = np.arange(len(groups))[::-1]
-        left = np.zeros(len(groups))
-        for j, s in enumerate(sources):
-            w = wide[s].to_numpy(dtype=float)
-            colour = _QUALITATIVE[j]
-            ax.barh(y, w, left=left, height=0.65, color=colour, edgecolor="white", linewidth=0.5, label=str(s))
-            for yi, x0, wi in zip(y, left, w):
-                if wi >= min_label:
-                    ax.text(x0 + wi / 2, yi, format_number(wi * 100, 0, loc), ha="center", va="center",
-                            fontsize=7, color=_text_colour(colour))
-            left = left + w
+        _stacked_barh(ax, y, [wide[s].to_numpy(dtype=float) for s in sources], _QUALITATIVE,
+                      [str(s) for s in sources], np.zeros(len(groups)), 0.65, min_label, loc)
         ax.set_yticks(y, [_wrap(g, 30) for g in groups])
         ax.set_xlim(0, 1)
         _number_axis(ax.xaxis, loc, percent=True)
