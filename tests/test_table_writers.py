@@ -334,3 +334,115 @@ def test_latex_size_and_docx_landscape(tmp_path):
     d = docx.Document(write_docx(sample_table(), tmp_path / "l.docx", landscape=True))
     section = d.sections[0]
     assert section.page_width > section.page_height
+
+
+# ----------------------------------------------------------------------------- Word: cells from templates
+def _add_table_per_cell_api(document, table, *, font_size=10, note_font_size=9, keep_together_rows=30):
+    """The former add_table_to_document: every cell through python-docx's per-cell API (reference)."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Length, Pt
+    from docx.table import _Cell
+
+    from analysis.tables import render_docx as rd
+
+    r = table.render()
+    size, note_size = Pt(font_size), Pt(note_font_size)
+    if r.number_text:
+        rd._caption_paragraph(document, r.number_text, bold=True)
+    if r.title:
+        rd._caption_paragraph(document, r.title, italic=True)
+    if r.subtitle:
+        rd._caption_paragraph(document, r.subtitle, size=size)
+    n_header = len(r.spanner_rows) + 1
+    n_rows = n_header + sum(len(s.rows) + bool(s.label) for s in r.sections)
+    tbl = document.add_table(rows=0, cols=r.n_columns)
+    tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
+    tbl.autofit = False
+    rd._set_table_borders(tbl)
+    section = document.sections[-1]
+    widths = rd._column_widths(r, font_size, Length(section.page_width - section.left_margin
+                                                    - section.right_margin))
+    for j, w in enumerate(widths):
+        tbl.columns[j].width = w
+    center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
+    how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
+    keep = n_rows <= keep_together_rows
+    row_index = 0
+
+    def new_row(segments, *, header=False, rule_above=False):
+        nonlocal row_index
+        tr = tbl._tbl.add_tr()
+        if header:
+            rd._repeat_header_tr(tr)
+        last = row_index == n_rows - 1
+        for start, stop, text, align, italic, indent, rule_below in segments:
+            tc = tr.add_tc()
+            tc.width = Length(sum(widths[start:stop]))
+            if stop - start > 1:
+                tc.grid_span = stop - start
+            cell = _Cell(tc, tbl)
+            rd._fill(cell, text, size=size, align=align, italic=italic, indent=indent)
+            if keep and not last:
+                cell.paragraphs[0].paragraph_format.keep_with_next = True
+            if rule_below or rule_above:
+                rd._cell_rules(cell, top=rule_above, bottom=rule_below)
+        row_index += 1
+
+    for spans in r.spanner_rows:
+        segments, j = [], 0
+        for span in spans:
+            segments += [(k, k + 1, "", left, False, None, False) for k in range(j, span.start)]
+            segments.append((span.start, span.stop, span.label, center, False, None, True))
+            j = span.stop
+        segments += [(k, k + 1, "", left, False, None, False) for k in range(j, r.n_columns)]
+        new_row(segments, header=True)
+    new_row([(j, j + 1, lab, how[al], False, None, True)
+             for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments))], header=True)
+    for section in r.sections:
+        grouped = bool(section.label)
+        rule = section.label == "" and row_index > n_header
+        if grouped:
+            new_row([(0, r.n_columns, section.label, left, True, None, False)])
+        for k, row in enumerate(section.rows):
+            new_row([(j, j + 1, c.text, how[al], False, Pt(12) if j == 0 and grouped and r.has_stub else None,
+                      False) for j, (c, al) in enumerate(zip(row, r.alignments))], rule_above=rule and k == 0)
+    for k, note in enumerate(r.notes):
+        para = document.add_paragraph()
+        pf = para.paragraph_format
+        pf.space_before = Pt(4) if k == 0 else Pt(0)
+        pf.space_after = Pt(0)
+        pf.line_spacing = 1.0
+        for text, italic in note.segments():
+            run = para.add_run(text)
+            run.italic = italic or None
+            run.font.size = note_size
+
+
+def _document_xml(add, tables, **kw) -> bytes:
+    import io
+    import zipfile
+
+    from analysis.tables import new_document
+
+    document = new_document()
+    for k, t in enumerate(tables):
+        if k:
+            document.add_paragraph()
+        add(document, t, **kw)
+    buf = io.BytesIO()
+    document.save(buf)
+    return zipfile.ZipFile(buf).read("word/document.xml")
+
+
+@pytest.mark.parametrize("kw", [{}, {"font_size": 9, "note_font_size": 8}, {"keep_together_rows": 100}])
+def test_docx_cells_from_templates_same_xml_as_per_cell_api(kw):
+    from analysis.tables import add_table_to_document
+
+    odd = pd.DataFrame({"texte": [" devant", "tab\tici", "ligne\nsuivante", "cr\rici", "", "derrière ", "  ",
+                                  "<&>\"'", "١٢٣ عربي", None],
+                        "grp": ["A"] * 5 + ["B"] * 5, "n": range(10)})
+    tables = [sample_table(), model_table_fixture(), sample_table().with_locale("en"),
+              Table(odd).tab_stub("texte", groupname_col="grp").tab_header("Bizarre", number=9),
+              Table(odd.drop(columns="grp")).tab_spanner("Tout", ["texte", "n"])]
+    assert _document_xml(add_table_to_document, tables, **kw) == _document_xml(_add_table_per_cell_api, tables, **kw)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterable
+from copy import deepcopy
 from pathlib import Path
 
 import docx
@@ -31,6 +32,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt
 from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from ._io import FIXED_TIMESTAMP, as_rendered, as_rendered_list, atomic_write_bytes, stable_zip
 from .builder import RenderedTable, Table
@@ -39,6 +42,8 @@ __all__ = ["write_docx", "add_table_to_document", "new_document"]
 
 _RULE_THICK = "8"  # eighths of a point: 1 pt
 _RULE_THIN = "4"  # 0.5 pt
+_W_T = qn("w:t")
+_XML_SPACE = qn("xml:space")
 
 
 def _border_el(tag: str, val: str, size: str = _RULE_THIN) -> OxmlElement:
@@ -119,6 +124,72 @@ def _fill(cell, text: str, *, size: Pt, align=None, italic: bool = False, indent
         run = para.add_run(text)
         run.font.size = size
         run.italic = italic or None
+
+
+class _CellFactory:
+    """Rows and cells of one Word table, deep-copied from templates.
+
+    Setting up each cell through python-docx's per-cell API (paragraph format, run
+    font, borders: a dozen XPath look-ups each) made a table of a few hundred rows
+    take seconds. Each distinct cell format is built once with that same code
+    (:func:`_fill`, :func:`_cell_rules`), so the XML is unchanged, and every cell is
+    a deep copy of its template with the run of text appended.
+    """
+
+    def __init__(self, tbl, size: Pt):
+        self.tbl, self.size = tbl, size
+        self._cells: dict = {}
+        self._runs: dict = {}
+        self._rows: dict = {}
+
+    def row(self, header: bool):
+        """A new ``w:tr``, repeated at the top of each page if ``header``."""
+        template = self._rows.get(header)
+        if template is None:
+            template = self._rows[header] = OxmlElement("w:tr")
+            if header:
+                _repeat_header_tr(template)
+        return deepcopy(template)
+
+    def cell(self, width: int, span: int, text: str, align, italic: bool, indent, keep: bool,
+             rule_above: bool, rule_below: bool):
+        """A new ``w:tc`` holding ``text``, as ``_fill`` and ``_cell_rules`` make it."""
+        key = (width, span, align, indent, keep, rule_above, rule_below)
+        template = self._cells.get(key)
+        if template is None:
+            tc = OxmlElement("w:tr").add_tc()
+            tc.width = Length(width)
+            if span > 1:
+                tc.grid_span = span
+            cell = _Cell(tc, self.tbl)
+            _fill(cell, "", size=self.size, align=align, indent=indent)
+            if keep:
+                cell.paragraphs[0].paragraph_format.keep_with_next = True
+            if rule_above or rule_below:
+                _cell_rules(cell, top=rule_above, bottom=rule_below)
+            template = self._cells[key] = tc
+        tc = deepcopy(template)
+        if text:
+            tc.p_lst[0].append(self._run(text, italic))
+        return tc
+
+    def _run(self, text: str, italic: bool):
+        """A ``w:r`` as ``paragraph.add_run(text)`` then the font size and italic make it."""
+        template = self._runs.get(italic)
+        if template is None:
+            run = Paragraph(OxmlElement("w:p"), None).add_run()
+            run.font.size = self.size
+            run.italic = italic or None
+            template = self._runs[italic] = run._r
+        r = deepcopy(template)
+        if "\t" in text or "\n" in text or "\r" in text:
+            r.text = text  # tabs and line breaks: python-docx's own translation
+        else:
+            t = etree.SubElement(r, _W_T)
+            t.text = text
+            if len(text.strip()) < len(text):
+                t.set(_XML_SPACE, "preserve")
+        return r
 
 
 def _column_widths(r: RenderedTable, font_size: float, available: Length) -> list[Length]:
@@ -229,25 +300,17 @@ def add_table_to_document(
     how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
     keep = n_rows <= keep_together_rows
     row_index = 0
+    cells = _CellFactory(tbl, size)
 
     def new_row(segments, *, header: bool = False, rule_above: bool = False) -> None:
         """Append a row; `segments` lists (start, stop, text, align, italic, indent, rule_below)."""
         nonlocal row_index
-        tr = tbl._tbl.add_tr()
-        if header:
-            _repeat_header_tr(tr)
+        tr = cells.row(header)
         last = row_index == n_rows - 1
         for start, stop, text, align, italic, indent, rule_below in segments:
-            tc = tr.add_tc()
-            tc.width = Length(sum(widths[start:stop]))
-            if stop - start > 1:
-                tc.grid_span = stop - start
-            cell = _Cell(tc, tbl)
-            _fill(cell, text, size=size, align=align, italic=italic, indent=indent)
-            if keep and not last:
-                cell.paragraphs[0].paragraph_format.keep_with_next = True
-            if rule_below or rule_above:
-                _cell_rules(cell, top=rule_above, bottom=rule_below)
+            tr.append(cells.cell(sum(widths[start:stop]), stop - start, text, align, italic, indent,
+                                 keep and not last, rule_above, rule_below))
+        tbl._tbl.append(tr)
         row_index += 1
 
     for spans in r.spanner_rows:
