@@ -609,6 +609,22 @@ def _categorical_text(data: pd.DataFrame, rhs: str) -> pd.DataFrame:
     return data.assign(**conv) if conv else data
 
 
+def _categorical_C(data, contrast=None, levels=None):
+    """patsy's ``C()``, passing a pandas Categorical through unboxed when nothing is set.
+
+    ``C(x)`` boxes its argument, and patsy then maps a boxed column to level codes value by
+    value in Python; a bare Categorical is coded at once from its own codes. Both give the
+    same levels (the Categorical's categories), the same default treatment coding and the
+    same column names (taken from the formula text, ``C(x)[T.level]``).
+    """
+    from patsy.builtins import C
+    from patsy.util import safe_is_pandas_categorical
+
+    if contrast is None and levels is None and safe_is_pandas_categorical(data):
+        return data
+    return C(data, contrast, levels)
+
+
 def _design(formula: str, data: pd.DataFrame, model: str):
     """Outcome vector, design matrix (DataFrame) and term -> columns, listwise on formula vars."""
     import patsy
@@ -618,8 +634,12 @@ def _design(formula: str, data: pd.DataFrame, model: str):
     lhs, rhs = formula.split("~", 1)
     lhs = lhs.strip()
     data = _categorical_text(data, rhs)
+    # names are looked up as before (data, then this module, then patsy's builtins), with C()
+    # first: the fast path for Categoricals above
+    env = patsy.EvalEnvironment.capture(0)
+    env = patsy.EvalEnvironment([{"C": _categorical_C}, env.namespace], env.flags)
     try:
-        X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop")
+        X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop", eval_env=env)
     except patsy.PatsyError as exc:
         raise _fail(f"cannot build the design matrix: {exc}", value=rhs) from exc
     term_columns = {
@@ -650,7 +670,7 @@ def _design(formula: str, data: pd.DataFrame, model: str):
         return y, X, term_columns, _ordinal_labels(levels)
     try:
         Y = patsy.dmatrix(lhs + " - 1", data.loc[X.index], return_type="dataframe",
-                          NA_action="drop")
+                          NA_action="drop", eval_env=env)
     except patsy.PatsyError as exc:
         raise _fail(f"cannot evaluate the outcome: {exc}", value=lhs) from exc
     if Y.shape[1] == 2:  # a two-level factor or boolean: success = second level
@@ -916,6 +936,13 @@ def regress(
     if se == "hc3" and model == "ordinal":
         raise _fail("HC3 is not defined for the ordinal model here", value=se,
                     expected="classical or cluster")
+    if impute is None:
+        # only the columns the formula can name (its text holds their names): listwise deletion
+        # and row selections then copy a few columns, not the whole analysis file
+        keep = [c for c in data.columns if str(c) in formula or c == cluster
+                or (center and c in center)]
+        if len(keep) < data.shape[1]:
+            data = data[keep]
     centered: dict[str, float] = {}
     if center:
         data = data.copy()
