@@ -1010,19 +1010,21 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
         fit = _fit_statistics("ordinal", n, n_par, llf, llnull, df_model=k,
                               df_resid=float(n - n_par))
     else:
+        start = None
         if model == "logit":
             family = sm.families.Binomial()
         elif model == "poisson":
             family = sm.families.Poisson()
         else:
-            family, alpha, se_theta = _negbin_family(ya, Xa, messages)
+            # IRLS at the ML theta, started from the joint ML estimates
+            family, alpha, start = _negbin_family(ya, Xa, messages)
         import warnings as _warnings
 
         from statsmodels.tools.sm_exceptions import ModelWarning
 
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
-            res = sm.GLM(ya, Xa, family=family).fit(tol=1e-12, maxiter=200)
+            res = sm.GLM(ya, Xa, family=family).fit(start_params=start, tol=1e-12, maxiter=200)
         for w in caught:
             if issubclass(w.category, (ModelWarning, RuntimeWarning)):
                 _warn(messages, f"{model} model: {w.message}")
@@ -1039,15 +1041,16 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
         scores = Xa * ((ya - mu) * mu_eta / var)[:, None]
         w = mu_eta**2 / var
         Xw = Xa * np.sqrt(w)[:, None]
-        hat = np.einsum("ij,jk,ik->i", Xw, bread, Xw)
-        null = sm.GLM(ya, np.ones((n, 1)), family=family).fit(tol=1e-12)
+        hat = np.einsum("ij,ij->i", Xw @ bread, Xw)
         n_par = k + (1 if model == "negbin" else 0)
         more = {}
         if model == "negbin":
-            more = {"theta": 1 / alpha, "alpha": alpha, "se_theta": se_theta}
+            more = {"theta": 1 / alpha, "alpha": alpha,
+                    "se_theta": _negbin_se_theta(ya, np.asarray(mu, dtype=float), 1 / alpha)}
             llf = float(family.loglike(ya, mu, scale=1.0))
             llnull = _negbin_null_llf(ya, messages)
         else:
+            null = sm.GLM(ya, np.ones((n, 1)), family=family).fit(tol=1e-12)
             llf, llnull = float(res.llf), float(null.llf)
         df_resid = None
         fit = _fit_statistics(model, n, n_par, llf, llnull, df_model=k - 1,
@@ -1098,24 +1101,67 @@ def _theta_ml(y, mu, theta, tol=1e-12, maxiter=100):
     return math.exp(lt)
 
 
+def _irls_log(y, X, alpha, beta=None, tol=1e-10, maxiter=100):
+    """IRLS of a log-link Poisson (``alpha = 0``) or NB2 GLM by the normal equations.
+
+    Only for starting values (:func:`_negbin_family`): ``X'WX`` costs a fraction of the
+    least-squares solve of statsmodels' IRLS. Returns ``(beta, mu)``, or None on failure.
+    """
+    if beta is None:
+        mu = (y + y.mean()) / 2.0  # statsmodels' start
+        eta = np.log(mu)
+    else:
+        eta = X @ beta
+        mu = np.exp(eta)
+    for _ in range(maxiter):
+        w = mu / (1.0 + alpha * mu)
+        z = eta + (y - mu) / mu
+        xw = X.T * w
+        try:
+            new = np.linalg.solve(xw @ X, xw @ z)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(new)):
+            return None
+        eta = X @ new
+        with np.errstate(over="ignore"):
+            mu = np.exp(eta)
+        if not np.all(np.isfinite(mu)):
+            return None
+        done = beta is not None and np.max(np.abs(new - beta) / (np.abs(new) + 1e-8)) < tol
+        beta = new
+        if done:
+            break
+    return beta, mu
+
+
 def _negbin_family(y, X, messages):
-    """ML estimate of the NB2 shape; returns (GLM family at that alpha, alpha, se(theta)).
+    """ML estimate of the NB2 shape; returns (GLM family at that alpha, alpha, the joint ML
+    estimates of the slopes).
 
     Starts with two rounds of the ``MASS::glm.nb`` alternation (IRLS for the slopes at fixed
     ``theta``, Newton for ``theta`` at fixed means), then maximises the same likelihood by joint
     Newton steps on ``(beta, log theta)`` to a relative change of 1e-12.
     """
     import statsmodels.api as sm
-    from scipy.special import polygamma
 
-    pois = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-10, maxiter=100)
-    params, mu = np.asarray(pois.params, dtype=float), np.asarray(pois.fittedvalues, dtype=float)
+    y, X = np.asarray(y, dtype=float), np.asarray(X, dtype=float)
+    # the start only needs to be close: IRLS by the normal equations (statsmodels' IRLS if
+    # that fails)
+    start = _irls_log(y, X, 0.0)
+    if start is None:
+        pois = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-10, maxiter=100)
+        start = np.asarray(pois.params, dtype=float), np.asarray(pois.fittedvalues, dtype=float)
+    params, mu = start
     theta = _theta_ml(y, mu, 1.0)
     # two rounds of the glm.nb alternation give a start close to the optimum ...
     for _ in range(2):
         fam = sm.families.NegativeBinomial(alpha=1 / theta)
-        res = sm.GLM(y, X, family=fam).fit(start_params=params, tol=1e-10, maxiter=200)
-        params, mu = np.asarray(res.params, dtype=float), np.asarray(res.fittedvalues, dtype=float)
+        step = _irls_log(y, X, 1 / theta, params)
+        if step is None:
+            res = sm.GLM(y, X, family=fam).fit(start_params=params, tol=1e-10, maxiter=200)
+            step = np.asarray(res.params, dtype=float), np.asarray(res.fittedvalues, dtype=float)
+        params, mu = step
         theta = _theta_ml(y, mu, theta)
     # ... then joint Newton steps on (beta, log theta) converge quadratically to the same
     # maximum that the alternation reaches linearly (and slowly when theta is small).
@@ -1124,12 +1170,16 @@ def _negbin_family(y, X, messages):
     if not converged or not np.isfinite(theta) or theta > 1e8:
         _warn(messages, "the negative binomial shape (theta) did not converge")
     alpha = 1 / theta
-    fam = sm.families.NegativeBinomial(alpha=alpha)
-    mu = sm.GLM(y, X, family=fam).fit(start_params=params, tol=1e-13, maxiter=200).fittedvalues
+    return sm.families.NegativeBinomial(alpha=alpha), alpha, params
+
+
+def _negbin_se_theta(y, mu, theta) -> float:
+    """SE of the NB2 shape from the observed information of theta given the means."""
+    from scipy.special import polygamma
+
     info = -np.sum(polygamma(1, theta + y) - polygamma(1, theta) + 1 / theta
                    - 2 / (mu + theta) + (y + theta) / (mu + theta) ** 2)
-    se_theta = float(1 / np.sqrt(info)) if info > 0 else np.nan
-    return fam, alpha, se_theta
+    return float(1 / np.sqrt(info)) if info > 0 else np.nan
 
 
 def _negbin_loglik(y, X, beta, theta):
