@@ -395,7 +395,13 @@ class _MLProblem:
                 h += pat.n / (2.0 * self.ntotal) * blk
 
         # second-derivative part: derivative of J(x)' G with the moment gradient G fixed
+        gs_all = [gs for _t, gs, _gm in pterms]
+        gm_all = [gm for _t, _gs, gm in pterms] if self.meanstructure else None
+        dot = getattr(self.model, "jacobian_dot", None)
+
         def jg(z):
+            if dot is not None:  # J(z)' G without building J(z)
+                return dot(z, gs_all, gm_all)
             tot = np.zeros(k)
             for (dsz, dmz), (_t, gs, gm) in zip(self.model.jacobian(z), pterms):
                 tot += np.tensordot(dsz, gs, axes=([1, 2], [0, 1]))

@@ -869,6 +869,22 @@ class SEMModel:
                 )
             )
         self.has_beta = bool((partable["matrix"] == "beta").any())
+        # the same entries as index arrays per matrix (vectorised matrices and derivatives)
+        self._index = []
+        for grp in self._groups:
+            fixed, free = {}, {}
+            for name in self._shapes:
+                f = [(r, c, v) for nm, r, c, v in grp["fixed"] if nm == name]
+                fixed[name] = (
+                    np.array([e[0] for e in f], dtype=int),
+                    np.array([e[1] for e in f], dtype=int),
+                    np.array([e[2] for e in f], dtype=float),
+                )
+                e = np.array([(r, c, k) for nm, r, c, k in grp["free"] if nm == name], dtype=int)
+                free[name] = tuple(e.reshape(-1, 3).T)
+            self._index.append((fixed, free))
+        self._free_col = partable["free"].to_numpy()
+        self._value_col = partable["value"].to_numpy(dtype=float)
 
     # ------------------------------------------------------------------ matrices
     def matrices(self, x: np.ndarray) -> list[dict[str, np.ndarray]]:
@@ -880,17 +896,21 @@ class SEMModel:
         """
         x = np.asarray(x, dtype=float)
         out = []
-        for grp in self._groups:
+        for fixed, free in self._index:
             mats = {k: np.zeros(s) for k, s in self._shapes.items()}
             mats["delta"][:] = 1.0
-            for name, r, c, v in grp["fixed"]:
-                mats[name][r, c] = v
-                if name in ("theta", "psi"):
-                    mats[name][c, r] = v
-            for name, r, c, k in grp["free"]:
-                mats[name][r, c] = x[k]
-                if name in ("theta", "psi"):
-                    mats[name][c, r] = x[k]
+            for name, m in mats.items():
+                r, c, v = fixed[name]
+                if len(r):
+                    m[r, c] = v
+                    if name in ("theta", "psi"):
+                        m[c, r] = v
+            for name, m in mats.items():
+                r, c, k = free[name]
+                if len(r):
+                    m[r, c] = x[k]
+                    if name in ("theta", "psi"):
+                        m[c, r] = x[k]
             for k in ("nu", "alpha", "tau", "delta"):
                 mats[k] = mats[k][:, 0]
             out.append(mats)
@@ -941,35 +961,104 @@ class SEMModel:
             a_alpha = a @ alpha
             ds = np.zeros((self.npar, p, p))
             dm = np.zeros((self.npar, p))
+            free = self._index[len(out)][1]
+            r, c, k = free["lambda"]
+            if len(k):
+                cols = lm[:, c].T
+                np.add.at(ds, (k, r), cols)
+                np.add.at(ds, (k, slice(None), r), cols)
+                np.add.at(dm, (k, r), a_alpha[c])
+            r, c, k = free["theta"]
+            if len(k):
+                np.add.at(ds, (k, r, c), 1.0)
+                off = r != c
+                np.add.at(ds, (k[off], c[off], r[off]), 1.0)
+            r, c, k = free["psi"]
+            if len(k):
+                t = lam_a[:, r].T[:, :, None] * lam_a[:, c].T[:, None, :]
+                t = np.where((r == c)[:, None, None], t, t + np.transpose(t, (0, 2, 1)))
+                np.add.at(ds, k, t)
+            r, c, k = free["nu"]
+            if len(k):
+                np.add.at(dm, (k, r), 1.0)
+            r, c, k = free["alpha"]
+            if len(k):
+                np.add.at(dm, k, lam_a[:, r].T)
             for name, r, c, k in grp["free"]:
-                if name == "lambda":
-                    col = lm[:, c]
-                    ds[k, r, :] += col
-                    ds[k, :, r] += col
-                    dm[k, r] += a_alpha[c]
-                elif name == "theta":
-                    ds[k, r, c] += 1.0
-                    if r != c:
-                        ds[k, c, r] += 1.0
-                elif name == "psi":
-                    u, v = lam_a[:, r], lam_a[:, c]
-                    if r == c:
-                        ds[k] += np.outer(u, u)
-                    else:
-                        t = np.outer(u, v)
-                        ds[k] += t + t.T
-                elif name == "beta":
+                if name == "beta":
                     u = lam_a[:, r]
                     row = a[c, :] @ psi @ lam_a.T  # (A Psi A' Lambda')[c]
                     t = np.outer(u, row)
                     ds[k] += t + t.T
                     dm[k] += u * (a[c, :] @ alpha)
-                elif name == "nu":
-                    dm[k, r] += 1.0
-                elif name == "alpha":
-                    dm[k] += lam_a[:, r]
                 # tau and delta do not enter (Sigma, mu): left to the ordinal estimator
             out.append((ds, dm))
+        return out
+
+    def jacobian_dot(
+        self,
+        x: np.ndarray,
+        gsigma: Sequence[np.ndarray],
+        gmu: Sequence[np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Chain rule through the implied moments, without the full Jacobian.
+
+        Parameters
+        ----------
+        x : ndarray
+            Free parameters.
+        gsigma : sequence of ndarray
+            Per group, a ``p x p`` matrix ``G`` (e.g. the derivative of a function with
+            respect to ``Sigma``).
+        gmu : sequence of ndarray, optional
+            Per group, a vector ``g`` of length ``p`` (derivative with respect to ``mu``).
+
+        Returns
+        -------
+        ndarray
+            ``sum_g [tensordot(dSigma_g, G_g) + dmu_g @ g_g]`` where ``(dSigma_g, dmu_g)`` is
+            :meth:`jacobian`; a few matrix products instead of an ``npar x p x p`` array.
+        """
+        out = np.zeros(self.npar)
+        for g, ((_fixed, free), mats) in enumerate(zip(self._index, self.matrices(x))):
+            a = self._ia(mats)
+            lam_a = mats["lambda"] @ a
+            lm = lam_a @ mats["psi"] @ a.T
+            gs = np.asarray(gsigma[g], dtype=float)
+            sym = gs + gs.T
+            parts = []
+            r, c, k = free["lambda"]
+            if len(k):
+                parts.append((k, (sym @ lm)[r, c]))
+            r, c, k = free["theta"]
+            if len(k):
+                parts.append((k, np.where(r == c, gs[r, c], sym[r, c])))
+            r, c, k = free["psi"]
+            if len(k):
+                m = lam_a.T @ gs @ lam_a
+                parts.append((k, np.where(r == c, m[r, c], m[r, c] + m[c, r])))
+            r, c, k = free["beta"]
+            if len(k):
+                rows = a @ mats["psi"] @ lam_a.T  # (A Psi A' Lambda')
+                parts.append((k, (lam_a.T @ sym @ rows.T)[r, c]))
+            if gmu is not None:
+                gm = np.asarray(gmu[g], dtype=float)
+                a_alpha = a @ mats["alpha"]
+                gl = gm @ lam_a
+                r, c, k = free["lambda"]
+                if len(k):
+                    parts.append((k, gm[r] * a_alpha[c]))
+                r, c, k = free["beta"]
+                if len(k):
+                    parts.append((k, gl[r] * a_alpha[c]))
+                r, c, k = free["nu"]
+                if len(k):
+                    parts.append((k, gm[r]))
+                r, c, k = free["alpha"]
+                if len(k):
+                    parts.append((k, gl[r]))
+            for k, v in parts:
+                out += np.bincount(k, weights=v, minlength=self.npar)
         return out
 
     def jacobian_factors(self, x: np.ndarray) -> list[tuple[np.ndarray, ...]]:
@@ -1025,9 +1114,8 @@ class SEMModel:
 
     def x_to_table(self, x: np.ndarray) -> np.ndarray:
         """Value of every row of the parameter table (fixed values and free estimates)."""
-        pt = self.partable
-        out = pt["value"].to_numpy(dtype=float).copy()
-        fr = pt["free"].to_numpy()
+        out = self._value_col.copy()
+        fr = self._free_col
         out[fr > 0] = np.asarray(x)[fr[fr > 0] - 1]
         return out
 
