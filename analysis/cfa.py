@@ -430,7 +430,9 @@ class _MLProblem:
         ds, dm = self.model.jacobian(x)[group]
         u, v, coef, index = self.model.jacobian_factors(x)[group]
         npar = len(x)
-        # q x npar matrix that adds the pieces of each parameter
+        # q x npar matrix that adds the pieces of each parameter; when every parameter has at
+        # most one piece (no equality constraint within the group) a scatter does the same
+        unique = len(np.unique(index)) == len(index)
         agg = np.zeros((len(index), npar))
         agg[np.arange(len(index)), index] = coef
         data = self.data[group]
@@ -446,7 +448,12 @@ class _MLProblem:
                 rows = pat.rows[start : start + chunk]
                 z = np.zeros((len(rows), p))
                 z[:, o] = (data.x[np.ix_(rows, o)] - mu[o]) @ inv
-                sc = ((z @ u) * (z @ v)) @ agg + const
+                if unique:
+                    sc = np.zeros((len(rows), npar))
+                    sc[:, index] = (z @ u) * (z @ v) * coef
+                    sc += const
+                else:
+                    sc = ((z @ u) * (z @ v)) @ agg + const
                 if self.meanstructure:
                     sc += z @ dm.T
                 out[rows] = sc

@@ -658,21 +658,19 @@ def build_partable(
 
     # automatic labels for group_equal (lavaan's ".pN." with N the id in group 1)
     if ngroups > 1 and group_equal:
-        g1 = pt[pt["group"] == 1]
-        first_id = {(r.lhs, r.op, r.rhs): r.id for r in g1.itertuples()}
-        for i in pt.index:
-            r = pt.loc[i]
+        recs = pt[["id", "lhs", "op", "rhs", "group", "kind", "free_flag", "label"]].to_dict("records")
+        first = {(r["lhs"], r["op"], r["rhs"]): r for r in recs if r["group"] == 1}
+        labels = list(pt["label"])
+        for i, r in enumerate(recs):
             if r["kind"] not in group_equal or not r["free_flag"] or r["label"]:
                 continue
-            if (r["lhs"], r["op"], r["rhs"]) in partial:
-                continue
             k = (r["lhs"], r["op"], r["rhs"])
-            if k not in first_id:
+            if k in partial or k not in first:
                 continue
-            g1row = pt.loc[pt["id"] == first_id[k]].iloc[0]
-            if not g1row["free_flag"]:
+            if not first[k]["free_flag"]:
                 continue
-            pt.loc[i, "label"] = f".p{first_id[k]}."
+            labels[i] = f".p{first[k]['id']}."
+        pt["label"] = labels
 
     # free indices: shared label -> shared index; "==" merges labels
     parent = {}
@@ -724,9 +722,12 @@ def build_partable(
     lv_pos = {f: i for i, f in enumerate(lv)}
     ov_pos = {v: i for i, v in enumerate(ov)}
     thr_pos: dict[tuple[str, str], int] = {}
+    thr_of: dict[str, list[str]] = {}
+    for lhs, op, rhs, grp in zip(pt["lhs"], pt["op"], pt["rhs"], pt["group"]):
+        if grp == 1 and op == "|":
+            thr_of.setdefault(lhs, []).append(rhs)
     for v in ov:
-        sub = pt[(pt["group"] == 1) & (pt["op"] == "|") & (pt["lhs"] == v)]
-        for t in sorted(sub["rhs"], key=lambda t: int(t[1:])):
+        for t in sorted(thr_of.get(v, []), key=lambda t: int(t[1:])):
             thr_pos[(v, t)] = len(thr_pos)
     mats, rws, cls = [], [], []
     for r in pt.itertuples():
@@ -1160,6 +1161,11 @@ def start_values(
     ov = list(partable.attrs["ov_names"])
     pos = {v: i for i, v in enumerate(ov)}
     vals = pt["value"].to_numpy(dtype=float).copy()
+    # the loadings of each factor per group, in table order (first = marker)
+    loadings: dict[tuple, pd.DataFrame] = {}
+    for (g, f), ind in pt[pt["op"] == "=~"].groupby(["group", "lhs"], sort=False):
+        loadings[(g, f)] = ind
+    no_rows = pt.iloc[0:0]
     for i, r in enumerate(pt.itertuples()):
         if r.free == 0 or not np.isnan(vals[i]):
             continue
@@ -1168,7 +1174,7 @@ def start_values(
             vals[i] = 1.0  # higher-order loading
         elif r.op == "=~":
             # marker = first indicator of the factor in this group
-            ind = pt[(pt["group"] == r.group) & (pt["op"] == "=~") & (pt["lhs"] == r.lhs)]
+            ind = loadings[(r.group, r.lhs)]
             marker = ind.iloc[0]
             if marker["rhs"] != r.rhs and marker["free"] == 0 and marker["value"] != 0:
                 a, b = pos[marker["rhs"]], pos[r.rhs]
@@ -1189,7 +1195,7 @@ def start_values(
             elif r.lhs == r.rhs:
                 vals[i] = 0.05
                 # a better start for marker-identified factors: cov of marker with others
-                ind = pt[(pt["group"] == r.group) & (pt["op"] == "=~") & (pt["lhs"] == r.lhs)]
+                ind = loadings.get((r.group, r.lhs), no_rows)
                 if (
                     len(ind)
                     and ind.iloc[0]["free"] == 0
