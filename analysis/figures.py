@@ -52,6 +52,7 @@ __all__ = [
     "missingness_plot",
     "tidy_coefficients",
     "missing_shares",
+    "figure_bytes",
     "save_figure",
 ]
 
@@ -935,6 +936,78 @@ def missingness_plot(
 
 
 # --------------------------------------------------------------------------- saving
+#: Metadata left out of the saved files (dates, software versions), by format.
+_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+    "svg": {"Date": None, "Creator": None},
+}
+
+
+def figure_bytes(
+    fig: Figure,
+    formats: Sequence[str] = ("png", "pdf"),
+    *,
+    dpi: int = 300,
+    png_compress_level: int | None = None,
+) -> list[bytes]:
+    """Render a figure in several formats, laying it out once; no dates in the metadata.
+
+    The layout engine (constrained layout) runs for the first format, exactly as
+    ``savefig`` runs it; the later formats reuse that layout instead of computing
+    it again, and skip the extra pass that ``savefig`` draws for it. The first file
+    is what ``savefig`` alone writes; the later ones can differ from a separate
+    ``savefig`` by a fraction of a point in the position of the axes (text
+    extents measured by the first renderer).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    formats : sequence of {"png", "pdf", "svg"}, default ("png", "pdf")
+    dpi : int, default 300
+        Resolution of the PNG (and of the layout).
+    png_compress_level : int, optional
+        zlib level of the PNG (Pillow's default, 6, when None).
+
+    Returns
+    -------
+    list of bytes
+        One per format, in the order of ``formats``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fig = regional_bars(pd.DataFrame({"region": ["A"], "value": [1]}))
+    >>> png, pdf = figure_bytes(fig)
+    >>> png[:4], pdf[:5]
+    (b'\\x89PNG', b'%PDF-')
+    >>> figure_bytes(fig) == [png, pdf]
+    True
+    """
+    for fmt in formats:
+        if fmt not in _METADATA:
+            raise ConfigError(f"save_figure: unknown format {fmt!r}; expected png, pdf or svg.")
+    engine = fig.get_layout_engine()
+    out = []
+    try:
+        for fmt in formats:
+            buf = io.BytesIO()
+            extra = {"pil_kwargs": {"compress_level": png_compress_level}} \
+                if fmt == "png" and png_compress_level is not None else {}
+            with mpl.rc_context({"svg.hashsalt": "si-survey"}):
+                fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], **extra)
+            out.append(buf.getvalue())
+            if engine is not None and fig.get_layout_engine() is engine:
+                # keep the layout just computed; no engine at all (not "none", which
+                # still makes savefig draw the figure once more before saving)
+                with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+                    fig.set_layout_engine(None)
+    finally:
+        if engine is not None and fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
+    return out
+
+
 def save_figure(
     fig: Figure,
     path_stem: str | os.PathLike[str],
@@ -943,6 +1016,8 @@ def save_figure(
     formats: Sequence[str] = ("png", "pdf"),
 ) -> list[Path]:
     """Write a figure as PNG (300 dpi) and PDF, atomically, with no dates in the metadata.
+
+    The figure is laid out once, for the first format (see :func:`figure_bytes`).
 
     Parameters
     ----------
@@ -967,20 +1042,9 @@ def save_figure(
     >>> save_figure(fig, stem)[1].read_bytes() == (stem.with_suffix(".pdf")).read_bytes()
     True
     """
-    metadata = {
-        "png": {"Software": None},
-        "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
-        "svg": {"Date": None, "Creator": None},
-    }
     stem = Path(path_stem)
     if stem.suffix.lower() in (".png", ".pdf", ".svg"):
         stem = stem.with_suffix("")
-    written = []
-    for fmt in formats:
-        if fmt not in metadata:
-            raise ConfigError(f"save_figure: unknown format {fmt!r}; expected png, pdf or svg.")
-        buf = io.BytesIO()
-        with mpl.rc_context({"svg.hashsalt": "si-survey"}):
-            fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata[fmt])
-        written.append(atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", buf.getvalue()))
-    return written
+    data = figure_bytes(fig, formats, dpi=dpi)
+    return [atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", b) for fmt, b in zip(formats, data)]
+

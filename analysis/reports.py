@@ -2367,24 +2367,17 @@ def _write_tex(rendered: list, landscape: list, path: Path) -> Path:
 
 
 def _save_figure(fig, stem: Path) -> list[Path]:
-    """PNG (300 dpi) and PDF without dates, atomically; the PNG with fast zlib compression."""
-    import io
+    """PNG (300 dpi) and PDF without dates, atomically; the PNG with fast zlib compression.
 
-    import matplotlib as mpl
-
+    The figure is laid out once, for the PNG; the PDF reuses that layout
+    (:func:`analysis.figures.figure_bytes`).
+    """
     from .atomic import atomic_write_bytes
+    from .figures import figure_bytes
 
-    out = []
     stem.parent.mkdir(parents=True, exist_ok=True)
-    for fmt, meta, extra in (
-        ("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
-        ("pdf", {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}, {}),
-    ):
-        buf = io.BytesIO()
-        with mpl.rc_context({"svg.hashsalt": "si-survey"}):
-            fig.savefig(buf, format=fmt, dpi=300, metadata=meta, **extra)
-        out.append(atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", buf.getvalue()))
-    return out
+    data = figure_bytes(fig, ("png", "pdf"), dpi=300, png_compress_level=1)
+    return [atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", b) for fmt, b in zip(("png", "pdf"), data)]
 
 
 def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence[str], lang: str,

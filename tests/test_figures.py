@@ -187,3 +187,30 @@ def test_tick_labels_distinct_and_french(values):
     labels = [t.get_text() for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if lo <= x <= hi]
     assert len(set(labels)) == len(labels)
     assert not any("." in lab for lab in labels)
+
+
+def test_figure_bytes_lays_out_once(likert):
+    """The first format is what savefig alone writes; the others reuse its layout; engine restored."""
+    import io
+
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from analysis.figures import figure_bytes
+
+    plain = io.BytesIO()
+    likert_diverging_bars(likert).savefig(plain, format="png", dpi=300, metadata={"Software": None})
+    fig = likert_diverging_bars(likert)
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)
+    png, pdf = figure_bytes(fig)
+    assert png == plain.getvalue()
+    assert fig.get_layout_engine() is engine
+    assert figure_bytes(fig) == [png, pdf]
+    calls = []
+    execute = engine.execute
+    engine.execute = lambda f: (calls.append(1), execute(f))
+    figure_bytes(fig, ("png", "pdf", "svg"))
+    assert len(calls) == 1  # one layout for the three files
+    with pytest.raises(ConfigError):
+        figure_bytes(fig, ("png", "gif"))
+    assert fig.get_layout_engine() is engine
