@@ -30,6 +30,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.simpletypes import ST_TwipsMeasure
 from docx.shared import Cm, Length, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
@@ -43,6 +44,9 @@ __all__ = ["write_docx", "add_table_to_document", "new_document"]
 _RULE_THICK = "8"  # eighths of a point: 1 pt
 _RULE_THIN = "4"  # 0.5 pt
 _W_T = qn("w:t")
+_W_P = qn("w:p")
+_W_W = qn("w:w")
+_W_TCW = qn("w:tcW")
 _XML_SPACE = qn("xml:space")
 
 
@@ -141,6 +145,7 @@ class _CellFactory:
         self._cells: dict = {}
         self._runs: dict = {}
         self._rows: dict = {}
+        self._twips: dict = {}
 
     def row(self, header: bool):
         """A new ``w:tr``, repeated at the top of each page if ``header``."""
@@ -154,11 +159,11 @@ class _CellFactory:
     def cell(self, width: int, span: int, text: str, align, italic: bool, indent, keep: bool,
              rule_above: bool, rule_below: bool):
         """A new ``w:tc`` holding ``text``, as ``_fill`` and ``_cell_rules`` make it."""
-        key = (width, span, align, indent, keep, rule_above, rule_below)
+        key = (span, align, indent, keep, rule_above, rule_below)
         template = self._cells.get(key)
         if template is None:
             tc = OxmlElement("w:tr").add_tc()
-            tc.width = Length(width)
+            tc.width = Length(0)
             if span > 1:
                 tc.grid_span = span
             cell = _Cell(tc, self.tbl)
@@ -167,10 +172,15 @@ class _CellFactory:
                 cell.paragraphs[0].paragraph_format.keep_with_next = True
             if rule_above or rule_below:
                 _cell_rules(cell, top=rule_above, bottom=rule_below)
+            assert tc[0][0].tag == _W_TCW and tc[-1].tag == _W_P  # w:tc/w:tcPr/w:tcW, w:tc/w:p
             template = self._cells[key] = tc
         tc = deepcopy(template)
+        twips = self._twips.get(width)
+        if twips is None:
+            twips = self._twips[width] = ST_TwipsMeasure.convert_to_xml(Length(width))
+        tc[0][0].set(_W_W, twips)  # as tc.width = Length(width) sets it
         if text:
-            tc.p_lst[0].append(self._run(text, italic))
+            tc[-1].append(self._run(text, italic))
         return tc
 
     def _run(self, text: str, italic: bool):
