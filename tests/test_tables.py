@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -395,3 +396,27 @@ def test_unformatted_integers_not_grouped_but_fmt_integer_is():
 def test_bad_latex_label():
     with pytest.raises(ConfigError):
         Table(pd.DataFrame({"a": [1]})).tab_label("tab 1 {x}")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_render_column_lists_same_as_dataframe_at(locale):
+    """render() reads whole columns when the index is 0..n-1; the cells are those DataFrame.at gives."""
+    df = pd.DataFrame({
+        "grp": ["a", "a", "b", None],
+        "name": ["x", "y", "z", "w"],
+        "i64": np.array([1, 2000, -3, 4], dtype="int64"),
+        "f64": [0.5, np.nan, -0.0, 1234.5678],
+        "f32": np.array([0.1, 0.2, np.nan, 3.5], dtype="float32"),
+        "nullable": pd.array([1, None, 3, 40000], dtype="Int64"),
+        "flag": [True, False, True, False],
+        "cat": pd.Categorical(["lo", "hi", None, "lo"]),
+        "mixed": [np.float64(0.25), "—", None, 7],
+        "when": pd.to_datetime(["2026-01-01", None, "2025-06-30", "2024-02-29"]),
+        "p": [0.001, 0.04, np.nan, 0.5],
+    })
+    t = (Table(df).with_locale(locale).tab_stub("name", groupname_col="grp").fmt_number(["f64", "f32"], 2)
+         .fmt_integer("nullable").fmt_pvalue("p").fmt_stars("p", "f64"))
+    by_at = dataclasses.replace(t)  # the same table read cell by cell (Table itself always resets the index)
+    object.__setattr__(by_at, "data", t.data.set_axis(pd.Index([0, 1, 2, 3], dtype="int64")))
+    assert not isinstance(by_at.data.index, pd.RangeIndex)
+    assert t.render() == by_at.render()

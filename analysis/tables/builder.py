@@ -776,6 +776,21 @@ class Table:
             rows.append(tuple(sorted(spans, key=lambda s: s.start)))
         return tuple(r for r in rows if r)
 
+    def _cell_values(self, columns: list[str]):
+        """``at(i, column)``: the value of ``self.data.at[i, column]``, without pandas's per-cell cost.
+
+        With the usual 0, 1, ... index and unique column names, each column is
+        converted once to a list (numpy scalars become Python ones, which
+        :meth:`_format_cell` does anyway); otherwise ``DataFrame.at`` itself.
+        """
+        data = self.data
+        index = data.index
+        if (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+                and data.columns.is_unique):
+            values = {c: data[c].tolist() for c in dict.fromkeys(columns) if c in data.columns}
+            return lambda i, c: values[c][i] if c in values else data.at[i, c]
+        return lambda i, c: data.at[i, c]
+
     def render(self) -> RenderedTable:
         """Format every cell for the table's locale and return the :class:`RenderedTable`.
 
@@ -796,14 +811,15 @@ class Table:
             for c in s.columns:
                 star_map.setdefault(c, []).append(s.p_col)
         sections = []
+        at = self._cell_values([*visible, *(p for ps in star_map.values() for p in ps)])
         for glabel, positions in self._row_order():
             rows = []
             for i in positions:
                 cells = []
                 for c in visible:
-                    cell = self._format_cell(c, self.data.at[i, c], loc)
+                    cell = self._format_cell(c, at(i, c), loc)
                     if c in star_map:
-                        st = "".join(stars_for(self.data.at[i, p], self.star_levels or DEFAULT_LEVELS) for p in star_map[c])
+                        st = "".join(stars_for(at(i, p), self.star_levels or DEFAULT_LEVELS) for p in star_map[c])
                         if st:
                             cell = Cell(cell.text + st, cell.text + st, cell.numeric, None)
                     cells.append(cell)
