@@ -433,10 +433,13 @@ class _MLProblem:
         # q x npar matrix that adds the pieces of each parameter; when every parameter has at
         # most one piece (no equality constraint within the group) a scatter does the same
         unique = len(np.unique(index)) == len(index)
+        identity = len(index) == npar and np.array_equal(index, np.arange(npar))
         agg = np.zeros((len(index), npar))
         agg[np.arange(len(index)), index] = coef
         data = self.data[group]
         p = data.x.shape[1]
+        q = u.shape[1]
+        products = _column_products(np.concatenate([u, v], axis=1))
         out = np.zeros((data.n, npar))
         for pat in data.patterns:
             o = pat.idx
@@ -448,16 +451,43 @@ class _MLProblem:
                 rows = pat.rows[start : start + chunk]
                 z = np.zeros((len(rows), p))
                 z[:, o] = (data.x[np.ix_(rows, o)] - mu[o]) @ inv
-                if unique:
+                zuv = products(z)  # [z @ u, z @ v]
+                if identity:
+                    sc = zuv[:, :q] * zuv[:, q:] * coef
+                    sc += const
+                elif unique:
                     sc = np.zeros((len(rows), npar))
-                    sc[:, index] = (z @ u) * (z @ v) * coef
+                    sc[:, index] = zuv[:, :q] * zuv[:, q:] * coef
                     sc += const
                 else:
-                    sc = ((z @ u) * (z @ v)) @ agg + const
+                    sc = (zuv[:, :q] * zuv[:, q:]) @ agg + const
                 if self.meanstructure:
                     sc += z @ dm.T
                 out[rows] = sc
         return out
+
+
+def _column_products(cols: np.ndarray):
+    """A function ``z -> z @ cols`` that computes each distinct column once.
+
+    The low-rank factors of the Jacobian repeat columns (a column of ``Lambda Psi`` for every
+    loading of a factor) and hold unit vectors (residual variances, loadings): those are
+    copied from ``z``, the other distinct columns come from one matrix product.
+    """
+    uniq, inv = np.unique(cols, axis=1, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    unit = ((uniq != 0).sum(axis=0) == 1) & (uniq.max(axis=0) == 1.0)
+    pos = np.argmax(uniq[:, unit] != 0, axis=0)
+    other = uniq[:, ~unit]
+
+    def products(z):
+        res = np.empty((len(z), uniq.shape[1]))
+        res[:, unit] = z[:, pos]
+        if other.shape[1]:
+            res[:, ~unit] = z @ other
+        return res[:, inv]
+
+    return products
 
 
 def _minimize(problem: _MLProblem, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-10):
@@ -925,10 +955,11 @@ def cfa(
         info_inv = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         info_inv = np.full_like(info, np.nan)
-    scores = None
+    cross = None
     if est == "MLR":
-        scores = [problem.casewise_scores(xhat, g) for g in range(ngroups)]
-        b = sum(s.T @ s for s in scores) / ntotal
+        # per group: sum of the outer products of the casewise scores (used twice)
+        cross = [s.T @ s for s in (problem.casewise_scores(xhat, g) for g in range(ngroups))]
+        b = sum(cross) / ntotal
         vcov = info_inv @ b @ info_inv / ntotal
     else:
         vcov = info_inv / ntotal
@@ -950,7 +981,7 @@ def cfa(
             _warn(f"the residual covariance matrix is not positive definite{gl}")
 
     # ---- fit measures
-    fit = _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, labels)
+    fit = _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, labels)
     if fit["df"] < 0:
         _warn(
             f"the model has more free parameters ({int(fit['npar'])}) than sample moments "
@@ -1148,18 +1179,18 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool):
     return t3, c3, t3b, c3b
 
 
-def _yb_scaling(problem, x, df, trace_h1, scores=None, info_inv=None):
+def _yb_scaling(problem, x, df, trace_h1, cross=None, info_inv=None):
     if df <= 0:
         return np.nan
     ntotal = problem.ntotal
     if info_inv is None:
         info_inv = np.linalg.inv(problem.observed_information(x))
-    if scores is None:
-        scores = [problem.casewise_scores(x, g) for g in range(len(problem.data))]
+    if cross is None:  # per group: sum of the outer products of the casewise scores
+        cross = [s.T @ s for s in (problem.casewise_scores(x, g) for g in range(len(problem.data)))]
     tr_h0 = 0.0
-    for g, s in enumerate(scores):
+    for g, ss in enumerate(cross):
         fg = problem.data[g].n / ntotal
-        b0 = s.T @ s / problem.data[g].n
+        b0 = ss / problem.data[g].n
         tr_h0 += fg * np.sum(b0 * info_inv)
     return float((sum(trace_h1) - tr_h0) / df)
 
@@ -1180,7 +1211,7 @@ def _srmr(gdata, implied, ms, ntotal):
     return float(sum(vals))
 
 
-def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, labels):
+def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, labels):
     ntotal = problem.ntotal
     ngroups = len(gdata)
     p = len(sem.ov_names)
@@ -1232,7 +1263,7 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, scores, la
     fit["ntotal"] = ntotal
     if est == "MLR":
         th1 = _yb_trace_h1(gdata, ms)
-        c = _yb_scaling(problem, xhat, df, th1, scores, info_inv)
+        c = _yb_scaling(problem, xhat, df, th1, cross, info_inv)
         cb = _yb_scaling(bprob, xb, df_b, th1)
         chisq_s = chisq / c
         chisq_bs = chisq_b / cb
@@ -1305,12 +1336,14 @@ def _std_plan(sem: SEMModel, pt: pd.DataFrame) -> dict:
 def _std_values(sem: SEMModel, x: np.ndarray, plan: dict) -> np.ndarray:
     """std.all value of every row of the parameter table."""
     vals = sem.x_to_table(x)
-    sds = np.array(
-        [
-            np.concatenate([np.sqrt(np.clip(np.diag(lat[0]), 0, None)), np.sqrt(np.diag(imp[0]))])
-            for lat, imp in zip(sem.latent_moments(x), sem.implied(x))
-        ]
-    )
+    rows = []
+    for mats in sem.matrices(x):  # latent and implied covariances (as latent_moments, implied)
+        a = sem._ia(mats)
+        lam_a = mats["lambda"] @ a
+        lat = a @ mats["psi"] @ a.T
+        imp = lam_a @ mats["psi"] @ lam_a.T + mats["theta"]
+        rows.append(np.concatenate([np.sqrt(np.clip(np.diag(lat), 0, None)), np.sqrt(np.diag(imp))]))
+    sds = np.array(rows)
     g, ops = plan["group"], plan["ops"]
     sd_l = np.where(plan["lhs"] >= 0, sds[g, np.maximum(plan["lhs"], 0)], 1.0)
     sd_r = np.where(plan["rhs"] >= 0, sds[g, np.maximum(plan["rhs"], 0)], 1.0)
