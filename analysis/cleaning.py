@@ -295,18 +295,25 @@ def _json_default(o):
 
 
 def _neutralize(s: pd.Series) -> pd.Series:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
+
+    Checked on the distinct values of the column (fast on large files).
+    """
     from .tables._io import FORMULA_PREFIXES
 
-    t = s.astype(object)
-    isstr = t.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool) if len(t) else np.zeros(0, bool)
-    if not isstr.any():
+    if not len(s):
         return s
-    st = t[isstr].astype(str)
-    bad = st.str.startswith(tuple(FORMULA_PREFIXES)).to_numpy(dtype=bool)
-    if bad.any():
-        t = t.copy()
-        idx = t.index[isstr][bad]
-        t.loc[idx] = "'" + st[bad]
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    u = np.asarray(uniq, dtype=object)
+    prefixes = tuple(FORMULA_PREFIXES)
+    bad_u = np.array([isinstance(x, str) and x.startswith(prefixes) for x in u], dtype=bool)
+    if not bad_u.any():
+        return s
+    fixed = np.array(["'" + x if b else x for x, b in zip(u, bad_u)], dtype=object)
+    hit = codes >= 0
+    hit[hit] = bad_u[codes[hit]]
+    t = s.astype(object).copy()
+    t[hit] = fixed[codes[hit]]
     return t
 
 
@@ -470,7 +477,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
 
     # 2. text harmonised (values as read kept in `asread` for the final diff)
     say("validating and cleaning")
-    asread = {c: raw[c].to_numpy(dtype=object) for c in known}
+    # Memory: a column's cells are held as references to its distinct values (8 bytes a cell),
+    # not as one Python string per cell; the codes are kept as int32.
+    asread: dict[str, np.ndarray] = {}
     tcfg = cfg.get("text") or {}
     cur: dict[str, np.ndarray] = {}
     machine = {"_id", "_uuid", "_index", "_submission_time", "start", "end", "deviceid", "__version__",
@@ -478,10 +487,13 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     fac: dict[str, tuple] = {}  # distinct values of each raw column (codes, uniques), reused below
     for c in known:
         if c in personal or c in machine:
+            asread[c] = raw[c].to_numpy(dtype=object)
             cur[c] = asread[c] if c in personal else np.asarray(pd.Series(asread[c]).str.strip(), dtype=object)
             continue
         codes, uniq = pd.factorize(raw[c])
         uniq = np.asarray(uniq, dtype=object)
+        codes = codes.astype(np.int32) if len(uniq) < 2**31 - 1 else codes
+        asread[c] = uniq[codes] if len(uniq) else np.full(n, "", dtype=object)
         fac[c] = (codes, uniq)
         newu = R.harmonise_text(pd.Series(uniq, dtype=object), form=tcfg.get("unicode_form", "NFC"),
                                 collapse=bool(tcfg.get("collapse_spaces", True))).to_numpy(dtype=object)
@@ -492,6 +504,12 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         cur[c] = newu[codes]
         C.add(c, diff_u[codes], "text_harmonised")
 
+    # only the source columns and the personal data (for the link table) are needed from here on:
+    # the other raw cells are released (the tables keep their header and row count only)
+    raw = raw[[c for c in raw.columns if c in personal or c in ("_source_file", "_source_row")]]
+    for t in tables:
+        t.rows = len(t.data)
+        t.data = t.data.iloc[:0]
     types = cbi["type"].to_dict()
     final: dict[str, object] = {}
 
@@ -1106,7 +1124,7 @@ def _manifest(tables, paths, qdir: Path, cfg: dict, data: pd.DataFrame, flow: pd
     for t in tables:
         raw_files.append({"name": t.path.name, "sha256": sha256_file(t.path), "bytes": t.path.stat().st_size,
                           "format": t.format, "encoding": t.encoding, "delimiter": t.delimiter,
-                          "rows": int(len(t.data)), "notes": t.notes})
+                          "rows": int(getattr(t, "rows", len(t.data))), "notes": t.notes})
     f = flow.set_index("step")["all"]
     return {
         "schema": 1,

@@ -654,6 +654,7 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             try:  # fast path: pyarrow parses and checks the UTF-8 bytes itself
                 df, delimiter, _ = _read_csv_text(None, path, hmap, notes, data=raw)
                 encoding = "utf-8"
+                del raw  # the parsed table no longer needs the file's bytes
             except _NotUtf8:
                 df = None
         if df is None:

@@ -337,3 +337,37 @@ def test_corpus_cleaning_recoveries(name):
     if exp.get("flag"):
         assert r.data[exp["flag"]].any()
     assert (r.log["rule"] != "other").all()
+
+
+# --------------------------------------------------------------------------- formula neutralisation (CSV outputs)
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=6), st.none(), st.floats(allow_nan=True), st.integers()), max_size=30))
+def test_neutralize_matches_cell_by_cell_rule(values):
+    """The column-wise neutralisation (on distinct values) equals the cell-by-cell rule."""
+    from analysis.cleaning import _neutralize
+    from analysis.tables._io import neutralize_formula
+
+    s = pd.Series(values, dtype=object)
+    out = _neutralize(s)
+    expected = [neutralize_formula(v) for v in values]
+    assert len(out) == len(values)
+    for got, exp in zip(out.tolist(), expected):
+        if isinstance(exp, float) and np.isnan(exp):
+            assert isinstance(got, float) and np.isnan(got)
+        elif exp is None:
+            assert got is None
+        else:
+            assert got == exp and type(got) is type(exp)
+
+
+def test_neutralize_string_dtype_column():
+    from analysis.cleaning import _neutralize
+
+    s = pd.Series(["=HYPERLINK(\"x\")", "ok", None, "-1", "@a"], dtype="str")
+    assert _neutralize(s).tolist()[:2] == ["'=HYPERLINK(\"x\")", "ok"]
+    assert _neutralize(s).tolist()[3:] == ["'-1", "'@a"]
