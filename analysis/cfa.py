@@ -467,6 +467,22 @@ class _MLProblem:
         return out
 
 
+def _score_cross(problem: _MLProblem, x, group: int) -> np.ndarray:
+    """``s' s`` for the casewise scores ``s`` of one group.
+
+    The scores of the parameters that do not enter the group's moments (those of the other
+    groups) are zero: the product is taken over the other columns only.
+    """
+    s = problem.casewise_scores(x, group)
+    used = np.flatnonzero(np.any(s != 0, axis=0))
+    if len(used) == s.shape[1]:
+        return s.T @ s
+    sub = s[:, used]
+    out = np.zeros((s.shape[1], s.shape[1]))
+    out[np.ix_(used, used)] = sub.T @ sub
+    return out
+
+
 def _column_products(cols: np.ndarray):
     """A function ``z -> z @ cols`` that computes each distinct column once.
 
@@ -798,6 +814,7 @@ def cfa(
     meanstructure: bool | None = None,
     level: float = 0.95,
     ordered: Sequence[str] | bool | None = None,
+    _shared: dict | None = None,
 ) -> CFAResults:
     """Confirmatory factor analysis (lavaan ``cfa()``).
 
@@ -834,6 +851,10 @@ def cfa(
         Confidence level of the intervals.
     ordered : sequence of str or bool, optional
         Ordered-categorical indicators (``True``: all of them); implies ``"WLSMV"``.
+    _shared : dict, optional
+        Private: a dict kept across several fits of models of the *same* data object (as
+        :func:`analysis.invariance.measurement_invariance` does), holding what does not
+        depend on the model (prepared data and sample moments, baseline model, HTMT).
 
     Returns
     -------
@@ -901,7 +922,15 @@ def cfa(
         observed=list(data.columns) if isinstance(data, pd.DataFrame) else None,
     )
     ov = stmts_pt.attrs["ov_names"]
-    gdata, labels = _prepare(data, ov, group, miss)
+    if _shared is not None and _shared.get("data") is not data:
+        _shared.clear()
+        _shared["data"] = data
+    shared = (
+        _shared.setdefault(("fit", tuple(ov), group, miss), {}) if _shared is not None else {}
+    )
+    if "prepared" not in shared:
+        shared["prepared"] = _prepare(data, ov, group, miss)
+    gdata, labels = shared["prepared"]
     ngroups = len(labels)
     ms = (ngroups > 1 or miss == "fiml") if meanstructure is None else bool(meanstructure)
     if miss == "fiml" and not ms:
@@ -958,7 +987,7 @@ def cfa(
     cross = None
     if est == "MLR":
         # per group: sum of the outer products of the casewise scores (used twice)
-        cross = [s.T @ s for s in (problem.casewise_scores(xhat, g) for g in range(ngroups))]
+        cross = [_score_cross(problem, xhat, g) for g in range(ngroups)]
         b = sum(cross) / ntotal
         vcov = info_inv @ b @ info_inv / ntotal
     else:
@@ -981,7 +1010,8 @@ def cfa(
             _warn(f"the residual covariance matrix is not positive definite{gl}")
 
     # ---- fit measures
-    fit = _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, labels)
+    fit = _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, labels,
+                        shared=shared.setdefault(("measures", est), {}))
     if fit["df"] < 0:
         _warn(
             f"the model has more free parameters ({int(fit['npar'])}) than sample moments "
@@ -1017,7 +1047,9 @@ def cfa(
     std = _standardized(sem, xhat, vcov, pt, level)
     params["std_all"] = std["estimate"].to_numpy()
     cr, ave = _reliability(std, sem, labels)
-    ht = htmt(model, data)
+    if ("htmt", model) not in shared:
+        shared[("htmt", model)] = htmt(model, data)
+    ht = shared[("htmt", model)].copy()
     return CFAResults(
         model=model,
         estimator=est,
@@ -1186,7 +1218,7 @@ def _yb_scaling(problem, x, df, trace_h1, cross=None, info_inv=None):
     if info_inv is None:
         info_inv = np.linalg.inv(problem.observed_information(x))
     if cross is None:  # per group: sum of the outer products of the casewise scores
-        cross = [s.T @ s for s in (problem.casewise_scores(x, g) for g in range(len(problem.data)))]
+        cross = [_score_cross(problem, x, g) for g in range(len(problem.data))]
     tr_h0 = 0.0
     for g, ss in enumerate(cross):
         fg = problem.data[g].n / ntotal
@@ -1211,13 +1243,16 @@ def _srmr(gdata, implied, ms, ntotal):
     return float(sum(vals))
 
 
-def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, labels):
+def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, labels, shared=None):
+    shared = {} if shared is None else shared  # model-free quantities of these data
     ntotal = problem.ntotal
     ngroups = len(gdata)
     p = len(sem.ov_names)
     npar = sem.npar
     logl = problem.loglik(xhat)
-    logl_h1 = sum(_loglik_patterns(d.cov, d.mean, d.patterns) for d in gdata)
+    if ("logl_h1",) not in shared:
+        shared[("logl_h1",)] = sum(_loglik_patterns(d.cov, d.mean, d.patterns) for d in gdata)
+    logl_h1 = shared[("logl_h1",)]
     chisq = max(2 * (logl_h1 - logl), 0.0)
     ndat = ngroups * (p * (p + 1) // 2 + (p if ms else 0))
     df = ndat - npar
@@ -1231,10 +1266,12 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, lab
             [np.concatenate([np.nanvar(d.x, axis=0), np.nanmean(d.x, axis=0)]) for d in gdata]
         )
     bprob = _MLProblem(base, gdata, ms)
-    xb = xb0
-    if miss == "fiml":
-        xb, _, _ = _minimize(bprob, xb0)
-    logl_b = bprob.loglik(xb)
+    if ("baseline", ms) not in shared:
+        xb = xb0
+        if miss == "fiml":
+            xb, _, _ = _minimize(bprob, xb0)
+        shared[("baseline", ms)] = (xb, bprob.loglik(xb))
+    xb, logl_b = shared[("baseline", ms)]
     chisq_b = 2 * (logl_h1 - logl_b)
     df_b = ndat - base.npar
     fit = {
@@ -1262,9 +1299,13 @@ def _fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, lab
     fit["unrestricted_logl"] = logl_h1
     fit["ntotal"] = ntotal
     if est == "MLR":
-        th1 = _yb_trace_h1(gdata, ms)
+        if ("trace_h1", ms) not in shared:
+            shared[("trace_h1", ms)] = _yb_trace_h1(gdata, ms)
+        th1 = shared[("trace_h1", ms)]
         c = _yb_scaling(problem, xhat, df, th1, cross, info_inv)
-        cb = _yb_scaling(bprob, xb, df_b, th1)
+        if ("baseline_scaling", ms) not in shared:
+            shared[("baseline_scaling", ms)] = _yb_scaling(bprob, xb, df_b, th1)
+        cb = shared[("baseline_scaling", ms)]
         chisq_s = chisq / c
         chisq_bs = chisq_b / cb
         fit.update(
@@ -1461,14 +1502,15 @@ def htmt(model: str, data: pd.DataFrame, absolute: bool = True) -> pd.DataFrame:
     pt = build_partable(model)
     ov_set = set(pt.attrs["ov_names"])
     # first-order factors only (a higher-order factor has factors as indicators)
-    lv = [
-        f
-        for f in pt.attrs["lv_names"]
-        if pt[(pt["op"] == "=~") & (pt["lhs"] == f)]["rhs"].isin(ov_set).all()
-    ]
-    ind = {
-        f: list(pt[(pt["op"] == "=~") & (pt["lhs"] == f) & (pt["group"] == 1)]["rhs"]) for f in lv
-    }
+    rhs_all: dict[str, list] = {f: [] for f in pt.attrs["lv_names"]}
+    rhs_g1: dict[str, list] = {f: [] for f in pt.attrs["lv_names"]}
+    for op, lhs, rhs, grp in zip(pt["op"], pt["lhs"], pt["rhs"], pt["group"]):
+        if op == "=~":
+            rhs_all[lhs].append(rhs)
+            if grp == 1:
+                rhs_g1[lhs].append(rhs)
+    lv = [f for f in pt.attrs["lv_names"] if all(v in ov_set for v in rhs_all[f])]
+    ind = {f: rhs_g1[f] for f in lv}
     cols = list(dict.fromkeys(v for f in lv for v in ind[f]))
     r = data[cols].apply(pd.to_numeric, errors="coerce").dropna().corr().to_numpy()
     if absolute:
@@ -1480,10 +1522,12 @@ def htmt(model: str, data: pd.DataFrame, absolute: bool = True) -> pd.DataFrame:
         sub = r[np.ix_(ix, ix)]
         return sub[np.triu_indices(len(ix), 1)].mean()
 
-    out = pd.DataFrame(np.eye(len(lv)), index=lv, columns=lv)
-    for a in lv:
-        for b in lv:
+    mono_of = {f: mono(f) for f in lv}
+    vals = np.eye(len(lv))
+    for i, a in enumerate(lv):
+        for j, b in enumerate(lv):
             if a != b:
                 het = r[np.ix_([pos[v] for v in ind[a]], [pos[v] for v in ind[b]])].mean()
-                out.loc[a, b] = het / np.sqrt(mono(a) * mono(b))
+                vals[i, j] = het / np.sqrt(mono_of[a] * mono_of[b])
+    out = pd.DataFrame(vals, index=lv, columns=lv)
     return out

@@ -307,9 +307,14 @@ def measurement_invariance(
     models: dict[str, Any] = {}
     rows = []
     prev = None
+    from .cfa import cfa
+
+    # the built-in fit keeps what does not depend on the model (prepared data, baseline model)
+    shared = {"_shared": {}} if engine.fit is cfa else {}
     for lv in levels:
         res = engine.fit(
-            model, data, group=group, group_equal=engine.levels[lv], **engine.fit_kwargs, **kw
+            model, data, group=group, group_equal=engine.levels[lv], **engine.fit_kwargs, **kw,
+            **shared,
         )
         models[lv] = res
         f = res.fit

@@ -92,3 +92,20 @@ def test_engine_registry_for_other_estimators():
                                 levels=("configural", "thresholds", "thresholds+loadings"))  # fmt: skip
     assert calls == [(), ("thresholds",), ("thresholds", "loadings")]
     assert list(mi.comparison["delta_chisq"][1:]) == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("missing", ["listwise", "fiml"])
+def test_shared_model_free_work_gives_the_same_fits(missing):
+    # measurement_invariance hands cfa a dict that keeps the prepared data, the baseline
+    # model and the HTMT across levels: each fit must equal a fit on its own
+    from analysis.cfa import cfa
+
+    hs = HS.copy()
+    hs.loc[hs.index[::7], "x3"] = float("nan")
+    mi = measurement_invariance(MODEL, hs, "school", estimator="MLR", missing=missing)
+    for lv, eq in [("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts"))]:
+        alone = cfa(MODEL, hs, group="school", group_equal=eq, estimator="MLR", missing=missing)
+        got = mi.models[lv]
+        pd.testing.assert_series_equal(got.fit, alone.fit)
+        pd.testing.assert_frame_equal(got.params, alone.params)
+        pd.testing.assert_frame_equal(got.htmt, alone.htmt)
