@@ -2366,27 +2366,58 @@ def _write_tex(rendered: list, landscape: list, path: Path) -> Path:
     return atomic_write_text(path, head + "\n".join(parts))
 
 
-def _save_figure(fig, stem: Path) -> list[Path]:
+def _save_figure(fig, stem: Path, data: Sequence[bytes] | None = None) -> list[Path]:
     """PNG (300 dpi) and PDF without dates, atomically; the PNG with fast zlib compression.
 
     The figure is laid out once, for the PNG; the PDF reuses that layout
-    (:func:`analysis.figures.figure_bytes`).
+    (:func:`analysis.figures.figure_bytes`). ``data``: the PNG and PDF bytes when
+    the figure is already rendered (:func:`_figure_renderer`).
     """
     from .atomic import atomic_write_bytes
     from .figures import figure_bytes
 
     stem.parent.mkdir(parents=True, exist_ok=True)
-    data = figure_bytes(fig, ("png", "pdf"), dpi=300, png_compress_level=1)
-    return [atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", b) for fmt, b in zip(("png", "pdf"), data)]
+    if data is None:
+        data = figure_bytes(fig, _FIGURE_FORMATS, dpi=300, png_compress_level=1)
+    return [atomic_write_bytes(stem.parent / f"{stem.name}.{fmt}", b) for fmt, b in zip(_FIGURE_FORMATS, data)]
+
+
+_FIGURE_FORMATS = ("png", "pdf")
+
+#: Cost of writing the tables, per table cell, in analysis.figures.figure_cost units
+#: (roughly 10 ms of CPU): rendering and results CSVs, then each format.
+_TABLE_CELL_COST = {"": 0.012, "docx": 0.04, "xlsx": 0.02, "html": 0.001, "md": 0.001, "tex": 0.001}
+
+
+def _figure_renderer(outputs: dict, formats: Sequence[str], workers: int | None):
+    """The figures of ``outputs``, rendered while this process writes the tables.
+
+    Shares them between this process and forked workers
+    (:class:`analysis.figures.FigureRenderer`); this process's share is smaller by
+    the estimated cost of the tables it writes meanwhile.
+    """
+    from .figures import FigureRenderer
+
+    cells = sum(int(t.data.size) for o in outputs.values() for t in o.tables)
+    per_cell = _TABLE_CELL_COST[""] + sum(_TABLE_CELL_COST.get(f, 0.0) for f in formats)
+    figures = [(name, fig) for o in outputs.values() for name, fig in o.figures.items()]
+    return FigureRenderer([fig for _, fig in figures], _FIGURE_FORMATS, dpi=300, png_compress_level=1,
+                          names=[name for name, _ in figures], workers=workers, head_start=cells * per_cell)
 
 
 def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence[str], lang: str,
-                 threshold: int = 5) -> list[Path]:
+                 threshold: int = 5, *, workers: int | None = None) -> list[Path]:
     """Render the computed tables and figures into ``out_dir`` (no locking: see :func:`render_reports`).
 
     Each table is rendered once and the rendering handed to every writer. The numbers
     behind a table go to ``results/`` unless they hold counts below ``threshold``
     (small cells).
+
+    The figures are rendered while the tables are written, a share of them in
+    forked worker processes (``workers`` processes in all, this one included;
+    default: one per CPU, at most 4; 1: no worker), and written once all of them
+    are rendered: a figure that fails (here or in a worker) raises and leaves no
+    figure file. The files are the same whatever the number of workers.
     """
     import matplotlib.pyplot as plt
 
@@ -2396,35 +2427,37 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    rendered = {tid: [t.render() for t in o.tables] for tid, o in outputs.items()}
-    all_r = [r for tid in outputs for r in rendered[tid]]
-    all_land = [bool(x) for o in outputs.values() for x in (o.landscape or [False] * len(o.tables))]
-    title = {"fr": "Tableaux de la thèse", "en": "Thesis tables"}[lang]
-    if all_r:
-        if "html" in formats:
-            files.append(write_html_page(all_r, out_dir / "tables.html", title=title))
-        if "md" in formats:
-            files.append(write_markdown(all_r, out_dir / "tables.md"))
-        if "docx" in formats:
-            files.append(_write_docx(all_r, all_land, out_dir / "tables.docx"))
-        if "xlsx" in formats:
-            files.append(write_xlsx(all_r, out_dir / "tables.xlsx"))
-    for tid, o in outputs.items():
-        rs = rendered[tid]
-        land = list(o.landscape or [False] * len(rs))
-        if rs:
-            if "tex" in formats:
-                files.append(_write_tex(rs, land, out_dir / "tex" / f"{tid}.tex"))
+    with _figure_renderer(outputs, formats, workers) as figure_renderer:
+        rendered = {tid: [t.render() for t in o.tables] for tid, o in outputs.items()}
+        all_r = [r for tid in outputs for r in rendered[tid]]
+        all_land = [bool(x) for o in outputs.values() for x in (o.landscape or [False] * len(o.tables))]
+        title = {"fr": "Tableaux de la thèse", "en": "Thesis tables"}[lang]
+        if all_r:
+            if "html" in formats:
+                files.append(write_html_page(all_r, out_dir / "tables.html", title=title))
             if "md" in formats:
-                files.append(write_markdown(rs, out_dir / "md" / f"{tid}.md"))
+                files.append(write_markdown(all_r, out_dir / "tables.md"))
             if "docx" in formats:
-                files.append(_write_docx(rs, land, out_dir / "docx" / f"{tid}.docx"))
-        for name, obj in o.results.items():
-            if _write_results_csv(obj, out_dir / "results" / f"{tid}__{name}.csv", threshold):
-                files.append(out_dir / "results" / f"{tid}__{name}.csv")
+                files.append(_write_docx(all_r, all_land, out_dir / "tables.docx"))
+            if "xlsx" in formats:
+                files.append(write_xlsx(all_r, out_dir / "tables.xlsx"))
+        for tid, o in outputs.items():
+            rs = rendered[tid]
+            land = list(o.landscape or [False] * len(rs))
+            if rs:
+                if "tex" in formats:
+                    files.append(_write_tex(rs, land, out_dir / "tex" / f"{tid}.tex"))
+                if "md" in formats:
+                    files.append(write_markdown(rs, out_dir / "md" / f"{tid}.md"))
+                if "docx" in formats:
+                    files.append(_write_docx(rs, land, out_dir / "docx" / f"{tid}.docx"))
+            for name, obj in o.results.items():
+                if _write_results_csv(obj, out_dir / "results" / f"{tid}__{name}.csv", threshold):
+                    files.append(out_dir / "results" / f"{tid}__{name}.csv")
+        figure_data = iter(figure_renderer.finish())
     for o in outputs.values():
         for name, fig in o.figures.items():
-            files.extend(_save_figure(fig, out_dir / "figures" / name))
+            files.extend(_save_figure(fig, out_dir / "figures" / name, next(figure_data)))
             plt.close(fig)
     text = "\n".join(warnings) + ("\n" if warnings else "")
     files.append(atomic_write_text(out_dir / "warnings.txt", text))

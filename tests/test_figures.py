@@ -214,3 +214,48 @@ def test_figure_bytes_lays_out_once(likert):
     with pytest.raises(ConfigError):
         figure_bytes(fig, ("png", "gif"))
     assert fig.get_layout_engine() is engine
+
+
+def _bars(k: int) -> Figure:
+    return regional_bars(pd.DataFrame({"region": [f"R{j}" for j in range(k)], "value": np.arange(1, k + 1)}))
+
+
+def test_figure_renderer_same_bytes_with_workers():
+    from analysis.figures import FigureRenderer, figure_bytes, split_by_cost
+
+    assert split_by_cost([3, 3, 1], 3) == [[0], [1], [2]]
+    assert split_by_cost([], 2) == [[], []]
+    serial = [figure_bytes(_bars(k)) for k in range(2, 7)]
+    for workers in (1, 2, 4):
+        with FigureRenderer([_bars(k) for k in range(2, 7)], workers=workers, head_start=5) as renderer:
+            assert renderer.finish() == serial
+
+
+def test_figure_renderer_unpicklable_worker_error_names_the_figure():
+    import multiprocessing
+    import os
+
+    from matplotlib.artist import Artist
+
+    from analysis.errors import SiSurveyError
+    from analysis.figures import FigureRenderer
+
+    parent = os.getpid()
+
+    class Unpicklable(Exception):
+        def __init__(self, a, b):  # pickle calls Unpicklable(*args): one argument only
+            super().__init__(f"{a} and {b}")
+
+    class Boom(Artist):
+        def draw(self, renderer):
+            if os.getpid() != parent:
+                raise Unpicklable("cannot", "travel")
+
+    figs = [_bars(3), _bars(4)]
+    for fig in figs:
+        fig.add_artist(Boom())
+    with pytest.raises(SiSurveyError, match=r"figure '(first|second)' could not be rendered \(in a worker "
+                                            r"process\): Unpicklable: cannot and travel"):
+        with FigureRenderer(figs, names=["first", "second"], workers=2) as renderer:
+            renderer.finish()
+    assert not multiprocessing.active_children()

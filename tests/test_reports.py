@@ -303,6 +303,130 @@ def _row(t, first: str, section: str | None = None) -> list[str]:
     raise AssertionError(f"no row {first!r} in section {section!r}")
 
 
+# --------------------------------------------------------------------------- figures in worker processes
+
+
+def _some_figures() -> dict:
+    from analysis.figures import likert_diverging_bars, regional_bars
+
+    levels = ["Non", "Plutôt non", "Neutre", "Plutôt oui", "Oui"]
+    rng = np.random.default_rng(5)
+    figs = {}
+    for k in range(2):
+        rows = [{"item": f"Item {i} " + "long " * i, "level": lv, "share": s}
+                for i in range(3 + 4 * k) for lv, s in zip(levels, rng.dirichlet(np.ones(5)))]
+        figs[f"likert_{k}"] = likert_diverging_bars(pd.DataFrame(rows), levels=levels, title=f"Bloc {k}")
+        figs[f"regions_{k}"] = regional_bars(pd.DataFrame({"region": [f"R{j}" for j in range(4 + k)],
+                                                           "value": rng.integers(5, 50, 4 + k)}))
+    return figs
+
+
+def _with_figures(small, figures: dict) -> dict:
+    """The small report's outputs, the figures shared out among them (several tables have figures)."""
+    from analysis.reports import TableOutput
+
+    outputs = {}
+    names = list(figures)
+    for k, (tid, o) in enumerate(small["fr"].outputs.items()):
+        outputs[tid] = TableOutput(tid, list(o.tables), {n: figures[n] for n in names[k::len(small["fr"].outputs)]},
+                                   dict(o.results), o.count_columns, o.count_rows, list(o.landscape))
+    return outputs
+
+
+def _tree(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_figure_workers_write_the_same_files(small, tmp_path):
+    from analysis.reports import write_report
+
+    lists, trees = {}, {}
+    for workers in (1, 2, 3):
+        # new figures each time: a figure rendered once is laid out again from where it was left
+        outputs = _with_figures(small, _some_figures())
+        out = tmp_path / f"w{workers}"
+        lists[workers] = [p.relative_to(out).as_posix()
+                          for p in write_report(outputs, ["w"], out, ALL_FORMATS, "fr", workers=workers)]
+        trees[workers] = _tree(out)
+    assert lists[1] == lists[2] == lists[3]
+    assert trees[1] == trees[2] == trees[3]
+    assert sum(name.startswith("figures/") for name in trees[1]) == 8
+
+
+class _FailsInWorker:
+    """An artist that fails when drawn in another process than the test's (a figure worker)."""
+
+    def __init__(self, how: str):
+        self.parent, self.how = os.getpid(), how
+
+    def attach(self, fig) -> None:
+        from matplotlib.artist import Artist
+
+        test = self
+
+        class Boom(Artist):
+            def draw(self, renderer):
+                if os.getpid() != test.parent:
+                    if test.how == "exit":
+                        os._exit(3)
+                    raise ValueError("boom in the worker")
+
+        fig.add_artist(Boom())
+
+
+@pytest.mark.parametrize("how", ["raise", "exit"])
+def test_figure_worker_failure_is_an_error_and_writes_no_figure(small, tmp_path, how):
+    import multiprocessing
+
+    from analysis.atomic import staged_directory
+    from analysis.errors import SiSurveyError
+    from analysis.figures import _RemoteTraceback
+    from analysis.reports import write_report
+
+    figures = _some_figures()
+    for fig in figures.values():  # whichever figures the worker gets, it fails
+        _FailsInWorker(how).attach(fig)
+    outputs = _with_figures(small, figures)
+    expected = (ValueError, "boom in the worker") if how == "raise" else (SiSurveyError, r"exit code 3")
+    out = tmp_path / "direct"
+    with pytest.raises(expected[0], match=expected[1]) as info:
+        write_report(outputs, [], out, ALL_FORMATS, "fr", workers=2)
+    if how == "raise":
+        assert isinstance(info.value.__cause__, _RemoteTraceback)
+        assert "boom in the worker" in str(info.value.__cause__)
+        assert any(re.search(r"figure '(likert|regions)_\d' in a worker process", note)
+                   for note in info.value.__notes__)
+    else:
+        assert re.search(r"before sending figure\(s\) '(likert|regions)_\d'", str(info.value))
+    assert not (out / "figures").exists() or not any((out / "figures").iterdir())
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+    assert not multiprocessing.active_children()
+    # through the staged folder: the previous reports stay as they were
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "old.txt").write_text("previous run")
+    with pytest.raises(expected[0]), staged_directory(reports) as stage:
+        write_report(outputs, [], stage, ALL_FORMATS, "fr", workers=2)
+    assert _tree(reports) == {"old.txt": b"previous run"}
+    assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+
+
+def test_figure_worker_stopped_when_the_tables_fail(small, tmp_path, monkeypatch):
+    import multiprocessing
+
+    from analysis import reports
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(reports, "_write_docx", broken)
+    with pytest.raises(OSError, match="disk full"):
+        reports.write_report(_with_figures(small, _some_figures()), [], tmp_path / "out", ALL_FORMATS, "fr",
+                             workers=2)
+    assert not multiprocessing.active_children()
+    assert not (tmp_path / "out" / "figures").exists()
+
+
 # --------------------------------------------------------------------------- the demo run
 
 
