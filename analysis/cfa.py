@@ -30,6 +30,7 @@ Science*, 43(1), 115-135.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -801,6 +802,42 @@ def _prepare(data, ov, group, missing):
     return out, labels
 
 
+_CONTROLLER: list = []
+
+
+def _one_blas_thread():
+    """Context: one BLAS thread (threadpoolctl, when installed; else no change).
+
+    The matrices here are small (p x p, npar x npar) or thin (n x npar): a second OpenBLAS
+    thread gains little and loses several times over when the cores are shared with other
+    work; one thread also makes the results independent of the machine's thread count.
+    """
+    import contextlib
+
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def _ml_one_blas_thread(func):
+    """Decorator of :func:`cfa`: the ML/MLR fits on one BLAS thread (WLSMV unchanged)."""
+
+    @functools.wraps(func)
+    def wrapper(model, data, *args, **kwargs):
+        est = str(kwargs.get("estimator", "ML")).upper()
+        if est in ("WLSMV", "DWLS") or kwargs.get("ordered") not in (None, False):
+            return func(model, data, *args, **kwargs)
+        with _one_blas_thread():
+            return func(model, data, *args, **kwargs)
+
+    return wrapper
+
+
+@_ml_one_blas_thread
 def cfa(
     model: str,
     data: pd.DataFrame,
