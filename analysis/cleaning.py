@@ -872,7 +872,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
                              lf_group, dur, dt, uuid_arr, cfg, year)
     log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac, cur)
     flow = _flow(flags, analysed, lf_group, excl)
-    link = _link_table(raw, personal, data["resp_id"], uuid_arr)
+    link = _link_table(raw, personal, data["resp_id"], uuid_arr, asread)
     validation = V.frame()
     n_dup = int(flag_dup.sum())
     warnings.append(f"speeder threshold: {thr:.1f} minutes ({scfg.get('fraction_of_median', 0.3)} x median duration)")
@@ -997,7 +997,8 @@ def _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert
     labels["_source_row"] = {"label_fr": "Ligne dans le fichier brut (en-tête = 1)", "type": "source"}
     front = ["resp_id"]
     order = front + [c for c in cols if c not in front]
-    data = pd.DataFrame({c: cols[c] for c in order})
+    # no copy: the columns are the arrays built above (a consolidated copy doubles the memory)
+    data = pd.DataFrame({c: cols[c] for c in order}, copy=False)
     return data, labels
 
 
@@ -1083,14 +1084,14 @@ def _flow(flags: dict, analysed: np.ndarray, lf_group: np.ndarray, excl: set) ->
     return pd.DataFrame(rows, columns=["step", "description", "all", "association", "cooperative", "other"])
 
 
-def _link_table(raw, personal, resp_id, uuid_arr) -> pd.DataFrame:
+def _link_table(raw, personal, resp_id, uuid_arr, asread=None) -> pd.DataFrame:
     cols = {"resp_id": resp_id.to_numpy(dtype=object), "_uuid": uuid_arr,
             "_source_file": raw["_source_file"].to_numpy(dtype=object),
             "_source_row": raw["_source_row"].to_numpy()}
     for c in raw.columns:
         if c in personal:
-            cols[c] = raw[c].astype(str).to_numpy(dtype=object)
-    return pd.DataFrame(cols)
+            cols[c] = asread[c] if asread is not None and c in asread else raw[c].astype(str).to_numpy(dtype=object)
+    return pd.DataFrame(cols, copy=False)
 
 
 def write_link_table(result: CleanResult, private_dir: str | Path = config.PRIVATE_DIR) -> Path:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -208,6 +210,104 @@ def run(
                            result, code, quest, t0)
 
 
+#: Run the cleaning stage in a child process (POSIX): its memory (the raw text of a
+#: large export, allocator caches) is returned to the system before the report stage,
+#: and the parent prepares the report stage meanwhile.
+ISOLATE_CLEANING = hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this (child) process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _isolated(func, progress):
+    """Run ``func(progress)`` in a forked child process and return its (picklable) result.
+
+    The child's progress messages are relayed to ``progress``; an exception raised in
+    the child is raised again here. A child that dies without answering (killed, out of
+    memory) gives a :class:`~analysis.errors.SiSurveyError`. The child is killed if this
+    process dies, so a stopped run leaves nothing running.
+    """
+    import multiprocessing.connection as mpc
+    import pickle
+
+    parent_id = os.getpid()
+    reader, writer = mpc.Pipe(duplex=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            reader.close()
+            _die_with_parent()
+            if os.getppid() != parent_id:
+                os._exit(1)
+            out = func(lambda m: writer.send(("progress", m)))
+            writer.send(("ok", out))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            code = 1
+            try:
+                pickle.dumps(exc)
+                writer.send(("error", exc))
+            except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                writer.close()
+            finally:
+                os._exit(code)
+    writer.close()
+    try:
+        _preload_report_modules()
+        while True:
+            try:
+                kind, payload = reader.recv()
+            except EOFError:
+                _, status = os.waitpid(pid, 0)
+                pid = 0
+                why = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                       else f"exit status {os.WEXITSTATUS(status)}")
+                from .errors import SiSurveyError
+
+                raise SiSurveyError(
+                    f"the cleaning stage stopped without finishing ({why}; out of memory?); "
+                    "the previous outputs are unchanged") from None
+            if kind == "progress":
+                progress(payload)
+            elif kind == "ok":
+                return payload
+            else:
+                raise payload
+    finally:
+        reader.close()
+        if pid:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # pragma: no cover
+                pass
+
+
+def _preload_report_modules() -> None:
+    """Import the modules of the report stage (seconds of imports, while the child cleans)."""
+    try:
+        from . import reports  # noqa: F401
+        import scipy.stats  # noqa: F401
+        import statsmodels.api  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+    except ImportError:  # pragma: no cover - the report stage will say it
+        pass
+
+
 def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0):
     """The stages of :func:`run`, with both output folders locked by the caller."""
     from .cleaning import clean_data
@@ -220,12 +320,17 @@ def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progres
     if force or _previous_key(processed_dir) != clean_key:
         t_clean = time.perf_counter()
         progress(f"cleaning {len(raw_files)} raw file(s) ...")
-        cleaned = clean_data(raw_files, progress=progress)
-        with staged_directory(processed_dir) as stage:
-            cleaned.write(stage)
-            _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
+
+        def clean_stage(say):
+            cleaned = clean_data(raw_files, progress=say)
+            with staged_directory(processed_dir) as stage:
+                cleaned.write(stage)
+                _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
+            return list(cleaned.warnings)
+
+        warnings = _isolated(clean_stage, progress) if ISOLATE_CLEANING else clean_stage(progress)
         result.recomputed["clean"] = True
-        result.warnings.extend(cleaned.warnings)
+        result.warnings.extend(warnings)
         result.timings["clean"] = time.perf_counter() - t_clean
     else:
         progress("cleaning: inputs unchanged, skipped")

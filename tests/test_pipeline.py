@@ -51,6 +51,7 @@ def stubs(monkeypatch, tmp_path):
         return reports.ReportResult(warnings=["report warning"])
 
     monkeypatch.setattr(cleaning, "clean_data", clean_data)
+    monkeypatch.setattr(pipeline, "ISOLATE_CLEANING", False)  # the call counters live in this process
     monkeypatch.setattr(reports, "build_reports", build_reports)
     return calls, raw, tmp_path
 
@@ -124,3 +125,62 @@ def test_stage_files_and_manifest_are_deterministic(stubs):
 def test_fingerprints_are_stable():
     assert pipeline.code_fingerprint() == pipeline.code_fingerprint()
     assert len(pipeline.questionnaire_fingerprint()) == 64
+
+
+# --------------------------------------------------------------------------- the cleaning stage in a child process
+
+needs_fork = pytest.mark.skipif(not pipeline.ISOLATE_CLEANING, reason="child process isolation is Linux-only")
+
+
+@needs_fork
+def test_isolated_returns_the_result_and_relays_progress():
+    import os
+
+    seen = []
+
+    def work(say):
+        say("step one")
+        say("step two")
+        return {"pid": os.getpid(), "warnings": ["w"]}
+
+    out = pipeline._isolated(work, seen.append)
+    assert seen == ["step one", "step two"]
+    assert out["warnings"] == ["w"] and out["pid"] != os.getpid()
+
+
+@needs_fork
+def test_isolated_raises_the_childs_error_with_its_details():
+    from analysis.errors import InputError
+
+    def work(say):
+        raise InputError("bad cell", file="x.csv", row=7, column="age", value="abc", expected="a number")
+
+    with pytest.raises(InputError) as info:
+        pipeline._isolated(work, lambda m: None)
+    assert info.value.row == 7 and info.value.column == "age" and "x.csv" in str(info.value)
+
+
+@needs_fork
+def test_isolated_child_killed_gives_a_clear_error():
+    import os
+    import signal
+
+    from analysis.errors import SiSurveyError
+
+    def work(say):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(SiSurveyError, match="stopped without finishing.*signal 9"):
+        pipeline._isolated(work, lambda m: None)
+
+
+@needs_fork
+def test_isolated_unpicklable_error_is_reported():
+    class Local(Exception):  # defined in a function: cannot be pickled
+        pass
+
+    def work(say):
+        raise Local("boom")
+
+    with pytest.raises(RuntimeError, match="Local: boom"):
+        pipeline._isolated(work, lambda m: None)
