@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import math
 import os
@@ -1212,16 +1213,22 @@ class FigureRenderer:
         if self._workers or len(self.shares) < 2:
             return self
         ctx = multiprocessing.get_context("fork")
-        for k, share in enumerate(self.shares[1:], start=1):
-            if not share:
-                continue
-            receiver, sender = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=self._work, args=(share, sender, os.getpid()),
-                               name=f"si-survey-figures-{k}", daemon=True)
-            proc.start()
-            sender.close()
-            thread = threading.Thread(target=self._receive, args=(k, receiver), daemon=True)
-            self._workers.append((k, proc, receiver, thread, share))
+        # the objects of this process out of the workers' garbage collections: a collection
+        # would touch every object and copy the whole (shared, copy-on-write) memory
+        gc.freeze()
+        try:
+            for k, share in enumerate(self.shares[1:], start=1):
+                if not share:
+                    continue
+                receiver, sender = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=self._work, args=(share, sender, os.getpid()),
+                                   name=f"si-survey-figures-{k}", daemon=True)
+                proc.start()
+                sender.close()
+                thread = threading.Thread(target=self._receive, args=(k, receiver), daemon=True)
+                self._workers.append((k, proc, receiver, thread, share))
+        finally:
+            gc.unfreeze()
         for worker in self._workers:  # threads only once every worker is forked
             worker[3].start()
         return self
