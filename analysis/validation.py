@@ -25,7 +25,7 @@ every problem, one row each, in a table written as ``validation.csv``:
     ``reported only``...).
 
 The skip logic is evaluated with the XLSForm expression evaluator of
-:mod:`analysis.simulate.form` (the subset the questionnaire uses: ``${x}``,
+:mod:`analysis.xlsform` (the subset the questionnaire uses: ``${x}``,
 comparisons, ``and``/``or``/``not``, ``selected``, ``count-selected``...),
 vectorised over all rows; answers count as the device recorded them (a "Je
 ne sais pas" code is an answer).
@@ -140,7 +140,7 @@ class RelevanceEvaluator:
 
     def value(self, name: str):
         """The evaluator's Value of a question."""
-        from .simulate.form import Value
+        from .xlsform import Value
 
         if name in self._values:
             return self._values[name]
@@ -164,7 +164,7 @@ class RelevanceEvaluator:
 
     def relevant(self, expression: str) -> np.ndarray:
         """Boolean mask of rows where ``expression`` holds (all True when empty)."""
-        from .simulate.form import evaluate
+        from .xlsform import evaluate
 
         if not expression or not expression.strip():
             return np.ones(self.n, dtype=bool)
@@ -175,7 +175,7 @@ class RelevanceEvaluator:
 
     def constraint(self, expression: str, name: str) -> np.ndarray:
         """Boolean mask of rows where the constraint of ``name`` holds for its current value."""
-        from .simulate.form import evaluate
+        from .xlsform import evaluate
 
         cur = self.value(name)
         return np.asarray(evaluate(expression, self.value, self.n, current=cur, today_year=self.year).as_bool(),

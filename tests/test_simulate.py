@@ -23,7 +23,7 @@ from analysis.simulate import (
     simulate_survey,
     spss_names,
 )
-from analysis.simulate.form import Value
+from analysis.xlsform import Value
 
 DEMO_N = 1100  # keeps the demo export under 2 MB (about 1,650 bytes per row)
 DEMO_SEED = 2026

@@ -8,7 +8,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.simulate.form import read_form
+from analysis.xlsform import read_form
 from analysis.simulate.model import load_simulation_config, sample_design
 from analysis.weighting import frame_design_weights, load_sampling_frame
 

@@ -8,7 +8,7 @@ this simulator. It is driven by the questionnaire (``questionnaire/survey.csv``,
 appears in the simulated data without touching this code (generic generation
 per question type; Likert items from the factor model of their construct, other
 Likert grids from their own factor; skip logic from the ``relevant``
-expressions, see :mod:`analysis.simulate.form` for the supported subset).
+expressions, see :mod:`analysis.xlsform` for the supported subset).
 
 Pipeline (all vectorised over organisations)
 --------------------------------------------
@@ -76,7 +76,7 @@ from .export import (
     write_kobo_xlsx,
     write_spss,
 )
-from .form import Expression, Form, evaluate, read_form
+from ..xlsform import Expression, Form, evaluate, read_form
 from .messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
 from .model import (
     Simulation,

@@ -16,7 +16,7 @@ import yaml
 from scipy import stats
 
 from ..errors import ConfigError
-from .form import Expression, Form, Value, evaluate
+from ..xlsform import Expression, Form, Value, evaluate
 
 __all__ = [
     "load_simulation_config",

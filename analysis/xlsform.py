@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 __all__ = ["Question", "Form", "read_form", "Expression", "Value", "evaluate"]
 
