@@ -1111,13 +1111,14 @@ def _theta_ml(y, mu, theta, tol=1e-12, maxiter=100):
     """ML estimate of the NB2 shape ``theta`` given the means ``mu`` (Newton on log theta)."""
     from scipy.special import digamma, polygamma
 
+    uy, cnt = np.unique(y, return_counts=True)  # the special functions once per count
     lt = math.log(theta)
     for _ in range(maxiter):
         th = math.exp(lt)
-        score = np.sum(digamma(th + y) - digamma(th) + lt + 1 - np.log(th + mu)
-                       - (y + th) / (mu + th))
-        hess = np.sum(polygamma(1, th + y) - polygamma(1, th) + 1 / th - 2 / (mu + th)
-                      + (y + th) / (mu + th) ** 2)
+        score = cnt @ digamma(th + uy) + np.sum(-digamma(th) + lt + 1 - np.log(th + mu)
+                                                - (y + th) / (mu + th))
+        hess = cnt @ polygamma(1, th + uy) + np.sum(-polygamma(1, th) + 1 / th - 2 / (mu + th)
+                                                    + (y + th) / (mu + th) ** 2)
         # derivatives with respect to log theta
         g, h = score * th, hess * th**2 + score * th
         step = -g / h if h < 0 else math.copysign(1.0, g)
@@ -1209,13 +1210,14 @@ def _negbin_se_theta(y, mu, theta) -> float:
     return float(1 / np.sqrt(info)) if info > 0 else np.nan
 
 
-def _negbin_loglik(y, X, beta, theta):
+def _negbin_loglik(y, X, beta, theta, counts=None):
     from scipy.special import gammaln
 
     eta = X @ beta
     mu = np.exp(eta)
-    ll = np.sum(gammaln(y + theta) - gammaln(theta) - gammaln(y + 1) + theta * np.log(theta)
-                + y * eta - (y + theta) * np.log(theta + mu))
+    uy, cnt = np.unique(y, return_counts=True) if counts is None else counts
+    ll = cnt @ (gammaln(uy + theta) - gammaln(uy + 1)) + np.sum(
+        -gammaln(theta) + theta * np.log(theta) + y * eta - (y + theta) * np.log(theta + mu))
     return float(ll), mu
 
 
@@ -1226,15 +1228,19 @@ def _negbin_joint_newton(y, X, beta, theta, tol=1e-12, maxiter=100):
     """
     from scipy.special import polygamma, psi
 
-    ll, mu = _negbin_loglik(y, X, beta, theta)
+    counts = np.unique(y, return_counts=True)  # the special functions once per count
+    uy, cnt = counts
+    ll, mu = _negbin_loglik(y, X, beta, theta, counts)
     for _ in range(maxiter):
         tm = theta + mu
         g_beta = X.T @ ((y - mu) * theta / tm)
-        g_theta = np.sum(psi(y + theta) - psi(theta) + np.log(theta) + 1 - np.log(tm) - (y + theta) / tm)
+        g_theta = cnt @ psi(uy + theta) + np.sum(-psi(theta) + np.log(theta) + 1 - np.log(tm)
+                                                 - (y + theta) / tm)
         w = mu * theta * (y + theta) / tm**2
         h_bb = -(X.T * w) @ X
         h_bt = X.T @ ((y - mu) * mu / tm**2)
-        h_tt = np.sum(polygamma(1, y + theta) - polygamma(1, theta) + 1 / theta - 2 / tm + (y + theta) / tm**2)
+        h_tt = cnt @ polygamma(1, uy + theta) + np.sum(-polygamma(1, theta) + 1 / theta - 2 / tm
+                                                       + (y + theta) / tm**2)
         # parameterise by log(theta): d/dlog = theta d/dtheta
         g = np.append(g_beta, g_theta * theta)
         H = np.empty((len(g), len(g)))
@@ -1251,7 +1257,7 @@ def _negbin_joint_newton(y, X, beta, theta, tol=1e-12, maxiter=100):
         for _ in range(30):
             b_new = beta + t * step[:-1]
             th_new = theta * np.exp(t * step[-1])
-            ll_new, mu_new = _negbin_loglik(y, X, b_new, th_new)
+            ll_new, mu_new = _negbin_loglik(y, X, b_new, th_new, counts)
             if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
                 break
             t /= 2
