@@ -37,6 +37,8 @@ Examples
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 from . import config
 from .errors import ConfigError, EstimationWarning, InputError, SiSurveyError
@@ -145,3 +147,22 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """The package's module type: a function named like its submodule stays the function.
+
+    ``analysis.cfa`` and ``analysis.polychoric`` are functions defined in the modules of
+    the same name. Importing such a submodule makes Python set the package attribute to the
+    module, which would hide the function depending on import order: that one assignment
+    is refused, so ``analysis.cfa`` is always the function (the module stays reachable as
+    ``sys.modules["analysis.cfa"]`` and through ``from analysis.cfa import ...``).
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -51,3 +51,28 @@ def test_public_function_has_an_example(name):
     """Every public function shows how to call it (doctests run with the test suite)."""
     doc = getattr(analysis, name).__doc__ or ""
     assert "Examples" in doc, f"{name} has no Examples section"
+
+
+@pytest.mark.parametrize("name", ["cfa", "polychoric"])
+@pytest.mark.parametrize("order", ["submodule_first", "function_first", "from_import_first"])
+def test_function_named_like_its_module_stays_the_function(name, order):
+    """``analysis.cfa`` / ``analysis.polychoric`` are the functions whatever the import order."""
+    import subprocess
+    import sys
+
+    first = {
+        "submodule_first": f"import analysis.{name}",
+        "function_first": f"import analysis; analysis.{name}",
+        "from_import_first": f"from analysis.{name} import {name} as f0",
+    }[order]
+    code = (
+        f"{first}\n"
+        "import importlib, types, analysis\n"
+        f"import analysis.{name}\n"
+        f"mod = importlib.import_module('analysis.{name}')\n"
+        f"assert isinstance(mod, types.ModuleType), mod\n"
+        f"assert callable(analysis.{name}) and not isinstance(analysis.{name}, types.ModuleType), analysis.{name}\n"
+        f"assert analysis.{name} is mod.{name}\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
