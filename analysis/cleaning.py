@@ -487,8 +487,14 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     fac: dict[str, tuple] = {}  # distinct values of each raw column (codes, uniques), reused below
     for c in known:
         if c in personal or c in machine:
-            asread[c] = raw[c].to_numpy(dtype=object)
-            cur[c] = asread[c] if c in personal else np.asarray(pd.Series(asread[c]).str.strip(), dtype=object)
+            codes, uniq = pd.factorize(raw[c])
+            uniq = np.asarray(uniq, dtype=object)
+            asread[c] = uniq[codes] if len(uniq) else np.full(n, "", dtype=object)
+            if c in personal or not len(uniq):
+                cur[c] = asread[c]
+            else:
+                stripped = pd.Series(uniq, dtype=object).str.strip().to_numpy(dtype=object)
+                cur[c] = asread[c] if (stripped == uniq).all() else stripped[codes]
             continue
         codes, uniq = pd.factorize(raw[c])
         uniq = np.asarray(uniq, dtype=object)
