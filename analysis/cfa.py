@@ -1408,7 +1408,9 @@ def _std_plan(sem: SEMModel, pt: pd.DataFrame) -> dict:
     lvar = np.array([var_row.get((v, g), -1) for v, g in zip(pt["lhs"], grp)])
     rvar = np.array([var_row.get((v, g), -1) for v, g in zip(pt["rhs"], grp)])
     cov = (ops == "~~") & (pt["lhs"] != pt["rhs"]).to_numpy() & (lvar >= 0) & (rvar >= 0)
-    return dict(ops=ops, lhs=lhs, rhs=rhs, group=grp - 1, cov=cov, lvar=lvar, rvar=rvar)
+    conds = [ops == "=~", ops == "~", cov, ops == "~~", ops == "~1"]
+    return dict(ops=ops, lhs=lhs, rhs=rhs, group=grp - 1, cov=cov, lvar=lvar, rvar=rvar,
+                conds=conds)
 
 
 def _std_values(sem: SEMModel, x: np.ndarray, plan: dict) -> np.ndarray:
@@ -1422,15 +1424,14 @@ def _std_values(sem: SEMModel, x: np.ndarray, plan: dict) -> np.ndarray:
         imp = lam_a @ mats["psi"] @ lam_a.T + mats["theta"]
         rows.append(np.concatenate([np.sqrt(np.clip(np.diag(lat), 0, None)), np.sqrt(np.diag(imp))]))
     sds = np.array(rows)
-    g, ops = plan["group"], plan["ops"]
+    g = plan["group"]
     sd_l = np.where(plan["lhs"] >= 0, sds[g, np.maximum(plan["lhs"], 0)], 1.0)
     sd_r = np.where(plan["rhs"] >= 0, sds[g, np.maximum(plan["rhs"], 0)], 1.0)
-    cov = plan["cov"]
     rv_l = np.sqrt(np.abs(vals[np.maximum(plan["lvar"], 0)]))
     rv_r = np.sqrt(np.abs(vals[np.maximum(plan["rvar"], 0)]))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.select(
-            [ops == "=~", ops == "~", cov, ops == "~~", ops == "~1"],
+            plan["conds"],
             [
                 vals * sd_l / sd_r,
                 vals * sd_r / sd_l,
@@ -1479,15 +1480,19 @@ def _standardized(sem, x, vcov, pt, level) -> pd.DataFrame:
 def _reliability(std: pd.DataFrame, sem: SEMModel, labels) -> tuple[pd.DataFrame, pd.DataFrame]:
     cr = pd.DataFrame(index=pd.Index(sem.lv_names, name="factor"), dtype=float)
     ave = pd.DataFrame(index=pd.Index(sem.lv_names, name="factor"), dtype=float)
+    group = std["group"].to_numpy()
+    op, lhs, rhs = (std[c].to_numpy(dtype=object) for c in ("op", "lhs", "rhs"))
+    est = std["estimate"].to_numpy(dtype=float)
     for g, lab in enumerate(labels, start=1):
-        s = std[std["group"] == g]
+        in_g = group == g
+        is_var = in_g & (op == "~~") & (lhs == rhs)
         crv, avev = [], []
         for f in sem.lv_names:
-            ld = s[(s["op"] == "=~") & (s["lhs"] == f)]
-            lam = ld["estimate"].to_numpy()
-            th = s[(s["op"] == "~~") & (s["lhs"] == s["rhs"]) & s["lhs"].isin(ld["rhs"])]
+            ld = in_g & (op == "=~") & (lhs == f)
+            lam = est[ld]
+            th = is_var & np.isin(lhs, rhs[ld])
             num = lam.sum() ** 2
-            crv.append(num / (num + th["estimate"].sum()))
+            crv.append(num / (num + est[th].sum()))
             avev.append(float(np.mean(lam**2)))
         cr[lab] = crv
         ave[lab] = avev
