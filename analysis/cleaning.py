@@ -349,6 +349,14 @@ class _Changes:
         return out
 
 
+def _code_dtype(k: int) -> type:
+    """The smallest signed integer type for the codes of ``k`` distinct values."""
+    for t in (np.int8, np.int16, np.int32):
+        if k < np.iinfo(t).max:
+            return t
+    return np.int64
+
+
 def _S(x) -> pd.Series:
     """An object Series (no string-dtype inference: cheap for large arrays)."""
     return pd.Series(np.asarray(x, dtype=object), dtype=object)
@@ -478,7 +486,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     # 2. text harmonised (values as read kept in `asread` for the final diff)
     say("validating and cleaning")
     # Memory: a column's cells are held as references to its distinct values (8 bytes a cell),
-    # not as one Python string per cell; the codes are kept as int32.
+    # not as one Python string per cell; the codes in the smallest integer type.
     asread: dict[str, np.ndarray] = {}
     tcfg = cfg.get("text") or {}
     cur: dict[str, np.ndarray] = {}
@@ -498,7 +506,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
             continue
         codes, uniq = pd.factorize(raw[c])
         uniq = np.asarray(uniq, dtype=object)
-        codes = codes.astype(np.int32) if len(uniq) < 2**31 - 1 else codes
+        codes = codes.astype(_code_dtype(len(uniq)))
         asread[c] = uniq[codes] if len(uniq) else np.full(n, "", dtype=object)
         fac[c] = (codes, uniq)
         newu = R.harmonise_text(pd.Series(uniq, dtype=object), form=tcfg.get("unicode_form", "NFC"),
@@ -874,6 +882,8 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
 
     # 12. the analysis file
     say("building the analysis file")
+    # memory: what only the checks above needed goes before the analysis file is built
+    del rel, filled, ev, num, num_status, opts, lik_vals, key
     data, labels = _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert, flags, analysed,
                              lf_group, dur, dt, uuid_arr, cfg, year)
     log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac, cur)
