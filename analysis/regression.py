@@ -1047,7 +1047,9 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
 
         # from the joint ML estimates (negbin) IRLS only moves by rounding: a relative change
         # of the deviance below 1e-15 stops it (the deviance of 1e5 cases never repeats to 1e-12)
-        rtol = 1e-15 if start is not None else 0.0
+        # Otherwise a relative change below 1e-13: an absolute 1e-12 alone is below the rounding
+        # of a deviance of 1e6 (a million cases), and IRLS would run to maxiter.
+        rtol = 1e-15 if start is not None else 1e-13
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
             res = sm.GLM(ya, Xa, family=family).fit(start_params=start, tol=1e-12, rtol=rtol,
@@ -1077,7 +1079,7 @@ def _fit_one(formula, data, model, se, cluster, conf_level) -> RegressionResult:
             llf = float(family.loglike(ya, mu, scale=1.0))
             llnull = _negbin_null_llf(ya, messages)
         else:
-            null = sm.GLM(ya, np.ones((n, 1)), family=family).fit(tol=1e-12)
+            null = sm.GLM(ya, np.ones((n, 1)), family=family).fit(tol=1e-12, rtol=1e-13)
             llf, llnull = float(res.llf), float(null.llf)
         df_resid = None
         fit = _fit_statistics(model, n, n_par, llf, llnull, df_model=k - 1,
