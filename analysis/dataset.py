@@ -108,7 +108,7 @@ def prepare_analysis_data(
     data = survey
     if analysed_only and "analysed" in data.columns:
         data = data[data["analysed"].astype(bool)]
-    data = data.reset_index(drop=True).copy()
+    data = data.reset_index(drop=True)  # copy-on-write (pandas >= 3): the caller's frame is never modified
     if spec is None:
         spec = load_constructs()
     item_cols = [c for c in spec.items if c in data.columns]
