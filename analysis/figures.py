@@ -61,6 +61,9 @@ __all__ = [
 #: Width of a figure in inches (a thesis text block of about 16 cm).
 FIGURE_WIDTH = 6.3
 
+#: Largest share of the figure width given to the item labels of a Likert chart.
+_LABEL_SHARE = 0.45
+
 #: Colour-blind-safe qualitative palette (Okabe & Ito).
 _QUALITATIVE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 
@@ -211,15 +214,93 @@ def _wrap(label: object, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(str(label), width, break_long_words=False)) or str(label)
 
 
-def _legend_columns(labels: Sequence[object], max_cols: int) -> int:
-    """As many columns as fit across the figure (about 95 characters of legend text)."""
+_MEASURE: list = []
+
+
+def _text_width(text: str, size: float) -> float:
+    """Width in inches of one line of text at `size` points, in the serif font the text will be drawn in.
+
+    The figures' texts ask for the generic family ``serif``, which matplotlib resolves when the
+    figure is drawn, with the rc settings of that moment (``font.serif``), not those of
+    :func:`_rc`; so the width is the larger of that font and the preferred one of :func:`_rc`.
+    Call it outside ``rc_context(_rc())`` to measure the font that a figure saved afterwards uses.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    if not _MEASURE:
+        _MEASURE.append(RendererAgg(1, 1, 72))  # 72 dpi: pixels are points
+    widths = [_MEASURE[0].get_text_width_height_descent(text, FontProperties(family=family, size=size),
+                                                        ismath=False)[0]
+              for family in ("serif", _serif_fonts()[0])]
+    return max(widths) / 72
+
+
+def _wrap_to_width(labels: Sequence[object], max_width: float, size: float) -> list[str]:
+    """Break labels into lines at most `max_width` inches wide (a word longer than that keeps its line).
+
+    The width actually used is the narrowest (down to 60 % of `max_width`) at which no label
+    takes more lines than at `max_width`: the lines are balanced and the bars keep the rest.
+    """
+    texts = [str(x) for x in labels]
+    words = [t.split() for t in texts]
+    widths = {w: _text_width(w, size) for ws in words for w in ws}
+    space = _text_width("a a", size) - 2 * _text_width("a", size)
+
+    def wrap(limit: float) -> list[list[str]]:
+        out = []
+        for ws in words:
+            lines: list[list[str]] = []
+            run = 0.0
+            for w in ws:
+                if lines and run + space + widths[w] <= limit:
+                    lines[-1].append(w)
+                    run += space + widths[w]
+                else:
+                    lines.append([w])
+                    run = widths[w]
+            out.append(lines)
+        return out
+
+    best = wrap(max_width)
+    counts = [len(lines) for lines in best]
+    limit = max_width
+    while limit > 0.6 * max_width:
+        trial = wrap(limit - 0.05)
+        if [len(lines) for lines in trial] != counts:
+            break
+        best, limit = trial, limit - 0.05
+    return ["\n".join(" ".join(line) for line in lines) or text for lines, text in zip(best, texts)]
+
+
+def _row_pitch(labels: Sequence[str], minimum: float, size: float = 8.0) -> float:
+    """Inches between rows of a bar or dot chart, so that labels of several lines do not touch."""
+    lines = max((str(x).count("\n") + 1 for x in labels), default=1)
+    return max(minimum, (lines * 1.2 * size + 3) / 72)
+
+
+def _legend_columns(labels: Sequence[object], max_cols: int, *, handlelength: float = 2.0,
+                    columnspacing: float = 2.0, size: float = 8.0, width: float = FIGURE_WIDTH) -> int:
+    """Columns of a legend below the plot: the fewest rows that fit across the figure, balanced.
+
+    Text widths are measured by :func:`_text_width` (call it before ``rc_context(_rc())``); matplotlib
+    fills the columns first, so among the column counts giving the fewest rows the smallest is taken.
+    """
     labels = [str(x) for x in labels]
-    for ncol in range(min(max_cols, len(labels)), 0, -1):
+    if not labels:
+        return 1
+    em = size / 72
+    entries = [(handlelength + 0.8) * em + _text_width(x, size) for x in labels]  # handle, handletextpad
+    best = 1
+    for ncol in range(1, min(max_cols, len(labels)) + 1):
         rows = math.ceil(len(labels) / ncol)
-        widths = [max(len(x) for x in labels[c * rows : (c + 1) * rows] or [""]) for c in range(ncol)]
-        if sum(widths) + 6 * ncol <= 95:
-            return ncol
-    return 1
+        cols = np.array_split(np.asarray(entries), ncol)  # as matplotlib fills the columns
+        total = sum(float(col.max()) for col in cols) + columnspacing * em * (ncol - 1) + 2 * em
+        if total > width - 0.2:
+            break
+        if rows < math.ceil(len(labels) / best):
+            best = ncol
+    return best
 
 
 def _text_colour(hex_colour: str) -> str:
@@ -321,8 +402,12 @@ def likert_diverging_bars(
     wide = wide.reindex(items)
     half_neutral = wide[neutral_level] / 2 if neutral_level is not None else 0.0
     colours = _diverging_colours(len(lv), neutral_level is not None)
+    # labels at most ~45 % of the width, in balanced lines; rows as far apart as the labels need
+    labels = _wrap_to_width(items, _LABEL_SHARE * FIGURE_WIDTH, _rc()["ytick.labelsize"])
+    ncol = _legend_columns(lv, 5, handlelength=1.2, columnspacing=1.2)
     with mpl.rc_context(_rc()):
-        height = 1.2 + 0.34 * len(items)
+        legend_rows = math.ceil(len(lv) / ncol)
+        height = 1.2 + 0.15 * max(0, legend_rows - 2) + _row_pitch(labels, 0.34) * len(items)
         fig = _new_figure(FIGURE_WIDTH, height)
         ax = fig.add_subplot()
         y = np.arange(len(items))
@@ -330,7 +415,8 @@ def likert_diverging_bars(
         _stacked_barh(ax, y, [wide[name].to_numpy(dtype=float) for name in lv], colours,
                       [str(name) for name in lv], left_start.to_numpy(dtype=float), 0.7, min_label, loc)
         ax.axvline(0, color="#333333", linewidth=0.8, zorder=0.5)
-        ax.set_yticks(y, [_wrap(i) for i in items])
+        ax.set_yticks(y, labels)
+        ax.set_ylim(-0.6, len(items) - 0.4)
         lim = max(float((wide[neg_levels].sum(axis=1) + half_neutral).max()),
                   float((wide[pos_levels].sum(axis=1) + half_neutral).max()))
         lim = min(1.0, np.ceil(lim * 10) / 10 + 0.05)
@@ -341,8 +427,7 @@ def likert_diverging_bars(
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
-        fig.legend(loc="outside lower center", ncol=_legend_columns(lv, 5), frameon=False,
-                   handlelength=1.2, columnspacing=1.2)
+        fig.legend(loc="outside lower center", ncol=ncol, frameon=False, handlelength=1.2, columnspacing=1.2)
         if title:
             ax.set_title(title, loc="left")
     return fig
@@ -486,7 +571,7 @@ def loadings_heatmap(
     longest = max(len(line) for s in labels for line in s.split("\n"))
     with mpl.rc_context(_rc()):
         width = min(FIGURE_WIDTH, 1.6 + 0.055 * longest + 0.75 * len(factors))
-        fig = _new_figure(width, 1.0 + 0.26 * len(items))
+        fig = _new_figure(width, 1.0 + _row_pitch(labels, 0.26) * len(items))
         ax = fig.add_subplot()
         values = wide.to_numpy(dtype=float)
         im = ax.imshow(values, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -1.0, 1.0), aspect="auto")
@@ -561,8 +646,9 @@ def cfa_loadings_plot(
     counts = [int((loadings[factor] == f).sum()) for f in factors]
     lo = float(min(0.0, loadings[ci_low if has_ci else estimate].min()))
     hi = float(max(1.0, loadings[ci_high if has_ci else estimate].max()))
+    pitch = _row_pitch([_wrap((item_labels or {}).get(i, i)) for i in loadings[item]], 0.24)
     with mpl.rc_context(_rc()):
-        fig = _new_figure(FIGURE_WIDTH, 0.8 + 0.24 * sum(counts) + 0.3 * len(factors))
+        fig = _new_figure(FIGURE_WIDTH, 0.8 + pitch * sum(counts) + 0.3 * len(factors))
         axes = fig.subplots(len(factors), 1, sharex=True, squeeze=False,
                             gridspec_kw={"height_ratios": [c + 0.8 for c in counts]})[:, 0]
         for k, (ax, f) in enumerate(zip(axes, factors)):
@@ -677,8 +763,9 @@ def coefficient_plot(
     step = 0.7 / max(n_m, 1)
     markers = ["o", "s", "D", "^", "v", "P", "X", "*"]
     labels = [_wrap((term_labels or {}).get(t, t)) for t in terms]
+    ncol = _legend_columns(models, 4)
     with mpl.rc_context(_rc()):
-        fig = _new_figure(FIGURE_WIDTH, 1.2 + 0.3 * len(terms) * max(1, n_m * 0.6))
+        fig = _new_figure(FIGURE_WIDTH, 1.2 + len(terms) * _row_pitch(labels, 0.3 * max(1, n_m * 0.6)))
         ax = fig.add_subplot()
         base = np.arange(len(terms))[::-1].astype(float)
         for k, m in enumerate(models):
@@ -699,7 +786,7 @@ def coefficient_plot(
         _number_axis(ax.xaxis, loc)
         ax.set_xlabel(xlabel or tx["estimate"])
         if n_m > 1:
-            fig.legend(frameon=False, loc="outside lower center", ncol=_legend_columns(models, 4))
+            fig.legend(frameon=False, loc="outside lower center", ncol=ncol)
         if title:
             ax.set_title(title, loc="left")
     return fig
@@ -755,9 +842,14 @@ def funding_mix_bars(
     wide = data.pivot_table(index=group, columns=source, values=share, aggfunc="sum", observed=True)
     wide = wide.reindex(index=groups, columns=sources).fillna(0.0)
     wide = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
+    # the legend below the bars, in as many columns as fit; the figure grows with its rows so
+    # that the bars keep about two thirds of the height
+    ncol = _legend_columns(sources, 4, handlelength=1.2)
     with mpl.rc_context(_rc()):
-        height = 1.3 + 0.4 * len(groups)
-        fig = _new_figure(FIGURE_WIDTH, height)
+        legend_rows = math.ceil(len(sources) / ncol)
+        margins = 0.55 + 0.17 * legend_rows + (0.25 if title else 0.0)  # x axis, legend, title
+        bars = max(0.4 * len(groups) + 0.2, 1.9 * margins)
+        fig = _new_figure(FIGURE_WIDTH, bars + margins)
         ax = fig.add_subplot()
         y = np.arange(len(groups))[::-1]
         _stacked_barh(ax, y, [wide[s].to_numpy(dtype=float) for s in sources], _QUALITATIVE,
@@ -768,7 +860,7 @@ def funding_mix_bars(
         ax.set_xlabel(tx["share"])
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        fig.legend(frameon=False, loc="outside lower center", ncol=_legend_columns(sources, 4), handlelength=1.2)
+        fig.legend(frameon=False, loc="outside lower center", ncol=ncol, handlelength=1.2)
         if title:
             ax.set_title(title, loc="left")
     return fig
@@ -819,8 +911,9 @@ def regional_bars(
     loc, tx = _texts(locale)
     d = data.sort_values(value, ascending=True, kind="stable") if sort else data.iloc[::-1]
     vals = d[value].to_numpy(dtype=float)
+    labels = [_wrap(r, 30) for r in d[region]]
     with mpl.rc_context(_rc()):
-        fig = _new_figure(FIGURE_WIDTH, 0.9 + 0.3 * len(d))
+        fig = _new_figure(FIGURE_WIDTH, 0.9 + _row_pitch(labels, 0.3) * len(d))
         ax = fig.add_subplot()
         y = np.arange(len(d))
         ax.barh(y, vals, height=0.65, color=_QUALITATIVE[0])
@@ -842,7 +935,7 @@ def regional_bars(
             else:
                 text = format_number(v, value_decimals, loc)
             ax.text(end + top * 0.015, yi, text, va="center", ha="left", fontsize=7)
-        ax.set_yticks(y, [_wrap(r, 30) for r in d[region]])
+        ax.set_yticks(y, labels)
         ax.set_xlim(0, top * 1.15)
         if percent:
             _number_axis(ax.xaxis, loc, percent=True)
