@@ -259,3 +259,100 @@ def test_figure_renderer_unpicklable_worker_error_names_the_figure():
         with FigureRenderer(figs, names=["first", "second"], workers=2) as renderer:
             renderer.finish()
     assert not multiprocessing.active_children()
+
+
+# --------------------------------------------------------------------------- layout: labels and legends readable
+LONG_ITEMS = [
+    "Nos activités apportent des solutions qui n'existaient pas dans notre… (si_nov_01)",
+    "Les besoins auxquels nous répondons sont déjà bien couverts par les s… (si_fin_04, R)",
+    "Les bénéficiaires participent à la conception de nos activités. (si_par_01)",
+    "D'autres organisations ont repris ou imité nos pratiques. (si_dif_01)",
+    "Nos activités valorisent les ressources locales (savoir-faire, produi… (si_ter_01)",
+    "Court",
+    "Un libellé d'item très long, tel qu'un questionnaire peut en avoir quand la question est posée en entier "
+    "avec ses exemples et ses précisions, et qui prend plusieurs lignes (q_long)",
+]
+
+FUNDING_SOURCES = ["Cotisations des membres", "Dons de particuliers", "Sponsoring et mécénat d'entreprises",
+                   "Subventions publiques", "Bailleurs de fonds internationaux et coopération",
+                   "Activités marchandes (ventes de biens ou services)", "Autres", "Emprunts et microcrédit"]
+
+
+def _drawn_extents(fig, texts):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in texts
+            if t.get_visible() and (not hasattr(t, "get_text") or t.get_text())]
+
+
+def _assert_no_overlap(fig, ax):
+    """Consecutive y tick labels do not intersect, stay left of the axes and inside the figure."""
+    boxes = sorted(_drawn_extents(fig, ax.get_yticklabels()), key=lambda b: b.y0)
+    assert len(boxes) >= 2
+    for low, high in zip(boxes, boxes[1:]):
+        assert low.y1 <= high.y0, f"tick labels overlap by {low.y1 - high.y0:.1f} px"
+    ax_box = ax.get_window_extent(fig.canvas.get_renderer())
+    fig_box = fig.bbox
+    for b in boxes:
+        assert b.x1 <= ax_box.x0 + 1e-6
+        assert b.x0 >= fig_box.x0 - 1e-6 and b.y0 >= fig_box.y0 - 1e-6 and b.y1 <= fig_box.y1 + 1e-6
+
+
+def _likert_long(items):
+    rng = np.random.default_rng(7)
+    rows = [{"item": it, "level": lev, "share": s}
+            for it in items for lev, s in zip(LEVELS, rng.dirichlet(np.ones(5) * 3))]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("n", [len(LONG_ITEMS), 24])
+def test_likert_long_labels_do_not_overlap(n):
+    items = (LONG_ITEMS * 4)[:n]
+    items = [f"{it} [{k}]" for k, it in enumerate(items)]  # distinct items
+    fig = likert_diverging_bars(_likert_long(items), levels=LEVELS, title="Bloc C")
+    ax = fig.axes[0]
+    _assert_no_overlap(fig, ax)
+    # the labels take at most about half the width: the bars keep the rest
+    label_right = ax.get_window_extent(fig.canvas.get_renderer()).x0
+    assert label_right / fig.bbox.width < 0.55
+    # the legend stays below the axes, inside the figure
+    legend, = _drawn_extents(fig, fig.legends)
+    assert legend.y1 <= ax.get_window_extent(fig.canvas.get_renderer()).y0
+    assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width
+
+
+def test_likert_height_grows_with_label_lines():
+    short = likert_diverging_bars(_likert_long(["A", "B", "C"]), levels=LEVELS)
+    long = likert_diverging_bars(_likert_long(LONG_ITEMS[-1:] * 1 + ["B", "C"]), levels=LEVELS)
+    assert long.get_figheight() > short.get_figheight()
+
+
+def test_funding_mix_legend_leaves_room_for_the_bars():
+    d = pd.DataFrame({"group": ["Associations"] * 8 + ["Coopératives"] * 8, "source": FUNDING_SOURCES * 2,
+                      "share": [0.37, 0.27, 0.03, 0.15, 0.02, 0.09, 0.06, 0.01,
+                                0.1, 0.01, 0.01, 0.1, 0.01, 0.74, 0.01, 0.02]})
+    for title in (None, "Financement"):
+        fig = funding_mix_bars(d, title=title)
+        ax = fig.axes[0]
+        legend, = _drawn_extents(fig, fig.legends)
+        assert ax.get_position().height >= 0.6  # the bars keep most of the height
+        assert fig.legends[0]._ncols >= 2
+        ax_box = ax.get_tightbbox(fig.canvas.get_renderer())  # with tick labels and x label
+        assert legend.y1 <= ax_box.y0 + 1e-6
+        assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width and legend.y0 >= 0
+        _assert_no_overlap(fig, ax)
+
+
+def test_other_charts_long_labels_do_not_overlap():
+    long = {k: LONG_ITEMS[-1] + f" {k}" for k in "abc"}
+    figs = [
+        regional_bars(pd.DataFrame({"region": list(long.values()), "value": [1, 2, 3]})),
+        cfa_loadings_plot(pd.DataFrame({"factor": ["F1"] * 3, "item": list("abc"), "estimate": [0.7, 0.6, 0.8]}),
+                          item_labels=long),
+        coefficient_plot(pd.DataFrame({"model": "M1", "term": list("abc"), "estimate": [0.1, 0.2, 0.3],
+                                       "ci_low": [0.0, 0.1, 0.2], "ci_high": [0.2, 0.3, 0.4]}), term_labels=long),
+        loadings_heatmap(pd.DataFrame({"item": list("abc"), "factor": "F1", "loading": [0.7, 0.6, 0.8]}),
+                         item_labels=long),
+    ]
+    for fig in figs:
+        _assert_no_overlap(fig, fig.axes[0])
