@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep exports and outputs in this folder")
     ap.add_argument("--py-spy", dest="py_spy", help="record a py-spy flame graph (SVG) of the largest run here")
     ap.add_argument("--json", type=Path, help="also write the measurements as JSON")
+    ap.add_argument("--exports", type=Path,
+                    help="reuse exports simulated earlier: DIR/n<N>/si_survey_kobo.csv (seed 1), when present")
     args = ap.parse_args(argv)
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench_run_"))
@@ -198,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
             if folder.exists():
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
-            export, t_sim = simulate(n, folder / "raw")
+            reuse = args.exports / f"n{n}" / "si_survey_kobo.csv" if args.exports else None
+            if reuse is not None and reuse.is_file():
+                export, t_sim = reuse, float("nan")
+            else:
+                export, t_sim = simulate(n, folder / "raw")
             size_mb = export.stat().st_size / 1e6
             print(f"\nN = {n:,}: export simulated in {t_sim:.1f} s ({size_mb:.0f} MB), not counted")
             spy_out = args.py_spy if (args.py_spy and n == max(args.sizes)) else None
