@@ -358,8 +358,12 @@ def describe(
                   else sorted(gcol.dropna().unique(), key=lambda v: (str(type(v)), v)))
         groups += [(g, (gcol == g).to_numpy()) for g in levels]
     for spec in specs:
+        # only this variable's columns are subset (not the whole frame for each variable and group)
+        cols = [spec.name] if spec.name in data.columns else []
+        cols += [c for c in (spec.options or {}) if c in data.columns and c not in cols]
+        frame = data[cols]
         for g, mask in groups:
-            sub = data.loc[mask]
+            sub = frame if mask.all() else frame.loc[mask]
             w = None if w_all is None else w_all[mask]
             rows.extend(_summaries(spec, sub, w, g))
     out = pd.DataFrame(rows).reindex(columns=list(DESCRIBE_COLUMNS))
