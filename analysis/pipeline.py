@@ -328,7 +328,9 @@ def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progres
                 _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})
             return list(cleaned.warnings)
 
-        warnings = _isolated(clean_stage, progress) if ISOLATE_CLEANING else clean_stage(progress)
+        # not from a Jupyter kernel: a fork of the kernel's process would share its sockets
+        isolate = ISOLATE_CLEANING and "ipykernel" not in sys.modules
+        warnings = _isolated(clean_stage, progress) if isolate else clean_stage(progress)
         result.recomputed["clean"] = True
         result.warnings.extend(warnings)
         result.timings["clean"] = time.perf_counter() - t_clean

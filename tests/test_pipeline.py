@@ -184,3 +184,16 @@ def test_isolated_unpicklable_error_is_reported():
 
     with pytest.raises(RuntimeError, match="Local: boom"):
         pipeline._isolated(work, lambda m: None)
+
+
+def test_cleaning_stays_in_process_inside_a_jupyter_kernel(stubs, monkeypatch):
+    """From a notebook the stage is not forked (the kernel's sockets would be shared)."""
+    import sys
+    import types
+
+    calls, raw, tmp = stubs
+    monkeypatch.setattr(pipeline, "ISOLATE_CLEANING", True)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    r = _run(raw, tmp)
+    assert r.recomputed["clean"] is True
+    assert calls["clean"] == 1  # counted in this process: no fork
