@@ -25,6 +25,7 @@ import gc
 import io
 import math
 import os
+import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -1188,6 +1189,8 @@ def split_by_cost(costs: Sequence[float], bins: int, head_start: float = 0.0) ->
 def default_workers() -> int:
     """Processes for :class:`FigureRenderer`: the usable CPUs (at most 4), 1 without ``fork``.
 
+    Also 1 inside a Jupyter kernel (a forked kernel process would share its sockets).
+
     Examples
     --------
     >>> 1 <= default_workers() <= 4
@@ -1195,7 +1198,7 @@ def default_workers() -> int:
     """
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods() or "ipykernel" in sys.modules:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))

@@ -356,3 +356,13 @@ def test_other_charts_long_labels_do_not_overlap():
     ]
     for fig in figs:
         _assert_no_overlap(fig, fig.axes[0])
+
+
+def test_no_figure_workers_inside_a_jupyter_kernel(monkeypatch):
+    import sys
+    import types
+
+    from analysis.figures import default_workers
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert default_workers() == 1
