@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .blas import one_blas_thread as _one_blas_thread
 from .errors import EstimationWarning, InputError
 from .sem_model import SEMModel, build_partable, start_values
 
@@ -802,25 +803,6 @@ def _prepare(data, ov, group, missing):
     return out, labels
 
 
-_CONTROLLER: list = []
-
-
-def _one_blas_thread():
-    """Context: one BLAS thread (threadpoolctl, when installed; else no change).
-
-    The matrices here are small (p x p, npar x npar) or thin (n x npar): a second OpenBLAS
-    thread gains little and loses several times over when the cores are shared with other
-    work; one thread also makes the results independent of the machine's thread count.
-    """
-    import contextlib
-
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _ml_one_blas_thread(func):

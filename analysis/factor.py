@@ -21,8 +21,9 @@ import pandas as pd
 from scipy import optimize, stats
 
 from . import rotation as _rot
+from .blas import one_blas_thread as _single_thread
+from .blas import single_blas_thread as _one_blas_thread
 from .errors import EstimationWarning, InputError
-from .rotation import _one_blas_thread, _single_thread
 
 __all__ = [
     "KMOResult",

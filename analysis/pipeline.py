@@ -300,10 +300,11 @@ def _isolated(func, progress):
 def _preload_report_modules() -> None:
     """Import the modules of the report stage (seconds of imports, while the child cleans)."""
     try:
-        from . import reports  # noqa: F401
+        import matplotlib.figure  # noqa: F401
         import scipy.stats  # noqa: F401
         import statsmodels.api  # noqa: F401
-        import matplotlib.figure  # noqa: F401
+
+        from . import reports  # noqa: F401
     except ImportError:  # pragma: no cover - the report stage will say it
         pass
 

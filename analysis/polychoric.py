@@ -16,8 +16,6 @@ Fisher scoring run on all pairs simultaneously.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import html
 import warnings as _warnings
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri, owens_t
 
+from .blas import single_blas_thread as _single_blas
 from .errors import EstimationWarning, InputError
 
 __all__ = [
@@ -38,32 +37,6 @@ __all__ = [
 _TWO_PI = 2.0 * np.pi
 
 
-_CONTROLLER = []
-
-
-def _one_blas_thread():
-    """Context: one BLAS thread (threadpoolctl, when installed; else no change).
-
-    The matrix products here are of moderate size; multi-threaded OpenBLAS gains little on
-    them and loses up to an order of magnitude when the cores are shared with other work.
-    The controller (which scans the loaded libraries) is created once and reused.
-    """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def _single_blas(func):
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with _one_blas_thread():
-            return func(*args, **kwargs)
-
-    return wrapper
 
 
 _RHO_MAX = 1.0 - 1e-10

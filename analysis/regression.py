@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .blas import one_blas_thread as _one_blas_thread
 from .errors import InputError
 
 __all__ = [
@@ -572,25 +573,6 @@ class ModelComparison:
         return pd.DataFrame([self.__dict__])
 
 
-_CONTROLLER: list = []
-
-
-def _one_blas_thread():
-    """Context: one BLAS thread (threadpoolctl, when installed; else no change).
-
-    The products here (n x k with k below 50) gain little from a second OpenBLAS thread and
-    lose several times over when the cores are shared with other work; one thread also makes
-    the results independent of the machine's thread count.
-    """
-    import contextlib
-
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _fail(message: str, **kw) -> InputError:

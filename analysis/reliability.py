@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from . import rotation as _rot
+from .blas import single_blas_thread as _one_blas_thread
 from .errors import EstimationWarning, InputError
 from .factor import (
     _as_float_or_none,
@@ -25,7 +26,6 @@ from .factor import (
     efa,
     smc,
 )
-from .rotation import _one_blas_thread
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
 

@@ -15,7 +15,6 @@ the convergence tolerance.
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,12 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .blas import single_blas_thread as _one_blas_thread  # small matrices: one BLAS thread
 from .errors import EstimationWarning, InputError
-
-try:  # small-matrix work runs faster on one BLAS thread (no thread hand-off per call)
-    from threadpoolctl import ThreadpoolController as _ThreadpoolController
-except ImportError:  # pragma: no cover - optional
-    _ThreadpoolController = None
 
 __all__ = [
     "RotationResult",
@@ -95,39 +90,7 @@ class RotationResult:
         return head + self.loadings.to_html()
 
 
-_CONTROLLER = []
 
-
-class _single_thread:
-    """Context manager: one BLAS thread for loops over small matrices (if threadpoolctl).
-
-    OpenBLAS starts its threads for every call, which costs more than the work on a 30 x 30
-    matrix (and much more on a busy machine).
-    """
-
-    def __enter__(self):
-        self._ctx = None
-        if _ThreadpoolController is not None:
-            if not _CONTROLLER:
-                _CONTROLLER.append(_ThreadpoolController())
-            self._ctx = _CONTROLLER[0].limit(limits=1, user_api="blas")
-        return self
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.restore_original_limits()
-        return False
-
-
-def _one_blas_thread(func):
-    """Decorator: run ``func`` under :class:`_single_thread`."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with _single_thread():
-            return func(*args, **kwargs)
-
-    return wrapper
 
 
 # ---------------------------------------------------------------- criteria ----

@@ -34,15 +34,15 @@ import pandas as pd
 from scipy import stats
 from scipy.special import ndtr
 
+from .blas import one_blas_thread as _one_blas_thread
+from .blas import single_blas_thread as _single_blas
 from .errors import EstimationWarning, InputError
 from .polychoric import (
     _as_codes,
     _cell_probs,
     _cuts,
     _fit_rho,
-    _one_blas_thread,
     _pair_tables,
-    _single_blas,
 )
 from .sem_model import SEMModel, build_partable, parse_syntax
 

@@ -68,6 +68,7 @@ import numpy as np
 from .. import config
 from ..atomic import atomic_path, atomic_write_text
 from ..errors import InputError
+from ..xlsform import Expression, Form, evaluate, read_form
 from .export import (
     build_plan,
     finalize_order,
@@ -76,7 +77,6 @@ from .export import (
     write_kobo_xlsx,
     write_spss,
 )
-from ..xlsform import Expression, Form, evaluate, read_form
 from .messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
 from .model import (
     Simulation,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .export import MS_DAY, Plan, cell_strings, fmt_value
 from ..xlsform import Expression
+from .export import MS_DAY, Plan, cell_strings, fmt_value
 from .model import MISSING_CODES, Simulation
 from .variants import PROVINCE_AR, REGION_TRANSLIT, old_names_for, strip_accents
 
