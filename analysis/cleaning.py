@@ -294,34 +294,13 @@ def _json_default(o):
     return str(o)
 
 
-def _neutralize(s: pd.Series) -> pd.Series:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
-
-    Checked on the distinct values of the column (fast on large files).
-    """
-    from .tables._io import FORMULA_PREFIXES
-
-    if not len(s):
-        return s
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    u = np.asarray(uniq, dtype=object)
-    prefixes = tuple(FORMULA_PREFIXES)
-    bad_u = np.array([isinstance(x, str) and x.startswith(prefixes) for x in u], dtype=bool)
-    if not bad_u.any():
-        return s
-    fixed = np.array(["'" + x if b else x for x, b in zip(u, bad_u)], dtype=object)
-    hit = codes >= 0
-    hit[hit] = bad_u[codes[hit]]
-    t = s.astype(object).copy()
-    t[hit] = fixed[codes[hit]]
-    return t
-
-
 def _csv_bytes(df: pd.DataFrame) -> bytes:
-    d = df.copy()
+    from .tables._io import neutralize_formula_column
+
+    d = df.copy(deep=False)  # columns are replaced, never modified in place
     for c in d.columns:
         if not (pd.api.types.is_numeric_dtype(d[c]) or pd.api.types.is_bool_dtype(d[c])):
-            d[c] = _neutralize(d[c])
+            d[c] = neutralize_formula_column(d[c])
     # every text cell quoted: a bare carriage return inside a cell cannot split a row
     return d.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC).encode("utf-8")
 
@@ -494,20 +473,17 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
                "_submitted_by", "_notes", "_tags", "_status"}
     fac: dict[str, tuple] = {}  # distinct values of each raw column (codes, uniques), reused below
     for c in known:
+        codes, uniq = pd.factorize(raw[c])
+        uniq = np.asarray(uniq, dtype=object)
+        codes = codes.astype(_code_dtype(len(uniq)))
+        asread[c] = uniq[codes] if len(uniq) else np.full(n, "", dtype=object)
         if c in personal or c in machine:
-            codes, uniq = pd.factorize(raw[c])
-            uniq = np.asarray(uniq, dtype=object)
-            asread[c] = uniq[codes] if len(uniq) else np.full(n, "", dtype=object)
             if c in personal or not len(uniq):
                 cur[c] = asread[c]
             else:
                 stripped = pd.Series(uniq, dtype=object).str.strip().to_numpy(dtype=object)
                 cur[c] = asread[c] if (stripped == uniq).all() else stripped[codes]
             continue
-        codes, uniq = pd.factorize(raw[c])
-        uniq = np.asarray(uniq, dtype=object)
-        codes = codes.astype(_code_dtype(len(uniq)))
-        asread[c] = uniq[codes] if len(uniq) else np.full(n, "", dtype=object)
         fac[c] = (codes, uniq)
         newu = R.harmonise_text(pd.Series(uniq, dtype=object), form=tcfg.get("unicode_form", "NFC"),
                                 collapse=bool(tcfg.get("collapse_spaces", True))).to_numpy(dtype=object)
@@ -518,11 +494,11 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         cur[c] = newu[codes]
         C.add(c, diff_u[codes], "text_harmonised")
 
-    # only the source columns and the personal data (for the link table) are needed from here on:
-    # the other raw cells are released (the tables keep their header and row count only)
-    raw = raw[[c for c in raw.columns if c in personal or c in ("_source_file", "_source_row")]]
+    # only the source columns are needed from here on (the values as read are in `asread`):
+    # the raw cells are released (the tables keep their header only)
+    raw = raw[["_source_file", "_source_row"]]
+    table_rows = [len(t.data) for t in tables]  # for the manifest
     for t in tables:
-        t.rows = len(t.data)
         t.data = t.data.iloc[:0]
     types = cbi["type"].to_dict()
     final: dict[str, object] = {}
@@ -886,7 +862,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     del rel, filled, ev, num, num_status, opts, lik_vals, key
     data, labels = _assemble(raw, q, cb, cbi, known, personal, final, cur, multi_frames, likert, flags, analysed,
                              lf_group, dur, dt, uuid_arr, cfg, year)
-    log = _build_log(data, raw, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac, cur)
+    log = _build_log(data, known, personal, asread, C, uuid_arr, files, final, multi_frames, dt, fac, cur)
     flow = _flow(flags, analysed, lf_group, excl)
     link = _link_table(raw, personal, data["resp_id"], uuid_arr, asread)
     validation = V.frame()
@@ -898,7 +874,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     if len(validation):
         counts = validation["rule"].value_counts().sort_index()
         warnings.append("validation: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    manifest = _manifest(tables, paths, qdir, cfg, data, flow, personal, unknown_cols, thr)
+    manifest = _manifest(tables, table_rows, paths, qdir, cfg, data, flow, personal, unknown_cols, thr)
     manifest["warnings"] = list(warnings)
     result = CleanResult(data=data, log=log, flow=flow, validation=validation, manifest=manifest,
                          warnings=warnings, labels=labels, link=link)
@@ -1022,7 +998,7 @@ def types_of(cbi, c):
     return cbi.at[c, "type"] if c in cbi.index else "derived"
 
 
-def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt,
+def _build_log(data, known, personal, asread, C: _Changes, uuid_arr, files, final, multi_frames, dt,
                fac=None, cur=None):
     cols_idx = {c: i for i, c in enumerate(data.columns)}
     acc = {k: [] for k in ("file", "_uuid", "column", "old_value", "new_value", "rule", "_pos", "_col")}
@@ -1049,7 +1025,7 @@ def _build_log(data, raw, known, personal, asread, C: _Changes, uuid_arr, files,
                 un = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(dtype=float)
                 rawnum = np.where(codes >= 0, un[np.maximum(codes, 0)], np.nan) if len(un) else np.full(len(old), np.nan)
             else:
-                rawnum = _to_float(raw[c]) if c in raw.columns else _to_float(old)
+                rawnum = _to_float(old)
             changed = ~((rawnum == v) | (np.isnan(rawnum) & np.isnan(v) & (old == "")))
             new = None
         else:
@@ -1100,13 +1076,13 @@ def _flow(flags: dict, analysed: np.ndarray, lf_group: np.ndarray, excl: set) ->
     return pd.DataFrame(rows, columns=["step", "description", "all", "association", "cooperative", "other"])
 
 
-def _link_table(raw, personal, resp_id, uuid_arr, asread=None) -> pd.DataFrame:
+def _link_table(raw, personal, resp_id, uuid_arr, asread) -> pd.DataFrame:
     cols = {"resp_id": resp_id.to_numpy(dtype=object), "_uuid": uuid_arr,
             "_source_file": raw["_source_file"].to_numpy(dtype=object),
             "_source_row": raw["_source_row"].to_numpy()}
-    for c in raw.columns:
+    for c, values in asread.items():  # the personal columns as read, in the codebook's order
         if c in personal:
-            cols[c] = asread[c] if asread is not None and c in asread else raw[c].astype(str).to_numpy(dtype=object)
+            cols[c] = values
     return pd.DataFrame(cols, copy=False)
 
 
@@ -1121,7 +1097,7 @@ def write_link_table(result: CleanResult, private_dir: str | Path = config.PRIVA
     return atomic_write_bytes(d / "link_table.csv", _csv_bytes(result.link))
 
 
-def _manifest(tables, paths, qdir: Path, cfg: dict, data: pd.DataFrame, flow: pd.DataFrame, personal, unknown,
+def _manifest(tables, table_rows, paths, qdir: Path, cfg: dict, data: pd.DataFrame, flow: pd.DataFrame, personal, unknown,
               thr) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -1138,10 +1114,10 @@ def _manifest(tables, paths, qdir: Path, cfg: dict, data: pd.DataFrame, flow: pd
         if name and p.is_file():
             qfiles[name] = sha256_file(p)
     raw_files = []
-    for t in tables:
+    for t, n_rows in zip(tables, table_rows):
         raw_files.append({"name": t.path.name, "sha256": sha256_file(t.path), "bytes": t.path.stat().st_size,
                           "format": t.format, "encoding": t.encoding, "delimiter": t.delimiter,
-                          "rows": int(getattr(t, "rows", len(t.data))), "notes": t.notes})
+                          "rows": int(n_rows), "notes": t.notes})
     f = flow.set_index("step")["all"]
     return {
         "schema": 1,

@@ -1214,21 +1214,6 @@ class _RemoteTraceback(Exception):
         return self.args[0]
 
 
-def _die_with_parent(parent: int) -> None:
-    """In a forked worker: be killed with the parent (Linux), so that no orphan keeps working."""
-    import signal
-
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-    if os.getppid() != parent:  # the parent died before prctl
-        os._exit(1)
-
-
 class FigureRenderer:
     """Render figures to bytes (:func:`figure_bytes`), a share of them in forked worker processes.
 
@@ -1334,7 +1319,9 @@ class FigureRenderer:
         import pickle
         import traceback
 
-        _die_with_parent(parent)
+        from .atomic import die_with_parent
+
+        die_with_parent(parent)
         index = None
         try:
             for index in share:

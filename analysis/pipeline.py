@@ -17,15 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config
-from .atomic import RunLock, sha256_file, staged_directory
+from .atomic import RunLock, die_with_parent, sha256_file, staged_directory
 from .errors import InputError
 
 __all__ = ["run", "RunResult", "code_fingerprint", "questionnaire_fingerprint"]
@@ -216,17 +216,6 @@ def run(
 ISOLATE_CLEANING = hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this (child) process when its parent dies (prctl PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-
-
 def _isolated(func, progress):
     """Run ``func(progress)`` in a forked child process and return its (picklable) result.
 
@@ -247,9 +236,7 @@ def _isolated(func, progress):
         code = 0
         try:
             reader.close()
-            _die_with_parent()
-            if os.getppid() != parent_id:
-                os._exit(1)
+            die_with_parent(parent_id)
             out = func(lambda m: writer.send(("progress", m)))
             writer.send(("ok", out))
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
@@ -267,8 +254,10 @@ def _isolated(func, progress):
             finally:
                 os._exit(code)
     writer.close()
+    # the report stage's imports meanwhile, in a thread: the child's progress is relayed as it comes
+    preload = threading.Thread(target=_preload_report_modules, daemon=True)
+    preload.start()
     try:
-        _preload_report_modules()
         while True:
             try:
                 kind, payload = reader.recv()
@@ -289,6 +278,7 @@ def _isolated(func, progress):
             else:
                 raise payload
     finally:
+        preload.join()  # no import left running when this process forks again (figure workers)
         reader.close()
         if pid:
             try:

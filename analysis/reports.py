@@ -2292,7 +2292,7 @@ def _write_results_csv(obj, path: Path, threshold: int = 5) -> bool:
     with counts below ``threshold``: the rendered table shows those with small-cell
     suppression, and the raw numbers would undo it.
     """
-    from .tables import neutralize_formula
+    from .tables import neutralize_formula_column
 
     if isinstance(obj, pd.DataFrame):
         df = obj
@@ -2308,7 +2308,7 @@ def _write_results_csv(obj, path: Path, threshold: int = 5) -> bool:
     df = df.copy()
     for c in df.columns:
         if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
-            df[c] = df[c].map(lambda v: neutralize_formula(v) if isinstance(v, str) else v)
+            df[c] = neutralize_formula_column(df[c])
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=not isinstance(df.index, pd.RangeIndex), float_format="%.10g", lineterminator="\n")
     return True

@@ -58,7 +58,7 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _tree_rss_kb(pid: int) -> tuple[int, int]:
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
     """Summed resident and proportional set sizes (kB) of ``pid`` and its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
@@ -102,7 +102,7 @@ class _Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            rss, pss = _tree_rss_kb(self.pid)
+            rss, pss = _tree_memory_kb(self.pid)
             self.peak_kb = max(self.peak_kb, rss)
             self.peak_pss_kb = max(self.peak_pss_kb, pss)
             self._halt.wait(self.every)

@@ -349,7 +349,7 @@ from hypothesis import strategies as st  # noqa: E402
 @given(st.lists(st.one_of(st.text(max_size=6), st.none(), st.floats(allow_nan=True), st.integers()), max_size=30))
 def test_neutralize_matches_cell_by_cell_rule(values):
     """The column-wise neutralisation (on distinct values) equals the cell-by-cell rule."""
-    from analysis.cleaning import _neutralize
+    from analysis.tables import neutralize_formula_column as _neutralize
     from analysis.tables._io import neutralize_formula
 
     s = pd.Series(values, dtype=object)
@@ -366,7 +366,7 @@ def test_neutralize_matches_cell_by_cell_rule(values):
 
 
 def test_neutralize_string_dtype_column():
-    from analysis.cleaning import _neutralize
+    from analysis.tables import neutralize_formula_column as _neutralize
 
     s = pd.Series(["=HYPERLINK(\"x\")", "ok", None, "-1", "@a"], dtype="str")
     assert _neutralize(s).tolist()[:2] == ["'=HYPERLINK(\"x\")", "ok"]

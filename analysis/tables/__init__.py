@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from ._io import FORMULA_PREFIXES, neutralize_formula
+from ._io import FORMULA_PREFIXES, neutralize_formula, neutralize_formula_column
 from .builder import BodySection, Cell, HeaderSpan, NoteLine, RenderedTable, Table
 from .formatting import (
     DEFAULT_LEVELS,
@@ -60,6 +60,7 @@ __all__ = [
     "stars_legend",
     "FORMULA_PREFIXES",
     "neutralize_formula",
+    "neutralize_formula_column",
     "model_table",
     "suppress_small_cells",
     "SuppressionResult",

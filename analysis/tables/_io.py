@@ -18,6 +18,9 @@ import zipfile
 from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
+import pandas as pd
+
 from ..atomic import atomic_write_bytes, atomic_write_text
 from ..errors import InputError
 from .builder import RenderedTable, Table
@@ -28,6 +31,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "neutralize_formula",
+    "neutralize_formula_column",
     "stable_zip",
     "as_rendered",
     "as_rendered_list",
@@ -61,6 +65,31 @@ def neutralize_formula(text: object) -> object:
     if isinstance(text, str) and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+def neutralize_formula_column(values: pd.Series) -> pd.Series:
+    """:func:`neutralize_formula` on every cell of a column, checked on its distinct values.
+
+    Returns the column itself when no cell needs it, else an object copy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> neutralize_formula_column(pd.Series(["=1+1", "ok", None, 2.5])).tolist()
+    ["'=1+1", 'ok', None, 2.5]
+    """
+    if not len(values):
+        return values
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    fixed = np.array([neutralize_formula(u) for u in np.asarray(uniq, dtype=object)], dtype=object)
+    bad = np.array([f is not u for f, u in zip(fixed, np.asarray(uniq, dtype=object))], dtype=bool)
+    if not bad.any():
+        return values
+    hit = codes >= 0
+    hit[hit] = bad[codes[hit]]
+    out = values.astype(object).copy()
+    out[hit] = fixed[codes[hit]]
+    return out
 
 
 _CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
