@@ -255,11 +255,7 @@ def test_default_plan_has_the_ten_blueprint_tables():
 
 
 def _visible(t) -> list[str]:
-    cols = [c for c in t.data.columns if c not in t.hidden and c != t.groupname_col]
-    if t.rowname_col is not None and t.rowname_col in cols:
-        cols.remove(t.rowname_col)
-        cols.insert(0, t.rowname_col)
-    return cols
+    return t._visible_columns()  # the columns the rendered table shows, in order
 
 
 def _assert_no_small_counts(outputs: dict, threshold: int) -> int:
