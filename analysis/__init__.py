@@ -31,35 +31,32 @@ Examples
 --------
 >>> import analysis as si
 >>> si.alpha.__module__
-'analysis.reliability'
+'analysis.psychometrics._reliability'
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-
-from . import config
-from .errors import ConfigError, EstimationWarning, InputError, SiSurveyError
+from analysis import config
+from analysis.errors import ConfigError, EstimationWarning, InputError, SiSurveyError
+from analysis.utils.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-#: public name -> module that defines it
+#: public name -> subpackage (or module) that exports it
 _EXPORTS: dict[str, str] = {
     # questionnaire and constructs
-    "Questionnaire": "instrument",
-    "load_questionnaire": "instrument",
-    "validate_questionnaire": "instrument",
-    "codebook": "instrument",
-    "build_instrument": "instrument",
-    "build_xform": "instrument",
-    "ConstructSpec": "constructs",
-    "load_constructs": "constructs",
-    "score_constructs": "constructs",
-    "hybridisation": "constructs",
-    "prepare_items": "constructs",
-    "construct_reliability": "constructs",
+    "Questionnaire": "study",
+    "load_questionnaire": "study",
+    "validate_questionnaire": "study",
+    "codebook": "study",
+    "build_instrument": "study",
+    "build_xform": "study",
+    "ConstructSpec": "study",
+    "load_constructs": "study",
+    "score_constructs": "study",
+    "hybridisation": "study",
+    "prepare_items": "study",
+    "construct_reliability": "study",
     # simulation
     "simulate_export": "simulate",
     "simulate_survey": "simulate",
@@ -68,41 +65,41 @@ _EXPORTS: dict[str, str] = {
     "clean": "cleaning",
     "clean_data": "cleaning",
     "CleanResult": "cleaning",
-    "load_survey": "dataset",
-    "prepare_analysis_data": "dataset",
+    "load_survey": "study",
+    "prepare_analysis_data": "study",
     # reliability and exploratory factor analysis
-    "alpha": "reliability",
-    "omega": "reliability",
-    "AlphaResult": "reliability",
-    "OmegaResult": "reliability",
-    "kmo": "factor",
-    "bartlett": "factor",
-    "parallel_analysis": "factor",
-    "efa": "factor",
-    "factor_scores": "factor",
-    "correlation_matrix": "factor",
-    "EFAResult": "factor",
-    "rotate": "rotation",
+    "alpha": "psychometrics",
+    "omega": "psychometrics",
+    "AlphaResult": "psychometrics",
+    "OmegaResult": "psychometrics",
+    "kmo": "psychometrics",
+    "bartlett": "psychometrics",
+    "parallel_analysis": "psychometrics",
+    "efa": "psychometrics",
+    "factor_scores": "psychometrics",
+    "correlation_matrix": "psychometrics",
+    "EFAResult": "psychometrics",
+    "rotate": "psychometrics",
     # ordinal methods
-    "polychoric": "polychoric",
-    "tetrachoric": "polychoric",
-    "PolychoricResult": "polychoric",
-    "fit_wlsmv": "wlsmv",
-    "ordinal_invariance": "wlsmv",
-    "WLSMVResult": "wlsmv",
+    "polychoric": "psychometrics",
+    "tetrachoric": "psychometrics",
+    "PolychoricResult": "psychometrics",
+    "fit_wlsmv": "sem",
+    "ordinal_invariance": "sem",
+    "WLSMVResult": "sem",
     # confirmatory factor analysis
-    "cfa": "cfa",
-    "htmt": "cfa",
-    "CFAResults": "cfa",
-    "measurement_invariance": "invariance",
-    "InvarianceResults": "invariance",
+    "cfa": "sem",
+    "htmt": "sem",
+    "CFAResults": "sem",
+    "measurement_invariance": "sem",
+    "InvarianceResults": "sem",
     # survey design and weights
-    "SurveyDesign": "survey_design",
-    "SurveyEstimate": "survey_design",
-    "design_weights": "weighting",
-    "poststratify": "weighting",
-    "rake": "weighting",
-    "load_population_totals": "weighting",
+    "SurveyDesign": "survey",
+    "SurveyEstimate": "survey",
+    "design_weights": "survey",
+    "poststratify": "survey",
+    "rake": "survey",
+    "load_population_totals": "survey",
     # regression
     "regress": "regression",
     "RegressionResult": "regression",
@@ -115,13 +112,13 @@ _EXPORTS: dict[str, str] = {
     # descriptives and group comparisons
     "describe": "descriptives",
     "likert_distribution": "descriptives",
-    "crosstab": "group_tests",
-    "compare_groups": "group_tests",
-    "run_comparisons": "group_tests",
+    "crosstab": "descriptives",
+    "compare_groups": "descriptives",
+    "run_comparisons": "descriptives",
     # reports and the main job
-    "load_table_plan": "reports",
-    "compute_report": "reports",
-    "render_reports": "reports",
+    "load_table_plan": "report",
+    "compute_report": "report",
+    "render_reports": "report",
     "run": "pipeline",
 }
 
@@ -135,34 +132,4 @@ __all__ = [
     *_EXPORTS,
 ]
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
-
-
-class _Package(types.ModuleType):
-    """The package's module type: a function named like its submodule stays the function.
-
-    ``analysis.cfa`` and ``analysis.polychoric`` are functions defined in the modules of
-    the same name. Importing such a submodule makes Python set the package attribute to the
-    module, which would hide the function depending on import order: that one assignment
-    is refused, so ``analysis.cfa`` is always the function (the module stays reachable as
-    ``sys.modules["analysis.cfa"]`` and through ``from analysis.cfa import ...``).
-    """
-
-    def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

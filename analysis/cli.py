@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import config
-from .errors import SiSurveyError
+from analysis import config
+from analysis.errors import SiSurveyError
 
 __all__ = ["main", "build_parser"]
 
@@ -165,14 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "instrument":
-        from .instrument import build_instrument
+        from analysis.study._instrument import build_instrument
 
         written = build_instrument(args.out)
         for path in written.values():
             print(f"wrote {path}")
         return 0
     if args.command == "simulate":
-        from .simulate import simulate_export
+        from analysis.simulate import simulate_export
 
         written = simulate_export(
             n=args.n, seed=args.seed, out_dir=args.out, fmt=args.format, clean_only=args.clean_only
@@ -181,19 +181,19 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     if args.command == "clean":
-        from .cleaning import clean
+        from analysis.cleaning._clean import clean
 
         result = clean(args.raw or None, out_dir=args.out)
         print(result.summary())
         return 0
     if args.command == "tables":
-        from .reports import render_reports
+        from analysis.report._reports import render_reports
 
         written = render_reports(data_dir=args.data, out_dir=args.out, formats=args.formats, lang=args.lang)
         print(f"wrote {len(written)} files to {args.out}")
         return 0
     if args.command == "run":
-        from .pipeline import run
+        from analysis.pipeline import run
 
         result = run(
             raw=args.raw or None,

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
-from .atomic import RunLock, die_with_parent, sha256_file, staged_directory
-from .errors import InputError
+from analysis import config
+from analysis.utils.atomic import RunLock, die_with_parent, sha256_file, staged_directory
+from analysis.errors import InputError
 
 __all__ = ["run", "RunResult", "code_fingerprint", "questionnaire_fingerprint"]
 
@@ -109,7 +109,7 @@ class RunResult:
     timings : dict
         Seconds per stage (``clean``, ``report``) and per part of the report stage
         (``report/<table id>``, ``report/write``) for the stages that ran.
-    report : analysis.reports.ReportResult or None
+    report : analysis.report._reports.ReportResult or None
         The tables, figures and analysis objects of the report stage, when it ran.
     """
 
@@ -186,7 +186,7 @@ def run(
         print(result.summary())
         result.recomputed           # {'clean': True, 'report': True}; False when up to date
     """
-    from .cleaning import default_raw_files
+    from analysis.cleaning._clean import default_raw_files
 
     t0 = time.perf_counter()
     processed_dir = Path(processed_dir)
@@ -266,7 +266,7 @@ def _isolated(func, progress):
                 pid = 0
                 why = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                        else f"exit status {os.WEXITSTATUS(status)}")
-                from .errors import SiSurveyError
+                from analysis.errors import SiSurveyError
 
                 raise SiSurveyError(
                     f"the cleaning stage stopped without finishing ({why}; out of memory?); "
@@ -294,15 +294,15 @@ def _preload_report_modules() -> None:
         import scipy.stats  # noqa: F401
         import statsmodels.api  # noqa: F401
 
-        from . import reports  # noqa: F401
+        from analysis import reports  # noqa: F401
     except ImportError:  # pragma: no cover - the report stage will say it
         pass
 
 
 def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0):
     """The stages of :func:`run`, with both output folders locked by the caller."""
-    from .cleaning import clean_data
-    from .reports import build_reports
+    from analysis.cleaning._clean import clean_data
+    from analysis.report._reports import build_reports
 
     # Stage 1: clean.
     clean_key = _stage_key(

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     import pandas as pd
 
     from analysis import config
-    from analysis.cleaning import _instrument, clean_data
+    from analysis.cleaning._clean import _instrument, clean_data
     from analysis.simulate import simulate_export
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,9 +4,9 @@ Generates 100,000 respondents x 30 five-point items from a 3-factor model (10 it
 factor, seed fixed), then times in separate child processes (so that each peak memory is
 its own):
 
-* ``analysis.polychoric.polychoric``           vs ``psych::polychoric``
-* ``analysis.wlsmv.fit_wlsmv`` (3-factor CFA)  vs ``lavaan::cfa(..., ordered = TRUE)``
-* ``analysis.factor.parallel_analysis(corr="pearson")`` vs ``psych::fa.parallel`` (if present)
+* ``analysis.psychometrics.polychoric``           vs ``psych::polychoric``
+* ``analysis.sem.fit_wlsmv`` (3-factor CFA)  vs ``lavaan::cfa(..., ordered = TRUE)``
+* ``analysis.psychometrics.parallel_analysis(corr="pearson")`` vs ``psych::fa.parallel`` (if present)
 
 Timings exclude imports and reading the data (the same CSV for both); each si-survey task
 is run ``--repeat`` times in its child and the fastest run is reported (R: once, its runs
@@ -58,10 +58,10 @@ def make_data(n: int, seed: int = 20261127) -> pd.DataFrame:
 
 
 PY_TASKS = {
-    "polychoric": "from analysis.polychoric import polychoric\nrun = lambda: polychoric(df)",
-    "wlsmv_cfa": "from analysis.wlsmv import fit_wlsmv\nrun = lambda: fit_wlsmv(MODEL, df, ordered=True)",
+    "polychoric": "from analysis.psychometrics import polychoric\nrun = lambda: polychoric(df)",
+    "wlsmv_cfa": "from analysis.sem import fit_wlsmv\nrun = lambda: fit_wlsmv(MODEL, df, ordered=True)",
     "parallel_pearson": (
-        "from analysis.factor import parallel_analysis\n"
+        "from analysis.psychometrics import parallel_analysis\n"
         "run = lambda: parallel_analysis(df, corr='pearson', seed=1)"
     ),
 }

@@ -1,4 +1,4 @@
-"""Benchmark: ``analysis.factor.parallel_analysis`` against ``psych::fa.parallel`` (not a test).
+"""Benchmark: ``analysis.psychometrics.parallel_analysis`` against ``psych::fa.parallel`` (not a test).
 
 Generates 100,000 respondents x 30 items from a 3-factor model (seed fixed), writes them to
 one CSV read by both sides, then times, excluding imports and reading the data:
@@ -43,7 +43,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.factor import parallel_analysis  # noqa: E402
+from analysis.psychometrics import parallel_analysis  # noqa: E402
 
 R_SCRIPT = textwrap.dedent("""
     suppressPackageStartupMessages(library(psych))

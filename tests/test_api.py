@@ -53,26 +53,36 @@ def test_public_function_has_an_example(name):
     assert "Examples" in doc, f"{name} has no Examples section"
 
 
-@pytest.mark.parametrize("name", ["cfa", "polychoric"])
-@pytest.mark.parametrize("order", ["submodule_first", "function_first", "from_import_first"])
-def test_function_named_like_its_module_stays_the_function(name, order):
-    """``analysis.cfa`` / ``analysis.polychoric`` are the functions whatever the import order."""
+def test_no_public_name_is_also_a_module():
+    """No public function is shadowed by a module of the same name, in the package or a subpackage."""
+    import importlib
+    import importlib.util
+
+    for name in analysis.__all__:
+        assert importlib.util.find_spec(f"analysis.{name}") is None or name in {"config"}, name
+    for sub in ["cleaning", "descriptives", "ingest", "psychometrics", "regression", "report", "sem",
+                "study", "survey", "xlsform"]:
+        pkg = importlib.import_module(f"analysis.{sub}")
+        for name in pkg.__all__:
+            assert importlib.util.find_spec(f"analysis.{sub}.{name}") is None, f"analysis.{sub}.{name}"
+
+
+@pytest.mark.parametrize("order", ["private_module_first", "function_first"])
+def test_public_functions_whatever_the_import_order(order):
+    """``si.cfa`` and ``si.polychoric`` are the functions whatever was imported before."""
     import subprocess
     import sys
 
     first = {
-        "submodule_first": f"import analysis.{name}",
-        "function_first": f"import analysis; analysis.{name}",
-        "from_import_first": f"from analysis.{name} import {name} as f0",
+        "private_module_first": "import analysis.sem._cfa, analysis.psychometrics._polychoric",
+        "function_first": "import analysis; analysis.cfa; analysis.polychoric",
     }[order]
     code = (
         f"{first}\n"
-        "import importlib, types, analysis\n"
-        f"import analysis.{name}\n"
-        f"mod = importlib.import_module('analysis.{name}')\n"
-        f"assert isinstance(mod, types.ModuleType), mod\n"
-        f"assert callable(analysis.{name}) and not isinstance(analysis.{name}, types.ModuleType), analysis.{name}\n"
-        f"assert analysis.{name} is mod.{name}\n"
+        "import types, analysis, analysis.sem, analysis.psychometrics\n"
+        "for f in (analysis.cfa, analysis.polychoric, analysis.sem.cfa, analysis.psychometrics.polychoric):\n"
+        "    assert callable(f) and not isinstance(f, types.ModuleType), f\n"
+        "assert analysis.cfa is analysis.sem.cfa\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

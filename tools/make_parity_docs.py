@@ -122,9 +122,9 @@ def _csv_ref() -> pd.DataFrame:
 
 
 def psych_rows(fast: bool) -> Iterator[Row]:
-    from analysis.factor import bartlett, efa, kmo, parallel_analysis
-    from analysis.reliability import alpha, omega
-    from analysis.rotation import geomin, oblimin, quartimin
+    from analysis.psychometrics import bartlett, efa, kmo, parallel_analysis
+    from analysis.psychometrics import alpha, omega
+    from analysis.psychometrics import geomin, oblimin, quartimin
 
     ref = _json("psych_reference.json")
     bfi = pd.read_csv(DATA / "bfi.csv").iloc[:, :25]
@@ -492,8 +492,8 @@ _SCALED_FIT = [
 
 
 def lavaan_rows(fast: bool) -> Iterator[Row]:
-    from analysis.cfa import cfa, htmt
-    from analysis.invariance import measurement_invariance
+    from analysis.sem import cfa, htmt
+    from analysis.sem import measurement_invariance
 
     ref = _json("lavaan_reference.json")
     model = ref["header"]["model"]
@@ -790,8 +790,8 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
 
 
 def ordinal_rows(fast: bool) -> Iterator[Row]:
-    from analysis.polychoric import polychoric, tetrachoric
-    from analysis.wlsmv import fit_wlsmv, ordinal_invariance
+    from analysis.psychometrics import polychoric, tetrachoric
+    from analysis.sem import fit_wlsmv, ordinal_invariance
 
     ref = _json("ordinal_reference.json")
     bfi = pd.read_csv(DATA / "bfi.csv")
@@ -999,8 +999,8 @@ def ordinal_rows(fast: bool) -> Iterator[Row]:
 
 
 def survey_rows(fast: bool) -> Iterator[Row]:
-    from analysis.survey_design import SurveyDesign
-    from analysis.weighting import poststratify, rake
+    from analysis.survey import SurveyDesign
+    from analysis.survey import poststratify, rake
 
     ref = _json("survey_reference.json")
     apistrat = pd.read_csv(DATA / "apistrat.csv")
@@ -1552,7 +1552,7 @@ def regression_rows(fast: bool) -> Iterator[Row]:
 
 def descriptive_rows(fast: bool) -> Iterator[Row]:
     from analysis.descriptives import describe
-    from analysis.group_tests import compare_groups, crosstab
+    from analysis.descriptives import compare_groups, crosstab
 
     ref = _csv_ref()
 

@@ -8,7 +8,7 @@ this simulator. It is driven by the questionnaire (``questionnaire/survey.csv``,
 appears in the simulated data without touching this code (generic generation
 per question type; Likert items from the factor model of their construct, other
 Likert grids from their own factor; skip logic from the ``relevant``
-expressions, see :mod:`analysis.xlsform` for the supported subset).
+expressions, see :mod:`analysis.xlsform._form` for the supported subset).
 
 Pipeline (all vectorised over organisations)
 --------------------------------------------
@@ -65,11 +65,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
-from ..atomic import atomic_path, atomic_write_text
-from ..errors import InputError
-from ..xlsform import Expression, Form, evaluate, read_form
-from .export import (
+from analysis import config
+from analysis.utils.atomic import atomic_path, atomic_write_text
+from analysis.errors import InputError
+from analysis.xlsform._form import Expression, Form, evaluate, read_form
+from analysis.simulate.export import (
     build_plan,
     finalize_order,
     spss_names,
@@ -77,8 +77,8 @@ from .export import (
     write_kobo_xlsx,
     write_spss,
 )
-from .messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
-from .model import (
+from analysis.simulate.messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
+from analysis.simulate.model import (
     Simulation,
     apply_skip_logic,
     draw_latent,
@@ -127,7 +127,7 @@ class SurveySimulation:
         """The export as a pandas DataFrame of strings (what the CSV holds)."""
         import pyarrow as pa
 
-        from .export import iter_tables
+        from analysis.simulate.export import iter_tables
 
         return pa.concat_tables(list(iter_tables(self.plan))).to_pandas()
 

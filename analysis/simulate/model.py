@@ -15,8 +15,8 @@ import numpy as np
 import yaml
 from scipy import stats
 
-from ..errors import ConfigError
-from ..xlsform import Expression, Form, Value, evaluate
+from analysis.errors import ConfigError
+from analysis.xlsform._form import Expression, Form, Value, evaluate
 
 __all__ = [
     "load_simulation_config",

@@ -17,9 +17,9 @@ Examples
 
 from __future__ import annotations
 
-from ._io import FORMULA_PREFIXES, neutralize_formula, neutralize_formula_column
-from .builder import BodySection, Cell, HeaderSpan, NoteLine, RenderedTable, Table
-from .formatting import (
+from analysis.tables._io import FORMULA_PREFIXES, neutralize_formula, neutralize_formula_column
+from analysis.tables.builder import BodySection, Cell, HeaderSpan, NoteLine, RenderedTable, Table
+from analysis.tables.formatting import (
     DEFAULT_LEVELS,
     LOCALES,
     Locale,
@@ -32,13 +32,13 @@ from .formatting import (
     stars_for,
     stars_legend,
 )
-from .model_table import model_table
-from .render_docx import add_table_to_document, new_document, write_docx
-from .render_html import HTML_CSS, to_html, write_html_page
-from .render_latex import LATEX_PREAMBLE, escape_latex, to_latex, write_latex
-from .render_markdown import escape_markdown, to_markdown, write_markdown
-from .render_xlsx import write_csv, write_xlsx
-from .suppression import SuppressionResult, suppress_small_cells
+from analysis.tables.model_table import model_table
+from analysis.tables.render_docx import add_table_to_document, new_document, write_docx
+from analysis.tables.render_html import HTML_CSS, to_html, write_html_page
+from analysis.tables.render_latex import LATEX_PREAMBLE, escape_latex, to_latex, write_latex
+from analysis.tables.render_markdown import escape_markdown, to_markdown, write_markdown
+from analysis.tables.render_xlsx import write_csv, write_xlsx
+from analysis.tables.suppression import SuppressionResult, suppress_small_cells
 
 __all__ = [
     "Table",

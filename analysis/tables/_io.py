@@ -1,6 +1,6 @@
 """Shared helpers of the table writers: atomic writes, stable zip archives, inputs.
 
-Atomic writes come from :mod:`analysis.atomic` (temporary file + rename).
+Atomic writes come from :mod:`analysis.utils.atomic` (temporary file + rename).
 
 Examples
 --------
@@ -21,9 +21,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write_bytes, atomic_write_text
-from ..errors import InputError
-from .builder import RenderedTable, Table
+from analysis.utils.atomic import atomic_write_bytes, atomic_write_text
+from analysis.errors import InputError
+from analysis.tables.builder import RenderedTable, Table
 
 __all__ = [
     "FIXED_TIMESTAMP",

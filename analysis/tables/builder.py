@@ -32,8 +32,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, InputError
-from .formatting import (
+from analysis.errors import ConfigError, InputError
+from analysis.tables.formatting import (
     DEFAULT_LEVELS,
     Locale,
     _check_levels,
@@ -885,7 +885,7 @@ class Table:
         return pd.DataFrame(rows, columns=cols)
 
     def _repr_html_(self) -> str:
-        from .render_html import to_html
+        from analysis.tables.render_html import to_html
 
         return to_html(self)
 

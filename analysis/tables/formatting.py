@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..errors import ConfigError
+from analysis.errors import ConfigError
 
 __all__ = [
     "Locale",

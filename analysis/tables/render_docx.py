@@ -36,8 +36,8 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from ._io import FIXED_TIMESTAMP, as_rendered, as_rendered_list, atomic_write_bytes, stable_zip
-from .builder import RenderedTable, Table
+from analysis.tables._io import FIXED_TIMESTAMP, as_rendered, as_rendered_list, atomic_write_bytes, stable_zip
+from analysis.tables.builder import RenderedTable, Table
 
 __all__ = ["write_docx", "add_table_to_document", "new_document"]
 

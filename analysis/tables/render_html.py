@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from html import escape
 from pathlib import Path
 
-from ._io import as_rendered, as_rendered_list, atomic_write_text
-from .builder import RenderedTable, Table
+from analysis.tables._io import as_rendered, as_rendered_list, atomic_write_text
+from analysis.tables.builder import RenderedTable, Table
 
 __all__ = ["to_html", "write_html_page", "HTML_CSS"]
 

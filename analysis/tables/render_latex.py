@@ -19,9 +19,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import ConfigError
-from ._io import as_rendered, as_rendered_list, atomic_write_text
-from .builder import RenderedTable, Table
+from analysis.errors import ConfigError
+from analysis.tables._io import as_rendered, as_rendered_list, atomic_write_text
+from analysis.tables.builder import RenderedTable, Table
 
 __all__ = ["to_latex", "write_latex", "escape_latex", "LATEX_PREAMBLE"]
 

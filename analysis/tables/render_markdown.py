@@ -24,8 +24,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._io import as_rendered, as_rendered_list, atomic_write_text
-from .builder import RenderedTable, Table
+from analysis.tables._io import as_rendered, as_rendered_list, atomic_write_text
+from analysis.tables.builder import RenderedTable, Table
 
 __all__ = ["to_markdown", "write_markdown", "escape_markdown", "SPANNER_JOIN"]
 

@@ -30,7 +30,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from ._io import (
+from analysis.tables._io import (
     FIXED_TIMESTAMP,
     as_rendered,
     as_rendered_list,
@@ -39,8 +39,8 @@ from ._io import (
     neutralize_formula,
     stable_zip,
 )
-from .builder import RenderedTable, Table
-from .render_markdown import SPANNER_JOIN
+from analysis.tables.builder import RenderedTable, Table
+from analysis.tables.render_markdown import SPANNER_JOIN
 
 __all__ = ["write_xlsx", "write_csv", "sheet_name_for"]
 

@@ -27,8 +27,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, InputError
-from .formatting import get_locale
+from analysis.errors import ConfigError, InputError
+from analysis.tables.formatting import get_locale
 
 __all__ = ["suppress_small_cells", "SuppressionResult"]
 

@@ -1,0 +1,770 @@
+"""Read raw survey exports (KoboToolbox CSV/XLSX, SPSS, Stata, plain CSV) as text.
+
+Every reader returns the cells **as written** (strings, ``""`` for empty
+cells): no type is guessed, so that validation sees what the file holds.
+Only the *representation* is normalised here, and each such step is reported
+in :attr:`RawTable.notes`:
+
+* the file format is taken from the file's content, not its extension
+  (a ``.csv`` that is really an XLSX workbook is read as a workbook, with a note);
+* text encoding: UTF-8 with or without BOM, UTF-16 with BOM; a file that is
+  not valid UTF-8 is decoded as Windows-1256 (Arabic) or Windows-1252
+  (French), whichever makes sense of its bytes, with a note;
+* CSV separator sniffed among ``;``, ``,``, tab and ``|`` (the one whose header
+  names the most questionnaire columns); CRLF or LF line ends; quoted fields
+  may hold line breaks;
+* headers: group paths (``sec_a/org_name``) are stripped when every prefix is
+  a group of the form; French or Arabic question labels (KoboToolbox "labels"
+  export) are mapped back to names; SPSS/Stata-safe names (``kobo_uuid``,
+  ``target_groups_women``) are mapped back to the export names;
+* values: a select column exported with labels (French or Arabic) instead of
+  codes is mapped back to codes when most of its cells are labels (a column
+  of codes with a few odd values is left alone: cleaning handles those cell by
+  cell, with a log row each); select_multiple option columns holding
+  ``True/False`` or ``Oui/Non`` become ``1/0``.
+
+Each row keeps ``_source_file`` (the file name) and ``_source_row`` (its row
+number as a spreadsheet shows it: header = 1, first submission = 2).
+
+Problems that make a file unusable raise :class:`analysis.errors.InputError`
+naming the file, the row and the column where possible: empty file, binary
+data, truncated or unbalanced quotes (rows with the wrong number of fields),
+duplicated header names, oversized cells, files from another form.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.study._regions import normalize_arabic
+
+__all__ = [
+    "RawTable",
+    "read_export",
+    "read_exports",
+    "sniff_format",
+    "HeaderMap",
+    "header_map",
+    "MAX_FIELD_CHARS",
+    "SOURCE_COLUMNS",
+]
+
+#: Longest cell accepted (characters); longer cells are reported as a broken file.
+MAX_FIELD_CHARS = 100_000
+#: Columns added to every row by the readers.
+SOURCE_COLUMNS = ("_source_file", "_source_row")
+
+_DELIMITERS = (";", ",", "\t", "|")
+_TRUE = {"1", "true", "vrai", "oui", "yes", "selected", "نعم"}
+_FALSE = {"0", "false", "faux", "non", "no", "لا"}
+
+
+def _fold(text: object) -> str:
+    s = unicodedata.normalize("NFKC", str(text)).casefold()
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = normalize_arabic(s)
+    return " ".join(re.sub(r"[^\w/]+", " ", s).split())
+
+
+@dataclass
+class RawTable:
+    """One raw export as read.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Cells as strings, columns renamed to export names, plus ``_source_file`` and ``_source_row``.
+    path : Path
+        The file.
+    format : str
+        ``csv``, ``xlsx``, ``sav`` or ``dta``.
+    encoding, delimiter : str or None
+        What the CSV reader used.
+    notes : list of str
+        Representation changes and recoveries worth reporting.
+    renamed : dict
+        ``{header as written: export name}`` for renamed headers.
+    unknown_columns : list of str
+        Headers that are not columns of the questionnaire's export.
+    label_columns : dict
+        ``{column: number of cells}`` mapped from labels to codes.
+    """
+
+    data: pd.DataFrame
+    path: Path
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)
+    renamed: dict = field(default_factory=dict)
+    unknown_columns: list = field(default_factory=list)
+    label_columns: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def _spss_name(c: str) -> str:
+    s = c
+    if s.startswith("_"):
+        s = "kobo_" + s.strip("_")
+    s = s.replace("/", "_")
+    s = re.sub(r"[^A-Za-z0-9_.]", "_", s)
+    if not re.match(r"[A-Za-z]", s):
+        s = "v_" + s
+    return s.rstrip(".")[:64]
+
+
+@dataclass
+class HeaderMap:
+    """How headers as written map to export column names (see :func:`header_map`)."""
+
+    variables: list
+    groups: set
+    by_fold: dict
+    select_one: dict  # variable -> {folded label or code: code}
+    select_multiple: dict  # variable -> {folded label or code: code}
+    options: dict  # option column -> (parent, code)
+
+    def resolve(self, header: str) -> str | None:
+        """Export column name for a header, or None if unknown."""
+        h = str(header).strip().lstrip("\ufeff")
+        if h in self._names:
+            return h
+        parts = h.split("/")
+        # strip leading group names (sec_a/grp_x/question or question/option)
+        while len(parts) > 1 and parts[0] in self.groups:
+            parts = parts[1:]
+            cand = "/".join(parts)
+            if cand in self._names:
+                return cand
+        hit = self.by_fold.get(_fold(h))
+        if hit is not None:
+            return hit
+        low = h.lower()
+        return self._lower.get(low)
+
+    def __post_init__(self):
+        self._names = set(self.variables)
+        self._lower = {v.lower(): v for v in self.variables}
+
+
+def header_map(codebook: pd.DataFrame, questionnaire=None) -> HeaderMap:
+    """Build the header resolver from the codebook (and the questionnaire's group names)."""
+    cb = codebook
+    variables = list(cb["variable"])
+    groups: set = set()
+    if questionnaire is not None:
+        s = questionnaire.survey
+        groups = set(s.loc[s["base_type"].isin(["begin_group", "begin_repeat"]), "name"])
+    by_fold: dict = {}
+    for v in variables:
+        for alias in (_spss_name(v), _spss_name(v)[:32]):
+            by_fold.setdefault(_fold(alias), v)
+    sel1: dict = {}
+    selm: dict = {}
+    options: dict = {}
+    if questionnaire is not None:
+        for row in cb.itertuples(index=False):
+            if row.type in ("select_one", "select_multiple") and row.list_name:
+                ch = questionnaire.choice_list(row.list_name)
+                lut = {}
+                for code, fr, ar in zip(ch["name"], ch["label_fr"], ch["label_ar"]):
+                    lut[_fold(fr)] = code
+                    lut[_fold(ar)] = code
+                for code in ch["name"]:
+                    lut[code] = code
+                (sel1 if row.type == "select_one" else selm)[row.variable] = lut
+            if row.type == "select_multiple_option":
+                parent, code = row.variable.split("/", 1)
+                options[row.variable] = (parent, code)
+    for row in cb.itertuples(index=False):
+        if row.type == "select_multiple_option":
+            parent, code = row.variable.split("/", 1)
+            qfr = cb.loc[cb["variable"] == parent, "label_fr"]
+            qar = cb.loc[cb["variable"] == parent, "label_ar"]
+            fr_opt = row.label_fr.split(" : ", 1)[-1]
+            ar_opt = row.label_ar.split(" : ", 1)[-1]
+            if len(qfr):
+                by_fold.setdefault(_fold(f"{qfr.iloc[0]}/{fr_opt}"), row.variable)
+                by_fold.setdefault(_fold(f"{qar.iloc[0]}/{ar_opt}"), row.variable)
+        else:
+            for lab in (row.label_fr, row.label_ar):
+                if lab:
+                    by_fold.setdefault(_fold(lab), row.variable)
+    for v in variables:  # names themselves win over labels
+        by_fold[_fold(v)] = v
+    return HeaderMap(variables, groups, by_fold, sel1, selm, options)
+
+
+# --------------------------------------------------------------------------- format and encoding
+
+
+def sniff_format(path: str | Path, head: bytes | None = None) -> str:
+    """Return ``csv``, ``xlsx``, ``sav``, ``dta``, ``xls`` or ``binary`` from the file's first bytes."""
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith((b"$FL2", b"$FL3")):
+        return "sav"
+    if head.startswith(b"<stata_dta>") or (len(head) > 2 and head[0] in (113, 114, 115) and head[1] in (1, 2)):
+        return "dta"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"
+    sample = head[:4096]
+    if b"\x00" in sample:
+        return "binary"
+    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if sample and ctrl / len(sample) > 0.01:
+        return "binary"
+    return "csv"
+
+
+_EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".sav": "sav",
+        ".zsav": "sav", ".dta": "dta", ".xls": "xls"}
+
+
+def _decode(raw: bytes, path: Path, notes: list) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        try:
+            return raw[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(raw[3:], exc, path) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError("the file starts like UTF-16 text but cannot be decoded", file=path,
+                             expected="a UTF-8 (or UTF-16) text export") from exc
+        notes.append(f"{path.name}: decoded as UTF-16")
+        return text, "utf-16"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    ar = raw.decode("cp1256", errors="replace")
+    la = raw.decode("cp1252", errors="replace")
+    n_ar = sum(1 for c in ar if "\u0600" <= c <= "\u06ff")
+    n_la = sum(1 for c in la if c in "àâäçéèêëîïôöùûüÿœæÀÂÇÉÈÊËÎÏÔÙÛÜ«»’€")
+    if n_ar > n_la:
+        try:
+            text = raw.decode("cp1256")
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(raw, exc, path) from None
+        notes.append(f"{path.name}: not UTF-8; decoded as Windows-1256 (Arabic Windows encoding)")
+        return text, "cp1256"
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(raw, exc, path) from None
+    notes.append(f"{path.name}: not UTF-8; decoded as Windows-1252 (Western European Windows encoding)")
+    return text, "cp1252"
+
+
+def _encoding_error(raw: bytes, exc: UnicodeDecodeError, path: Path) -> InputError:
+    line = raw[: exc.start].count(b"\n") + 1
+    return InputError(
+        "the file is not valid text in any supported encoding", file=path, row=line,
+        value=raw[exc.start: exc.start + 8], expected="UTF-8 text (or Windows-1256/1252)",
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _header_fields(text: str, delim: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text[:1_000_000]), delimiter=delim), [])
+    return first
+
+
+def _choose_delimiter(text: str, hmap: HeaderMap, path: Path) -> tuple[str, list[str]]:
+    best = None
+    for d in _DELIMITERS:
+        try:
+            fields = _header_fields(text, d)
+        except csv.Error:
+            continue
+        known = sum(1 for f in fields if hmap.resolve(f) is not None)
+        score = (known, len(fields))
+        if best is None or score > best[0]:
+            best = (score, d, fields)
+    if best is None or best[0][1] <= 1:
+        raise InputError(
+            "cannot find the column separator in the header line", file=path, row=1,
+            value=text.split("\n", 1)[0][:80], expected="a header separated by ';', ',' or tabs",
+        )
+    return best[1], best[2]
+
+
+def _diagnose_csv(text: str, delim: str, ncols: int, header: list[str], path: Path) -> InputError:
+    """Find the first row that breaks the CSV structure (slow path, only on failure)."""
+    csv.field_size_limit(max(MAX_FIELD_CHARS * 4, 1 << 20))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    record = 0
+    last_line = 0
+    try:
+        for fields in reader:
+            record += 1
+            if record == 1:
+                last_line = reader.line_num
+                continue
+            start_line = last_line + 1
+            last_line = reader.line_num
+            if fields == []:
+                continue
+            if len(fields) != ncols:
+                multi = [i for i, f in enumerate(fields) if "\n" in f]
+                col = header[multi[0]] if multi and multi[0] < len(header) else (
+                    header[min(len(fields), ncols) - 1] if header else None)
+                hint = ("a quote (\") is not closed, so the rest of the file runs into one cell" if multi
+                        else "the file may be truncated or use a different separator on this line")
+                return InputError(
+                    f"row has {len(fields)} fields ({hint})", file=path, row=start_line, column=col,
+                    expected=f"{ncols} fields as in the header",
+                )
+            for i, f in enumerate(fields):
+                if len(f) > MAX_FIELD_CHARS:
+                    return InputError(
+                        f"a cell of {len(f)} characters (a broken export or pasted binary data?)", file=path,
+                        row=start_line, column=header[i] if i < len(header) else None,
+                        expected=f"at most {MAX_FIELD_CHARS} characters",
+                    )
+    except csv.Error as exc:
+        msg = str(exc)
+        if "field larger" in msg:
+            msg = "a cell is far too long (a broken export or pasted binary data?)"
+        elif "end of data" in msg or "EOF" in msg:
+            msg = "the file ends inside a quoted cell (unbalanced quote, or the file is truncated)"
+        elif "expected after" in msg:
+            msg = ("a quote (\") closes in the middle of a cell (an unbalanced or stray quote, or another "
+                   "separator on this line)")
+        return InputError(msg, file=path, row=last_line + 1, expected="a well-formed CSV export")
+    return InputError("the CSV structure cannot be read", file=path, expected="a well-formed CSV export")
+
+
+class _NotUtf8(Exception):
+    """The fast path met bytes that are not UTF-8: decode in Python instead."""
+
+
+def _read_csv_text(text: str | None, path: Path, hmap: HeaderMap, notes: list,
+                   data: bytes | None = None) -> tuple[pd.DataFrame, str, list[str]]:
+    """Parse CSV text (or UTF-8 ``data`` bytes, without decoding the whole file in Python)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if text is not None and text.startswith("\ufeff"):
+        text = text[1:]
+    if text is not None:
+        head = text[:1_000_000]
+    else:
+        chunk = data[:1_000_000]
+        try:
+            head = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(chunk) - 4:  # not just a character cut at the chunk's end
+                raise _NotUtf8() from exc
+            head = chunk.decode("utf-8", errors="ignore")
+    if not head.strip() and (text is not None or not data.strip()):
+        raise InputError("the file holds no text (only blank lines)", file=path,
+                         expected="a header line and one line per submission")
+    delim, header = _choose_delimiter(head, hmap, path)
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    ncols = len(header)
+    if data is None:
+        data = text.encode("utf-8")
+    names = [f"c{i}" for i in range(ncols)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
+                                             newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        if text is None:
+            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+                raise _NotUtf8() from exc
+            text = data.decode("utf-8", errors="replace")
+        err = _diagnose_csv(text, delim, ncols, header, path)
+        raise err from exc
+    # oversized cells (vectorised)
+    import pyarrow.compute as pc
+
+    for i, col in enumerate(table.columns):
+        if col.num_chunks and len(col):
+            mx = pc.max(pc.utf8_length(col)).as_py()
+            if mx is not None and mx > MAX_FIELD_CHARS:
+                pos = int(np.argmax(pc.utf8_length(col).to_numpy(zero_copy_only=False)))
+                raise InputError(
+                    f"a cell of {mx} characters (a broken export or pasted binary data?)", file=path,
+                    row=pos + 2, column=header[i], expected=f"at most {MAX_FIELD_CHARS} characters",
+                )
+    df = table.to_pandas()
+    df.columns = header
+    return df, delim, header
+
+
+# --------------------------------------------------------------------------- XLSX, SAV, DTA
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not np.isfinite(v):
+            return ""
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise InputError(f"the workbook cannot be opened ({type(exc).__name__}: {exc})", file=path,
+                         expected="an .xlsx workbook as exported by KoboToolbox or Excel") from None
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError("the first sheet of the workbook is empty", file=path,
+                             expected="a header row and one row per submission")
+        while header and header[-1] is None:
+            header = header[:-1]
+        ncols = len(header)
+        body = []
+        for r in rows:
+            vals = [_cell_text(v) for v in r[:ncols]]
+            if len(vals) < ncols:
+                vals += [""] * (ncols - len(vals))
+            body.append(vals)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"the workbook is damaged ({exc})", file=path, expected="a complete .xlsx file") from None
+    finally:
+        wb.close()
+    head = [_cell_text(h).strip() for h in header]
+    df = pd.DataFrame(body, columns=range(ncols), dtype=object) if body else pd.DataFrame(columns=range(ncols))
+    df.columns = head
+    return df.astype(str) if len(df) else df.astype(object)
+
+
+def _read_stat(path: Path, kind: str, notes: list) -> pd.DataFrame:
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
+    try:
+        df, meta = reader(str(path), apply_value_formats=False, user_missing=False)
+    except Exception as exc:  # pyreadstat raises its own error types
+        raise InputError(f"the {kind.upper()} file cannot be read ({type(exc).__name__}: {exc})", file=path,
+                         expected=f"a valid {'SPSS .sav' if kind == 'sav' else 'Stata .dta'} file") from None
+    labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names)))
+    out = {}
+    rename = {}
+    for c in df.columns:
+        s = df[c]
+        lab = labels.get(c) or ""
+        m = re.search(r"\[([^\]]+)\]\s*$", lab)
+        if m:
+            rename[c] = m.group(1)
+        if pd.api.types.is_numeric_dtype(s):
+            arr = s.to_numpy(dtype=float, na_value=np.nan)
+            txt = np.full(len(arr), "", dtype=object)
+            ok = np.isfinite(arr)
+            integral = ok & (np.abs(arr) < 1e15) & (arr == np.round(arr))
+            txt[integral] = arr[integral].astype(np.int64).astype(str)
+            other = ok & ~integral
+            txt[other] = [repr(float(x)) for x in arr[other]]
+            out[c] = txt
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[c] = s.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("").to_numpy(dtype=object)
+        else:
+            out[c] = s.astype(object).where(s.notna(), "").map(_cell_text).to_numpy(dtype=object)
+    frame = pd.DataFrame(out, index=range(len(df)))
+    if rename:
+        frame = frame.rename(columns=rename)
+        notes.append(f"{path.name}: {len(rename)} {kind.upper()} variable names mapped back through their labels")
+    return frame
+
+
+# --------------------------------------------------------------------------- labels -> codes
+
+
+def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> dict:
+    mapped: dict = {}
+    for col, lut in hmap.select_one.items():
+        if col not in df.columns:
+            continue
+        s = df[col]
+        codes, uniq = pd.factorize(s)
+        uniq = np.asarray(uniq, dtype=object)
+        code_set = set(lut.values())
+        if all(str(u).strip() in code_set or str(u).strip() == "" for u in uniq):
+            continue  # only codes: nothing to map
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        nonempty = np.array([str(u).strip() != "" for u in uniq], dtype=bool)
+        is_code = np.array([str(u).strip() in lut and lut[str(u).strip()] == str(u).strip() for u in uniq],
+                           dtype=bool)
+        as_label = np.array([lut.get(_fold(u)) for u in uniq], dtype=object)
+        lab_ok = nonempty & ~is_code & np.array([x is not None for x in as_label], dtype=bool)
+        total = counts[nonempty].sum()
+        if total == 0 or counts[lab_ok].sum() < 0.5 * total:
+            continue
+        new = np.where(lab_ok, as_label, uniq).astype(object)
+        df[col] = pd.Series(new[codes], index=df.index, dtype=object).where(codes >= 0, "")
+        mapped[col] = int(counts[lab_ok].sum())
+    for col, lut in hmap.select_multiple.items():
+        if col not in df.columns:
+            continue
+        opts = [c for c in df.columns if c.startswith(col + "/")]
+        for oc in opts:
+            if set(pd.unique(df[oc])) <= {"", "0", "1"}:
+                continue
+            v = df[oc].astype(str).str.strip().str.casefold()
+            if not v.isin(["", "0", "1"]).all():
+                t = v.isin(list(_TRUE))
+                f = v.isin(list(_FALSE))
+                if (t | f | (v == "")).all():
+                    df[oc] = np.where(t, "1", np.where(f, "0", ""))
+                    mapped[oc] = int((t | f).sum())
+        s = df[col].astype(str)
+        uniq = pd.unique(s)
+        bad = [u for u in uniq if u.strip() and not all(tok in lut and lut[tok] == tok for tok in u.split())]
+        if not bad:
+            continue
+        n_bad = int(s.isin(bad).sum())
+        if n_bad < 0.5 * int((s.str.strip() != "").sum()):
+            continue
+        if opts:
+            mat = np.column_stack([(df[o] == "1").to_numpy() for o in opts])
+            answered = np.column_stack([(df[o] != "").to_numpy() for o in opts]).any(axis=1)
+            codes_ = [o.split("/", 1)[1] for o in opts]
+            rebuilt = np.array([" ".join(c for c, on in zip(codes_, row) if on) for row in mat], dtype=object)
+            df[col] = np.where(answered, rebuilt, s.to_numpy(dtype=object))
+            mapped[col] = n_bad
+        else:
+            labels = sorted(((k, v) for k, v in lut.items()), key=lambda kv: -len(kv[0]))
+
+            def conv(text, labels=labels):
+                t = _fold(text)
+                found = []
+                for k, v in labels:
+                    if k and k in t:
+                        found.append(v)
+                        t = t.replace(k, " ")
+                return " ".join(dict.fromkeys(found)) if not t.strip() else text
+
+            m = {u: conv(u) for u in bad}
+            df[col] = s.map(lambda x, m=m: m.get(x, x))
+            mapped[col] = n_bad
+    if mapped:
+        notes.append(f"{path.name}: labels mapped back to codes in {len(mapped)} column(s): "
+                     + ", ".join(f"{k} ({v})" for k, v in list(mapped.items())[:8])
+                     + (" ..." if len(mapped) > 8 else ""))
+    return mapped
+
+
+# --------------------------------------------------------------------------- main entry points
+
+
+def read_export(path: str | Path, codebook: pd.DataFrame | None = None, questionnaire=None,
+                hmap: HeaderMap | None = None, *, min_known_share: float = 0.3) -> RawTable:
+    """Read one raw export as text.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (CSV, XLSX, SAV, DTA; the format is sniffed from the content).
+    codebook : pandas.DataFrame, optional
+        :func:`analysis.study._instrument.codebook` (default: the project's).
+    questionnaire : Questionnaire, optional
+        For group names and choice labels (default: the project's).
+    hmap : HeaderMap, optional
+        Pre-built header resolver (reading many files).
+    min_known_share : float
+        A file where fewer than this share of the columns are questionnaire
+        columns is rejected as an export of another form.
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read as a survey export.
+    """
+    path = Path(path)
+    if hmap is None:
+        from analysis.study._instrument import codebook as _cb
+        from analysis.study._instrument import load_questionnaire
+
+        q = questionnaire if questionnaire is not None else load_questionnaire()
+        cb = codebook if codebook is not None else _cb(q)
+        hmap = header_map(cb, q)
+    if not path.exists():
+        raise InputError("the file does not exist", file=path)
+    if path.is_dir():
+        raise InputError("this is a folder, not a file", file=path, expected="an export file")
+    raw = path.read_bytes()
+    if len(raw) == 0:
+        raise InputError("the file is empty (0 bytes)", file=path,
+                         expected="a survey export with a header line and one line per submission")
+    notes: list[str] = []
+    fmt = sniff_format(path, raw[:4096])
+    ext = _EXT.get(path.suffix.lower())
+    if fmt == "binary":
+        raise InputError("the file holds binary data, not a survey export", file=path, value=raw[:16],
+                         expected="a CSV, XLSX, SPSS .sav or Stata .dta export")
+    if fmt == "xls":
+        raise InputError("old Excel .xls workbooks are not supported", file=path,
+                         expected="an .xlsx workbook or a CSV export (save as .xlsx in Excel)")
+    if ext is not None and ext != fmt:
+        notes.append(f"{path.name}: named '{path.suffix}' but its content is {fmt.upper()}; read as {fmt.upper()}")
+    encoding = delimiter = None
+    if fmt == "csv":
+        df = None
+        if not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+            try:  # fast path: pyarrow parses and checks the UTF-8 bytes itself
+                df, delimiter, _ = _read_csv_text(None, path, hmap, notes, data=raw)
+                encoding = "utf-8"
+                del raw  # the parsed table no longer needs the file's bytes
+            except _NotUtf8:
+                df = None
+        if df is None:
+            text, encoding = _decode(raw, path, notes)
+            del raw
+            df, delimiter, _ = _read_csv_text(text, path, hmap, notes)
+    elif fmt == "xlsx":
+        df = _read_xlsx(path)
+    else:
+        df = _read_stat(path, fmt, notes)
+    headers = list(df.columns)
+    dup = pd.Index(headers)[pd.Index(headers).duplicated()].unique()
+    if len(dup):
+        first = str(dup[0])
+        pos = [i + 1 for i, h in enumerate(headers) if h == first]
+        raise InputError(
+            f"the header names column '{first}' more than once (columns {', '.join(map(str, pos))})",
+            file=path, row=1, column=first, expected="each column name once",
+        )
+    renamed, unknown, mapping = {}, [], {}
+    for h in headers:
+        name = hmap.resolve(h)
+        if name is None:
+            unknown.append(h)
+            mapping[h] = h
+        else:
+            mapping[h] = name
+            if name != h:
+                renamed[h] = name
+    targets = pd.Series(list(mapping.values()))
+    clash = targets[targets.duplicated() & ~targets.isin(unknown)]
+    if len(clash):
+        name = clash.iloc[0]
+        srcs = [h for h, v in mapping.items() if v == name]
+        raise InputError(
+            f"headers {', '.join(repr(s) for s in srcs)} all mean column '{name}'", file=path, row=1, column=name,
+            expected="each questionnaire column once",
+        )
+    known = len(headers) - len(unknown)
+    if known == 0 or known < min_known_share * len(headers):
+        raise InputError(
+            f"this does not look like an export of the questionnaire: only {known} of its {len(headers)} columns "
+            f"are questionnaire columns (first unknown: {', '.join(repr(u) for u in unknown[:3])})",
+            file=path, row=1, expected="a KoboToolbox export of this form (columns such as consent, legal_form, region)",
+        )
+    df.columns = [mapping[h] for h in headers]
+    if renamed:
+        notes.append(f"{path.name}: {len(renamed)} header(s) renamed to questionnaire names "
+                     f"(e.g. {next(iter(renamed.items()))[0]!r} -> {next(iter(renamed.items()))[1]!r})")
+    label_cols = _labels_to_codes(df, hmap, notes, path)
+    rows = np.arange(2, len(df) + 2, dtype=np.int64)
+    blank = np.ones(len(df), dtype=bool)
+    for c in df.columns:
+        blank &= (df[c] == "").to_numpy(dtype=bool)
+        if not blank.any():
+            break
+    if blank.any():
+        notes.append(f"{path.name}: {int(blank.sum())} completely empty row(s) ignored")
+        df = df.loc[~blank]
+        rows = rows[~blank]
+    df = df.reset_index(drop=True)
+    df["_source_file"] = path.name
+    df["_source_row"] = rows
+    return RawTable(df, path, fmt, encoding, delimiter, notes, renamed, unknown, label_cols)
+
+
+def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None,
+                 hmap: HeaderMap | None = None) -> tuple[pd.DataFrame, list[RawTable]]:
+    """Read several exports and stack them into one table of strings.
+
+    Columns missing from a file are filled with ``""``; the column order is the
+    codebook's, then unknown columns in order of appearance, then the source
+    columns.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of RawTable)
+    """
+    from analysis.study._instrument import codebook as _cb
+    from analysis.study._instrument import load_questionnaire
+
+    q = questionnaire if questionnaire is not None else load_questionnaire()
+    cb = codebook if codebook is not None else _cb(q)
+    hmap = hmap if hmap is not None else header_map(cb, q)
+    tables = [read_export(p, cb, q, hmap) for p in paths]
+    if not tables:
+        raise InputError("no raw export to read", expected="at least one export file")
+    names = {p.path.name for p in tables}
+    if len(names) < len(tables):
+        seen = set()
+        for t in tables:
+            if t.path.name in seen:
+                t.data["_source_file"] = str(t.path)
+            seen.add(t.path.name)
+    cols = [c for c in cb["variable"] if any(c in t.data.columns for t in tables)]
+    extra = []
+    for t in tables:
+        extra += [c for c in t.data.columns if c not in cols and c not in extra and c not in SOURCE_COLUMNS]
+    order = cols + extra + list(SOURCE_COLUMNS)
+    frames = []
+    for t in tables:
+        d = t.data
+        missing = [c for c in order if c not in d.columns]
+        if missing:
+            d = pd.concat([d, pd.DataFrame("", index=d.index, columns=missing)], axis=1)
+        frames.append(d[order])
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    for c in out.columns:
+        if c != "_source_row" and not pd.api.types.is_string_dtype(out[c].dtype):
+            out[c] = out[c].astype(str)
+        elif c != "_source_row" and out[c].dtype == object:
+            out[c] = out[c].astype(str)
+    return out, tables

@@ -1,0 +1,28 @@
+"""Complex survey designs, design weights, post-stratification and raking.
+
+Public names are imported from their private module on first use.
+"""
+
+from __future__ import annotations
+
+from analysis.utils.lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "SurveyDesign": "_design",
+    "SurveyEstimate": "_design",
+    "LONELY_PSU_OPTIONS": "_design",
+    "GLM_FAMILIES": "_design",
+    "design_weights": "_weighting",
+    "load_sampling_frame": "_weighting",
+    "frame_design_weights": "_weighting",
+    "stratum_population": "_weighting",
+    "poststratify": "_weighting",
+    "rake": "_weighting",
+    "load_population_totals": "_weighting",
+    "population_recode": "_weighting",
+    "PostStratification": "_weighting",
+    "Raking": "_weighting",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,1 @@
+"""Shared plumbing: atomic writes and locks, BLAS threads, lazy exports (import the modules)."""
