@@ -1,4 +1,4 @@
-"""Tests of the cleaning stage (analysis.cleaning): acceptance on simulated exports, outputs, bad input."""
+"""Tests of the cleaning stage (analysis.cleaning._clean): acceptance on simulated exports, outputs, bad input."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cleaning import (
+from analysis.cleaning._clean import (
     FLAG_COLUMNS,
     LOG_COLUMNS,
     OUTPUT_FILES,
@@ -20,10 +20,10 @@ from analysis.cleaning import (
     default_raw_files,
 )
 from analysis.errors import InputError
-from analysis.instrument import codebook
-from analysis.readers import read_exports
+from analysis.study._instrument import codebook
+from analysis.ingest._readers import read_exports
 
-MALFORMED = Path(__file__).parent / "malformed"
+MALFORMED = Path(__file__).parents[1] / "malformed"
 CASES = json.loads((MALFORMED / "expected.json").read_text(encoding="utf-8"))
 
 

@@ -1,4 +1,4 @@
-"""Tests of the individual cleaning rules (analysis.cleaning_rules)."""
+"""Tests of the individual cleaning rules (analysis.cleaning._rules)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis import cleaning_rules as R
+from analysis.cleaning import _rules as R
 
 
 def test_harmonise_text_nfc_trim_collapse():

@@ -1,4 +1,4 @@
-"""Tests of the number parser (analysis.numbers)."""
+"""Tests of the number parser (analysis.cleaning._numbers)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.numbers import parse_number, parse_numbers
+from analysis.cleaning._numbers import parse_number, parse_numbers
 
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 

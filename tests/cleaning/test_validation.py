@@ -1,4 +1,4 @@
-"""Tests of the validation checks (analysis.validation) and of what cleaning reports."""
+"""Tests of the validation checks (analysis.cleaning._validation) and of what cleaning reports."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cleaning import clean_data
-from analysis.validation import PERSONAL_MASK, VALIDATION_COLUMNS, ProblemLog, RelevanceEvaluator
+from analysis.cleaning._clean import clean_data
+from analysis.cleaning._validation import PERSONAL_MASK, VALIDATION_COLUMNS, ProblemLog, RelevanceEvaluator
 
-BASE = Path(__file__).parent / "malformed" / "files" / "bom_crlf.csv"
+BASE = Path(__file__).parents[1] / "malformed" / "files" / "bom_crlf.csv"
 
 
 def test_problem_log_masks_personal_values():

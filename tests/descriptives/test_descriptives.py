@@ -1,4 +1,4 @@
-"""Tests of analysis.descriptives (R: mean/sd/quantile, weighted.mean, survey::svymean and
+"""Tests of analysis.descriptives._describe (R: mean/sd/quantile, weighted.mean, survey::svymean and
 svyquantile(qrule = "math"), prop.table(xtabs(pw ~ stype)); values in
 tests/reference/regression_reference.csv)."""
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
-from analysis.descriptives import (
+from analysis.descriptives._describe import (
     DESCRIBE_COLUMNS,
     LIKERT_COLUMNS,
     describe,

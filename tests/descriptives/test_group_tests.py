@@ -1,4 +1,4 @@
-"""Tests of analysis.group_tests against R (t.test, wilcox.test, oneway.test, kruskal.test,
+"""Tests of analysis.descriptives._group_tests against R (t.test, wilcox.test, oneway.test, kruskal.test,
 chisq.test, fisher.test; effect sizes from their definitions in R).
 
 Reference values: tests/reference/regression_reference.csv (tests/reference/regression_reference.R).
@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import InputError
-from analysis.group_tests import compare_groups, crosstab
+from analysis.descriptives._group_tests import compare_groups, crosstab
 
 DATA = PROJECT_ROOT / "tests" / "data"
 REF = pd.read_csv(PROJECT_ROOT / "tests" / "reference" / "regression_reference.csv", comment="#")

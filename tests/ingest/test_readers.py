@@ -1,4 +1,4 @@
-"""Tests of the raw export readers (analysis.readers)."""
+"""Tests of the raw export readers (analysis.ingest._readers)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import InputError
-from analysis.instrument import codebook, load_questionnaire
-from analysis.readers import header_map, read_export, read_exports, sniff_format
+from analysis.study._instrument import codebook, load_questionnaire
+from analysis.ingest._readers import header_map, read_export, read_exports, sniff_format
 
 Q = load_questionnaire()
 CB = codebook(Q)

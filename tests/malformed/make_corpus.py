@@ -88,7 +88,7 @@ def _xlsx(df) -> bytes:
 def _stat(df, kind: str, path: Path) -> None:
     import pyreadstat
 
-    from analysis.readers import _spss_name
+    from analysis.ingest._readers import _spss_name
 
     out = df.copy()
     names = {c: _spss_name(c)[: 32 if kind == "dta" else 64] for c in out.columns}
@@ -106,7 +106,7 @@ def _stat(df, kind: str, path: Path) -> None:
 def build() -> dict:
     import pandas as pd
 
-    from analysis.instrument import load_questionnaire
+    from analysis.study._instrument import load_questionnaire
 
     q = load_questionnaire()
     base = _base()

@@ -132,7 +132,7 @@ def _assert_whole(processed: Path, out: Path) -> None:
 
 def test_lock_message_names_holder_process(tmp_path):
     """The refused run is told which process holds the folder (in-process check of the message)."""
-    from analysis.atomic import LockedError, RunLock
+    from analysis.utils.atomic import LockedError, RunLock
 
     out = tmp_path / "reports"
     with RunLock(out):

@@ -238,7 +238,7 @@ def test_no_personal_data_in_run_messages(run, needles):
 def test_no_personal_column_in_analysis_file(run):
     import pyarrow.parquet as pq
 
-    from analysis.instrument import codebook
+    from analysis.study._instrument import codebook
 
     cb = codebook()
     personal = set(cb.loc[cb["personal"], "variable"])
@@ -257,7 +257,7 @@ def test_no_private_folder_among_outputs(run):
 
 
 def _threshold() -> int:
-    from analysis.reports import load_table_plan
+    from analysis.report._reports import load_table_plan
 
     return int(load_table_plan().options.get("small_cell_threshold", 5))
 

@@ -5,7 +5,7 @@
   random cells (formulas, path names, numbers beyond float range, dates in
   several formats, control characters, any Unicode text), sometimes a damaged
   header or a truncated file, written with a random encoding, delimiter,
-  quoting, BOM and line end. :func:`analysis.cleaning.clean` must, within a
+  quoting, BOM and line end. :func:`analysis.cleaning._clean.clean` must, within a
   time limit, either succeed and write every output file, or raise
   :class:`~analysis.errors.InputError` naming the file (and a plausible row),
   leaving the previous outputs byte-intact. No other exception, no hang, no
@@ -42,8 +42,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.atomic import staged_directory
-from analysis.cleaning import OUTPUT_FILES, clean
+from analysis.utils.atomic import staged_directory
+from analysis.cleaning._clean import OUTPUT_FILES, clean
 from analysis.errors import InputError
 
 TIME_LIMIT = 120  # seconds for one cleaning of a 12-row file: far above normal, catches hangs

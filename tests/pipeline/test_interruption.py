@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from analysis import config
-from analysis.atomic import recover_directory
+from analysis.utils.atomic import recover_directory
 
 N_ORGS = 150
 FORMATS = ("--formats", "md,xlsx,docx")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis import pipeline
-from analysis.atomic import sha256_file
+from analysis.utils.atomic import sha256_file
 
 
 class _Cleaned:
@@ -30,8 +30,8 @@ class _Cleaned:
 @pytest.fixture
 def stubs(monkeypatch, tmp_path):
     """Stand-ins for the two stages; counts how often each ran."""
-    import analysis.cleaning as cleaning
-    import analysis.reports as reports
+    import analysis.cleaning._clean as cleaning
+    import analysis.report._reports as reports
 
     calls = {"clean": 0, "report": 0, "value": 1}
     raw = tmp_path / "raw.csv"

@@ -1,4 +1,4 @@
-"""Parity of analysis.factor with R psych 2.2.9 (values in tests/reference/psych_reference.json).
+"""Parity of analysis.psychometrics._factor with R psych 2.2.9 (values in tests/reference/psych_reference.json).
 
 The reference values come from ``tests/reference/psych_reference.R``. Our extraction repeats
 psych's algorithm step by step (same start values, same L-BFGS-B settings, same rotation
@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import EstimationWarning, InputError
-from analysis.factor import (
+from analysis.psychometrics._factor import (
     EFAResult,
     bartlett,
     correlation_matrix,
@@ -50,19 +50,14 @@ def _cols(m) -> list:
 
 
 @pytest.fixture(scope="module")
-def bfi() -> pd.DataFrame:
-    return pd.read_csv(DATA / "bfi.csv").iloc[:, :25]
-
-
-@pytest.fixture(scope="module")
 def hs() -> pd.DataFrame:
     return pd.read_csv(DATA / "holzinger1939.csv")[[f"x{i}" for i in range(1, 10)]]
 
 
 # ------------------------------------------------------------------ KMO, Bartlett ----
 
-def test_kmo_matches_psych(bfi):
-    res = kmo(bfi)
+def test_kmo_matches_psych(bfi_items):
+    res = kmo(bfi_items)
     assert_allclose(res.overall, REF["kmo"]["overall"], rtol=0, atol=1e-10)
     assert_allclose(res.items.to_numpy(), list(REF["kmo"]["items"].values()), atol=1e-10)
     assert list(res.items.index) == list(REF["kmo"]["items"])
@@ -72,8 +67,8 @@ def test_kmo_matches_psych(bfi):
     assert "<p>" in res._repr_html_()
 
 
-def test_bartlett_matches_psych(bfi):
-    res = bartlett(bfi)
+def test_bartlett_matches_psych(bfi_items):
+    res = bartlett(bfi_items)
     ref = REF["bartlett"]
     assert_allclose(res.statistic, ref["statistic"], rtol=1e-10)
     assert res.df == ref["df"]
@@ -82,8 +77,8 @@ def test_bartlett_matches_psych(bfi):
     assert list(res.to_frame().columns) == ["test", "statistic", "df", "p_value", "n"]
 
 
-def test_bartlett_on_matrix_needs_n(bfi):
-    R = correlation_matrix(bfi)
+def test_bartlett_on_matrix_needs_n(bfi_items):
+    R = correlation_matrix(bfi_items)
     with pytest.raises(InputError):
         bartlett(R)
     res = bartlett(R, n=2800)
@@ -105,10 +100,10 @@ CASES = {
 
 
 @pytest.fixture(scope="module", params=list(CASES))
-def fitted(request, bfi, hs):
+def fitted(request, bfi_items, hs):
     name = request.param
     data_name, method, rotation = CASES[name]
-    data = bfi if data_name == "bfi" else hs
+    data = bfi_items if data_name == "bfi" else hs
     ref = REF["fa"][name]
     k = len(_cols(ref["loadings"]))
     with warnings.catch_warnings():
@@ -176,10 +171,10 @@ class TestEFAParity:
         assert_allclose(ours, head, atol=1e-6, equal_nan=True)
 
 
-def test_polychoric_efa_matches_psych(bfi):
-    pytest.importorskip("analysis.polychoric")
+def test_polychoric_efa_matches_psych(bfi_items):
+    pytest.importorskip("analysis.psychometrics._polychoric")
     ref = REF["fa"]["poly_minres_oblimin"]
-    res = efa(bfi, 5, corr="polychoric")
+    res = efa(bfi_items, 5, corr="polychoric")
     # depends on the polychoric module's own agreement with psych::polychoric (the largest
     # loading difference was 4.6e-5 when this test was written)
     assert list(res.loadings.columns) == _cols(ref["loadings"])
@@ -189,8 +184,8 @@ def test_polychoric_efa_matches_psych(bfi):
     assert res.fit.chi_square == res.fit.statistic
 
 
-def test_efa_result_tables(bfi):
-    res = efa(bfi, 5)
+def test_efa_result_tables(bfi_items):
+    res = efa(bfi_items, 5)
     assert isinstance(res, EFAResult)
     wide = res.to_frame()
     assert {"h2", "u2", "complexity"} <= set(wide.columns)
@@ -203,24 +198,24 @@ def test_efa_result_tables(bfi):
     assert "Factor analysis" in res._repr_html_()
 
 
-def test_bartlett_scores_and_factor_scores(bfi):
-    res = efa(bfi, 5, method="ml", rotation="varimax", scores="bartlett")
-    again = factor_scores(bfi, res, method="bartlett")
+def test_bartlett_scores_and_factor_scores(bfi_items):
+    res = efa(bfi_items, 5, method="ml", rotation="varimax", scores="bartlett")
+    again = factor_scores(bfi_items, res, method="bartlett")
     pd.testing.assert_frame_equal(res.scores, again)
-    reg = factor_scores(bfi, res)
+    reg = factor_scores(bfi_items, res)
     # rows with a missing item have missing scores (psych impute = "none")
-    assert reg.isna().any(axis=1).sum() == bfi.isna().any(axis=1).sum()
+    assert reg.isna().any(axis=1).sum() == bfi_items.isna().any(axis=1).sum()
 
 
-def test_listwise_uses_complete_rows(bfi):
-    res = efa(bfi, 5, missing="listwise")
-    assert res.n == len(bfi.dropna())
-    complete = efa(bfi.dropna(), 5)
+def test_listwise_uses_complete_rows(bfi_items):
+    res = efa(bfi_items, 5, missing="listwise")
+    assert res.n == len(bfi_items.dropna())
+    complete = efa(bfi_items.dropna(), 5)
     assert_allclose(res.loadings.to_numpy(), complete.loadings.to_numpy(), atol=1e-12)
 
 
-def test_efa_on_correlation_matrix(bfi):
-    R = correlation_matrix(bfi)
+def test_efa_on_correlation_matrix(bfi_items):
+    R = correlation_matrix(bfi_items)
     res = efa(R, 5, n=2800)
     ref = REF["fa"]["minres_oblimin"]
     assert_allclose(res.loadings.to_numpy(), _mat(ref["loadings"]), atol=TOL_LOAD)
@@ -243,9 +238,9 @@ def test_heywood_case_warns(method):
     assert any("Heywood" in w for w in res.warnings)
 
 
-def test_non_convergence_warns(bfi):
+def test_non_convergence_warns(bfi_items):
     with pytest.warns(EstimationWarning, match="maximum iterations"):
-        res = efa(bfi, 5, method="pa", rotation="none", max_iter=2)
+        res = efa(bfi_items, 5, method="pa", rotation="none", max_iter=2)
     assert not res.converged
     assert any("maximum iterations" in w for w in res.warnings)
 
@@ -270,27 +265,27 @@ def test_principal_axes_negative_eigenvalue_warns():
     assert res.warnings
 
 
-def test_input_errors(bfi):
+def test_input_errors(bfi_items):
     with pytest.raises(InputError):
-        efa(bfi, 5, method="principal")
+        efa(bfi_items, 5, method="principal")
     with pytest.raises(InputError):
-        efa(bfi, 5, rotation="bogus")
+        efa(bfi_items, 5, rotation="bogus")
     with pytest.raises(InputError):
-        efa(bfi, 0)
+        efa(bfi_items, 0)
     with pytest.raises(InputError):
-        efa(bfi, 25)
-    bad = bfi.iloc[:50, :4].astype(object)
+        efa(bfi_items, 25)
+    bad = bfi_items.iloc[:50, :4].astype(object)
     bad.iloc[3, 2] = "three"
     with pytest.raises(InputError) as err:
         kmo(bad)
     assert err.value.column == "A3"
     with pytest.raises(InputError):
-        efa(bfi, 2, missing="fiml")
+        efa(bfi_items, 2, missing="fiml")
 
 
-def test_correlation_matrix_pairwise_matches_pandas(bfi):
-    ours = correlation_matrix(bfi)
-    assert_allclose(ours.to_numpy(), bfi.corr().to_numpy(), atol=1e-12)
+def test_correlation_matrix_pairwise_matches_pandas(bfi_items):
+    ours = correlation_matrix(bfi_items)
+    assert_allclose(ours.to_numpy(), bfi_items.corr().to_numpy(), atol=1e-12)
 
 
 def test_smc_of_identity_is_zero():
@@ -303,8 +298,8 @@ PAR = REF["parallel"]
 
 
 @pytest.fixture(scope="module")
-def parallel(bfi):
-    return parallel_analysis(bfi, n_iter=100, seed=20261127)
+def parallel(bfi_items):
+    return parallel_analysis(bfi_items, n_iter=100, seed=20261127)
 
 
 def test_parallel_observed_eigenvalues_exact(parallel):
@@ -313,8 +308,8 @@ def test_parallel_observed_eigenvalues_exact(parallel):
 
 
 @pytest.mark.parametrize("fm", ["ml", "pa", "uls"])
-def test_parallel_observed_other_methods(bfi, fm):
-    res = parallel_analysis(bfi, n_iter=2, fm=fm, seed=1)
+def test_parallel_observed_other_methods(bfi_items, fm):
+    res = parallel_analysis(bfi_items, n_iter=2, fm=fm, seed=1)
     assert_allclose(res.eigen["observed_fa"], REF["parallel_observed"][fm], atol=1e-8)
 
 
@@ -334,16 +329,16 @@ def test_parallel_simulated_within_monte_carlo_error(parallel):
         assert np.all(np.abs(parallel.eigen[col].to_numpy() - theirs.mean(axis=0)) < 5 * se)
 
 
-def test_parallel_is_reproducible_and_tidy(bfi):
-    a = parallel_analysis(bfi, n_iter=5, seed=3)
-    b = parallel_analysis(bfi, n_iter=5, seed=3)
+def test_parallel_is_reproducible_and_tidy(bfi_items):
+    a = parallel_analysis(bfi_items, n_iter=5, seed=3)
+    b = parallel_analysis(bfi_items, n_iter=5, seed=3)
     pd.testing.assert_frame_equal(a.eigen, b.eigen)
     assert "position" in a.to_frame().columns
     assert "Parallel analysis" in a._repr_html_()
 
 
-def test_parallel_resample_columns(bfi):
-    res = parallel_analysis(bfi, n_iter=3, seed=1, resample=True)
+def test_parallel_resample_columns(bfi_items):
+    res = parallel_analysis(bfi_items, n_iter=3, seed=1, resample=True)
     assert {"resampled_fa_mean", "resampled_pc_quantile"} <= set(res.eigen.columns)
 
 
@@ -357,11 +352,11 @@ def test_parallel_recovers_known_structure():
     assert res.n_components == 2
 
 
-def test_parallel_input_errors(bfi):
+def test_parallel_input_errors(bfi_items):
     with pytest.raises(InputError):
-        parallel_analysis(bfi, quantile=1.5)
+        parallel_analysis(bfi_items, quantile=1.5)
     with pytest.raises(InputError):
-        parallel_analysis(bfi, fm="pc")
+        parallel_analysis(bfi_items, fm="pc")
 
 
 def test_ml_recovers_simulated_loadings():

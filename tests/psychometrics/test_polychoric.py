@@ -1,4 +1,4 @@
-"""Tests for analysis.polychoric against psych 2.2.9 (tests/reference/ordinal_reference.json)."""
+"""Tests for analysis.psychometrics._polychoric against psych 2.2.9 (tests/reference/ordinal_reference.json)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,11 @@ from numpy.testing import assert_allclose
 from scipy.stats import multivariate_normal
 
 from analysis.errors import EstimationWarning, InputError
-from analysis.polychoric import bivariate_normal_cdf, polychoric, tetrachoric
+from analysis.psychometrics._polychoric import bivariate_normal_cdf, polychoric, tetrachoric
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]
 REF = json.loads((HERE / "reference" / "ordinal_reference.json").read_text())
 N_ITEMS = [f"N{i}" for i in range(1, 6)]
-
-
-@pytest.fixture(scope="module")
-def bfi():
-    return pd.read_csv(HERE / "data" / "bfi.csv")
 
 
 def test_bivariate_normal_cdf_matches_scipy():

@@ -1,4 +1,4 @@
-"""Parity of analysis.reliability with R psych 2.2.9 (tests/reference/psych_reference.json)."""
+"""Parity of analysis.psychometrics._reliability with R psych 2.2.9 (tests/reference/psych_reference.json)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import EstimationWarning, InputError
-from analysis.reliability import AlphaResult, OmegaResult, alpha, omega
+from analysis.psychometrics._reliability import AlphaResult, OmegaResult, alpha, omega
 
 DATA = PROJECT_ROOT / "tests" / "data"
 REF = json.loads((PROJECT_ROOT / "tests" / "reference" / "psych_reference.json").read_text())
@@ -32,20 +32,15 @@ DROP_COLUMNS = [("alpha_if_deleted", "raw_alpha"), ("std_alpha_if_deleted", "std
                 ("var_r_if_deleted", "var.r"), ("median_r_if_deleted", "med.r")]
 
 
-@pytest.fixture(scope="module")
-def bfi() -> pd.DataFrame:
-    return pd.read_csv(DATA / "bfi.csv").iloc[:, :25]
-
-
 def _table(m) -> pd.DataFrame:
     return pd.DataFrame(np.array(m["values"], dtype=float), index=m["rows"], columns=m["cols"])
 
 
 @pytest.fixture(scope="module", params=list(REF["alpha"]))
-def scale(request, bfi):
+def scale(request, bfi_items):
     ref = REF["alpha"][request.param]
     cols = [k.lstrip("-") for k in ref["keys"]]
-    return alpha(bfi[cols], keys=ref["keys"]), ref
+    return alpha(bfi_items[cols], keys=ref["keys"]), ref
 
 
 class TestAlphaParity:
@@ -87,8 +82,8 @@ class TestAlphaParity:
         assert list(res.keys) == [-1 if k.startswith("-") else 1 for k in ref["keys"]]
 
 
-def test_key_spellings_agree(bfi):
-    items = bfi[["C1", "C2", "C3", "C4", "C5"]]
+def test_key_spellings_agree(bfi_items):
+    items = bfi_items[["C1", "C2", "C3", "C4", "C5"]]
     a = alpha(items, keys=["C1", "C2", "C3", "-C4", "-C5"])
     b = alpha(items, keys=["-C4", "-C5"])
     c = alpha(items, keys=[1, 1, 1, -1, -1])
@@ -96,62 +91,62 @@ def test_key_spellings_agree(bfi):
     pd.testing.assert_frame_equal(a.items, c.items)
 
 
-def test_reversal_uses_data_range(bfi):
-    items = bfi[["A1", "A2"]].dropna()
+def test_reversal_uses_data_range(bfi_items):
+    items = bfi_items[["A1", "A2"]].dropna()
     res = alpha(items, keys=["-A1"])
     lo, hi = items.to_numpy().min(), items.to_numpy().max()
     assert_allclose(res.items.loc["A1", "mean"], lo + hi - items["A1"].mean())
 
 
-def test_two_items(bfi):
-    res = alpha(bfi[["A2", "A3"]])
-    C = bfi[["A2", "A3"]].cov().to_numpy()  # pairwise covariances, as psych (cov2cor(C))
+def test_two_items(bfi_items):
+    res = alpha(bfi_items[["A2", "A3"]])
+    C = bfi_items[["A2", "A3"]].cov().to_numpy()  # pairwise covariances, as psych (cov2cor(C))
     r = C[0, 1] / np.sqrt(C[0, 0] * C[1, 1])
     assert_allclose(res.std_alpha, 2 * r / (1 + r), atol=1e-12)
     assert_allclose(res.items["std_alpha_if_deleted"], r)
 
 
-def test_unreversed_item_warns(bfi):
+def test_unreversed_item_warns(bfi_items):
     with pytest.warns(EstimationWarning, match="reversed"):
-        res = alpha(bfi[["A1", "A2", "A3", "A4", "A5"]])
+        res = alpha(bfi_items[["A1", "A2", "A3", "A4", "A5"]])
     assert res.warnings
 
 
-def test_listwise(bfi):
-    items = bfi[["N1", "N2", "N3", "N4", "N5"]]
+def test_listwise(bfi_items):
+    items = bfi_items[["N1", "N2", "N3", "N4", "N5"]]
     res = alpha(items, missing="listwise")
     assert res.n == len(items.dropna())
     assert_allclose(res.alpha, alpha(items.dropna()).alpha, atol=1e-12)
 
 
-def test_alpha_tables(bfi):
-    res = alpha(bfi[["N1", "N2", "N3", "N4", "N5"]])
+def test_alpha_tables(bfi_items):
+    res = alpha(bfi_items[["N1", "N2", "N3", "N4", "N5"]])
     assert isinstance(res, AlphaResult)
     frame = res.to_frame()
     assert list(frame.columns) == ["coefficient", "estimate", "se", "ci_low", "ci_high", "n"]
     assert frame.loc[0, "coefficient"] == "alpha"
     assert "Cronbach" in res._repr_html_()
-    assert len(res.scores) == len(bfi)
+    assert len(res.scores) == len(bfi_items)
 
 
-def test_alpha_input_errors(bfi):
+def test_alpha_input_errors(bfi_items):
     with pytest.raises(InputError):
-        alpha(bfi[["A1", "A2"]], keys=["-Z9"])
+        alpha(bfi_items[["A1", "A2"]], keys=["-Z9"])
     with pytest.raises(InputError):
-        alpha(bfi[["A1", "A2"]], keys=[1, 0])
+        alpha(bfi_items[["A1", "A2"]], keys=[1, 0])
     const = pd.DataFrame({"a": [1.0, 2, 3], "b": [2.0, 2, 2], "c": [1.0, 3, 2]})
     with pytest.raises(InputError) as err:
         alpha(const)
     assert err.value.column == "b"
     with pytest.raises(InputError):
-        alpha(bfi[["A1", "A2"]], missing="fiml")
+        alpha(bfi_items[["A1", "A2"]], missing="fiml")
 
 
 # ------------------------------------------------------------------------ omega ----
 
 @pytest.fixture(scope="module")
-def omega_bfi(bfi):
-    return omega(bfi, n_factors=5)
+def omega_bfi(bfi_items):
+    return omega(bfi_items, n_factors=5)
 
 
 def test_omega_matches_psych(omega_bfi):
@@ -192,9 +187,9 @@ def test_omega_holzinger():
     assert_allclose(res.schmid_leiman.to_numpy(), _table(ref["sl"]).to_numpy(), atol=TOL_OMEGA)
 
 
-def test_omega_polychoric_matches_psych(bfi):
-    pytest.importorskip("analysis.polychoric")
-    res = omega(bfi, n_factors=5, corr="polychoric")
+def test_omega_polychoric_matches_psych(bfi_items):
+    pytest.importorskip("analysis.psychometrics._polychoric")
+    res = omega(bfi_items, n_factors=5, corr="polychoric")
     ref = REF["omega_poly"]
     # limited by the polychoric module's agreement with psych::polychoric
     assert_allclose(res.omega_h, ref["omega_h"], atol=1e-4)
@@ -208,20 +203,20 @@ def test_omega_flips_reverse_keyed_items(omega_bfi):
     assert (omega_bfi.schmid_leiman["g"] >= 0).all()
 
 
-def test_omega_two_factors_warns(bfi):
+def test_omega_two_factors_warns(bfi_items):
     with pytest.warns(EstimationWarning, match="three factors"):
-        res = omega(bfi.iloc[:, :10], n_factors=2)
+        res = omega(bfi_items.iloc[:, :10], n_factors=2)
     assert res.warnings
 
 
-def test_omega_tables_and_errors(omega_bfi, bfi):
+def test_omega_tables_and_errors(omega_bfi, bfi_items):
     frame = omega_bfi.to_frame()
     assert list(frame.columns) == ["coefficient", "estimate", "n"]
     assert "omega_h" in omega_bfi._repr_html_()
     with pytest.raises(InputError):
-        omega(bfi, n_factors=1)
+        omega(bfi_items, n_factors=1)
     with pytest.raises(InputError):
-        omega(bfi, rotation="varimax")
+        omega(bfi_items, rotation="varimax")
 
 
 # ------------------------------------------------------------- properties ----

@@ -1,4 +1,4 @@
-"""analysis.rotation against GPArotation / stats::varimax / psych::Promax, plus invariances.
+"""analysis.psychometrics._rotation against GPArotation / stats::varimax / psych::Promax, plus invariances.
 
 The unrotated bfi minres solution from psych (``fa(..., rotate = "none")``) is rotated here
 and compared, after psych's reflection and ordering, with psych's rotated solutions.
@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import EstimationWarning, InputError
-from analysis.rotation import (
+from analysis.psychometrics._rotation import (
     RotationResult,
     geomin,
     gpa_varimax,

@@ -1,4 +1,4 @@
-# Reference values for analysis/sem_model.py, analysis/cfa.py, analysis/invariance.py.
+# Reference values for analysis/sem/_model.py, analysis/sem/_cfa.py, analysis/sem/_invariance.py.
 #
 # Run from the repository root:
 #     Rscript tests/reference/lavaan_reference.R

@@ -1,4 +1,4 @@
-# Reference values for analysis.reliability / analysis.factor / analysis.rotation.
+# Reference values for analysis.psychometrics._reliability / analysis.psychometrics._factor / analysis.psychometrics._rotation.
 #
 # Run from the repository root:
 #     Rscript tests/reference/psych_reference.R

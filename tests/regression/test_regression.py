@@ -1,4 +1,4 @@
-"""Tests of analysis.regression against R (lm + sandwich, glm, MASS::polr, MASS::glm.nb).
+"""Tests of analysis.regression._regression against R (lm + sandwich, glm, MASS::polr, MASS::glm.nb).
 
 Reference values: tests/reference/regression_reference.csv, written by
 tests/reference/regression_reference.R (versions in its header).
@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import InputError
-from analysis.regression import (
+from analysis.regression._regression import (
     MiceOptions,
     RegressionResult,
     compare_models,
@@ -60,11 +60,6 @@ def apistrat() -> pd.DataFrame:
     d = pd.read_csv(DATA / "apistrat.csv")
     d["awards_yes"] = (d["awards"] == "Yes").astype(int)
     return d
-
-
-@pytest.fixture(scope="module")
-def bfi() -> pd.DataFrame:
-    return pd.read_csv(DATA / "bfi.csv")
 
 
 class CheckReference:
@@ -512,7 +507,7 @@ def _plan_data(n=800, seed=11) -> pd.DataFrame:
 
 
 def test_analysis_plan_loads_and_runs():
-    from analysis.regression import load_analysis_plan, run_analysis_plan
+    from analysis.regression._regression import load_analysis_plan, run_analysis_plan
 
     plan = load_analysis_plan()
     assert {m.hypothesis for m in plan.models.values()} == {"H1", "H2", "H3"}
@@ -539,7 +534,7 @@ def test_analysis_plan_loads_and_runs():
 
 def test_analysis_plan_errors(tmp_path):
     from analysis.errors import ConfigError
-    from analysis.regression import load_analysis_plan, run_analysis_plan
+    from analysis.regression._regression import load_analysis_plan, run_analysis_plan
 
     bad = tmp_path / "plan.yaml"
     bad.write_text("models:\n  m1: {formula: 'y ~ {nothing}'}\n", encoding="utf-8")
@@ -553,7 +548,7 @@ def test_analysis_plan_errors(tmp_path):
 
 
 def test_plan_comparisons_h4():
-    from analysis.group_tests import run_comparisons
+    from analysis.descriptives._group_tests import run_comparisons
 
     out = run_comparisons(_plan_data())
     assert "score_si_presence" in out and "legal_form_group_x_support_used" in out
@@ -622,7 +617,7 @@ class TestOrdinalClusterFineHessian(TestOrdinalCluster):
 
 def test_pool_rubin_by_hand():
     """Rubin's rules with the Barnard-Rubin df (mice::pool), computed by hand."""
-    from analysis.regression import pool_rubin
+    from analysis.regression._regression import pool_rubin
 
     fits = [RegressionResult.from_arrays(["Intercept", "x"], [1.0 + d, 2.0 - d], [0.5, 0.2],
                                          df_resid=50, fit={"n": 52})

@@ -1,4 +1,4 @@
-"""Tests of analysis.reports: the thesis tables and figures.
+"""Tests of analysis.report._reports: the thesis tables and figures.
 
 Two data sets:
 
@@ -27,10 +27,10 @@ import pandas as pd
 import pytest
 
 from analysis import config, pipeline
-from analysis.atomic import sha256_file
-from analysis.constructs import load_constructs
+from analysis.utils.atomic import sha256_file
+from analysis.study._constructs import load_constructs
 from analysis.errors import ConfigError
-from analysis.reports import (
+from analysis.report._reports import (
     ALL_FORMATS,
     SUPPRESSED,
     build_reports,
@@ -39,7 +39,7 @@ from analysis.reports import (
 )
 from analysis.tables import format_integer, format_number
 
-SNAPSHOTS = Path(__file__).parent / "snapshots" / "reports"
+SNAPSHOTS = Path(__file__).parents[1] / "snapshots" / "reports"
 UPDATE = os.environ.get("SI_UPDATE_SNAPSHOTS") == "1"
 
 SMALL_PLAN = """\
@@ -303,7 +303,7 @@ def _row(t, first: str, section: str | None = None) -> list[str]:
 
 
 def _some_figures() -> dict:
-    from analysis.figures import likert_diverging_bars, regional_bars
+    from analysis.report._figures import likert_diverging_bars, regional_bars
 
     levels = ["Non", "Plutôt non", "Neutre", "Plutôt oui", "Oui"]
     rng = np.random.default_rng(5)
@@ -319,7 +319,7 @@ def _some_figures() -> dict:
 
 def _with_figures(small, figures: dict) -> dict:
     """The small report's outputs, the figures shared out among them (several tables have figures)."""
-    from analysis.reports import TableOutput
+    from analysis.report._reports import TableOutput
 
     outputs = {}
     names = list(figures)
@@ -334,7 +334,7 @@ def _tree(folder: Path) -> dict:
 
 
 def test_figure_workers_write_the_same_files(small, tmp_path):
-    from analysis.reports import write_report
+    from analysis.report._reports import write_report
 
     lists, trees = {}, {}
     for workers in (1, 2, 3):
@@ -374,10 +374,10 @@ class _FailsInWorker:
 def test_figure_worker_failure_is_an_error_and_writes_no_figure(small, tmp_path, how):
     import multiprocessing
 
-    from analysis.atomic import staged_directory
+    from analysis.utils.atomic import staged_directory
     from analysis.errors import SiSurveyError
-    from analysis.figures import _RemoteTraceback
-    from analysis.reports import write_report
+    from analysis.report._figures import _RemoteTraceback
+    from analysis.report._reports import write_report
 
     figures = _some_figures()
     for fig in figures.values():  # whichever figures the worker gets, it fails
@@ -410,7 +410,7 @@ def test_figure_worker_failure_is_an_error_and_writes_no_figure(small, tmp_path,
 def test_figure_worker_stopped_when_the_tables_fail(small, tmp_path, monkeypatch):
     import multiprocessing
 
-    from analysis import reports
+    from analysis.report import _reports as reports
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -484,8 +484,8 @@ def test_demo_flow_counts_equal_flow_csv(demo):
 
 
 def test_demo_alpha_equals_reliability_alpha(demo):
-    from analysis.dataset import load_survey, prepare_analysis_data
-    from analysis.reliability import alpha
+    from analysis.study._dataset import load_survey, prepare_analysis_data
+    from analysis.psychometrics._reliability import alpha
 
     spec = load_constructs()
     data = prepare_analysis_data(load_survey(demo["processed"]), spec)
@@ -502,8 +502,8 @@ def test_demo_alpha_equals_reliability_alpha(demo):
 
 
 def test_demo_coefficient_equals_regress(demo):
-    from analysis.dataset import load_survey, prepare_analysis_data
-    from analysis.regression import load_analysis_plan, regress
+    from analysis.study._dataset import load_survey, prepare_analysis_data
+    from analysis.regression._regression import load_analysis_plan, regress
     from analysis.tables import stars_for
 
     data = prepare_analysis_data(load_survey(demo["processed"]))

@@ -1,4 +1,4 @@
-"""Parity of analysis.invariance with lavaan's lavTestLRT(configural, metric, scalar).
+"""Parity of analysis.sem._invariance with lavaan's lavTestLRT(configural, metric, scalar).
 
 Tolerance 1e-4 relative on chi-squares, differences and p-values (values from
 tests/reference/lavaan_reference.json, lavaan 0.6); fit indices 1e-4 relative.
@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.invariance import (
+from analysis.sem._invariance import (
     ORDERED_LEVELS,
     InvarianceEngine,
     InvarianceResults,
@@ -98,7 +98,7 @@ def test_engine_registry_for_other_estimators():
 def test_shared_model_free_work_gives_the_same_fits(missing):
     # measurement_invariance hands cfa a dict that keeps the prepared data, the baseline
     # model and the HTMT across levels: each fit must equal a fit on its own
-    from analysis.cfa import cfa
+    from analysis.sem._cfa import cfa
 
     hs = HS.copy()
     hs.loc[hs.index[::7], "x3"] = float("nan")

@@ -1,4 +1,4 @@
-"""Tests for analysis.wlsmv against lavaan 0.6-14 (tests/reference/ordinal_reference.json)."""
+"""Tests for analysis.sem._wlsmv against lavaan 0.6-14 (tests/reference/ordinal_reference.json)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis.errors import InputError
-from analysis.wlsmv import (
+from analysis.sem._wlsmv import (
     fit_wlsmv,
     ordinal_invariance,
     sample_statistics,
     wlsmv_difference_test,
 )
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]
 REF = json.loads((HERE / "reference" / "ordinal_reference.json").read_text())
 MODEL = "N =~ N1 + N2 + N3 + N4 + N5\nC =~ C1 + C2 + C3 + C4 + C5"
 
@@ -44,11 +44,6 @@ INDICES = [
     "wrmr",
     "pvalue.scaled",
 ]
-
-
-@pytest.fixture(scope="module")
-def bfi():
-    return pd.read_csv(HERE / "data" / "bfi.csv")
 
 
 @pytest.fixture(scope="module")
@@ -168,8 +163,8 @@ class TestInvariance(CheckLavaanFit):
         assert_allclose(table["p_value"].iloc[1:], lrt["p_value"].iloc[1:].astype(float), rtol=1e-3)
 
     def test_measurement_invariance_hook(self, bfi):
-        # analysis.invariance dispatches estimator="WLSMV" to this module (small model: fast)
-        from analysis.invariance import measurement_invariance
+        # analysis.sem._invariance dispatches estimator="WLSMV" to this module (small model: fast)
+        from analysis.sem._invariance import measurement_invariance
 
         m = "N =~ N1 + N2 + N3 + N4 + N5"
         fits, table = ordinal_invariance(m, bfi, group="gender")
@@ -230,7 +225,7 @@ class TestBinary(CheckLavaanFit):
 
 
 def test_zero_cell_2x2_keeps_margins():
-    from analysis.wlsmv import _zero_cells_2x2
+    from analysis.sem._wlsmv import _zero_cells_2x2
 
     tab = np.array([[[0.0, 5.0], [7.0, 20.0]], [[3.0, 0.0], [0.0, 9.0]]])
     out, fixed, n_adj = _zero_cells_2x2(tab, np.array([2, 2]), np.array([2, 2]))
@@ -280,8 +275,8 @@ def test_cfa_dispatches_wlsmv():
     import pandas as pd
 
     from analysis import config
-    from analysis.cfa import cfa
-    from analysis.wlsmv import fit_wlsmv
+    from analysis.sem._cfa import cfa
+    from analysis.sem._wlsmv import fit_wlsmv
 
     bfi = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "bfi.csv")
     items = ["N1", "N2", "N3", "N4", "N5"]

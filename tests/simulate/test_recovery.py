@@ -11,8 +11,8 @@ regression" (H1-H3 models, design weights) and the cleaning pipeline, proved on 
 * ``truth_latent.parquet``: the true latent scores of every organisation, joined to the cleaned
   rows by ``_uuid`` (through the cleaning's private link table ``resp_id`` <-> ``_uuid``).
 
-The whole pipeline is used (simulated Kobo export -> :func:`analysis.cleaning.clean_data` ->
-:func:`analysis.dataset.prepare_analysis_data`), so a recovery failure can come from any stage.
+The whole pipeline is used (simulated Kobo export -> :func:`analysis.cleaning._clean.clean_data` ->
+:func:`analysis.study._dataset.prepare_analysis_data`), so a recovery failure can come from any stage.
 Default tests use n = 5,000 (one clean export) and n = 2,000 (messy vs clean); replications are
 marked ``slow``. Every test names the truth it uses in its docstring.
 """
@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cfa import cfa
-from analysis.cleaning import clean_data
-from analysis.constructs import load_constructs, prepare_items
-from analysis.dataset import LEGAL_FORM_GROUPS, design_weights_for, prepare_analysis_data
-from analysis.regression import load_analysis_plan, regress
+from analysis.sem._cfa import cfa
+from analysis.cleaning._clean import clean_data
+from analysis.study._constructs import load_constructs, prepare_items
+from analysis.study._dataset import LEGAL_FORM_GROUPS, design_weights_for, prepare_analysis_data
+from analysis.regression._regression import load_analysis_plan, regress
 from analysis.simulate import implied_item_correlations, simulate_export, simulate_survey
-from analysis.survey_design import SurveyDesign
-from analysis.wlsmv import fit_wlsmv
+from analysis.survey._design import SurveyDesign
+from analysis.sem._wlsmv import fit_wlsmv
 
 N_CLEAN = 5000
 SEED_CLEAN = 20261
@@ -113,7 +113,7 @@ def _true_item_std_loading(params: dict, item: str) -> float:
 
     ``l sd(eta) / sqrt(l^2 var(eta) + 1 - l^2)``, with ``var(eta)`` the variance of the true
     latent (``latent_moments``); the sign of reverse-keyed items is undone (items are reversed
-    by :func:`analysis.constructs.prepare_items`).
+    by :func:`analysis.study._constructs.prepare_items`).
     """
     m = params["measurement"][item]
     lam = abs(float(m["loading"]))
@@ -215,7 +215,7 @@ def test_cfa_ml_second_order_recovers_population_values(clean5k, spec):
 
     Truth, first-order loadings: ML on Pearson correlations of 5-point items does not estimate
     the latent-response loadings (discretisation attenuates the correlations), so the target is
-    the *population value of the ML estimate*: the model is fitted by :func:`analysis.cfa.cfa` to
+    the *population value of the ML estimate*: the model is fitted by :func:`analysis.sem._cfa.cfa` to
     the model-implied Pearson correlation matrix of the discretised items
     (:func:`analysis.simulate.implied_item_correlations`, from the true thresholds and loadings
     in ``truth_params`` and the moments of the true latent scores of the organisations analysed),
@@ -559,7 +559,7 @@ def test_design_weighted_mean_is_unbiased_and_unweighted_is_not():
 
 @pytest.mark.slow
 def test_package_design_weights_unbiased():
-    """Same replications with the package's design weights (:func:`analysis.dataset.design_weights_for`).
+    """Same replications with the package's design weights (:func:`analysis.study._dataset.design_weights_for`).
 
     Truth: as :func:`test_design_weighted_mean_is_unbiased_and_unweighted_is_not`. The package
     weights ``N_h / n_h`` over the strata region x legal form of ``questionnaire/sampling_frame.csv``

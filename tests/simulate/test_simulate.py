@@ -23,7 +23,7 @@ from analysis.simulate import (
     simulate_survey,
     spss_names,
 )
-from analysis.xlsform import Value
+from analysis.xlsform._form import Value
 
 DEMO_N = 1100  # keeps the demo export under 2 MB (about 1,650 bytes per row)
 DEMO_SEED = 2026
@@ -130,7 +130,7 @@ def test_select_multiple_columns(clean20k):
 
 
 def test_columns_match_codebook(clean20k):
-    instrument = pytest.importorskip("analysis.instrument")
+    instrument = pytest.importorskip("analysis.study._instrument")
     try:
         cb = instrument.codebook()
     except Exception as exc:  # pragma: no cover - the instrument module is being written

@@ -1,4 +1,4 @@
-"""Tests of analysis.constructs: the constructs spec, scale scores, hybridisation index."""
+"""Tests of analysis.study._constructs: the constructs spec, scale scores, hybridisation index."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis import config
-from analysis.constructs import hybridisation, load_constructs, prepare_items, score_constructs
+from analysis.study._constructs import hybridisation, load_constructs, prepare_items, score_constructs
 from analysis.errors import ConfigError, InputError
-from analysis.instrument import load_questionnaire
+from analysis.study._instrument import load_questionnaire
 
 
 @functools.lru_cache(maxsize=1)
@@ -289,12 +289,12 @@ def test_prepare_items(spec):
 
 
 def test_construct_reliability_matches_alpha_on_prepared_items():
-    """One call gives, per construct and dimension, the alpha of analysis.reliability.alpha."""
+    """One call gives, per construct and dimension, the alpha of analysis.psychometrics._reliability.alpha."""
     import numpy as np
     import pandas as pd
 
-    from analysis.constructs import construct_reliability, load_constructs, prepare_items
-    from analysis.reliability import alpha
+    from analysis.study._constructs import construct_reliability, load_constructs, prepare_items
+    from analysis.psychometrics._reliability import alpha
 
     spec = load_constructs()
     rng = np.random.default_rng(7)

@@ -1,4 +1,4 @@
-"""Tests of analysis.dataset: the analysis data set (derived variables, design weights)."""
+"""Tests of analysis.study._dataset: the analysis data set (derived variables, design weights)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.dataset import (
+from analysis.study._dataset import (
     FUNDING_ALIASES,
     LEGAL_FORM_GROUPS,
     design_weights_for,
@@ -16,7 +16,7 @@ from analysis.dataset import (
     select_options,
 )
 from analysis.errors import InputError
-from analysis.weighting import load_sampling_frame
+from analysis.survey._weighting import load_sampling_frame
 
 
 def _hand_example() -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests of analysis.instrument: the questionnaire text files, the XForm, the codebook."""
+"""Tests of analysis.study._instrument: the questionnaire text files, the XForm, the codebook."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import ConfigError
-from analysis.instrument import (
+from analysis.study._instrument import (
     LANG_AR,
     LANG_FR,
     SYSTEM_COLUMNS,

@@ -1,4 +1,4 @@
-"""Tests of the region and province matcher (analysis.regions)."""
+"""Tests of the region and province matcher (analysis.study._regions)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.regions import (
+from analysis.study._regions import (
     OLD_REGIONS,
     PROVINCES,
     REGIONS,

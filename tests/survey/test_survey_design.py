@@ -1,4 +1,4 @@
-"""Tests of analysis.survey_design against R survey 4.1 (tests/reference/survey_reference.R)."""
+"""Tests of analysis.survey._design against R survey 4.1 (tests/reference/survey_reference.R)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
-from analysis.regression import RegressionResult
-from analysis.survey_design import SurveyDesign, SurveyEstimate
+from analysis.regression._regression import RegressionResult
+from analysis.survey._design import SurveyDesign, SurveyEstimate
 
 DATA = config.PROJECT_ROOT / "tests" / "data"
 REF = json.loads((config.TESTS_REFERENCE_DIR / "survey_reference.json").read_text())
@@ -395,7 +395,7 @@ def test_subset_bad_mask(dstrat):
 
 
 def test_regress_delegates_to_design_glm(dstrat, apistrat):
-    from analysis.regression import regress
+    from analysis.regression._regression import regress
 
     via_regress = regress("api00 ~ ell + meals + mobility", design=dstrat)
     check(via_regress.coefficients, "strat_glm_gaussian",

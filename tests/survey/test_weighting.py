@@ -1,4 +1,4 @@
-"""Tests of analysis.weighting: design weights, post-stratification and raking (vs R survey)."""
+"""Tests of analysis.survey._weighting: design weights, post-stratification and raking (vs R survey)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
-from analysis.survey_design import SurveyDesign
-from analysis.weighting import (
+from analysis.survey._design import SurveyDesign
+from analysis.survey._weighting import (
     Raking,
     design_weights,
     load_population_totals,

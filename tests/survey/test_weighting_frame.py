@@ -9,8 +9,8 @@ import pytest
 from analysis import config
 from analysis.errors import InputError
 from analysis.simulate.model import load_simulation_config, sample_design
-from analysis.weighting import frame_design_weights, load_sampling_frame
-from analysis.xlsform import read_form
+from analysis.survey._weighting import frame_design_weights, load_sampling_frame
+from analysis.xlsform._form import read_form
 
 
 def test_frame_is_the_simulators_frame():

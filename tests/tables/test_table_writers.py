@@ -47,7 +47,7 @@ from analysis.tables import (
     write_xlsx,
 )
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
+SNAPSHOTS = Path(__file__).parents[1] / "snapshots"
 UPDATE = os.environ.get("SI_UPDATE_SNAPSHOTS") == "1"
 
 

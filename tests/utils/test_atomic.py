@@ -1,4 +1,4 @@
-"""Tests of crash-safe writing (analysis/atomic.py): interruption and concurrent runs."""
+"""Tests of crash-safe writing (analysis/utils/atomic.py): interruption and concurrent runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from analysis.atomic import (
+from analysis.utils.atomic import (
     LockedError,
     RunLock,
     atomic_path,
@@ -75,7 +75,7 @@ _WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from analysis.atomic import RunLock, staged_directory
+    from analysis.utils.atomic import RunLock, staged_directory
     out = Path(sys.argv[1]); version = sys.argv[2]
     with RunLock(out):
         with staged_directory(out) as stage:

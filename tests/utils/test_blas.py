@@ -1,10 +1,10 @@
-"""Tests for analysis.blas (one BLAS thread around the numerical kernels)."""
+"""Tests for analysis.utils.blas (one BLAS thread around the numerical kernels)."""
 
 from __future__ import annotations
 
 import pytest
 
-from analysis.blas import one_blas_thread, single_blas_thread
+from analysis.utils.blas import one_blas_thread, single_blas_thread
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
