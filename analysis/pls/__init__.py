@@ -117,11 +117,15 @@ def pls(model, data, scheme="path", consistent=False, bootstrap=5000, seed=None,
     >>> res = pls("X =~ x1 + x2 + x3\\nY =~ y1 + y2 + y3\\nY ~ X", df, bootstrap=200, seed=1)
     >>> # R: seminr::estimate_pls(df, mm, sm) then bootstrap_model(..., nboot = 200)
     >>> res.params.query("type == 'path'")[["lhs", "op", "rhs", "estimate"]].round(3)
-           lhs op rhs  estimate
-    12   Y  ~   X     0.482
+       lhs op rhs  estimate
+    12   Y  ~   X     0.486
     >>> round(float(res.r2["Y"]), 3)
-    0.232
-    >>> bool(res.params.loc[12, "ci_low"] > 0.35)
+    0.236
+    >>> res.reliability.round(3)
+       alpha  rho_a  rho_c    ave
+    X  0.848  0.851  0.908  0.767
+    Y  0.895  0.896  0.935  0.826
+    >>> bool(res.params.loc[12, "ci_low"] > 0.3)
     True
     """
     if scheme not in SCHEMES:

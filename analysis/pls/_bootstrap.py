@@ -3,10 +3,10 @@
 Two routes give the same statistics:
 
 * **Batched** (models without higher-order constructs or interaction terms): the indicators
-  are standardised once; a chunk of draws is gathered as a ``(b, n, p)`` array, its
-  correlation matrices are computed with one batched product, and the PLS algorithm runs on
-  the whole chunk at once (:mod:`._core`), warm-started from the full-sample weights (the
-  same fixed point, reached in a few iterations instead of tens).
+  are standardised once, with the products of every pair of them; the correlation matrices
+  of a chunk of draws come from one product of the draws' case counts with those products,
+  and the PLS algorithm runs on the whole chunk at once (:mod:`._core`), warm-started from
+  the full-sample weights (the same fixed point, reached in a few iterations).
 * **Per draw** (higher-order or interaction models, whose indicators are rebuilt from each
   resample): the full estimate of :func:`._estimate.fit` on every resample.
 
@@ -27,8 +27,8 @@ from ._estimate import Fit, fit, standardise
 
 __all__ = ["run_bootstrap", "htmt_frame_order", "fit_htmt"]
 
-#: draws per batch of the batched route (a (chunk, n, p) float64 array is gathered)
-_CHUNK_BYTES = 48_000_000
+#: memory per chunk of draws in the batched route (bytes of the largest per-chunk array)
+_CHUNK_BYTES = 16_000_000
 
 
 def htmt_frame_order(result: Fit) -> list[str]:
@@ -58,7 +58,15 @@ def _batched(frame: pd.DataFrame, fit0: Fit, scheme: str, consistent: bool,
     Z, _ = standardise(X, plan.items)
     n, p = Z.shape
     K = len(plan.constructs)
-    chunk = max(1, min(n_boot, _CHUNK_BYTES // (8 * n * p)))
+    # second moments of a draw = its case counts times the products z_i z_j of every pair of
+    # indicators (n x p(p+1)/2, computed once): one matrix product per chunk of draws
+    iu = np.triu_indices(p)
+    use_pairs = n * len(iu[0]) * 8 <= 4 * _CHUNK_BYTES
+    if use_pairs:
+        Q = Z[:, iu[0]] * Z[:, iu[1]]
+        chunk = max(1, min(n_boot, _CHUNK_BYTES // (8 * max(n, len(iu[0])))))
+    else:
+        chunk = max(1, min(n_boot, _CHUNK_BYTES // (8 * n * p)))
     rows = [plan.items.index(i) for i in fit0.weights.index]
     cols = [plan.constructs.index(c) for c in fit0.weights.columns]
     out = {k: [] for k in ("paths", "total", "weights", "loadings", "htmt", "ok", "conv")}
@@ -66,9 +74,19 @@ def _batched(frame: pd.DataFrame, fit0: Fit, scheme: str, consistent: bool,
     blocks = plan.blocks
     for idx in _draw_indices(rng, n, n_boot, chunk):
         b = idx.shape[0]
-        Zb = Z[idx]
-        m = Zb.mean(axis=1)
-        C = (np.swapaxes(Zb, 1, 2) @ Zb - n * m[:, :, None] * m[:, None, :]) / (n - 1)
+        if use_pairs:
+            counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(),
+                                 minlength=b * n).reshape(b, n).astype(float)
+            m = counts @ Z / n
+            C = np.empty((b, p, p))
+            C[:, iu[0], iu[1]] = counts @ Q / n
+            C[:, iu[1], iu[0]] = C[:, iu[0], iu[1]]
+            C = (C - m[:, :, None] * m[:, None, :]) * (n / (n - 1))
+        else:
+            Zb = Z[idx]
+            m = Zb.mean(axis=1)
+            C = (np.einsum("bni,bnj->bij", Zb, Zb, optimize=True)
+                 - n * m[:, :, None] * m[:, None, :]) / (n - 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             sd = np.sqrt(np.einsum("bii->bi", C))
             S = C / sd[:, :, None] / sd[:, None, :]

@@ -199,9 +199,11 @@ def fit(frame: pd.DataFrame, spec: ModelSpec, scheme: str, consistent: bool,
     blocks = {k: Block(b.name, list(b.items), b.mode, b.kind, b.line, b.components)
               for k, b in spec.blocks.items()}
     paths = list(spec.paths)
+    used = {c for p in paths for c in p}
+    hocs = [h for h in spec.hocs if h in used]
     stage1 = None
-    if spec.hocs:
-        hoc_dims = {h: blocks[h].items for h in spec.hocs}
+    if hocs:
+        hoc_dims = {h: blocks[h].items for h in hocs}
         first_paths = []
         for s, t in paths:
             if blocks[s].kind == "interaction":
@@ -213,10 +215,10 @@ def fit(frame: pd.DataFrame, spec: ModelSpec, scheme: str, consistent: bool,
         first_blocks = {k: b for k, b in blocks.items() if b.kind in ("reflective", "composite")}
         first_spec = ModelSpec(first_blocks, first_paths)
         stage1 = fit(frame, first_spec, scheme, consistent, interaction, warn=warn)
-        for h in spec.hocs:
+        for h in hocs:
             for d in hoc_dims[h]:
                 columns[d] = stage1.scores[d].to_numpy()
-    for name in spec.interactions:
+    for name in [i for i in spec.interactions if i in used]:
         method = interaction.get(name, "two_stage") if isinstance(interaction, dict) \
             else interaction
         new = _interaction_columns(name, blocks[name], columns, blocks, paths, method, scheme)
