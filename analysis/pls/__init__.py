@@ -34,6 +34,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
+from ..blas import single_blas_thread
 from ..errors import EstimationWarning, InputError
 from ._bootstrap import run_bootstrap
 from ._estimate import fit, prepare_data
@@ -45,6 +46,7 @@ __all__ = ["pls", "PLSResults"]
 SCHEMES = ("path", "factorial", "centroid")
 
 
+@single_blas_thread
 def pls(model, data, scheme="path", consistent=False, bootstrap=5000, seed=None, *,
         interaction="two_stage", missing="mean", ci_level=0.95):
     """Estimate a PLS-SEM model (seminr's ``estimate_pls`` + ``bootstrap_model``).

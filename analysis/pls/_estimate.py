@@ -98,13 +98,16 @@ def prepare_data(data: pd.DataFrame, spec: ModelSpec, missing: str) -> pd.DataFr
     for b in spec.blocks.values():
         if b.kind in ("reflective", "composite"):
             cols += [c for c in b.items if c not in cols]
-    out = {}
-    for c in cols:
-        try:
-            out[c] = pd.to_numeric(data[c], errors="raise").astype(float)
-        except (ValueError, TypeError) as exc:
-            raise InputError("the indicator is not numeric", column=c) from exc
-    frame = pd.DataFrame(out, index=data.index)
+    frame = data[cols]
+    try:
+        frame = frame.astype(float)
+    except (ValueError, TypeError):
+        for c in cols:
+            try:
+                pd.to_numeric(frame[c], errors="raise")
+            except (ValueError, TypeError) as exc:
+                raise InputError("the indicator is not numeric", column=c) from exc
+        frame = frame.apply(pd.to_numeric).astype(float)
     if missing == "mean":
         frame = frame.fillna(frame.mean())
     elif missing == "listwise":

@@ -169,3 +169,21 @@ def test_q2_predict(mobi):
     assert list(q2.index) == ["CUSA1", "CUSA2", "CUSA3"]
     assert q2["q2_predict"].between(0.1, 0.9).all()
     pd.testing.assert_frame_equal(q2, res.predict_q2(seed=1))
+
+
+def test_schemes_agree_with_two_constructs(mobi):
+    # with one path, the inner proxies of all three schemes are the other construct (up to a
+    # positive factor when the correlation is positive): the same weights
+    model = "Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\n" \
+            "Satisfaction <~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image"
+    w = [pls(model, mobi, scheme=s, bootstrap=0).weights for s in ("path", "factorial",
+                                                                    "centroid")]
+    pd.testing.assert_frame_equal(w[0], w[1], atol=1e-7)
+    pd.testing.assert_frame_equal(w[0], w[2], atol=1e-7)
+
+
+def test_centroid_differs_from_factorial(mobi):
+    a = pls(SIMPLE, mobi, scheme="centroid", bootstrap=0)
+    b = pls(SIMPLE, mobi, scheme="factorial", bootstrap=0)
+    assert a.converged and b.converged
+    assert 1e-6 < np.abs(a.weights - b.weights).to_numpy().max() < 0.05

@@ -273,3 +273,36 @@ def test_bootstrap_original_estimates(mobi):
     for label, value in ref.items():
         src, dst = (s.strip() for s in label.split("->"))
         assert res.path_matrix.loc[src, dst] == pytest.approx(value, abs=TOL_PLS)
+
+
+CORP_REP = """
+QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
+PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
+CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
+ATTR <~ attr_1 + attr_2 + attr_3
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+SC   =~ switch_1 + switch_2 + switch_3 + switch_4
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+COMP + LIKE ~ QUAL + PERF + CSOR + ATTR
+CUSA + CUSL ~ COMP + LIKE
+CUSL ~ CUSA + SC + CUSA:SC
+"""
+
+
+def test_f2_mode_b_two_stage_interaction_missing():
+    # R: estimate_pls(corp_rep_data, mode_B composites + interaction_term(CUSA, SC, two_stage),
+    #    missing = mean_replacement, missing_value = "-99"); summary(...)$fSquare
+    #    (test-plsc-fsquared.R)
+    data = pd.read_csv(DATA / "corp_rep_data.csv").replace(-99, np.nan)
+    res = pls(CORP_REP, data, bootstrap=0)
+    ref = fixture("interaction_fsquare.csv")
+    got = res.f2
+    assert len(got) == 15
+    for row in got.itertuples():
+        expected = ref.loc[row.rhs, row.lhs]
+        if np.isnan(expected):  # the components of the interaction term (seminr: NA)
+            assert np.isnan(row.f2)
+        else:
+            assert row.f2 == pytest.approx(expected, abs=TOL_PLS)
