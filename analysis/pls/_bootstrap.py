@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import _core
-from ._estimate import Fit, fit, standardise
+from ._estimate import Fit, fit_raw, standardise
 
 __all__ = ["run_bootstrap", "htmt_frame_order", "fit_htmt"]
 
@@ -115,33 +115,42 @@ def _per_draw(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent: boo
     n = len(frame)
     K = len(fit0.plan.constructs)
     hcons = htmt_frame_order(fit0)
-    shape_w = fit0.weights.shape
+    items = list(fit0.weights.index)
+    cons = list(fit0.weights.columns)
+    h_items = fit0.raw.items(hcons)
+    h_pos = {i: r for r, i in enumerate(h_items)}
+    h_blocks = [np.array([h_pos[i] for i in fit0.blocks[c]]) for c in hcons]
     out = {
         "paths": np.full((n_boot, K, K), np.nan),
         "total": np.full((n_boot, K, K), np.nan),
-        "weights": np.full((n_boot,) + shape_w, np.nan),
-        "loadings": np.full((n_boot,) + shape_w, np.nan),
+        "weights": np.full((n_boot, len(items), len(cons)), np.nan),
+        "loadings": np.full((n_boot, len(items), len(cons)), np.nan),
         "htmt": np.full((n_boot, len(hcons), len(hcons)), np.nan),
         "ok": np.zeros(n_boot, dtype=bool),
         "conv": np.zeros(n_boot, dtype=bool),
     }
-    values = frame.to_numpy()
+    values = frame.to_numpy(dtype=float)
+    names = list(frame.columns)
     d = 0
     for idx in _draw_indices(rng, n, n_boot, 256):
         for row in idx:
-            sample = pd.DataFrame(values[row], columns=frame.columns)
+            sample = values[row]
+            columns = {c: sample[:, j] for j, c in enumerate(names)}
             try:
-                f = fit(sample, spec, scheme, consistent, interaction, warn=False)
+                with np.errstate(all="ignore"):
+                    raw = fit_raw(columns, spec, scheme, consistent, interaction, warm=fit0.raw)
+                    S = raw.item_correlations(h_items)
             except (InputError, np.linalg.LinAlgError, ValueError):
                 d += 1
                 continue
-            out["paths"][d] = f.paths
-            out["total"][d] = _core.total_effects(f.paths[None])[0]
-            out["weights"][d] = f.weights.reindex_like(fit0.weights).to_numpy()
-            out["loadings"][d] = f.loadings.reindex_like(fit0.loadings).to_numpy()
-            out["htmt"][d] = fit_htmt(f, hcons)
-            out["ok"][d] = bool(np.all(np.isfinite(f.paths)))
-            out["conv"][d] = f.converged
+            paths = raw.st["paths"]
+            out["paths"][d] = paths
+            out["total"][d] = _core.total_effects(np.nan_to_num(paths)[None])[0]
+            out["weights"][d] = raw.combined(items, cons, "W")
+            out["loadings"][d] = raw.combined(items, cons, "L")
+            out["htmt"][d] = _core.htmt(S[None], h_blocks)[0]
+            out["ok"][d] = bool(np.all(np.isfinite(paths)))
+            out["conv"][d] = raw.st["converged"]
             d += 1
     return out
 

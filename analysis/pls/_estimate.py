@@ -30,7 +30,8 @@ from ..errors import EstimationWarning, InputError
 from . import _core
 from ._syntax import Block, ModelSpec
 
-__all__ = ["Plan", "Fit", "prepare_data", "fit", "make_plan", "standardise"]
+__all__ = ["Plan", "Fit", "Raw", "prepare_data", "fit", "fit_raw", "make_plan",
+           "standardise"]
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Fit:
     loadings: pd.DataFrame | None = None
     rho_all: pd.Series | None = None
     item_cor: pd.DataFrame | None = None  # all indicators of every construct
-    stage1: Fit | None = None
+    raw: Raw | None = None
 
 
 def standardise(X: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
@@ -195,10 +196,72 @@ def _interaction_columns(name, block, columns, blocks, paths, method, scheme):
     return out
 
 
-def fit(frame: pd.DataFrame, spec: ModelSpec, scheme: str, consistent: bool,
-        interaction, warn: bool = True) -> Fit:
-    """Estimate the model on prepared data (see :func:`prepare_data`)."""
-    columns = {c: frame[c].to_numpy(dtype=float) for c in frame.columns}
+@dataclass
+class Raw:
+    """One estimate as arrays (both stages), before any table is built."""
+
+    plan: Plan
+    st: dict
+    blocks: dict[str, Block]
+    columns: dict[str, np.ndarray]
+    stage1: Raw | None = None
+
+    @property
+    def order(self) -> list[str]:
+        """Every construct of both stages, in declaration order."""
+        used = set(self.plan.constructs)
+        if self.stage1 is not None:
+            used |= set(self.stage1.plan.constructs)
+        return [c for c in self.blocks if c in used]
+
+    def items(self, constructs) -> list[str]:
+        out: list[str] = []
+        for c in constructs:
+            out += [i for i in self.blocks[c].items if i not in out]
+        return out
+
+    def combined(self, items, constructs, key: str) -> np.ndarray:
+        """Weights (``key="W"``) or loadings (``"L"``) of both stages, items x constructs."""
+        out = np.zeros((len(items), len(constructs)))
+        ipos = {i: r for r, i in enumerate(items)}
+        cpos = {c: j for j, c in enumerate(constructs)}
+        sources = [self] if self.stage1 is None else [self, self.stage1]
+        taken: set[str] = set()
+        for src in sources:
+            for k, c in enumerate(src.plan.constructs):
+                if c in taken or c not in cpos:
+                    continue
+                taken.add(c)
+                for r in np.flatnonzero(src.plan.M[:, k]):
+                    item = src.plan.items[r]
+                    if item in ipos:
+                        out[ipos[item], cpos[c]] = src.st[key][r, k]
+        return out
+
+    def by_construct(self, key: str, constructs) -> np.ndarray:
+        """A per-construct vector (``"rho"``) or score matrix (``"scores"``) over both stages."""
+        cols = []
+        for c in constructs:
+            src = self if c in self.plan.constructs else self.stage1
+            k = src.plan.constructs.index(c)
+            cols.append(src.st[key][..., k])
+        return np.stack(cols, axis=-1)
+
+    def item_correlations(self, items) -> np.ndarray:
+        X = np.column_stack([self.columns[i] for i in items])
+        Z, _ = standardise(X, items)
+        C = Z.T @ Z / (len(Z) - 1)
+        np.fill_diagonal(C, 1.0)
+        return C
+
+
+def fit_raw(columns: dict[str, np.ndarray], spec: ModelSpec, scheme: str, consistent: bool,
+            interaction, warm: Raw | None = None) -> Raw:
+    """Estimate the model on a dict of indicator columns; arrays only (for the bootstrap).
+
+    ``warm``: an estimate of the same model whose weights start the iterations (bootstrap).
+    """
+    columns = dict(columns)
     blocks = {k: Block(b.name, list(b.items), b.mode, b.kind, b.line, b.components)
               for k, b in spec.blocks.items()}
     paths = list(spec.paths)
@@ -216,11 +279,11 @@ def fit(frame: pd.DataFrame, spec: ModelSpec, scheme: str, consistent: bool,
                     if (a, b) not in first_paths:
                         first_paths.append((a, b))
         first_blocks = {k: b for k, b in blocks.items() if b.kind in ("reflective", "composite")}
-        first_spec = ModelSpec(first_blocks, first_paths)
-        stage1 = fit(frame, first_spec, scheme, consistent, interaction, warn=warn)
+        stage1 = fit_raw(columns, ModelSpec(first_blocks, first_paths), scheme, consistent,
+                         interaction, warm=None if warm is None else warm.stage1)
         for h in hocs:
             for d in hoc_dims[h]:
-                columns[d] = stage1.scores[d].to_numpy()
+                columns[d] = stage1.st["scores"][:, stage1.plan.constructs.index(d)]
     for name in [i for i in spec.interactions if i in used]:
         method = interaction.get(name, "two_stage") if isinstance(interaction, dict) \
             else interaction
@@ -228,43 +291,33 @@ def fit(frame: pd.DataFrame, spec: ModelSpec, scheme: str, consistent: bool,
         columns.update(new)
         blocks[name].items = list(new)
     plan = make_plan(blocks, paths)
-    st = _stage(columns, plan, scheme, consistent)
+    st = _stage(columns, plan, scheme, consistent,
+                W0=None if warm is None else warm.st["W"][None])
+    return Raw(plan, st, blocks, columns, stage1)
+
+
+def fit(frame: pd.DataFrame, spec: ModelSpec, scheme: str, consistent: bool,
+        interaction, warn: bool = True) -> Fit:
+    """Estimate the model on prepared data (see :func:`prepare_data`)."""
+    columns = {c: frame[c].to_numpy(dtype=float) for c in frame.columns}
+    raw = fit_raw(columns, spec, scheme, consistent, interaction)
+    st, plan = raw.st, raw.plan
     if warn and not st["converged"]:
         warnings.warn(f"the PLS algorithm did not converge in {_core.MAX_ITER} iterations",
                       EstimationWarning, stacklevel=3)
+    order = raw.order
+    items = raw.items(order)
     result = Fit(plan=plan, **{k: st[k] for k in (
         "W", "L", "R", "Rc", "paths", "r2", "rho", "a", "S", "scale", "iterations",
         "converged", "n")},
-        scores=pd.DataFrame(st["scores"], columns=plan.constructs, index=frame.index),
-        stage1=stage1)
-    # combined views over both stages (seminr's combine_first_order_second_order_matrices)
-    names = list(plan.constructs)
-    W_df = pd.DataFrame(st["W"], index=plan.items, columns=names)
-    L_df = pd.DataFrame(st["L"], index=plan.items, columns=names)
-    rho = pd.Series(st["rho"], index=names)
-    scores = result.scores
-    if stage1 is not None:
-        extra = [c for c in stage1.plan.constructs if c not in names]
-        W_df = W_df.combine_first(stage1.weights[extra]).fillna(0.0)
-        L_df = L_df.combine_first(stage1.loadings[extra]).fillna(0.0)
-        rho = pd.concat([rho, stage1.rho_all[extra]])
-        scores = pd.concat([scores, stage1.scores[extra]], axis=1)
-    order = [c for c in blocks if c in W_df.columns]
-    result.weights = W_df[order]
-    result.loadings = L_df[order]
-    result.rho_all = rho[order]
-    result.scores = scores[order]
-    result.blocks = {c: list(blocks[c].items) for c in order}
-    result.kinds = {c: blocks[c].kind for c in order}
-    result.modes = {c: blocks[c].mode for c in order}
-    all_items = []
-    for c in order:
-        all_items += [i for i in blocks[c].items if i not in all_items]
-    X = np.column_stack([columns[i] for i in all_items])
-    Z, _ = standardise(X, all_items)
-    C = Z.T @ Z / (len(Z) - 1)
-    np.fill_diagonal(C, 1.0)
-    result.item_cor = pd.DataFrame(C, index=all_items, columns=all_items)
-    result.weights = result.weights.loc[[i for i in all_items if i in result.weights.index]]
-    result.loadings = result.loadings.loc[result.weights.index]
+        scores=pd.DataFrame(raw.by_construct("scores", order), columns=order,
+                            index=frame.index))
+    result.weights = pd.DataFrame(raw.combined(items, order, "W"), index=items, columns=order)
+    result.loadings = pd.DataFrame(raw.combined(items, order, "L"), index=items, columns=order)
+    result.rho_all = pd.Series(raw.by_construct("rho", order), index=order)
+    result.blocks = {c: list(raw.blocks[c].items) for c in order}
+    result.kinds = {c: raw.blocks[c].kind for c in order}
+    result.modes = {c: raw.blocks[c].mode for c in order}
+    result.item_cor = pd.DataFrame(raw.item_correlations(items), index=items, columns=items)
+    result.raw = raw
     return result

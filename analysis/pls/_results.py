@@ -61,6 +61,9 @@ class PLSResults:
         ``lhs, rhs, estimate, se, ci_low, ci_high``: bootstrap of every HTMT ratio.
     fornell_larcker : DataFrame
         Construct-score correlations (lower triangle) with sqrt(AVE) on the diagonal.
+    specific_indirect : DataFrame
+        Each chain of paths from a predictor to an outcome through mediators (``through``),
+        its product of coefficients and its bootstrap inference.
     f2 : DataFrame
         ``lhs, op, rhs, f2``: Cohen's f² of each path, ``(R²_in - R²_out) / (1 - R²_in)``
         with the model re-estimated without the path; NaN for the two components of an
@@ -176,6 +179,47 @@ class PLSResults:
         }, columns=_PARAM_COLUMNS)
 
     # ------------------------------------------------------------------ structural model
+    @cached_property
+    def specific_indirect(self) -> pd.DataFrame:
+        """Every specific indirect effect (a chain of two or more paths), with bootstrap.
+
+        Columns ``lhs`` (outcome), ``op`` (``~``), ``rhs`` (predictor), ``through`` (the
+        mediators, ``"M1 -> M2"``), then ``estimate`` (product of the path coefficients of
+        the chain) and the bootstrap columns of :attr:`params` (seminr's
+        ``specific_effect_significance``).
+        """
+        f = self._fit
+        cons = f.plan.constructs
+        P = f.plan.P
+        chains: list[list[int]] = []
+
+        def walk(chain):
+            for nxt in np.flatnonzero(P[chain[-1]]):
+                longer = chain + [int(nxt)]
+                if len(longer) >= 3:
+                    chains.append(longer)
+                walk(longer)
+
+        for start in range(len(cons)):
+            walk([start])
+        columns = ["lhs", "op", "rhs", "through", "estimate", "se", "statistic", "p_value",
+                   "ci_low", "ci_high"]
+        if not chains:
+            return pd.DataFrame(columns=columns)
+        chains.sort(key=lambda c: (c[-1], c[0], len(c), c))
+        est = np.array([np.prod([f.paths[a, b] for a, b in zip(c, c[1:])]) for c in chains])
+        draws = None
+        if self._boot is not None:
+            bp = self._boot["paths"]
+            draws = np.column_stack([np.prod([bp[:, a, b] for a, b in zip(c, c[1:])], axis=0)
+                                     for c in chains])
+        se, t, p, lo, hi = _boot_columns(est, draws, self.ci_level)
+        return pd.DataFrame({
+            "lhs": [cons[c[-1]] for c in chains], "op": "~", "rhs": [cons[c[0]] for c in chains],
+            "through": [" -> ".join(cons[k] for k in c[1:-1]) for c in chains],
+            "estimate": est, "se": se, "statistic": t, "p_value": p, "ci_low": lo, "ci_high": hi,
+        }, columns=columns)
+
     @property
     def r2(self) -> pd.Series:
         f = self._fit

@@ -187,3 +187,20 @@ def test_centroid_differs_from_factorial(mobi):
     b = pls(SIMPLE, mobi, scheme="factorial", bootstrap=0)
     assert a.converged and b.converged
     assert 1e-6 < np.abs(a.weights - b.weights).to_numpy().max() < 0.05
+
+
+def test_specific_indirect_effects(mobi):
+    # seminr test-bootstrap.R: Image -> Expectation -> Satisfaction (original estimate)
+    model = SIMPLE + "Expectation ~ Image\n"
+    res = pls(model, mobi, scheme="factorial", bootstrap=200, seed=3)
+    spec = res.specific_indirect
+    assert list(spec[["lhs", "rhs", "through"]].itertuples(index=False, name=None)) == [
+        ("Satisfaction", "Image", "Expectation")]
+    paths = res.path_matrix
+    row = spec.iloc[0]
+    assert row["estimate"] == pytest.approx(
+        paths.loc["Image", "Expectation"] * paths.loc["Expectation", "Satisfaction"])
+    total_ind = res.params.query("type == 'indirect'").set_index(["lhs", "rhs"])
+    assert total_ind.loc[("Satisfaction", "Image"), "estimate"] == pytest.approx(row["estimate"])
+    assert total_ind.loc[("Satisfaction", "Image"), "se"] == pytest.approx(row["se"])
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
