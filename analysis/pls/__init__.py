@@ -34,6 +34,8 @@ from __future__ import annotations
 import numbers
 import warnings
 
+import pandas as pd
+
 from ..blas import single_blas_thread
 from ..errors import EstimationWarning, InputError
 from ._bootstrap import run_bootstrap
@@ -144,7 +146,7 @@ def pls(model, data, scheme="path", consistent=False, bootstrap=5000, seed=None,
         if m not in INTERACTION_METHODS:
             raise InputError("unknown interaction method", value=m,
                              expected="'two_stage', 'product_indicator' or 'orthogonal'")
-    if not isinstance(data, type(None)) and not hasattr(data, "columns"):
+    if not isinstance(data, pd.DataFrame):
         raise InputError("the data must be a pandas DataFrame", value=type(data).__name__)
     spec = parse_model(model, data.columns)
     frame = prepare_data(data, spec, missing)

@@ -82,6 +82,23 @@ class PLSResults:
         Path coefficients, rows = predictors, columns = outcomes.
     n, n_boot, n_boot_failed, iterations, converged
         Cases used, successful and failed bootstrap draws, PLS iterations, convergence.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.pls import pls
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(200, 2)); f[:, 1] += 0.6 * f[:, 0]
+    >>> df = pd.DataFrame({f"{v}{i}": f[:, k] + rng.normal(scale=0.7, size=200)
+    ...                    for k, v in enumerate("ab") for i in (1, 2, 3)})
+    >>> res = pls("A =~ a1 + a2 + a3\\nB <~ b1 + b2 + b3\\nB ~ A", df, bootstrap=0)
+    >>> res.path_matrix.round(3)
+         A      B
+    A  0.0  0.567
+    B  0.0  0.000
+    >>> res.vif.query("op == '~'")[["lhs", "rhs", "vif"]]
+      lhs rhs  vif
+    6   B   A  1.0
     """
 
     def __init__(self, result: Fit, spec: ModelSpec, frame: pd.DataFrame, boot: dict | None,
