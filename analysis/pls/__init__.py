@@ -149,6 +149,11 @@ def pls(model, data, scheme="path", consistent=False, bootstrap=5000, seed=None,
     if not isinstance(data, pd.DataFrame):
         raise InputError("the data must be a pandas DataFrame", value=type(data).__name__)
     spec = parse_model(model, data.columns)
+    if isinstance(interaction, dict):
+        unknown = [k for k in interaction if k not in spec.interactions]
+        if unknown:
+            raise InputError(f"interaction '{unknown[0]}' is not a term of the model",
+                             expected="one of " + (", ".join(spec.interactions) or "none"))
     frame = prepare_data(data, spec, missing)
     result = fit(frame, spec, scheme, bool(consistent), interaction)
     boot = None
@@ -158,5 +163,9 @@ def pls(model, data, scheme="path", consistent=False, bootstrap=5000, seed=None,
         if boot["n_failed"]:
             warnings.warn(f"{boot['n_failed']} of {bootstrap} bootstrap draws could not be "
                           "estimated and were left out", EstimationWarning, stacklevel=2)
+        if boot["n_nonconverged"]:
+            warnings.warn(f"the PLS algorithm did not converge in {boot['n_nonconverged']} of "
+                          f"{bootstrap} bootstrap draws (kept, as seminr does)",
+                          EstimationWarning, stacklevel=2)
     return PLSResults(result, spec, frame, boot, scheme=scheme, consistent=bool(consistent),
                       interaction=interaction, ci_level=ci_level, seed=seed)

@@ -80,8 +80,9 @@ class PLSResults:
         Outer weights and loadings, indicators x constructs (zeros off the blocks).
     path_matrix : DataFrame
         Path coefficients, rows = predictors, columns = outcomes.
-    n, n_boot, n_boot_failed, iterations, converged
-        Cases used, successful and failed bootstrap draws, PLS iterations, convergence.
+    n, n_boot, n_boot_failed, n_boot_nonconverged, iterations, converged
+        Cases used; successful, failed (left out) and non-converged (kept, as seminr)
+        bootstrap draws; PLS iterations and convergence of the estimate.
 
     Examples
     --------
@@ -115,6 +116,7 @@ class PLSResults:
         self.n = result.n
         self.n_boot = 0 if boot is None else int(len(boot["paths"]))
         self.n_boot_failed = 0 if boot is None else boot["n_failed"]
+        self.n_boot_nonconverged = 0 if boot is None else boot["n_nonconverged"]
         self.iterations = result.iterations
         self.converged = result.converged
 
@@ -162,9 +164,8 @@ class PLSResults:
         P = f.plan.P
         total = _core.total_effects(f.paths[None])[0]
         indirect = total - f.paths
-        src, dst = np.nonzero(P.T)  # outcome-major
-        src, dst = dst, src
-        order = np.lexsort((src, dst))
+        src, dst = np.nonzero(P)
+        order = np.lexsort((src, dst))  # by outcome, then predictor
         src, dst = src[order], dst[order]
         bp = None if boot is None else boot["paths"][:, src, dst]
         frames.append(self._rows([cons[d] for d in dst], "~", [cons[s] for s in src], "path",
@@ -359,8 +360,9 @@ class PLSResults:
         Each fold is predicted from a model estimated on the other folds: the exogenous
         constructs' scores from the test indicators (training means, SDs and weights), the
         endogenous scores through the total effects, the indicators through the loadings.
-        ``q2_predict = 1 - SSE / SS`` around the training mean. Not available for models
-        with higher-order constructs or interaction terms.
+        ``q2_predict = 1 - SSE / SS`` around the training mean; ``rmse`` and ``mae`` in the
+        indicators' units. With ``consistent=True`` the PLSc paths and loadings are used.
+        Not available for models with higher-order constructs or interaction terms.
         """
         spec = self._spec
         if spec.hocs or spec.interactions:

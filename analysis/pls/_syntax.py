@@ -149,13 +149,12 @@ def parse_model(model: str, columns) -> ModelSpec:
             spec.blocks[lhs] = Block(lhs, items, "A" if op == "=~" else "B", "", line.strip())
     for number, line, lhs, op, items in raw_blocks:
         block = spec.blocks[lhs]
-        is_construct = [i in spec.blocks for i in items]
+        # a single-item construct may carry its item's name ("CUSCO =~ CUSCO")
+        is_construct = [i in spec.blocks and i != lhs for i in items]
         if all(is_construct):
-            if lhs in items:
-                raise _fail(line, number, f"construct '{lhs}' cannot measure itself")
             for i in items:
                 if spec.blocks[i].kind == "hoc" or any(
-                    j in spec.blocks for j in spec.blocks[i].items
+                    j in spec.blocks and j != i for j in spec.blocks[i].items
                 ):
                     raise _fail(line, number, "only two levels of constructs are supported")
             block.kind = "hoc"

@@ -204,3 +204,21 @@ def test_specific_indirect_effects(mobi):
     assert total_ind.loc[("Satisfaction", "Image"), "estimate"] == pytest.approx(row["estimate"])
     assert total_ind.loc[("Satisfaction", "Image"), "se"] == pytest.approx(row["se"])
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
+
+
+def test_single_item_construct_named_like_its_item(mobi):
+    named = pls(SIMPLE.replace("Value        =~ PERV1 + PERV2", "PERV1 =~ PERV1")
+                .replace("+ Value", "+ PERV1"), mobi, bootstrap=0)
+    other = pls(SIMPLE.replace("Value        =~ PERV1 + PERV2", "Value =~ PERV1"),
+                mobi, bootstrap=0)
+    np.testing.assert_allclose(named.path_matrix.loc["PERV1", "Satisfaction"],
+                               other.path_matrix.loc["Value", "Satisfaction"])
+
+
+def test_interaction_option_per_term(mobi):
+    model = SIMPLE.replace("Satisfaction ~ Image + Expectation + Value",
+                           "Satisfaction ~ Image + Expectation + Value + Image:Value")
+    res = pls(model, mobi, bootstrap=0, interaction={"Image:Value": "product_indicator"})
+    assert "IMAG1*PERV1" in res.weights.index
+    with pytest.raises(InputError, match="'Image:Expectation' is not a term of the model"):
+        pls(model, mobi, bootstrap=0, interaction={"Image:Expectation": "orthogonal"})
