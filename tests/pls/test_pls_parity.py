@@ -306,3 +306,18 @@ def test_f2_mode_b_two_stage_interaction_missing():
             assert np.isnan(row.f2)
         else:
             assert row.f2 == pytest.approx(expected, abs=TOL_PLS)
+
+
+def test_bootstrap_agrees_with_seminr_within_monte_carlo_error(mobi):
+    # R: bootstrap_model(model, nboot = 500, seed = 123) (test-summary.R) draws from R's
+    # generator, so only the distributions can agree: with 500 R draws the bootstrap SD has
+    # a relative Monte-Carlo error of about 1/sqrt(2 * 500) = 3 %, and the percentile bounds
+    # about 0.01; tolerances are ~4 times those
+    res = pls(SIMPLE, mobi, bootstrap=4000, seed=123)
+    ref = pd.read_csv(DATA / "boot_report_paths.csv", index_col=0)
+    got = res.params.query("type == 'path'").set_index("rhs")
+    for label, row in ref.iterrows():
+        src = label.split("->")[0].strip()
+        assert got.loc[src, "se"] == pytest.approx(row["Bootstrap SD"], rel=0.12)
+        assert got.loc[src, "ci_low"] == pytest.approx(row["2.5% CI"], abs=0.04)
+        assert got.loc[src, "ci_high"] == pytest.approx(row["97.5% CI"], abs=0.04)
