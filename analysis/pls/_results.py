@@ -170,16 +170,16 @@ class PLSResults:
         bp = None if boot is None else boot["paths"][:, src, dst]
         frames.append(self._rows([cons[d] for d in dst], "~", [cons[s] for s in src], "path",
                                  f.paths[src, dst], bp, level))
-        eff_s, eff_d = np.nonzero(np.abs(total) > 0)
-        keep = [k for k in range(len(eff_s)) if np.abs(indirect[eff_s[k], eff_d[k]]) > 0]
-        eff_s, eff_d = eff_s[keep], eff_d[keep]
+        # which effects exist follows from the paths drawn, not from the estimated values
+        reach = _core.total_effects(P[None].astype(float))[0] > 0.5
+        eff_s, eff_d = np.nonzero(reach & ((reach.astype(float) @ P) > 0))
         order = np.lexsort((eff_s, eff_d))
         eff_s, eff_d = eff_s[order], eff_d[order]
         if len(eff_s):
             bi = None if boot is None else (boot["total"] - boot["paths"])[:, eff_s, eff_d]
             frames.append(self._rows([cons[d] for d in eff_d], "~", [cons[s] for s in eff_s],
                                      "indirect", indirect[eff_s, eff_d], bi, level))
-        ts, td = np.nonzero(np.abs(total) > 0)
+        ts, td = np.nonzero(reach)
         order = np.lexsort((ts, td))
         ts, td = ts[order], td[order]
         bt = None if boot is None else boot["total"][:, ts, td]
