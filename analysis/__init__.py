@@ -15,6 +15,7 @@ reliability and EFA       alpha, omega, kmo, bartlett, parallel_analysis, efa, f
 ordinal methods           polychoric, tetrachoric, fit_wlsmv, ordinal_invariance
                           (also ``cfa(..., estimator="WLSMV")``)
 CFA                       cfa, htmt, measurement_invariance
+PLS-SEM                   pls
 survey design             SurveyDesign, design_weights, poststratify, rake,
                           load_population_totals
 regression                regress, compare_models, simple_slopes, pool_rubin, MiceOptions,
@@ -92,6 +93,9 @@ _EXPORTS: dict[str, str] = {
     "htmt": "sem",
     "CFAResults": "sem",
     "measurement_invariance": "sem",
+    # PLS-SEM
+    "pls": "plssem",
+    "PLSResults": "plssem",
     "InvarianceResults": "sem",
     # survey design and weights
     "SurveyDesign": "survey",

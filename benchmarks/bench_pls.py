@@ -11,7 +11,7 @@ and data simulation; each configuration is the fastest of ``--repeat`` runs. The
 issue 18 is 5,000 draws on 2,000 x 40 in under 10 s on the 2-core project machine.
 
 ``--seminr PYTHON`` also times the PyPI package ``seminr`` (0.2.1; GPL-3, evaluated and not
-used, see ``analysis/pls/__init__.py``) with that interpreter, on a reduced number of draws
+used, see ``analysis/plssem/__init__.py``) with that interpreter, on a reduced number of draws
 (``--seminr-draws``, default 100), extrapolated linearly to ``--draws``. R's seminr is not
 installable on the project machine (``apt-cache policy r-cran-seminr``: no candidate).
 """
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--seminr-draws", type=int, default=100)
     args = ap.parse_args(argv)
 
-    from analysis.pls import pls
+    from analysis.plssem import pls
 
     df, model = simulate(args.n)
     print(f"data: {args.n} cases x {df.shape[1]} indicators, {K} constructs, {len(PATHS)} paths; "

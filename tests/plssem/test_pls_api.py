@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.pls import pls
-from analysis.pls._bootstrap import _batched, _per_draw
-from analysis.pls._estimate import fit, prepare_data
-from analysis.pls._syntax import parse_model
+from analysis.plssem import pls
+from analysis.plssem._bootstrap import _batched, _per_draw
+from analysis.plssem._estimate import fit, prepare_data
+from analysis.plssem._syntax import parse_model
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pls"
 SIMPLE = """

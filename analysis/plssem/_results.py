@@ -1,4 +1,4 @@
-"""The results object of :func:`analysis.pls.pls`: tidy tables and quality criteria."""
+"""The results object of :func:`analysis.plssem.pls`: tidy tables and quality criteria."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _core
-from ._bootstrap import fit_htmt, htmt_frame_order
-from ._estimate import Fit, fit
-from ._syntax import ModelSpec
+from analysis.plssem import _core
+from analysis.plssem._bootstrap import fit_htmt, htmt_frame_order
+from analysis.plssem._estimate import Fit, fit
+from analysis.plssem._syntax import ModelSpec
 
 __all__ = ["PLSResults"]
 
@@ -35,7 +35,7 @@ def _boot_columns(estimate, draws, level):
 
 
 class PLSResults:
-    """Estimates and quality criteria of a PLS-SEM model (see :func:`analysis.pls.pls`).
+    """Estimates and quality criteria of a PLS-SEM model (see :func:`analysis.plssem.pls`).
 
     Attributes
     ----------
@@ -87,7 +87,7 @@ class PLSResults:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.pls import pls
+    >>> from analysis.plssem import pls
     >>> rng = np.random.default_rng(0)
     >>> f = rng.normal(size=(200, 2)); f[:, 1] += 0.6 * f[:, 0]
     >>> df = pd.DataFrame({f"{v}{i}": f[:, k] + rng.normal(scale=0.7, size=200)

@@ -15,7 +15,7 @@ Grammar (one statement per line, or several separated by ``;``; ``#`` starts a c
 * ``~`` declares paths (``Y1 + Y2 ~ X`` is allowed). ``A:B`` on the right of ``~`` is the
   interaction of constructs ``A`` and ``B``; it is named ``"A:B"`` in every result. How the
   interaction construct is built is chosen by the ``interaction`` argument of
-  :func:`analysis.pls.pls` (``"two_stage"``, ``"product_indicator"`` or ``"orthogonal"``).
+  :func:`analysis.plssem.pls` (``"two_stage"``, ``"product_indicator"`` or ``"orthogonal"``).
 
 Every error is an :class:`analysis.errors.InputError` whose one sentence quotes the model
 line at fault.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import InputError
+from analysis.errors import InputError
 
 __all__ = ["Block", "ModelSpec", "parse_model", "INTERACTION_METHODS"]
 

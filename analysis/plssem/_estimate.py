@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationWarning, InputError
-from . import _core
-from ._syntax import Block, ModelSpec
+from analysis.errors import EstimationWarning, InputError
+from analysis.plssem import _core
+from analysis.plssem._syntax import Block, ModelSpec
 
 __all__ = ["Plan", "Fit", "Raw", "prepare_data", "fit", "fit_raw", "make_plan",
            "standardise"]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.pls import pls
+from analysis.plssem import pls
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pls"
 TOL_PLS = 1e-5

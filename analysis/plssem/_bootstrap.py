@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from . import _core
-from ._estimate import Fit, fit_raw, standardise
+from analysis.errors import InputError
+from analysis.plssem import _core
+from analysis.plssem._estimate import Fit, fit_raw, standardise
 
 __all__ = ["run_bootstrap", "htmt_frame_order", "fit_htmt"]
 
