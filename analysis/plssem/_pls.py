@@ -7,12 +7,12 @@ import warnings
 
 import pandas as pd
 
-from analysis.utils.blas import single_blas_thread
 from analysis.errors import EstimationWarning, InputError
 from analysis.plssem._bootstrap import run_bootstrap
 from analysis.plssem._estimate import fit, prepare_data
 from analysis.plssem._results import PLSResults
 from analysis.plssem._syntax import INTERACTION_METHODS, parse_model
+from analysis.utils.blas import single_blas_thread
 
 __all__ = ["pls", "PLSResults"]
 
