@@ -13,6 +13,9 @@ monitoring page, never in the analysis file.
 
 from __future__ import annotations
 
+from .checks import CHECKS, FLAG_COLUMNS, load_check_config, run_checks
+from .enumerators import enumerator_table
+from .monitor import build_monitor, write_monitor
 from .sampling import SampleResult, draw_sample, read_frame, sample_size_for_moe
 
 __all__ = [
@@ -20,4 +23,11 @@ __all__ = [
     "SampleResult",
     "read_frame",
     "sample_size_for_moe",
+    "run_checks",
+    "load_check_config",
+    "FLAG_COLUMNS",
+    "CHECKS",
+    "enumerator_table",
+    "write_monitor",
+    "build_monitor",
 ]
