@@ -63,6 +63,8 @@ class FieldworkSimulation:
         The simulated list frame.
     sample : analysis.fieldwork.sampling.SampleResult
         The sample drawn from the frame (``sample.allocation`` is the monitoring target).
+    survey_ledger : pandas.DataFrame
+        The survey simulator's own planted problems (``truth_ledger.csv``; empty when ``clean_only``).
     """
 
     raw: pd.DataFrame
@@ -70,10 +72,12 @@ class FieldworkSimulation:
     enumerators: pd.DataFrame
     frame: pd.DataFrame
     sample: object
+    survey_ledger: pd.DataFrame | None = None
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``si_survey_kobo.csv`` (``;``-separated, as Kobo), ``truth_fieldwork.csv``,
-        ``truth_enumerators.csv``, ``frame.csv`` and the sample files."""
+        ``truth_enumerators.csv``, ``frame.csv``, ``truth_ledger.csv`` (when the survey simulator
+        planted problems too) and the sample files in ``sample/``."""
         from ..atomic import atomic_write_text
 
         out = Path(out_dir)
@@ -84,6 +88,9 @@ class FieldworkSimulation:
         atomic_write_text(paths["ledger"], self.ledger.to_csv(index=False))
         atomic_write_text(paths["enumerators"], self.enumerators.to_csv(index=False))
         atomic_write_text(paths["frame"], self.frame.to_csv(index=False))
+        if self.survey_ledger is not None and len(self.survey_ledger):
+            paths["survey_ledger"] = out / "truth_ledger.csv"
+            atomic_write_text(paths["survey_ledger"], self.survey_ledger.to_csv(index=False))
         paths.update(self.sample.write(out / "sample"))
         return paths
 
@@ -317,4 +324,5 @@ def simulate_fieldwork(n: int = 600, seed: int = 2026, *, enumerators: int = 12,
     ledger = pd.DataFrame(led, columns=["_uuid", "enumerator", "kind", "column", "original_uuid", "true_value",
                                         "written_value"])
     enums = pd.DataFrame({"enumerator": accounts, "habit": [habit_of[a] for a in accounts]})
-    return FieldworkSimulation(raw=raw, ledger=ledger, enumerators=enums, frame=frame, sample=sample)
+    return FieldworkSimulation(raw=raw, ledger=ledger, enumerators=enums, frame=frame, sample=sample,
+                               survey_ledger=result.ledger)
