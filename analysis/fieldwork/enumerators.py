@@ -69,6 +69,16 @@ def enumerator_table(raw: pd.DataFrame, flags: pd.DataFrame, config: dict, *, fo
         minutes; ``rank`` 1 = highest risk); accounts with fewer than ``min_interviews``
         interviews have no score (NaN) and come last. Submissions without an account
         (web) are left out.
+
+    Examples
+    --------
+    >>> from analysis.fieldwork.checks import load_check_config, run_checks
+    >>> from analysis.simulate.fieldwork import simulate_fieldwork
+    >>> fw = simulate_fieldwork(150, seed=4, enumerators=6, fabricators=1, speeders=1, dont_know=0, days=8)
+    >>> et = enumerator_table(fw.raw, run_checks(fw.raw), load_check_config())
+    >>> fab = fw.enumerators.set_index("enumerator")["habit"]
+    >>> fab[et["enumerator"].iloc[0]], bool(et["suspected_fabrication"].iloc[0])
+    ('fabricator', True)
     """
     from .checks import _DK, _REF, CHECKS, _ids, closed_questions, enumerators_of, submission_durations
 

@@ -173,6 +173,18 @@ def build_monitor(raw: pd.DataFrame, targets=None, form=None, config=None) -> Mo
     Returns
     -------
     MonitorData
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"_uuid": ["a", "b", "c"], "_submitted_by": ["enq_01", "enq_01", "enq_02"],
+    ...     "start": ["2026-04-06T10:00:00+01:00", "2026-04-07T10:00:00+01:00", "2026-04-07T11:00:00+01:00"],
+    ...     "end": ["2026-04-06T10:40:00+01:00", "2026-04-07T10:35:00+01:00", "2026-04-07T11:41:00+01:00"],
+    ...     "consent": ["1", "1", "1"], "region": ["R01", "R01", "R06"], "legal_form": ["association"] * 3})
+    >>> alloc = pd.DataFrame({"stratum": ["R01_association", "R06_association"], "region": ["R01", "R06"],
+    ...                       "legal_form": ["association"] * 2, "target_completes": [4, 3]})
+    >>> m = build_monitor(raw, targets=alloc)
+    >>> m.daily["cumulative"].tolist(), m.strata[["stratum", "completes"]].values.tolist()
+    ([1, 3], [['R06_association', 1], ['R01_association', 2]])
     """
     from ..regions import match_regions
     from .checks import load_check_config, run_checks, submission_durations
