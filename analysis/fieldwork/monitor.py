@@ -248,8 +248,13 @@ def build_monitor(raw: pd.DataFrame, targets=None, form=None, config=None) -> Mo
     et = enumerator_table(raw, flags, cfg, form=f, durations=dur)
     return MonitorData(daily=daily, strata=st, enumerators=et, flags=flags, today=today, target=target,
                        n_submissions=len(raw), n_completes=int(comp.sum()),
-                       day_of=pd.Series(day.to_numpy(), index=pd.Index(dur["uuid"])),
+                       day_of=_first_per_uuid(day.to_numpy(), dur["uuid"].to_numpy()),
                        durations=flags.attrs.get("durations", {}))
+
+
+def _first_per_uuid(values, uuids) -> pd.Series:
+    s = pd.Series(values, index=pd.Index(uuids))
+    return s[~s.index.duplicated(keep="first")]
 
 
 # --------------------------------------------------------------------------- rendering
@@ -344,6 +349,7 @@ def render_html(m: MonitorData, *, title: str = "Suivi de la collecte", max_flag
             ["median_duration", "speeder_share", "straightliner_share", "soft_duplicate_share", "outlier_share",
              "logic_share", "dont_know_share", "refusal_share", "risk_score"]}
     flagged = m.flags.copy()
+    flagged["enumerator"] = flagged["enumerator"].replace("", "(sans compte)")
     flagged["label"] = flagged["check_id"].map(lambda c: CHECKS.get(c, (c,))[0])
     flagged.loc[flagged["check_id"] == "pii_free_text", "value"] = "‹donnée personnelle masquée›"
     # --- enumerators

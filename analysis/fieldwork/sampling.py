@@ -206,13 +206,25 @@ def allocate(n: int, N_h, *, allocation: str = "proportional", sd=None,
             wf = w[free]
             if wf.sum() <= 0:
                 wf = N_h[free].astype(float)
-            out[free] = _largest_remainder(rest, wf)
+            out[free] = _largest_remainder(max(rest, 0), wf)
         over = free & (out > N_h)
         under = free & (out < floor)
-        if not over.any() and not under.any():
-            return out
-        fixed[over] = N_h[over]
-        fixed[under & ~over] = floor[under & ~over]
+        if over.any():  # take-all strata first, then the minimum, one kind per pass
+            fixed[over] = N_h[over]
+        elif under.any():
+            fixed[under] = floor[under]
+        else:
+            break
+    # a cap and a minimum fixed in turn may overshoot or undershoot n: move single units,
+    # where the unit is furthest from its share, within [floor, N_h]
+    target = n * w / w.sum() if w.sum() > 0 else n * N_h / max(N_h.sum(), 1)
+    while out.sum() > n:
+        room = np.flatnonzero(out > floor)
+        out[room[np.argmax((out - target)[room])]] -= 1
+    while out.sum() < n:
+        room = np.flatnonzero(out < N_h)
+        out[room[np.argmax((target - out)[room])]] += 1
+    return out
 
 
 # --------------------------------------------------------------------------- frame

@@ -65,3 +65,19 @@ def test_monitor_renders_in_headless_chromium_without_script_error(field, tmp_pa
     assert '<div id="js-status">ok</div>' in dom, dom[-500:]
     assert "Uncaught" not in res.stderr
     assert dom.count("<tr>") > 20
+
+
+def test_monitor_on_a_messy_export_with_exact_duplicates(tmp_path):
+    fw = simulate_fieldwork(400, seed=8, enumerators=8, days=15, clean_only=False)
+    assert fw.raw["_uuid"].duplicated().any()           # exact re-submissions are in the export
+    paths = fw.write(tmp_path / "fw")
+    page = write_monitor([paths["export"]], targets=paths["allocation"], out_dir=tmp_path / "m")
+    text = page.read_text(encoding="utf-8")
+    m = build_monitor(read_raw([paths["export"]]), targets=paths["allocation"])
+    assert m.n_completes < m.n_submissions               # duplicates, tests and refusals are not completes
+    personal = fw.survey_ledger
+    assert "Soumissions signalées du jour" in text
+    flags = m.flags[m.flags["check_id"] == "pii_free_text"]
+    for v in flags["value"]:
+        assert v not in text                             # personal data never shown on the page
+    assert len(personal)

@@ -140,3 +140,9 @@ def test_frame_file_csv_semicolon(tmp_path):
     _frame(n=50).to_csv(p, sep=";", index=False)
     r = draw_sample(p, n=20, strata=["region", "legal_form"], seed=3, min_per_stratum=1)
     assert r.n == 20 and (r.allocation["n_h"] >= 1).all()
+
+
+def test_caps_and_minimum_fixed_in_turn_keep_the_total():
+    # a take-all stratum and a raised stratum found in the same pass (found by hypothesis)
+    assert allocate(3, [1, 5], allocation="neyman", sd=[4.0, 0.125], min_per_stratum=1).tolist() == [1, 2]
+    assert allocate(3, [2, 100, 100], allocation="neyman", sd=[1000, 1, 1], min_per_stratum=1).tolist() == [1, 1, 1]
