@@ -557,7 +557,7 @@ def run_checks(raw_frame: pd.DataFrame, form=None, config=None, *, logic_checks=
     uuids, enums = _ids(raw), enumerators_of(raw, cfg)
     F = _Flags(uuids, enums)
     dur = submission_durations(raw, cfg)
-    F_dur = _duration_checks(F, dur, cfg["duration"])
+    F_dur = _duration_checks(F, dur, cfg["duration"]) if {"start", "end"} <= set(raw.columns) else {}
     order = dur["start"].astype("int64").where(dur["start"].notna(), np.iinfo(np.int64).max).to_numpy()
     order = np.lexsort((np.arange(len(raw)), order))
     rank = np.empty(len(raw), dtype=np.int64)

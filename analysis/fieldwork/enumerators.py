@@ -80,7 +80,15 @@ def enumerator_table(raw: pd.DataFrame, flags: pd.DataFrame, config: dict, *, fo
     >>> fab[et["enumerator"].iloc[0]], bool(et["suspected_fabrication"].iloc[0])
     ('fabricator', True)
     """
-    from .checks import _DK, _REF, CHECKS, _ids, closed_questions, enumerators_of, submission_durations
+    from .checks import (
+        _DK,
+        _REF,
+        CHECKS,
+        _ids,
+        closed_questions,
+        enumerators_of,
+        submission_durations,
+    )
 
     ec = config.get("enumerators") or {}
     weights = {**_WEIGHTS, **(ec.get("weights") or {})}

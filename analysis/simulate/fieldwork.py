@@ -149,8 +149,15 @@ def _run_survey(n_h: pd.DataFrame, seed: int, cfg: dict, qdir: Path, clean_only:
     from . import SurveySimulation, _ledger_frame
     from .export import build_plan, finalize_order, iter_tables
     from .messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
-    from .model import (SampleDesign, Simulation, apply_skip_logic, draw_latent, draw_population,
-                        load_constructs_spec, simulate_answers)
+    from .model import (
+        SampleDesign,
+        Simulation,
+        apply_skip_logic,
+        draw_latent,
+        draw_population,
+        load_constructs_spec,
+        simulate_answers,
+    )
 
     form = read_form(qdir)
     constructs = load_constructs_spec(qdir / "constructs.yaml", form)
