@@ -81,3 +81,16 @@ def test_monitor_on_a_messy_export_with_exact_duplicates(tmp_path):
     for v in flags["value"]:
         assert v not in text                             # personal data never shown on the page
     assert len(personal)
+
+
+def test_another_form_reads_the_export_as_it_is(field, tmp_path):
+    from analysis import config
+
+    fw, _, _ = field
+    raw = fw.raw.rename(columns={"org_name": "sec_a/org_name", "target_groups/women": "sec_a/target_groups/women"})
+    p = tmp_path / "other.csv"
+    raw.to_csv(p, sep=";", index=False)
+    got = read_raw([p], form=config.QUESTIONNAIRE_DIR)
+    assert "org_name" in got.columns and "target_groups/women" in got.columns
+    page = write_monitor([p], form=config.QUESTIONNAIRE_DIR, out_dir=tmp_path / "m")
+    assert "Enquêteurs" in page.read_text(encoding="utf-8")
