@@ -60,7 +60,8 @@ _DEFAULTS = {
     "outliers": {"method": "robust_z", "threshold": 4.0, "log": True, "min_n": 20, "by": None,
                  "questions": "auto", "exclude": []},
     "soft_duplicates": {"max_distance": 0.15, "bands": 24, "band_size": 6, "max_block": 200,
-                        "min_answered": 0.8, "exclude": [], "seed": 2026},
+                        "min_answered": 0.8, "exclude": [], "seed": 2026, "status_column": "interview_status",
+                        "ignore_status": ["pilot", "training"]},
     "straightlining": {"min_items": 3, "min_grids": 4, "min_share_flat": 0.75},
     "dont_know": {"max_share": 0.15, "max_refusal_share": 0.10},
     "pii": {"questions": "auto", "identification": ["org_name", "resp_name", "resp_phone", "resp_email"]},
@@ -377,7 +378,11 @@ def _soft_duplicate_checks(F: _Flags, raw: pd.DataFrame, form, cfg: dict, enums,
     lim = float(cfg.get("min_answered", 0.8))
     cat = [c for c in cat if share[c] >= lim]
     num = [c for c in num if share[c] >= lim]
-    res = soft_duplicates(raw, cat, num, enums, order, max_distance=float(cfg.get("max_distance", 0.15)),
+    groups = np.asarray(enums, dtype=object).copy()
+    col, skip = cfg.get("status_column", "interview_status"), set(cfg.get("ignore_status") or [])
+    if skip and col in raw.columns:  # pilot and training interviews are not compared
+        groups[raw[col].astype(str).str.strip().isin(skip).to_numpy()] = ""
+    res = soft_duplicates(raw, cat, num, groups, order, max_distance=float(cfg.get("max_distance", 0.15)),
                           bands=int(cfg.get("bands", 24)), band_size=int(cfg.get("band_size", 6)),
                           max_block=int(cfg.get("max_block", 200)), seed=int(cfg.get("seed", 2026)))
     if not len(res):
