@@ -160,6 +160,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lang", choices=["fr", "en"], default="fr", help="label language (default fr)")
     p.add_argument("--force", action="store_true", help="recompute every stage even if unchanged")
+
+    p = sub.add_parser(
+        "sample",
+        parents=[common],
+        help="draw a stratified sample of organisations from a list frame",
+        description=(
+            "Draw a stratified random sample from FRAME (CSV or XLSX, one organisation per row; region "
+            "and legal-form names harmonised as in cleaning) and write DIR/sample.csv (with stratum, "
+            "inclusion_prob, design_weight, reserve_rank), DIR/allocation.csv (targets per stratum) and "
+            "the frame counts for the weights (DIR/sampling_frame.csv, DIR/population.yaml)."
+        ),
+    )
+    p.add_argument("frame", type=Path, help="the list frame (CSV or XLSX)")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--n", type=int, help="sample size")
+    size.add_argument("--moe", type=float, help="margin of error of a proportion (e.g. 0.05): gives the sample size")
+    p.add_argument("--strata", required=True, help="comma-separated stratum columns, e.g. region,legal_form")
+    p.add_argument("--allocation", choices=["proportional", "equal", "neyman"], default="proportional",
+                   help="allocation to the strata (default proportional)")
+    p.add_argument("--sd", type=Path, help="standard deviation per stratum (CSV: stratum columns and sd), for neyman")
+    p.add_argument("--min-per-stratum", type=int, default=None, help="minimum sample size of every stratum")
+    p.add_argument("--reserve", type=float, default=0,
+                   help="replacements per stratum: a count, or a share of n_h if below 1 (default 0)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same sample)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write to (keep it in private/)")
+
+    p = sub.add_parser(
+        "monitor",
+        parents=[common],
+        help="write the daily monitoring page of the collection (monitor.html)",
+        description=(
+            "Read the raw exports downloaded so far, run the fieldwork checks (questionnaire/fieldwork.yaml, "
+            "checks.csv) and write DIR/monitor.html: completes by day against the target, progress by "
+            "stratum, enumerators ranked by fabrication risk, flagged submissions of the day, skip-logic "
+            "and constraint problems. The page shows enumerator accounts: keep it in private/."
+        ),
+    )
+    p.add_argument("raw", nargs="+", type=Path, help="raw export files (CSV, XLSX)")
+    p.add_argument("--targets", type=Path, help="allocation.csv written by 'si-survey sample' (or its folder)")
+    p.add_argument("--form", type=Path, help="another form: a folder with survey.csv, choices.csv, settings.csv, or an XLSForm .xlsx")
+    p.add_argument("--out", type=Path, required=True, help="folder to write monitor.html to")
     return parser
 
 
@@ -204,6 +245,23 @@ def _dispatch(args: argparse.Namespace) -> int:
             force=args.force,
         )
         print(result.summary())
+        return 0
+    if args.command == "sample":
+        from analysis.fieldwork.sampling import draw_sample
+
+        result = draw_sample(args.frame, n=args.n, moe=args.moe, strata=args.strata, allocation=args.allocation,
+                             sd=args.sd, min_per_stratum=args.min_per_stratum, reserve=args.reserve, seed=args.seed)
+        written = result.write(args.out)
+        print(f"sample of {result.n} organisations in {len(result.allocation)} strata "
+              f"(expected margin of error {100 * result.overall_moe:.1f} points)")
+        for path in written.values():
+            print(f"wrote {path}")
+        return 0
+    if args.command == "monitor":
+        from analysis.fieldwork.monitor import write_monitor
+
+        path = write_monitor(args.raw, targets=args.targets, form=args.form, out_dir=args.out)
+        print(f"wrote {path}")
         return 0
     raise AssertionError(args.command)
 

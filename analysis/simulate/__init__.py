@@ -249,6 +249,9 @@ def _latent_frame(sim: Simulation, plan):
         "women_cooperative": sim.org["women_coop"],
         "size_factor": sim.org["S"],
     }
+    if "acquiescence" in sim.org:  # answering habits (see model._habits)
+        cols["habit_acquiescence"] = sim.org["acquiescence"]
+        cols["habit_midpoint"] = sim.org["midpoint_habit"]
     for k in sorted(sim.latent):
         name = "support_used" if k == "support_used" else f"eta_{k}"
         cols[name] = np.asarray(sim.latent[k], dtype=float)
@@ -421,11 +424,19 @@ def implied_item_correlations(items: list[str], measurement: dict, latent_moment
                               latent_cov: dict | None = None) -> np.ndarray:
     """Model-implied Pearson correlations of ordinal items (categories 1..K).
 
-    Each item is ``y* = loading * eta + sqrt(1 - loading**2) * e`` cut at its
-    thresholds; ``eta`` is normal with the given mean and variance, and
+    Each item is ``y* = loading * eta + acq * A + sqrt(1 - loading**2 - acq**2) * e``
+    cut at its thresholds; ``eta`` is normal with the given mean and variance,
     ``latent_cov[(a, b)]`` the covariance between two latents (for items of
-    different latents). Then ``Cov(Y_j, Y_k) = sum_a sum_b [Phi2(-t_ja + m_j,
-    -t_kb + m_k; Sigma) - ...]`` over thresholds (``Y = 1 + sum_a 1{y* > t_a}``).
+    different latents) and ``A`` the respondent's acquiescence (standard normal,
+    shared by the items with ``acquiescence`` > 0). Then ``Cov(Y_j, Y_k) = sum_a
+    sum_b [Phi2(-t_ja + m_j, -t_kb + m_k; Sigma) - ...]`` over thresholds
+    (``Y = 1 + sum_a 1{y* > t_a}``). The midpoint habit (a share ``h`` of
+    respondents replace an answer by the middle category ``M`` with probability
+    ``r``, independently across items) gives, with ``q = r`` for the items it
+    applies to (else 0) and ``S`` the replacement indicator,
+    ``E[Y'] = (1 - h q) E[Y] + h q M`` and
+    ``E[Y'_j Y'_k] = E[(1 - S_j)(1 - S_k)] E[Y_j Y_k] + E[S_j (1 - S_k)] M_j E[Y_k] + ...``
+    with ``E[S_j S_k] = h q_j q_k`` for ``j != k``.
 
     Parameters
     ----------
@@ -478,12 +489,21 @@ def implied_item_correlations(items: list[str], measurement: dict, latent_moment
         return tau, sd, p, ey, vy
 
     mom = [moments(i) for i in range(k)]
+    acq = np.array([float(measurement[it].get("acquiescence") or 0.0) for it in items])
+    h = np.zeros(k)
+    q = np.zeros(k)
+    M = np.zeros(k)
+    for i, it in enumerate(items):
+        mid = measurement[it].get("midpoint")
+        if mid:
+            h[i], q[i], M[i] = float(mid["share"]), float(mid["rate"]), 1.0 + float(mid["category"])
+    hh = float(h.max()) if k else 0.0
     R = np.eye(k)
     for i in range(k):
         for j in range(i + 1, k):
             ti, si, pi, _, vi = mom[i]
             tj, sj, pj, _, vj = mom[j]
-            rho = lam[i] * lam[j] * cov_lat(lat[i], lat[j]) / (si * sj)
+            rho = (lam[i] * lam[j] * cov_lat(lat[i], lat[j]) + acq[i] * acq[j]) / (si * sj)
             zi = (ti - mean[i]) / si
             zj = (tj - mean[j]) / sj
             cov = np.array([[rho]])
@@ -493,6 +513,21 @@ def implied_item_correlations(items: list[str], measurement: dict, latent_moment
             A, B = np.meshgrid(-zi, -zj, indexing="ij")
             joint = bvn.cdf(np.column_stack([A.ravel(), B.ravel()])).reshape(A.shape)
             tot = (joint - np.outer(pi, pj)).sum()
+            if hh > 0 and (q[i] > 0 or q[j] > 0):
+                ei, ej = mom[i][3], mom[j][3]
+                eyy = tot + ei * ej
+                qi, qj = q[i], q[j]
+                e11 = 1 - hh * qi - hh * qj + hh * qi * qj
+                e_s0 = hh * qi - hh * qi * qj
+                e_0s = hh * qj - hh * qi * qj
+                e_ss = hh * qi * qj
+                exy = e11 * eyy + e_s0 * M[i] * ej + e_0s * ei * M[j] + e_ss * M[i] * M[j]
+                mi2 = (1 - hh * qi) * ei + hh * qi * M[i]
+                mj2 = (1 - hh * qj) * ej + hh * qj * M[j]
+                vi2 = (1 - hh * qi) * (vi + ei**2) + hh * qi * M[i] ** 2 - mi2**2
+                vj2 = (1 - hh * qj) * (vj + ej**2) + hh * qj * M[j] ** 2 - mj2**2
+                R[i, j] = R[j, i] = (exy - mi2 * mj2) / np.sqrt(vi2 * vj2)
+                continue
             R[i, j] = R[j, i] = tot / np.sqrt(vi * vj)
             del cov
     return R

@@ -553,6 +553,17 @@ def item_measurement(sim: Simulation) -> dict[str, dict]:
         else:
             c, dim, rev, lam, latent, role = None, None, False, 0.0, None, "single"
         lam = float(min(max(lam, 0.0), 0.95))
+        acq_cfg = meas.get("acquiescence") or {}
+        mid_cfg = meas.get("midpoint") or {}
+        acq = float(acq_cfg.get("loading", 0.0)) if q.list_name in (acq_cfg.get("lists") or []) else 0.0
+        acq = min(acq, math.sqrt(max(1 - lam**2, 0.0)))
+        if rev:  # the answer scale mirrors the trait; acquiescence still pushes towards "agree"
+            shift = 2 * float(acq_cfg.get("mean_shift", 0.0)) if acq > 0 else 0.0
+            tau = [-t - shift for t in reversed(tau)]
+        mid = None
+        if q.list_name in (mid_cfg.get("lists") or []) and len(scale) % 2 == 1:
+            mid = {"share": float(mid_cfg.get("share_persons", 0.0)), "rate": float(mid_cfg.get("rate", 0.0)),
+                   "category": (len(scale) - 1) // 2}
         out[q.name] = {
             "construct": c,
             "dimension": dim,
@@ -560,6 +571,8 @@ def item_measurement(sim: Simulation) -> dict[str, dict]:
             "role": role,
             "reverse": bool(rev),
             "loading": -lam if rev else lam,
+            "acquiescence": acq,
+            "midpoint": mid,
             "thresholds": tau,
             "list_name": q.list_name,
             "categories": scale,
@@ -996,18 +1009,41 @@ def _multi(rng, n, codes, p, none_p, latent, slope):
     return mat
 
 
+def _habits(sim) -> dict:
+    """Answering habits of each respondent (drawn once, from their own stream of the seed).
+
+    ``acquiescence``: a standard normal tendency to agree, shared by every agreement item
+    (loading ``measurement.acquiescence.loading``); ``midpoint``: True for the share
+    ``measurement.midpoint.share_persons`` of respondents who fall back on the middle category
+    (with probability ``rate`` per item).
+    """
+    if "acquiescence" not in sim.org:
+        rng = np.random.default_rng(np.random.SeedSequence([int(sim.seed), 7_202_611]))
+        mid = sim.cfg["measurement"].get("midpoint") or {}
+        sim.org["acquiescence"] = rng.standard_normal(sim.n)
+        sim.org["midpoint_habit"] = rng.random(sim.n) < float(mid.get("share_persons", 0.0))
+    return {"acquiescence": sim.org["acquiescence"], "midpoint": sim.org["midpoint_habit"]}
+
+
 def _likert(sim, rng, name, m, codes):
     n = sim.n
     lat = sim.latent
     lam = m["loading"]
     eta = lat[m["latent"]] if m["latent"] else np.zeros(n)
-    ystar = lam * eta + math.sqrt(max(1 - lam**2, 0.0)) * rng.standard_normal(n)
+    acq = float(m.get("acquiescence") or 0.0)
+    ystar = lam * eta + math.sqrt(max(1 - lam**2 - acq**2, 0.0)) * rng.standard_normal(n)
+    if acq:
+        ystar = ystar + acq * _habits(sim)["acquiescence"]
     tau = np.asarray(m["thresholds"])
     cat = _ordinal(ystar, list(tau))
     for nv in sim.cfg["measurement"].get("noninvariance") or []:
         if nv.get("item") == name:
             grp = sim.org["side"] == nv.get("side") if "side" in nv else sim.org["legal_form"] == nv.get("legal_form")
             cat[grp] = _ordinal(ystar[grp], list(tau + float(nv.get("threshold_shift", 0.0))))
+    mid = m.get("midpoint")
+    if mid and mid["rate"] > 0:
+        hit = _habits(sim)["midpoint"] & (rng.random(n) < mid["rate"])
+        cat = np.where(hit, mid["category"], cat)
     idx = np.array([codes.index(c) for c in m["categories"]], dtype=np.int16)[cat]
     if "97" in codes:
         na = rng.random(n) < float(sim.cfg["measurement"].get("not_applicable_rate", 0.0))

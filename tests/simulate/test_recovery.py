@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import config
 from analysis.sem._cfa import cfa
 from analysis.cleaning._clean import clean_data
 from analysis.study._constructs import load_constructs, prepare_items
@@ -49,9 +50,24 @@ HIGHER_ORDER = ("si_presence", "internal_capacity", "external_barriers")
 # --------------------------------------------------------------------------- helpers and fixtures
 
 
+def _no_habits() -> dict:
+    """The simulation parameters without answering habits (acquiescence, midpoint).
+
+    Acquiescence is a method factor shared by every agreement item, which the blueprint
+    measurement model does not contain; the estimators are checked here against the model
+    that generated the answers. ``tests/test_simulate.py`` checks the habits themselves.
+    """
+    from analysis.simulate.model import load_simulation_config
+
+    cfg = load_simulation_config(config.QUESTIONNAIRE_DIR / "simulation.yaml")
+    cfg["measurement"]["acquiescence"] = {"loading": 0.0, "mean_shift": 0.0, "lists": []}
+    cfg["measurement"]["midpoint"] = {"share_persons": 0.0, "rate": 0.0, "lists": []}
+    return cfg
+
+
 def _pipeline(out: Path, n: int, seed: int, clean_only: bool) -> SimpleNamespace:
-    """Simulate an export, clean it, add scores; join the true latent scores by ``_uuid``."""
-    paths = simulate_export(n=n, seed=seed, out_dir=out, clean_only=clean_only)
+    """Simulate an export (without answering habits), clean it, add scores; join the true latent scores."""
+    paths = simulate_export(n=n, seed=seed, out_dir=out, clean_only=clean_only, params=_no_habits())
     params = json.loads(Path(paths["truth_params"]).read_text(encoding="utf-8"))
     latent = pd.read_parquet(paths["truth_latent"])
     res = clean_data([paths["export"]])
