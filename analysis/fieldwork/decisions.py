@@ -173,7 +173,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise
     except Exception as exc:  # a corrupt workbook, a binary file named .csv ...
         raise InputError(f"the decision file cannot be read ({type(exc).__name__}: {exc})",
-                         file=path, expected="a .xlsx or .csv file written by si-survey review")
+                         file=path, expected="a .xlsx or .csv file written by si-survey review") \
+            from None
     raise InputError("unsupported decision file type", file=path, value=path.suffix,
                      expected=".xlsx or .csv")
 
