@@ -22,6 +22,8 @@ regression                regress, compare_models, simple_slopes, pool_rubin, Mi
                           load_analysis_plan, run_analysis_plan
 descriptives and tests    describe, likert_distribution, crosstab, compare_groups,
                           run_comparisons
+fieldwork                 draw_sample, run_checks, write_monitor, review_points, write_review,
+                          read_decisions, verify, simulate_fieldwork
 reports                   load_table_plan, compute_report, render_reports, run
 ========================  ==============================================================
 
@@ -62,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "simulate_export": "simulate",
     "simulate_survey": "simulate",
     "SurveySimulation": "simulate",
+    "simulate_fieldwork": "simulate",
     # cleaning and the analysis data set
     "clean": "cleaning",
     "clean_data": "cleaning",
@@ -119,6 +122,14 @@ _EXPORTS: dict[str, str] = {
     "crosstab": "descriptives",
     "compare_groups": "descriptives",
     "run_comparisons": "descriptives",
+    # fieldwork
+    "draw_sample": "fieldwork",
+    "run_checks": "fieldwork",
+    "write_monitor": "fieldwork",
+    "review_points": "fieldwork",
+    "write_review": "fieldwork",
+    "read_decisions": "fieldwork",
+    "verify": "fieldwork",
     # reports and the main job
     "load_table_plan": "report",
     "compute_report": "report",

@@ -247,7 +247,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(result.summary())
         return 0
     if args.command == "sample":
-        from analysis.fieldwork.sampling import draw_sample
+        from analysis.fieldwork import draw_sample
 
         result = draw_sample(args.frame, n=args.n, moe=args.moe, strata=args.strata, allocation=args.allocation,
                              sd=args.sd, min_per_stratum=args.min_per_stratum, reserve=args.reserve, seed=args.seed)
@@ -258,7 +258,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     if args.command == "monitor":
-        from analysis.fieldwork.monitor import write_monitor
+        from analysis.fieldwork import write_monitor
 
         path = write_monitor(args.raw, targets=args.targets, form=args.form, out_dir=args.out)
         print(f"wrote {path}")

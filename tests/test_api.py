@@ -60,7 +60,7 @@ def test_no_public_name_is_also_a_module():
 
     for name in analysis.__all__:
         assert importlib.util.find_spec(f"analysis.{name}") is None or name in {"config"}, name
-    for sub in ["cleaning", "descriptives", "ingest", "plssem", "psychometrics", "regression", "report", "sem",
+    for sub in ["cleaning", "descriptives", "fieldwork", "ingest", "plssem", "psychometrics", "regression", "report", "sem",
                 "study", "survey", "xlsform"]:
         pkg = importlib.import_module(f"analysis.{sub}")
         for name in pkg.__all__:

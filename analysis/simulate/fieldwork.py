@@ -2,13 +2,13 @@
 
 The survey simulator (:func:`analysis.simulate.simulate_survey`) draws
 organisations and their answers; this module plays the field around it, so
-that every fieldwork check (:mod:`analysis.fieldwork.checks`) has something
+that every fieldwork check (:mod:`analysis.fieldwork._checks`) has something
 real to find and a test can measure its recall against the truth:
 
 1. a **list frame** of organisations (``org_id``, ``org_name``, ``region``,
    ``legal_form``), sized from the frame of ``simulation.yaml`` scaled down to
    ``frame_size``, with region and legal-form names written in several ways;
-2. a **sample** drawn from it by :func:`analysis.fieldwork.sampling.draw_sample`
+2. a **sample** drawn from it by :func:`analysis.fieldwork._sampling.draw_sample`
    (proportional allocation); the survey simulator answers for exactly these
    strata and the export carries the sampled organisations' names;
 3. **collection days** (``days`` days from ``simulation.yaml``'s fieldwork start)
@@ -61,7 +61,7 @@ class FieldworkSimulation:
         ``enumerator``, ``habit``.
     frame : pandas.DataFrame
         The simulated list frame.
-    sample : analysis.fieldwork.sampling.SampleResult
+    sample : analysis.fieldwork._sampling.SampleResult
         The sample drawn from the frame (``sample.allocation`` is the monitoring target).
     survey_ledger : pandas.DataFrame
         The survey simulator's own planted problems (``truth_ledger.csv``; empty when ``clean_only``).
@@ -247,7 +247,7 @@ def simulate_fieldwork(n: int = 600, seed: int = 2026, *, enumerators: int = 12,
     >>> set(fw.ledger["kind"]) == {"speeder", "fabricated", "dont_know"}
     True
     """
-    from analysis.fieldwork.sampling import draw_sample
+    from analysis.fieldwork import draw_sample
     from analysis.xlsform._form import read_form
     from analysis.simulate.model import load_simulation_config
 

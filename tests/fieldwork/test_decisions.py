@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import InputError
-from analysis.fieldwork.decisions import (
+from analysis.fieldwork._decisions import (
     DECISION_COLUMNS,
     Decision,
     DecisionSet,

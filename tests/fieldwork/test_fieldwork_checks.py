@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.fieldwork.checks import FLAG_COLUMNS, load_check_config, load_logic_checks, run_checks
-from analysis.fieldwork.enumerators import enumerator_table
-from analysis.fieldwork.similarity import soft_duplicates
+from analysis.fieldwork._checks import FLAG_COLUMNS, load_check_config, load_logic_checks, run_checks
+from analysis.fieldwork._enumerators import enumerator_table
+from analysis.fieldwork._similarity import soft_duplicates
 from analysis.simulate.fieldwork import simulate_fieldwork
 
 

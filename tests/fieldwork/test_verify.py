@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.cleaning import clean
-from analysis.fieldwork.verify import verify, verify_frames
+from analysis.fieldwork._verify import verify, verify_frames
 from analysis.simulate import simulate_export
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.fieldwork.decisions import CHANGE_TYPES, DecisionSet
+from analysis.fieldwork._decisions import CHANGE_TYPES, DecisionSet
 from analysis.utils.atomic import atomic_write_bytes
 
 __all__ = ["REVIEW_COLUMNS", "review_points", "write_review"]

@@ -1,7 +1,7 @@
 """The daily monitoring page of the collection: one self-contained ``monitor.html`` (French).
 
 :func:`write_monitor` reads the raw exports downloaded so far, runs the checks
-(:func:`analysis.fieldwork.checks.run_checks`) and writes one HTML page that
+(:func:`analysis.fieldwork._checks.run_checks`) and writes one HTML page that
 opens without any other file or network access (plots are inline SVG, styles
 and a few lines of vanilla JavaScript are in the page):
 
@@ -10,7 +10,7 @@ and a few lines of vanilla JavaScript are in the page):
    the strata falling behind first;
 3. per enumerator: interviews, median duration, speeders, straightliners,
    "don't know", soft duplicates, outliers, refusals, compared with the team,
-   ranked by fabrication risk (:mod:`analysis.fieldwork.enumerators`);
+   ranked by fabrication risk (:mod:`analysis.fieldwork._enumerators`);
 4. the flagged submissions of the last collection day, with their reasons;
 5. the skip-logic, constraint and logical-check problems by question.
 
@@ -48,9 +48,9 @@ class MonitorData:
         ``stratum``, ``label``, ``target``, ``completes``, ``progress`` (completes / target), ``remaining``;
         the strata furthest behind first.
     enumerators : pandas.DataFrame
-        :func:`analysis.fieldwork.enumerators.enumerator_table`.
+        :func:`analysis.fieldwork._enumerators.enumerator_table`.
     flags : pandas.DataFrame
-        :func:`analysis.fieldwork.checks.run_checks`.
+        :func:`analysis.fieldwork._checks.run_checks`.
     today : str
         Last collection day (``YYYY-MM-DD``).
     target : float or None
@@ -71,7 +71,7 @@ class MonitorData:
 
 
 def _form_from(form):
-    from analysis.fieldwork.checks import _form
+    from analysis.fieldwork._checks import _form
 
     if form is None or not str(form).lower().endswith((".xlsx", ".xls")):
         return _form(form)
@@ -187,8 +187,8 @@ def build_monitor(raw: pd.DataFrame, targets=None, form=None, config=None) -> Mo
     ([1, 3], [['R06_association', 1], ['R01_association', 2]])
     """
     from analysis.study._regions import match_regions
-    from analysis.fieldwork.checks import load_check_config, run_checks, submission_durations
-    from analysis.fieldwork.enumerators import enumerator_table
+    from analysis.fieldwork._checks import load_check_config, run_checks, submission_durations
+    from analysis.fieldwork._enumerators import enumerator_table
 
     cfg = load_check_config(config) if not (isinstance(config, dict) and "_base_dir" in config) else config
     f = _form_from(form) if not hasattr(form, "questions") else form
@@ -342,7 +342,7 @@ def _td(text, value=None, cls="") -> str:
 
 def render_html(m: MonitorData, *, title: str = "Suivi de la collecte", max_flag_rows: int = 500) -> str:
     """The page as one HTML string (see the module notes)."""
-    from analysis.fieldwork.checks import CHECKS
+    from analysis.fieldwork._checks import CHECKS
 
     et = m.enumerators
     team = {c: float(np.nanmedian(et[c])) if len(et) else np.nan for c in

@@ -371,7 +371,7 @@ def _outlier_checks(F: _Flags, raw: pd.DataFrame, form, cfg: dict) -> None:
 
 
 def _soft_duplicate_checks(F: _Flags, raw: pd.DataFrame, form, cfg: dict, enums, order, uuids) -> None:
-    from analysis.fieldwork.similarity import soft_duplicates
+    from analysis.fieldwork._similarity import soft_duplicates
 
     cat, num = closed_questions(form, raw, exclude=set(cfg.get("exclude") or []))
     share = {c: float((raw[c].astype(str).str.strip() != "").mean()) for c in cat + num}

@@ -54,13 +54,13 @@ def enumerator_table(raw: pd.DataFrame, flags: pd.DataFrame, config: dict, *, fo
     raw : pandas.DataFrame
         The submissions (text cells).
     flags : pandas.DataFrame
-        :func:`analysis.fieldwork.checks.run_checks` of the same submissions.
+        :func:`analysis.fieldwork._checks.run_checks` of the same submissions.
     config : dict
-        :func:`analysis.fieldwork.checks.load_check_config`.
+        :func:`analysis.fieldwork._checks.load_check_config`.
     form : analysis.xlsform._form.Form, optional
         For the "don't know" shares (closed questions).
     durations : pandas.DataFrame, optional
-        :func:`analysis.fieldwork.checks.submission_durations` (computed when absent).
+        :func:`analysis.fieldwork._checks.submission_durations` (computed when absent).
 
     Returns
     -------
@@ -72,7 +72,7 @@ def enumerator_table(raw: pd.DataFrame, flags: pd.DataFrame, config: dict, *, fo
 
     Examples
     --------
-    >>> from analysis.fieldwork.checks import load_check_config, run_checks
+    >>> from analysis.fieldwork._checks import load_check_config, run_checks
     >>> from analysis.simulate.fieldwork import simulate_fieldwork
     >>> fw = simulate_fieldwork(150, seed=4, enumerators=6, fabricators=1, speeders=1, dont_know=0, days=8)
     >>> et = enumerator_table(fw.raw, run_checks(fw.raw), load_check_config())
@@ -80,7 +80,7 @@ def enumerator_table(raw: pd.DataFrame, flags: pd.DataFrame, config: dict, *, fo
     >>> fab[et["enumerator"].iloc[0]], bool(et["suspected_fabrication"].iloc[0])
     ('fabricator', True)
     """
-    from analysis.fieldwork.checks import (
+    from analysis.fieldwork._checks import (
         _DK,
         _REF,
         CHECKS,
