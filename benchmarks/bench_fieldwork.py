@@ -26,8 +26,8 @@ from pathlib import Path
 
 _CHILD = r"""
 import json, resource, sys, time
-from analysis.fieldwork.monitor import read_raw, write_monitor
-from analysis.fieldwork.checks import run_checks
+from analysis.fieldwork._monitor import read_raw, write_monitor
+from analysis.fieldwork._checks import run_checks
 export, alloc, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 page = write_monitor([export], targets=alloc, out_dir=out)
@@ -68,7 +68,7 @@ def chromium_load(page: Path) -> dict:
 
 
 def run(n: int) -> dict:
-    from analysis.simulate.fieldwork import simulate_fieldwork
+    from analysis.simulate._fieldwork import simulate_fieldwork
 
     with tempfile.TemporaryDirectory() as tmp:
         fw = simulate_fieldwork(n, seed=1, enumerators=20, fabricators=2, speeders=1, dont_know=1, days=30)

@@ -73,7 +73,7 @@ def enumerator_table(raw: pd.DataFrame, flags: pd.DataFrame, config: dict, *, fo
     Examples
     --------
     >>> from analysis.fieldwork._checks import load_check_config, run_checks
-    >>> from analysis.simulate.fieldwork import simulate_fieldwork
+    >>> from analysis.simulate._fieldwork import simulate_fieldwork
     >>> fw = simulate_fieldwork(150, seed=4, enumerators=6, fabricators=1, speeders=1, dont_know=0, days=8)
     >>> et = enumerator_table(fw.raw, run_checks(fw.raw), load_check_config())
     >>> fab = fw.enumerators.set_index("enumerator")["habit"]

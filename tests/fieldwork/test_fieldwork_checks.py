@@ -10,7 +10,7 @@ from analysis.errors import InputError
 from analysis.fieldwork._checks import FLAG_COLUMNS, load_check_config, load_logic_checks, run_checks
 from analysis.fieldwork._enumerators import enumerator_table
 from analysis.fieldwork._similarity import soft_duplicates
-from analysis.simulate.fieldwork import simulate_fieldwork
+from analysis.simulate._fieldwork import simulate_fieldwork
 
 
 def _raw(**cols):

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from analysis.simulate.fieldwork import simulated_frame
+from analysis.simulate._fieldwork import simulated_frame
 
 
 def _run(*args):

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from analysis.fieldwork._monitor import build_monitor, read_raw, write_monitor
-from analysis.simulate.fieldwork import simulate_fieldwork
+from analysis.simulate._fieldwork import simulate_fieldwork
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if shutil.os.path.exists("/usr/bin/chromium") else None)
 

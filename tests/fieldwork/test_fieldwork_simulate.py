@@ -8,7 +8,7 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.simulate import simulate_survey
-from analysis.simulate.fieldwork import simulate_fieldwork
+from analysis.simulate._fieldwork import simulate_fieldwork
 
 
 @pytest.fixture(scope="module")

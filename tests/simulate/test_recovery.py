@@ -57,7 +57,7 @@ def _no_habits() -> dict:
     measurement model does not contain; the estimators are checked here against the model
     that generated the answers. ``tests/test_simulate.py`` checks the habits themselves.
     """
-    from analysis.simulate.model import load_simulation_config
+    from analysis.simulate._model import load_simulation_config
 
     cfg = load_simulation_config(config.QUESTIONNAIRE_DIR / "simulation.yaml")
     cfg["measurement"]["acquiescence"] = {"loading": 0.0, "mean_shift": 0.0, "lists": []}

@@ -8,7 +8,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.simulate.model import load_simulation_config, sample_design
+from analysis.simulate._model import load_simulation_config, sample_design
 from analysis.survey._weighting import frame_design_weights, load_sampling_frame
 from analysis.xlsform._form import read_form
 

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from analysis.utils.atomic import atomic_path
-from analysis.simulate.model import Simulation
+from analysis.simulate._model import Simulation
 
 __all__ = ["Plan", "build_plan", "iter_tables", "write_kobo_csv", "write_kobo_xlsx", "write_spss", "spss_names",
            "TRAILING_META"]
