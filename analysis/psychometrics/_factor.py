@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis.psychometrics import _rotation as _rot
-from analysis.utils.blas import one_blas_thread as _single_thread
-from analysis.utils.blas import single_blas_thread as _one_blas_thread
 from analysis.errors import EstimationWarning, InputError
+from analysis.psychometrics import _rotation as _rot
+from analysis.utils.blas import one_blas_thread, single_blas_thread
 
 __all__ = [
     "KMOResult",
@@ -112,7 +111,7 @@ def _pairwise_cor(X: np.ndarray) -> np.ndarray:
     return R
 
 
-@_one_blas_thread
+@single_blas_thread
 def correlation_matrix(data, corr: str = "pearson", missing: str = "pairwise") -> pd.DataFrame:
     """Item correlation matrix as psych builds it for ``fa`` and friends.
 
@@ -262,7 +261,7 @@ class KMOResult:
             index=False)
 
 
-@_one_blas_thread
+@single_blas_thread
 def kmo(data, corr: str = "pearson", missing: str = "pairwise") -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy (``psych::KMO``).
 
@@ -345,7 +344,7 @@ class BartlettResult:
         return self.to_frame().to_html(index=False)
 
 
-@_one_blas_thread
+@single_blas_thread
 def bartlett(data, n: int | None = None, corr: str = "pearson",
              missing: str = "pairwise") -> BartlettResult:
     """Bartlett's test of sphericity (``psych::cortest.bartlett``).
@@ -859,7 +858,7 @@ def _sign_and_order(L, phi):
     return L, phi, order
 
 
-@_one_blas_thread
+@single_blas_thread
 def efa(data, n_factors: int, method: str = "minres", rotation: str = "oblimin",
         missing: str = "pairwise", corr: str = "pearson", scores: str | None = None,
         n: int | None = None, max_iter: int = 50) -> EFAResult:
@@ -938,7 +937,7 @@ def efa(data, n_factors: int, method: str = "minres", rotation: str = "oblimin",
         raise InputError("unknown factor-score method", value=scores,
                          expected="None, 'regression' or 'bartlett'")
     msgs: list = []
-    with _single_thread():
+    with one_blas_thread():
         R, n_rows, _ = _corr_and_n(data, corr, missing)
     is_matrix = n_rows is None
     if is_matrix:
@@ -965,7 +964,7 @@ def efa(data, n_factors: int, method: str = "minres", rotation: str = "oblimin",
     if np.linalg.eigvalsh(R).min() < np.finfo(float).eps:
         _warn(msgs, "the correlation matrix is not positive definite")
 
-    with _single_thread():
+    with one_blas_thread():
         return _efa_core(R, k, method, rotation, rot_name, n, np_obs, names, frame, scores,
                          max_iter, msgs)
 
@@ -1070,7 +1069,7 @@ def _scores(frame, loadings, phi, weights, h2, method) -> pd.DataFrame:
     return pd.DataFrame(Z @ W, index=frame.index, columns=loadings.columns)
 
 
-@_one_blas_thread
+@single_blas_thread
 def factor_scores(data, result: EFAResult, method: str = "regression") -> pd.DataFrame:
     """Factor scores of new or the same data from a fitted :func:`efa` result.
 
@@ -1195,7 +1194,7 @@ def _wishart_correlations(rng, n: int, p: int, n_iter: int) -> np.ndarray:
     return out
 
 
-@_one_blas_thread
+@single_blas_thread
 def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "pearson",
                       quantile: float = 0.95, seed: int | None = None,
                       missing: str = "pairwise", resample: bool = False) -> ParallelResult:
@@ -1266,7 +1265,7 @@ def parallel_analysis(data, n_iter: int = 20, fm: str = "minres", corr: str = "p
     rng = np.random.default_rng(seed)
     # one BLAS thread throughout: the work is many small matrices plus one n x p product,
     # and on a shared machine a second thread mostly waits
-    with _single_thread():
+    with one_blas_thread():
         if corr == "pearson":  # the frame is already numeric: skip a second conversion
             R = _pairwise_cor(frame.to_numpy())
             if np.isnan(R).any():

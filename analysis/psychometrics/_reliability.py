@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.psychometrics import _rotation as _rot
-from analysis.utils.blas import single_blas_thread as _one_blas_thread
 from analysis.errors import EstimationWarning, InputError
+from analysis.psychometrics import _rotation as _rot
 from analysis.psychometrics._factor import (
     _as_float_or_none,
     _numeric_frame,
@@ -26,6 +25,7 @@ from analysis.psychometrics._factor import (
     efa,
     smc,
 )
+from analysis.utils.blas import single_blas_thread
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
 
@@ -179,7 +179,7 @@ def _parse_keys(keys, columns: list) -> np.ndarray:
     return arr
 
 
-@_one_blas_thread
+@single_blas_thread
 def alpha(data, keys=None, missing: str = "pairwise") -> AlphaResult:
     """Cronbach's alpha with item statistics, as ``psych::alpha(x, keys, check.keys=FALSE)``.
 
@@ -391,7 +391,7 @@ _OMEGA_ROTATIONS = {"oblimin": _rot.oblimin, "promax": _rot.kaiser_promax,
                     "quartimin": _rot.quartimin}
 
 
-@_one_blas_thread
+@single_blas_thread
 def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin",
           missing: str = "pairwise", corr: str = "pearson") -> OmegaResult:
     """Omega hierarchical and omega total, as ``psych::omega`` (Schmid-Leiman).

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.utils.blas import one_blas_thread as _one_blas_thread
 from analysis.errors import InputError
+from analysis.utils.blas import one_blas_thread
 
 __all__ = [
     "COEF_COLUMNS",
@@ -956,11 +956,11 @@ def regress(
             data[col] = pd.to_numeric(data[col]) - mean
             centered[col] = mean
     if impute is not None:
-        with _one_blas_thread():
+        with one_blas_thread():
             return _regress_mi(formula, data, model, se, cluster, impute, centered, conf_level)
     if cluster is not None:
         data = data.loc[data[cluster].notna()]
-    with _one_blas_thread():
+    with one_blas_thread():
         result = _fit_one(formula, data, model, se, cluster, conf_level)
     if centered:
         result.extra["centered"] = centered
