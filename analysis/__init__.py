@@ -107,14 +107,14 @@ _EXPORTS: dict[str, str] = {
     "simple_slopes": "regression",
     "pool_rubin": "regression",
     "MiceOptions": "regression",
-    "load_analysis_plan": "regression",
-    "run_analysis_plan": "regression",
+    "load_analysis_plan": "study._analysis_plan",
+    "run_analysis_plan": "study._analysis_plan",
     # descriptives and group comparisons
     "describe": "descriptives",
     "likert_distribution": "descriptives",
     "crosstab": "descriptives",
     "compare_groups": "descriptives",
-    "run_comparisons": "descriptives",
+    "run_comparisons": "study._analysis_plan",
     # reports and the main job
     "load_table_plan": "report",
     "compute_report": "report",

@@ -15,12 +15,8 @@ _EXPORTS: dict[str, str] = {
     "MiceOptions": "_regression",
     "ModelComparison": "_regression",
     "RegressionResult": "_regression",
-    "AnalysisPlan": "_regression",
-    "ModelSpec": "_regression",
     "compare_models": "_regression",
-    "load_analysis_plan": "_regression",
     "pool_rubin": "_regression",
-    "run_analysis_plan": "_regression",
     "regress": "_regression",
     "simple_slopes": "_regression",
 }
