@@ -99,7 +99,7 @@ _EXPORTS: dict[str, str] = {
     "design_weights": "survey",
     "poststratify": "survey",
     "rake": "survey",
-    "load_population_totals": "survey",
+    "load_population_totals": "study._population",
     # regression
     "regress": "regression",
     "RegressionResult": "regression",

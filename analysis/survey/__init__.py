@@ -13,13 +13,9 @@ _EXPORTS: dict[str, str] = {
     "LONELY_PSU_OPTIONS": "_design",
     "GLM_FAMILIES": "_design",
     "design_weights": "_weighting",
-    "load_sampling_frame": "_weighting",
-    "frame_design_weights": "_weighting",
     "stratum_population": "_weighting",
     "poststratify": "_weighting",
     "rake": "_weighting",
-    "load_population_totals": "_weighting",
-    "population_recode": "_weighting",
     "PostStratification": "_weighting",
     "Raking": "_weighting",
 }
