@@ -16,8 +16,8 @@ _EXPORTS: dict[str, str] = {
     "stratum_population": "_weighting",
     "poststratify": "_weighting",
     "rake": "_weighting",
-    "PostStratification": "_weighting",
-    "Raking": "_weighting",
+    "PostStratification": "_calibration",
+    "Raking": "_calibration",
 }
 
 __all__ = list(_EXPORTS)

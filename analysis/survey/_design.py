@@ -8,7 +8,7 @@ Taylor-linearisation standard errors that reproduce ``survey::svydesign`` + ``sv
 R survey 4.1 in ``tests/test_survey_design.py``).
 
 Calibrated designs (post-stratification, raking) are built by
-:func:`analysis.survey._weighting.poststratify` and :func:`analysis.survey._weighting.rake` (or the
+:func:`analysis.survey.poststratify` and :func:`analysis.survey.rake` (or the
 :meth:`SurveyDesign.poststratify` / :meth:`SurveyDesign.rake` shortcuts); their standard errors
 account for the calibration as R does.
 """
@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import EstimationWarning, InputError
+from analysis.survey._calibration import poststratified_weights, raked_weights
 
 __all__ = ["SurveyDesign", "SurveyEstimate", "LONELY_PSU_OPTIONS", "GLM_FAMILIES"]
 
@@ -328,7 +329,7 @@ class SurveyDesign:
 
     Domain (``by``) estimates use the whole design with ``z_i = 0`` outside the domain, as R's
     ``svyby`` on ``subset()`` of a ``survey.design2``. After calibration the ``z_i`` are first
-    replaced by their residuals on the calibration cells (see :mod:`analysis.survey._weighting`).
+    replaced by their residuals on the calibration cells (see :mod:`analysis.survey._calibration`).
 
     References
     ----------
@@ -1174,17 +1175,15 @@ class SurveyDesign:
     # ---------------------------------------------------------------------- calibration
     def poststratify(self, strata: str | Sequence[str], population_totals: Any, *,
                      partial: bool = False) -> SurveyDesign:
-        """Post-stratified copy of the design (see :func:`analysis.survey._weighting.poststratify`)."""
-        from analysis.survey._weighting import poststratify
-
-        return poststratify(self, strata=strata, population_totals=population_totals,
-                            partial=partial)
+        """Post-stratified copy of the design (see :func:`analysis.survey.poststratify`)."""
+        new, step = poststratified_weights(self.data, self._w, strata, population_totals,
+                                           partial=partial)
+        return self._with_weights(new, step)
 
     def rake(self, margins: dict, *, max_iter: int = 100, tol: float = 1e-10) -> SurveyDesign:
-        """Raked copy of the design (see :func:`analysis.survey._weighting.rake`)."""
-        from analysis.survey._weighting import rake
-
-        return rake(self, margins=margins, max_iter=max_iter, tol=tol)
+        """Raked copy of the design (see :func:`analysis.survey.rake`)."""
+        new, step = raked_weights(self.data, self._w, margins, max_iter=max_iter, tol=tol)
+        return self._with_weights(new, step)
 
     # ---------------------------------------------------------------------- regression
     def glm(self, formula: str, family: str = "gaussian", *, model: str | None = None,

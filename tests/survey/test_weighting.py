@@ -11,9 +11,9 @@ import pytest
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
+from analysis.survey._calibration import Raking
 from analysis.survey._design import SurveyDesign
 from analysis.survey._weighting import (
-    Raking,
     design_weights,
     poststratify,
     rake,
