@@ -9,9 +9,9 @@ from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "SurveyDesign": "_design",
-    "SurveyEstimate": "_design",
+    "SurveyEstimate": "_estimate",
     "LONELY_PSU_OPTIONS": "_design",
-    "GLM_FAMILIES": "_design",
+    "GLM_FAMILIES": "_glm",
     "design_weights": "_weighting",
     "stratum_population": "_weighting",
     "poststratify": "_weighting",
