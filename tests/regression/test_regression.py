@@ -1,4 +1,4 @@
-"""Tests of analysis.regression._regression against R (lm + sandwich, glm, MASS::polr, MASS::glm.nb).
+"""Tests of analysis.regression against R (lm + sandwich, glm, MASS::polr, MASS::glm.nb).
 
 Reference values: tests/reference/regression_reference.csv, written by
 tests/reference/regression_reference.R (versions in its header).
@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import InputError
-from analysis.regression._regression import (
+from analysis.regression import (
     MiceOptions,
     RegressionResult,
     compare_models,
@@ -535,7 +535,7 @@ class TestOrdinalClusterFineHessian(TestOrdinalCluster):
 
 def test_pool_rubin_by_hand():
     """Rubin's rules with the Barnard-Rubin df (mice::pool), computed by hand."""
-    from analysis.regression._regression import pool_rubin
+    from analysis.regression import pool_rubin
 
     fits = [RegressionResult.from_arrays(["Intercept", "x"], [1.0 + d, 2.0 - d], [0.5, 0.2],
                                          df_resid=50, fit={"n": 52})
