@@ -17,22 +17,18 @@ from scipy import stats
 
 from analysis.errors import EstimationWarning, InputError
 from analysis.psychometrics import _rotation as _rot
-from analysis.psychometrics._factor import (
+from analysis.psychometrics._correlation import (
     _as_float_or_none,
     _numeric_frame,
     _pairwise_cor,
+    _warn,
     correlation_matrix,
-    efa,
     smc,
 )
+from analysis.psychometrics._factor import efa
 from analysis.utils.blas import single_blas_thread
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
-
-
-def _warn(msgs: list, text: str) -> None:
-    msgs.append(text)
-    warnings.warn(text, EstimationWarning, stacklevel=3)
 
 
 def _pairwise_cov(X: np.ndarray) -> np.ndarray:
