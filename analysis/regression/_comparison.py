@@ -89,12 +89,12 @@ def compare_models(m0: RegressionResult, m1: RegressionResult) -> ModelCompariso
         raise InputError("models of different kinds cannot be compared", value=(m0.model, m1.model))
     if "mi" in (m0.se_type, m1.se_type) or "design" in (m0.se_type, m1.se_type):
         raise InputError("F and likelihood-ratio tests need model-based fits; pooled (multiple "
-                    "imputation) or design-based results need Wald-type tests",
-                    value=(m0.se_type, m1.se_type))
+                         "imputation) or design-based results need Wald-type tests",
+                         value=(m0.se_type, m1.se_type))
     n0, n1 = m0.fit["n"], m1.fit["n"]
     if n0 != n1:
         raise InputError("the models use different observations (listwise deletion?)",
-                    value=(n0, n1), expected="the same n")
+                         value=(n0, n1), expected="the same n")
     q = float(len(m1.coefficients) - len(m0.coefficients))
     if q <= 0:
         raise InputError("the second model must have more parameters than the first", value=q)

@@ -149,7 +149,7 @@ def regress(
     if design is not None:
         if impute is not None or se != "classical" or cluster is not None:
             raise InputError("with a survey design the SEs come from the design; drop se=, "
-                        "cluster= and impute=")
+                             "cluster= and impute=")
         return design.glm(formula, model=model)
     if not isinstance(data, pd.DataFrame):
         raise InputError("data must be a pandas DataFrame", value=type(data).__name__)
@@ -158,7 +158,7 @@ def regress(
             raise InputError("se='cluster' needs cluster= naming a column of data", value=cluster)
     if se == "hc3" and model == "ordinal":
         raise InputError("HC3 is not defined for the ordinal model here", value=se,
-                    expected="classical or cluster")
+                         expected="classical or cluster")
     if impute is None:
         # only the columns the formula can name (its text holds their names): listwise deletion
         # and row selections then copy a few columns, not the whole analysis file

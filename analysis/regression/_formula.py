@@ -100,11 +100,11 @@ def _design(formula: str, data: pd.DataFrame, model: str):
                 levels = sorted(pd.unique(y_raw))
             except TypeError as exc:
                 raise InputError("ordinal outcome levels cannot be ordered; give an ordered "
-                            "categorical", column=lhs) from exc
+                                 "categorical", column=lhs) from exc
             codes = pd.Categorical(y_raw, categories=levels).codes
         if len(levels) < 3:
             raise InputError("an ordinal outcome needs at least 3 observed levels", column=lhs,
-                        value=len(levels))
+                             value=len(levels))
         X = X.drop(columns=[c for c in X.columns if c == "Intercept"])
         term_columns.pop("Intercept", None)
         y = pd.Series(codes.astype(float), index=X.index, name=lhs)
@@ -118,12 +118,12 @@ def _design(formula: str, data: pd.DataFrame, model: str):
         Y = Y.iloc[:, [1]]
     if Y.shape[1] != 1:
         raise InputError("the outcome must be one numeric column (or a two-level factor for logit)",
-                    value=lhs)
+                         value=lhs)
     X = X.loc[Y.index]
     y = Y.iloc[:, 0].astype(float).rename(lhs)
     if model == "logit" and not np.isin(y.unique(), [0.0, 1.0]).all():
         raise InputError("a logit outcome must be 0/1, boolean or a two-level factor", column=lhs,
-                    value=sorted(y.unique())[:5])
+                         value=sorted(y.unique())[:5])
     if model in ("poisson", "negbin") and ((y < 0).any() or (y != np.floor(y)).any()):
         raise InputError("a count outcome must hold non-negative integers", column=lhs)
     return y, X, term_columns, None

@@ -69,7 +69,7 @@ def _regress_mi(formula, data, model, se, cluster, opts: MiceOptions, conf_level
             numeric.append(c)
         elif s.isna().any():
             raise InputError("categorical variables must be complete for imputation", column=c,
-                        value=int(s.isna().sum()), expected="no missing values")
+                             value=int(s.isna().sum()), expected="no missing values")
     if not any(frame[c].isna().any() for c in numeric):
         res = fit_one(formula, data, model, se, cluster, conf_level)
         return res

@@ -65,7 +65,7 @@ def simple_slopes(result: RegressionResult, focal: str, moderator: str,
     inter = next((t for t in (f"{focal}:{moderator}", f"{moderator}:{focal}") if t in idx), None)
     if focal not in idx or inter is None:
         raise InputError("the model has no such focal term or interaction", value=(focal, moderator),
-                    expected=f"terms {focal!r} and {focal}:{moderator}")
+                         expected=f"terms {focal!r} and {focal}:{moderator}")
     shift = float(result.extra.get("centered", {}).get(moderator, 0.0))
     if at is None:
         if result.exog is None or moderator not in result.exog.columns:

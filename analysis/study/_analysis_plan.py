@@ -230,7 +230,7 @@ def run_analysis_plan(data: pd.DataFrame, plan: AnalysisPlan | str | None = None
     for name in names:
         if name not in plan.models:
             raise InputError("no such model in the analysis plan", value=name,
-                        expected=", ".join(plan.models))
+                             expected=", ".join(plan.models))
         spec = plan.models[name]
         if design is not None:
             res = regress(spec.formula, model=spec.model, design=design)
