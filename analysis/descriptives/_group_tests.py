@@ -1,4 +1,4 @@
-"""Group comparisons and cross-tabulations (H4; tables 2 and 10 of the blueprint).
+"""Group comparisons and cross-tabulations.
 
 * :func:`crosstab`: two-way table with counts and percentages, Pearson's chi-square test
   (Fisher's exact test for a sparse 2 x 2 table, a Monte-Carlo p-value for a sparse larger
@@ -8,7 +8,7 @@
   one-way ANOVA, Welch ANOVA, Kruskal-Wallis, eta-squared and epsilon-squared.
 
 Unweighted (simple random sampling) tests; design-based tests (Rao-Scott) belong to
-:mod:`analysis.survey._design`. Rows with a missing value in the variables used are dropped
+:mod:`analysis.survey`. Rows with a missing value in the variables used are dropped
 (R's default ``na.omit``), and the numbers of rows used are reported.
 """
 
@@ -399,7 +399,7 @@ def compare_groups(
     dv : str
         Numeric outcome column.
     group : str
-        Grouping column (e.g. ``legal_form_group``).
+        Grouping column (e.g. ``sector``).
     groups : list, optional
         Groups to compare, in this order (default: sorted levels, or categorical order). The
         direction of differences is ``groups[0] - groups[1]`` (R's factor-level order).

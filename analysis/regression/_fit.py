@@ -73,7 +73,7 @@ def regress(
     impute : MiceOptions, optional
         Multiple imputation of missing numeric variables, results pooled by Rubin's rules.
     center : sequence of str, optional
-        Columns to mean-centre before fitting (moderation models, H3); the means are kept in
+        Columns to mean-centre before fitting (moderation models); the means are kept in
         ``result.extra["centered"]`` and used by :func:`simple_slopes`.
     conf_level : float
         Level of the Wald confidence intervals (default 0.95).

@@ -16,7 +16,7 @@ __all__ = ["simple_slopes"]
 
 def simple_slopes(result: RegressionResult, focal: str, moderator: str,
                   at: Sequence[float] | None = None) -> pd.DataFrame:
-    """Conditional effect of ``focal`` at values of ``moderator`` (moderation, H3).
+    """Conditional effect of ``focal`` at values of ``moderator`` (moderation).
 
     Parameters
     ----------

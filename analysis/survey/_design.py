@@ -324,7 +324,7 @@ class SurveyDesign:
         ----------
         rows : array-like of bool, pandas.Series or str
             Units to keep: a boolean mask (a Series is aligned on the original index) or a
-            :meth:`pandas.DataFrame.query` expression, e.g. ``"legal_form == 'cooperative'"``.
+            :meth:`pandas.DataFrame.query` expression, e.g. ``"sector == 'agriculture'"``.
 
         Returns
         -------

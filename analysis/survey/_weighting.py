@@ -1,7 +1,7 @@
 """Survey weights: design weights, post-stratification and raking (as R's ``survey``).
 
 * :func:`design_weights` - inverse inclusion probabilities ``N_h / n_h`` of a stratified
-  sample (strata such as region x legal form), from known population counts.
+  sample (strata such as region x size class), from known population counts.
 * :func:`poststratify` - weights adjusted so that weighted counts equal known population
   counts in each post-stratum (R's ``postStratify``).
 * :func:`rake` - iterative proportional fitting to several known margins (R's ``rake``).
@@ -55,7 +55,7 @@ def stratum_population(sample: pd.DataFrame, population: Any,
         several strata), a dict, or a DataFrame with the stratifying columns and one count
         column (``N``, ``Freq`` or ``count``).
     strata : str or list of str
-        Stratifying column(s), e.g. ``["region", "legal_form"]``.
+        Stratifying column(s), e.g. ``["region", "size_class"]``.
 
     Returns
     -------
@@ -95,7 +95,7 @@ def design_weights(sample: pd.DataFrame, population: Any,
         One row per responding unit, with the stratifying columns.
     population : pandas.Series, dict or pandas.DataFrame
         Population counts per stratum (see :func:`stratum_population`), e.g. the number of
-        associations per region x legal form.
+        units per region x size class.
     strata : str or list of str
         Stratifying column(s).
 
