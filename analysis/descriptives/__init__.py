@@ -17,7 +17,6 @@ _EXPORTS: dict[str, str] = {
     "GroupComparison": "_group_tests",
     "compare_groups": "_group_tests",
     "crosstab": "_group_tests",
-    "run_comparisons": "_group_tests",
 }
 
 __all__ = list(_EXPORTS)

@@ -1,4 +1,4 @@
-"""Descriptive statistics of survey variables (tables 2 and 3 of the blueprint).
+"""Descriptive statistics of survey variables.
 
 * :func:`describe`: the right summary for each kind of variable (numeric, categorical,
   multiple-choice), overall and by group, unweighted or with frequency-style weights, in one
@@ -8,7 +8,7 @@
 
 Weights here are *frequency-style*: a weight ``w_i`` counts observation ``i`` ``w_i`` times,
 so means, shares and quantiles are the weighted (population-scale) point estimates. Their
-standard errors under the sampling design are given by :mod:`analysis.survey._design`.
+standard errors under the sampling design are given by :mod:`analysis.survey`.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ def describe(
         A multiple-choice question is named by its stem: ``target_groups`` describes the 0/1
         columns ``target_groups/women``, ``target_groups/children``...
     by : str, optional
-        Grouping column (e.g. ``legal_form_group``); rows with a missing group are left out
+        Grouping column (e.g. ``sector``); rows with a missing group are left out
         of the groups but kept in the total.
     weights : str or array-like, optional
         Frequency-style weights (column name or values).

@@ -1,4 +1,4 @@
-"""Group comparisons and cross-tabulations (H4; tables 2 and 10 of the blueprint).
+"""Group comparisons and cross-tabulations.
 
 * :func:`crosstab`: two-way table with counts and percentages, Pearson's chi-square test
   (Fisher's exact test for a sparse 2 x 2 table, a Monte-Carlo p-value for a sparse larger
@@ -8,7 +8,7 @@
   one-way ANOVA, Welch ANOVA, Kruskal-Wallis, eta-squared and epsilon-squared.
 
 Unweighted (simple random sampling) tests; design-based tests (Rao-Scott) belong to
-:mod:`analysis.survey._design`. Rows with a missing value in the variables used are dropped
+:mod:`analysis.survey`. Rows with a missing value in the variables used are dropped
 (R's default ``na.omit``), and the numbers of rows used are reported.
 """
 
@@ -23,7 +23,7 @@ from scipy import optimize, special, stats
 
 from analysis.errors import InputError
 
-__all__ = ["CrosstabResult", "GroupComparison", "compare_groups", "crosstab", "run_comparisons"]
+__all__ = ["CrosstabResult", "GroupComparison", "compare_groups", "crosstab"]
 
 
 # ====================================================================== helpers
@@ -399,7 +399,7 @@ def compare_groups(
     dv : str
         Numeric outcome column.
     group : str
-        Grouping column (e.g. ``legal_form_group``).
+        Grouping column (e.g. ``sector``).
     groups : list, optional
         Groups to compare, in this order (default: sorted levels, or categorical order). The
         direction of differences is ``groups[0] - groups[1]`` (R's factor-level order).
@@ -555,51 +555,3 @@ def compare_groups(
             frame[c] = frame[c].astype("float64")
     return GroupComparison(dv=dv, group=group, groups=summary, tests=tests, effects=effects,
                            n=n_total, conf_level=conf_level)
-
-
-def run_comparisons(data: pd.DataFrame, plan=None) -> dict[str, object]:
-    """Run the H4 comparisons of the analysis plan (``comparisons`` and ``crosstabs``).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-    plan : analysis.regression._regression.AnalysisPlan or path, optional
-        Default: :func:`analysis.regression._regression.load_analysis_plan`.
-
-    Returns
-    -------
-    dict
-        ``"<outcome>"`` -> :class:`GroupComparison` for each outcome of ``comparisons``, and
-        ``"<row>_x_<col>"`` -> :class:`CrosstabResult` for each cross-table. Outcomes or
-        cross-tables whose columns are absent from ``data`` raise :class:`InputError`.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(2)
-    >>> cols = ["score_si_presence", "score_internal_capacity", "score_external_barriers",
-    ...         "score_perceived_impact", "funding_diversity", "funding_market_share",
-    ...         "funding_n_sources", "support_n_types"]
-    >>> df = pd.DataFrame(rng.normal(size=(80, len(cols))), columns=cols)
-    >>> df["legal_form_group"] = ["association", "cooperative"] * 40
-    >>> df["support_used"] = rng.integers(0, 2, 80)
-    >>> df["si_self_identified"] = rng.integers(1, 6, 80)
-    >>> df["region"] = rng.choice(["R01", "R02"], 80)
-    >>> out = run_comparisons(df)
-    >>> out["score_si_presence"].tests["test"].tolist()
-    ['welch_t', 'student_t', 'mann_whitney']
-    """
-    from analysis.regression._regression import AnalysisPlan, load_analysis_plan
-
-    if not isinstance(plan, AnalysisPlan):
-        plan = load_analysis_plan(plan)
-    out: dict[str, object] = {}
-    comp = plan.comparisons
-    if comp:
-        group = comp["group"]
-        for dv in comp.get("outcomes", []):
-            out[str(dv)] = compare_groups(data, dv, group)
-    for ct in plan.crosstabs:
-        out[f"{ct['row']}_x_{ct['col']}"] = crosstab(data, ct["row"], ct["col"],
-                                                     seed=ct.get("seed", 2026))
-    return out

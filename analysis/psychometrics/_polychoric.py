@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri, owens_t
 
-from analysis.utils.blas import single_blas_thread as _single_blas
 from analysis.errors import EstimationWarning, InputError
+from analysis.utils.blas import single_blas_thread
 
 __all__ = [
     "PolychoricResult",
@@ -441,7 +441,7 @@ def _pair_index(p):
     return i, j
 
 
-@_single_blas
+@single_blas_thread
 def polychoric(
     data: pd.DataFrame,
     correct: float = 0.5,
@@ -603,7 +603,7 @@ def _local_tau(marg, empty):
     return t
 
 
-@_single_blas
+@single_blas_thread
 def tetrachoric(data: pd.DataFrame, correct: float = 0.5, smooth: bool = True) -> PolychoricResult:
     """Tetrachoric correlation matrix of binary items (``psych::tetrachoric``).
 

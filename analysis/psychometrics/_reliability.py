@@ -15,24 +15,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.psychometrics import _rotation as _rot
-from analysis.utils.blas import single_blas_thread as _one_blas_thread
 from analysis.errors import EstimationWarning, InputError
-from analysis.psychometrics._factor import (
+from analysis.psychometrics import _rotation as _rot
+from analysis.psychometrics._correlation import (
     _as_float_or_none,
     _numeric_frame,
     _pairwise_cor,
+    _warn,
     correlation_matrix,
-    efa,
     smc,
 )
+from analysis.psychometrics._factor import efa
+from analysis.utils.blas import single_blas_thread
 
 __all__ = ["AlphaResult", "OmegaResult", "alpha", "omega"]
-
-
-def _warn(msgs: list, text: str) -> None:
-    msgs.append(text)
-    warnings.warn(text, EstimationWarning, stacklevel=3)
 
 
 def _pairwise_cov(X: np.ndarray) -> np.ndarray:
@@ -179,7 +175,7 @@ def _parse_keys(keys, columns: list) -> np.ndarray:
     return arr
 
 
-@_one_blas_thread
+@single_blas_thread
 def alpha(data, keys=None, missing: str = "pairwise") -> AlphaResult:
     """Cronbach's alpha with item statistics, as ``psych::alpha(x, keys, check.keys=FALSE)``.
 
@@ -391,7 +387,7 @@ _OMEGA_ROTATIONS = {"oblimin": _rot.oblimin, "promax": _rot.kaiser_promax,
                     "quartimin": _rot.quartimin}
 
 
-@_one_blas_thread
+@single_blas_thread
 def omega(data, n_factors: int = 3, fm: str = "minres", rotation: str = "oblimin",
           missing: str = "pairwise", corr: str = "pearson") -> OmegaResult:
     """Omega hierarchical and omega total, as ``psych::omega`` (Schmid-Leiman).

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.utils.blas import single_blas_thread as _one_blas_thread  # small matrices: one BLAS thread
 from analysis.errors import EstimationWarning, InputError
+from analysis.utils.blas import single_blas_thread  # small matrices: one BLAS thread
 
 __all__ = [
     "RotationResult",
@@ -276,7 +276,7 @@ def _result(frame: pd.DataFrame, L, T, phi, method, orthogonal, converged, it, f
                           bool(converged), int(it), float(f), msgs)
 
 
-@_one_blas_thread
+@single_blas_thread
 def varimax(loadings, normalize: bool = True, eps: float = 1e-5) -> RotationResult:
     """Varimax rotation as ``stats::varimax`` (Kaiser normalisation, its stopping rule).
 
@@ -319,7 +319,7 @@ def varimax(loadings, normalize: bool = True, eps: float = 1e-5) -> RotationResu
     return _result(frame, L, T, None, "varimax", True, conv, it)
 
 
-@_one_blas_thread
+@single_blas_thread
 def gpa_varimax(loadings, normalize: bool = False, eps: float = 1e-5,
                 maxit: int = 1000) -> RotationResult:
     """Varimax by gradient projection, as ``GPArotation::Varimax`` (psych ``"Varimax"``).
@@ -361,7 +361,7 @@ def gpa_varimax(loadings, normalize: bool = False, eps: float = 1e-5,
     return _result(frame, L, T, None, "Varimax", True, conv, it, f)
 
 
-@_one_blas_thread
+@single_blas_thread
 def oblimin(loadings, gamma: float = 0.0, normalize: bool = False, eps: float = 1e-5,
             maxit: int = 1000) -> RotationResult:
     """Direct oblimin rotation, as ``GPArotation::oblimin`` (psych's default rotation).
@@ -406,7 +406,7 @@ def oblimin(loadings, gamma: float = 0.0, normalize: bool = False, eps: float = 
     return _result(frame, L, np.linalg.inv(T).T, T.T @ T, "oblimin", False, conv, it, f)
 
 
-@_one_blas_thread
+@single_blas_thread
 def quartimin(loadings, normalize: bool = False, eps: float = 1e-5,
               maxit: int = 1000) -> RotationResult:
     """Quartimin rotation (oblimin with gamma = 0), as ``GPArotation::quartimin``.
@@ -444,7 +444,7 @@ def quartimin(loadings, normalize: bool = False, eps: float = 1e-5,
     return _result(frame, L, np.linalg.inv(T).T, T.T @ T, "quartimin", False, conv, it, f)
 
 
-@_one_blas_thread
+@single_blas_thread
 def geomin(loadings, delta: float = 0.01, normalize: bool = False, eps: float = 1e-5,
            maxit: int = 1000) -> RotationResult:
     """Oblique geomin rotation, as ``GPArotation::geominQ`` (psych ``rotate="geominQ"``).
@@ -483,7 +483,7 @@ def geomin(loadings, delta: float = 0.01, normalize: bool = False, eps: float = 
     return _result(frame, L, np.linalg.inv(T).T, T.T @ T, "geomin", False, conv, it, f)
 
 
-@_one_blas_thread
+@single_blas_thread
 def promax(loadings, power: float = 4.0) -> RotationResult:
     """Promax rotation as ``psych::Promax`` (no Kaiser weighting of its own).
 
@@ -521,7 +521,7 @@ def promax(loadings, power: float = 4.0) -> RotationResult:
     return _result(frame, z, U, phi, "Promax", False, conv, 0)
 
 
-@_one_blas_thread
+@single_blas_thread
 def kaiser_promax(loadings, power: float = 4.0) -> RotationResult:
     """Promax with Kaiser row weighting, as psych's ``rotate="promax"`` (``psych::kaiser``).
 
@@ -572,7 +572,7 @@ _DISPATCH = {
 }
 
 
-@_one_blas_thread
+@single_blas_thread
 def rotate(loadings, method: str = "oblimin", **options) -> RotationResult:
     """Rotate a loading matrix by name, with psych's meaning of each name.
 

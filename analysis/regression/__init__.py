@@ -8,21 +8,17 @@ from __future__ import annotations
 from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
-    "COEF_COLUMNS": "_regression",
-    "FIT_FIELDS": "_regression",
-    "MODEL_KINDS": "_regression",
-    "SE_TYPES": "_regression",
-    "MiceOptions": "_regression",
-    "ModelComparison": "_regression",
-    "RegressionResult": "_regression",
-    "AnalysisPlan": "_regression",
-    "ModelSpec": "_regression",
-    "compare_models": "_regression",
-    "load_analysis_plan": "_regression",
-    "pool_rubin": "_regression",
-    "run_analysis_plan": "_regression",
-    "regress": "_regression",
-    "simple_slopes": "_regression",
+    "COEF_COLUMNS": "_results",
+    "FIT_FIELDS": "_results",
+    "MODEL_KINDS": "_results",
+    "SE_TYPES": "_results",
+    "RegressionResult": "_results",
+    "regress": "_fit",
+    "MiceOptions": "_mice",
+    "pool_rubin": "_mice",
+    "ModelComparison": "_comparison",
+    "compare_models": "_comparison",
+    "simple_slopes": "_slopes",
 }
 
 __all__ = list(_EXPORTS)

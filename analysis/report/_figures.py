@@ -452,7 +452,7 @@ def scree_plot(
     Parameters
     ----------
     eigen : pandas.DataFrame
-        One row per position; e.g. ``analysis.psychometrics._factor.parallel_analysis(...).to_frame()``
+        One row per position; e.g. ``analysis.psychometrics.parallel_analysis(...).to_frame()``
         (columns ``position, observed_fa, simulated_fa_quantile, ...``).
     kind : {"fa", "pc"}, default "fa"
         Which eigenvalues to show when the column names are not given.

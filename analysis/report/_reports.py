@@ -1193,7 +1193,7 @@ def _match_factors(L: pd.DataFrame, construct) -> tuple[list[str], dict[str, str
 
 def build_efa(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 5: EFA of the SI items (KMO, Bartlett, parallel analysis, loadings, Phi, variance)."""
-    from analysis.psychometrics._factor import bartlett, efa, kmo, parallel_analysis
+    from analysis.psychometrics import bartlett, efa, kmo, parallel_analysis
     from analysis.report._figures import loadings_heatmap, scree_plot
     from analysis.tables import format_integer, format_number
 
@@ -1938,7 +1938,7 @@ def _dependent(formula: str) -> str:
 def build_models(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 9: regression models of H1-H3 side by side, plus a coefficient plot."""
     from analysis.report._figures import coefficient_plot, tidy_coefficients
-    from analysis.regression._regression import load_analysis_plan, run_analysis_plan
+    from analysis.study._analysis_plan import load_analysis_plan, run_analysis_plan
     from analysis.tables import model_table
 
     out = TableOutput(spec["id"])
@@ -2078,7 +2078,7 @@ def _reference_notes(ctx: ReportContext, results: dict) -> dict:
 def build_groups(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 10: associations compared with cooperatives (H4) with effect sizes."""
     from analysis.descriptives._group_tests import compare_groups
-    from analysis.regression._regression import load_analysis_plan
+    from analysis.study._analysis_plan import load_analysis_plan
 
     out = TableOutput(spec["id"])
     group, levels = _groups(ctx)

@@ -148,7 +148,7 @@ def prepare_analysis_data(
 def design_weights_for(data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Design weights N_h / n_h of the strata region x legal form of the sampling frame.
 
-    See :func:`analysis.survey._weighting.frame_design_weights`; the frame is
+    See :func:`analysis.study._population.frame_design_weights`; the frame is
     ``questionnaire/sampling_frame.csv``. Rows outside the frame's strata (e.g. an
     unknown legal form, a missing region) get a missing weight.
 
@@ -156,7 +156,7 @@ def design_weights_for(data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     -------
     stratum, weight : pandas.Series
     """
-    from analysis.survey._weighting import frame_design_weights
+    from analysis.study._population import frame_design_weights
 
     if "region" not in data.columns or "legal_form" not in data.columns:
         nan = pd.Series(np.nan, index=data.index)

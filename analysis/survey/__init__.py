@@ -9,19 +9,15 @@ from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "SurveyDesign": "_design",
-    "SurveyEstimate": "_design",
+    "SurveyEstimate": "_estimate",
     "LONELY_PSU_OPTIONS": "_design",
-    "GLM_FAMILIES": "_design",
+    "GLM_FAMILIES": "_glm",
     "design_weights": "_weighting",
-    "load_sampling_frame": "_weighting",
-    "frame_design_weights": "_weighting",
     "stratum_population": "_weighting",
     "poststratify": "_weighting",
     "rake": "_weighting",
-    "load_population_totals": "_weighting",
-    "population_recode": "_weighting",
-    "PostStratification": "_weighting",
-    "Raking": "_weighting",
+    "PostStratification": "_calibration",
+    "Raking": "_calibration",
 }
 
 __all__ = list(_EXPORTS)

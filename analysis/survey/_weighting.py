@@ -1,11 +1,10 @@
 """Survey weights: design weights, post-stratification and raking (as R's ``survey``).
 
 * :func:`design_weights` - inverse inclusion probabilities ``N_h / n_h`` of a stratified
-  sample (strata such as region x legal form), from known population counts.
+  sample (strata such as region x size class), from known population counts.
 * :func:`poststratify` - weights adjusted so that weighted counts equal known population
   counts in each post-stratum (R's ``postStratify``).
 * :func:`rake` - iterative proportional fitting to several known margins (R's ``rake``).
-* :func:`load_population_totals` - the known totals of ``questionnaire/population.yaml``.
 
 Given a :class:`~analysis.survey._design.SurveyDesign`, :func:`poststratify` and :func:`rake`
 return a calibrated design whose standard errors take the calibration into account exactly as
@@ -16,215 +15,28 @@ from __future__ import annotations
 
 import warnings as _warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import EstimationWarning, InputError
+from analysis.survey._calibration import (
+    _as_list,
+    _cell_keys,
+    _totals_series,
+    _weights_array,
+    poststratified_weights,
+    raked_weights,
+)
 from analysis.survey._design import SurveyDesign
 
 __all__ = [
     "design_weights",
-    "load_sampling_frame",
-    "frame_design_weights",
     "stratum_population",
     "poststratify",
     "rake",
-    "load_population_totals",
-    "population_recode",
-    "PostStratification",
-    "Raking",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# calibration steps kept by a design (used by SurveyDesign.variance)
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class PostStratification:
-    """Record of one post-stratification of a design (for the variance).
-
-    Attributes
-    ----------
-    codes : numpy.ndarray
-        Post-stratum code (0..K-1) of each row.
-    new_weights : numpy.ndarray
-        Weights after the step.
-    old_weights : numpy.ndarray
-        Weights before the step.
-    """
-
-    codes: np.ndarray
-    new_weights: np.ndarray
-    old_weights: np.ndarray
-
-    def residualize(self, z: np.ndarray) -> np.ndarray:
-        """Replace linearised variables by their residuals within post-strata.
-
-        Notes
-        -----
-        As R's ``svyrecvar`` for a post-stratified design: with ``g`` the new and ``w`` the
-        old weights, ``z_i - g_i * sum_{j in c}(z_j w_j / g_j) / sum_{j in c} w_j`` for unit
-        ``i`` in post-stratum ``c``.
-        """
-        psw = self.new_weights.copy()
-        old = self.old_weights
-        zero = (psw == 0) & (old == 0)
-        psw[zero] = 1.0
-        k = int(self.codes.max()) + 1
-        sums = np.zeros((k, z.shape[1]))
-        np.add.at(sums, self.codes, z * (old / psw)[:, None])
-        denom = np.bincount(self.codes, weights=old, minlength=k)
-        means = sums / denom[:, None]
-        return z - means[self.codes] * psw[:, None]
-
-
-@dataclass(frozen=True, eq=False)
-class Raking:
-    """Record of a raking of a design (for the variance).
-
-    Attributes
-    ----------
-    margins : tuple of (numpy.ndarray, numpy.ndarray)
-        For each margin, the cell code of each row and the weights right after that margin
-        was matched in the last raking pass.
-    names : tuple of str
-        Names of the margins.
-    """
-
-    margins: tuple
-    names: tuple = ()
-
-    def residualize(self, z: np.ndarray) -> np.ndarray:
-        """Residuals of the linearised variables after raking (R's ``svyrecvar``).
-
-        Notes
-        -----
-        Ten backfitting sweeps over the margins, as R: ``z <- z - g * ave(z / g, margin)``
-        where ``ave`` is the unweighted mean within the margin's cells and ``g`` the weights
-        after that margin.
-        """
-        z = z.copy()
-        for _ in range(10):
-            for codes, psw in self.margins:
-                k = int(codes.max()) + 1
-                ratio = z / psw[:, None]
-                sums = np.zeros((k, z.shape[1]))
-                np.add.at(sums, codes, ratio)
-                counts = np.bincount(codes, minlength=k)
-                z = z - psw[:, None] * (sums / counts[:, None])[codes]
-        return z
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-def _as_list(x: str | Sequence[str]) -> list[str]:
-    return [x] if isinstance(x, str) else [str(v) for v in x]
-
-
-def _totals_series(population: Any, strata: list[str], what: str = "population totals"
-                   ) -> pd.Series:
-    """Normalise known totals to a Series indexed by stratum value(s) (tuples if several)."""
-    if isinstance(population, Mapping):
-        population = pd.Series(dict(population), dtype="float64")
-    if isinstance(population, pd.DataFrame):
-        missing = [s for s in strata if s not in population.columns]
-        if missing:
-            raise InputError(f"{what}: stratifying column missing", column=missing[0],
-                             expected="columns " + ", ".join(strata) + " and a count column")
-        others = [c for c in population.columns if c not in strata]
-        count_col = next((c for c in ("N", "Freq", "count", "total") if c in others), None)
-        if count_col is None:
-            if len(others) != 1:
-                raise InputError(f"{what}: cannot tell which column holds the counts",
-                                 value=others, expected="one count column (N, Freq, count)")
-            count_col = others[0]
-        if len(strata) == 1:
-            index = pd.Index(population[strata[0]])
-        else:
-            index = pd.MultiIndex.from_frame(population[strata])
-        population = pd.Series(population[count_col].to_numpy(dtype=float), index=index)
-    if not isinstance(population, pd.Series):
-        raise InputError(f"{what} must be a Series, a dict or a DataFrame",
-                         value=type(population).__name__)
-    values = pd.to_numeric(population, errors="coerce").astype("float64")
-    if values.isna().any() or (values < 0).any():
-        raise InputError(f"{what}: counts must be non-negative numbers",
-                         value=population[values.isna() | (values < 0)].iloc[0])
-    if len(strata) > 1 and not isinstance(values.index, pd.MultiIndex):
-        raise InputError(f"{what}: several strata need a MultiIndex or a DataFrame",
-                         expected="one index level per stratifying column")
-    keys = [k if isinstance(k, tuple) else (k,) for k in values.index]
-    out = pd.Series(values.to_numpy(), index=pd.Index([tuple(str(v) for v in k) for k in keys],
-                                                      tupleize_cols=False))
-    if out.index.has_duplicates:
-        raise InputError(f"{what}: a stratum is listed twice",
-                         value=out.index[out.index.duplicated()][0])
-    return out
-
-
-def _cell_keys(data: pd.DataFrame, strata: list[str]) -> pd.Series:
-    for col in strata:
-        if col not in data.columns:
-            raise InputError("stratifying column not found in the data", column=col)
-        miss = data[col].isna().to_numpy()
-        if miss.any():
-            row = int(np.argmax(miss))
-            raise InputError("missing value in a stratifying variable", row=row + 1, column=col,
-                             expected="a value for every row (impute or drop before weighting)")
-    frame = data[strata].astype(str)
-    return pd.Series(list(map(tuple, frame.to_numpy())), index=data.index, dtype=object)
-
-
-def _weights_array(data: pd.DataFrame, weights: Any) -> np.ndarray:
-    if weights is None:
-        return np.ones(len(data))
-    if isinstance(weights, str):
-        if weights not in data.columns:
-            raise InputError("weight column not found in the data", column=weights)
-        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
-    else:
-        w = np.asarray(weights, dtype=float).reshape(-1)
-        if len(w) != len(data):
-            raise InputError("weights and data differ in length", value=len(w),
-                             expected=f"{len(data)} weights")
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise InputError("missing, non-positive or infinite weight", row=row + 1,
-                         column=weights if isinstance(weights, str) else None,
-                         value=float(w[row]), expected="a positive finite number")
-    return w
-
-
-def _poststrat_core(keys: pd.Series, w: np.ndarray, totals: pd.Series, partial: bool,
-                    what: str) -> tuple[np.ndarray, np.ndarray]:
-    """New weights and cell codes for one post-stratification (R's postStratify)."""
-    codes, cells = pd.factorize(keys, sort=False)
-    sample_tot = np.bincount(codes, weights=w, minlength=len(cells))
-    absent = [c for c in cells if c not in totals.index]
-    if absent:
-        raise InputError(f"{what}: a cell of the sample is absent from the population totals",
-                         value=absent[0], expected="a population count for every sample cell")
-    pop = totals.reindex(list(cells)).to_numpy(dtype=float)
-    zero_pop = pop == 0
-    if zero_pop.any():
-        raise InputError(f"{what}: a sample cell has a population count of zero",
-                         value=cells[int(np.argmax(zero_pop))], expected="a positive count")
-    only_pop = [c for c, v in totals.items() if v > 0 and c not in set(cells)]
-    if only_pop:
-        msg = (f"{what}: {len(only_pop)} population cell(s) have no sampled unit, e.g. "
-               f"{only_pop[0]}")
-        if not partial:
-            raise InputError(msg + " (use partial=True to ignore them, as R's partial=TRUE)",
-                             value=only_pop[0], expected="at least one unit per cell")
-        _warnings.warn(msg + "; ignored (partial=True)", EstimationWarning, stacklevel=3)
-    factor = pop / sample_tot
-    return w * factor[codes], codes.astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,7 +55,7 @@ def stratum_population(sample: pd.DataFrame, population: Any,
         several strata), a dict, or a DataFrame with the stratifying columns and one count
         column (``N``, ``Freq`` or ``count``).
     strata : str or list of str
-        Stratifying column(s), e.g. ``["region", "legal_form"]``.
+        Stratifying column(s), e.g. ``["region", "size_class"]``.
 
     Returns
     -------
@@ -283,7 +95,7 @@ def design_weights(sample: pd.DataFrame, population: Any,
         One row per responding unit, with the stratifying columns.
     population : pandas.Series, dict or pandas.DataFrame
         Population counts per stratum (see :func:`stratum_population`), e.g. the number of
-        associations per region x legal form.
+        units per region x size class.
     strata : str or list of str
         Stratifying column(s).
 
@@ -398,21 +210,14 @@ def poststratify(design_or_data: SurveyDesign | pd.DataFrame, weights: Any = Non
     if strata is None or population_totals is None:
         raise InputError("poststratify needs strata and population_totals",
                          expected="the post-stratifying column(s) and their population counts")
-    cols = _as_list(strata)
-    totals = _totals_series(population_totals, cols)
     if isinstance(design_or_data, SurveyDesign):
-        design = design_or_data
-        keys = _cell_keys(design.data, cols)
-        old = design._w
-        new, codes = _poststrat_core(keys, old, totals, partial, "post-stratification")
-        step = PostStratification(codes=codes, new_weights=new, old_weights=old.copy())
-        return design._with_weights(new, step)
+        return design_or_data.poststratify(strata, population_totals, partial=partial)
     if not isinstance(design_or_data, pd.DataFrame):
         raise InputError("poststratify needs a SurveyDesign or a DataFrame",
                          value=type(design_or_data).__name__)
     data = design_or_data
     w = _weights_array(data, weights)
-    new, _ = _poststrat_core(_cell_keys(data, cols), w, totals, partial, "post-stratification")
+    new, _ = poststratified_weights(data, w, strata, population_totals, partial=partial)
     return pd.Series(new, index=data.index, name="weight")
 
 
@@ -477,238 +282,12 @@ def rake(data_or_design: SurveyDesign | pd.DataFrame, weights: Any = None,
     >>> w.round(6).tolist()  # R: weights(rake(design, list(~a, ~b), list(pa, pb)))
     [12.0, 18.0, 28.0, 42.0]
     """
-    if not isinstance(margins, Mapping) or len(margins) == 0:
-        raise InputError("margins must be a non-empty dict: variable -> population totals",
-                         value=type(margins).__name__)
     if isinstance(data_or_design, SurveyDesign):
-        data = data_or_design.data
-        w = data_or_design._w.copy()
-    elif isinstance(data_or_design, pd.DataFrame):
-        data = data_or_design
-        w = _weights_array(data, weights)
-    else:
+        return data_or_design.rake(margins, max_iter=max_iter, tol=tol)
+    if not isinstance(data_or_design, pd.DataFrame):
         raise InputError("rake needs a SurveyDesign or a DataFrame",
                          value=type(data_or_design).__name__)
-    if max_iter < 1:
-        raise InputError("max_iter must be at least 1", value=max_iter)
-    specs = []
-    all_vars: list[str] = []
-    for var, totals in margins.items():
-        cols = _as_list(var) if not isinstance(var, tuple) else list(var)
-        specs.append((cols, _cell_keys(data, cols), _totals_series(totals, cols, f"margin {var}")))
-        all_vars += [c for c in cols if c not in all_vars]
-    cross_codes, _ = pd.factorize(_cell_keys(data, all_vars), sort=False)
-    n_cross = int(cross_codes.max()) + 1
-    eps = tol * w.sum() if tol < 1 else tol
-    old_table = np.bincount(cross_codes, weights=w, minlength=n_cross)
-    converged = False
-    steps = []
-    for _ in range(max_iter):
-        steps = []
-        for cols, keys, totals in specs:
-            w, codes = _poststrat_core(keys, w, totals, False, f"margin {'+'.join(cols)}")
-            steps.append((codes, w.copy()))
-        new_table = np.bincount(cross_codes, weights=w, minlength=n_cross)
-        delta = float(np.max(np.abs(old_table - new_table)))
-        old_table = new_table
-        if delta < eps:
-            converged = True
-            break
-    if not converged:
-        _warnings.warn(f"raking did not converge after {max_iter} passes", EstimationWarning,
-                       stacklevel=2)
-    if isinstance(data_or_design, SurveyDesign):
-        step = Raking(margins=tuple(steps), names=tuple("+".join(c) for c, _, _ in specs))
-        return data_or_design._with_weights(w, step)
-    return pd.Series(w, index=data.index, name="weight")
-
-
-def load_population_totals(path: str | Path | None = None) -> dict[str, pd.Series]:
-    """Known population totals from ``questionnaire/population.yaml``.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        The YAML file; default ``config.QUESTIONNAIRE_DIR / "population.yaml"``.
-
-    Returns
-    -------
-    dict of str -> pandas.Series
-        One Series of counts per table of the file (``associations_by_region``,
-        ``cooperatives_by_sector``, ...), indexed by category code, for
-        :func:`poststratify` / :func:`rake`.
-
-    Raises
-    ------
-    analysis.errors.InputError
-        If the file is missing or a table has no ``count`` values.
-
-    Examples
-    --------
-    >>> totals = load_population_totals()
-    >>> int(totals["organisations_by_frame"]["association"])
-    187834
-    """
-    import yaml
-
-    from analysis import config
-
-    path = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "population.yaml"
-    if not path.exists():
-        raise InputError("population totals file not found", file=str(path))
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out = {}
-    for name, table in (spec.get("tables") or {}).items():
-        cells = table.get("cells") or []
-        try:
-            out[name] = pd.Series({str(c["code"]): float(c["count"]) for c in cells},
-                                  name=name, dtype="float64")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"table '{name}': every cell needs a code and a count",
-                             file=str(path), expected="code: ..., count: ...") from exc
-    return out
-
-
-def population_recode(table: str, path: str | Path | None = None) -> dict[str, str]:
-    """Recode map from detailed codes to the cells of one table of ``population.yaml``.
-
-    Parameters
-    ----------
-    table : str
-        Table name, e.g. ``"associations_by_region"``.
-    path : str or Path, optional
-        The YAML file; default ``config.QUESTIONNAIRE_DIR / "population.yaml"``.
-
-    Returns
-    -------
-    dict of str -> str
-        Detailed code -> cell code (a cell without ``members`` maps its own code), to build
-        the post-stratifying variable, e.g. ``data["region"].map(recode)`` puts R05, R08,
-        R10, R11 and R12 into ``R_other``.
-
-    Raises
-    ------
-    analysis.errors.InputError
-        If the file or the table does not exist.
-
-    Examples
-    --------
-    >>> from analysis.survey._weighting import population_recode
-    >>> population_recode("associations_by_region")["R08"]
-    'R_other'
-    """
-    import yaml
-
-    from analysis import config
-
-    path = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "population.yaml"
-    if not path.exists():
-        raise InputError("population totals file not found", file=str(path))
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    tables = spec.get("tables") or {}
-    if table not in tables:
-        raise InputError("unknown population table", file=str(path), value=table,
-                         expected=", ".join(tables))
-    out: dict[str, str] = {}
-    for cell in tables[table].get("cells") or []:
-        code = str(cell["code"])
-        for member in cell.get("members") or [code]:
-            out[str(member)] = code
-    return out
-
-
-def load_sampling_frame(path: str | Path | None = None) -> pd.DataFrame:
-    """The sampling frame: population size ``N`` of each stratum (region x legal form).
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        CSV with columns ``region, legal_form, N`` (``#`` lines are comments); default
-        ``questionnaire/sampling_frame.csv``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``region``, ``legal_form`` (str) and ``N`` (float).
-
-    Raises
-    ------
-    analysis.errors.InputError
-        Missing file or columns, duplicated strata, or a negative or non-numeric ``N``.
-
-    Examples
-    --------
-    >>> frame = load_sampling_frame()
-    >>> sorted(frame.columns)
-    ['N', 'legal_form', 'region']
-    """
-    from analysis import config
-
-    path = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "sampling_frame.csv"
-    if not path.exists():
-        raise InputError("sampling frame file not found", file=str(path),
-                         expected="a CSV with columns region, legal_form, N")
-    frame = pd.read_csv(path, comment="#", dtype={"region": str, "legal_form": str})
-    missing = {"region", "legal_form", "N"} - set(frame.columns)
-    if missing:
-        raise InputError("missing columns in the sampling frame", file=str(path),
-                         column=", ".join(sorted(missing)), expected="region, legal_form, N")
-    n = pd.to_numeric(frame["N"], errors="coerce")
-    bad = n.isna() | (n < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("stratum size must be a number >= 0", file=str(path), row=i + 2, column="N",
-                         value=frame["N"].iloc[i])
-    dup = frame.duplicated(["region", "legal_form"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError("stratum listed twice", file=str(path), row=i + 2,
-                         value=f"{frame['region'].iloc[i]} x {frame['legal_form'].iloc[i]}")
-    return frame.assign(N=n.astype(float))[["region", "legal_form", "N"]]
-
-
-def frame_design_weights(sample: pd.DataFrame, frame: pd.DataFrame | None = None, *,
-                         region: str = "region", legal_form: str = "legal_form"
-                         ) -> tuple[pd.Series, pd.Series]:
-    """Design weights ``N_h / n_h`` for the strata region x legal form of the sampling frame.
-
-    ``n_h`` counts the rows of ``sample`` in each stratum (the respondents kept for the
-    analysis), so the weights also correct for unit non-response within strata, under
-    the usual assumption that it is random within a stratum.
-
-    Parameters
-    ----------
-    sample : pandas.DataFrame
-        Analysed rows, with the stratum columns.
-    frame : pandas.DataFrame, optional
-        Default :func:`load_sampling_frame`.
-    region, legal_form : str
-        Stratum columns of ``sample``.
-
-    Returns
-    -------
-    stratum : pandas.Series
-        ``"<region>_<legal_form>"`` per row (missing when a stratum column is missing).
-    weight : pandas.Series
-        ``N_h / n_h``; missing for rows whose stratum is not in the frame.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> frame = pd.DataFrame({"region": ["R01", "R01"], "legal_form": ["association", "cooperative"],
-    ...                       "N": [1000.0, 50.0]})
-    >>> s = pd.DataFrame({"region": ["R01"] * 3, "legal_form": ["association", "association", "cooperative"]})
-    >>> frame_design_weights(s, frame)[1].tolist()   # R: 1 / (n_h / N_h) as svydesign(probs=)
-    [500.0, 500.0, 50.0]
-    """
-    frame = load_sampling_frame() if frame is None else frame
-    reg = sample[region].astype("object")
-    lf = sample[legal_form].astype("object")
-    ok = reg.notna() & lf.notna()
-    stratum = pd.Series(None, index=sample.index, dtype="object")
-    stratum[ok] = reg[ok].astype(str) + "_" + lf[ok].astype(str)
-    sizes = pd.Series(frame["N"].to_numpy(dtype=float),
-                      index=frame["region"].astype(str) + "_" + frame["legal_form"].astype(str))
-    n_h = stratum.map(stratum.value_counts())
-    weight = stratum.map(sizes) / n_h
-    return stratum, weight.astype(float)
+    data = data_or_design
+    w = _weights_array(data, weights)
+    new, _ = raked_weights(data, w, margins, max_iter=max_iter, tol=tol)
+    return pd.Series(new, index=data.index, name="weight")

@@ -6,7 +6,7 @@ error (or confidence interval) in parentheses on the row below; fit statistics
 :class:`~analysis.tables.builder.Table`, so it is written by every writer and
 formatted for the locale at render time.
 
-A result object needs two attributes (see :mod:`analysis.regression._regression`):
+A result object needs two attributes (see :mod:`analysis.regression._results`):
 ``coefficients``, a DataFrame indexed by term with columns ``estimate, se,
 statistic, p_value, ci_low, ci_high``, and ``fit``, a Series with some of
 ``n, r2, adj_r2, pseudo_r2, aic, bic, llf``.

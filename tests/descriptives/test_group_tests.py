@@ -12,8 +12,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis.config import PROJECT_ROOT
-from analysis.errors import InputError
 from analysis.descriptives._group_tests import compare_groups, crosstab
+from analysis.errors import InputError
 
 DATA = PROJECT_ROOT / "tests" / "data"
 REF = pd.read_csv(PROJECT_ROOT / "tests" / "reference" / "regression_reference.csv", comment="#")

@@ -1,4 +1,4 @@
-# Reference values for analysis.psychometrics._reliability / analysis.psychometrics._factor / analysis.psychometrics._rotation.
+# Reference values for analysis.psychometrics (_reliability, _adequacy, _factor, _parallel, _rotation).
 #
 # Run from the repository root:
 #     Rscript tests/reference/psych_reference.R

@@ -1,4 +1,4 @@
-# Reference values for analysis/regression/_regression.py and analysis/descriptives/_group_tests.py.
+# Reference values for analysis/regression/ (regress, compare_models, simple_slopes) and analysis/descriptives/_group_tests.py.
 #
 # Run from the repository root:   Rscript tests/reference/regression_reference.R
 # Reads ../shared/data/{apiclus1,apistrat,bfi}.csv and writes

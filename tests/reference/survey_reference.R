@@ -1,4 +1,4 @@
-# Reference values for analysis/survey/_design.py and analysis/survey/_weighting.py.
+# Reference values for analysis/survey/ (SurveyDesign and its estimators, _weighting, _calibration).
 #
 # Run from the repository root:   Rscript tests/reference/survey_reference.R
 # Reads ../shared/data/apistrat.csv and ../shared/data/apiclus1.csv (survey::apistrat, apiclus1)

@@ -34,7 +34,8 @@ from analysis.sem._cfa import cfa
 from analysis.cleaning._clean import clean_data
 from analysis.study._constructs import load_constructs, prepare_items
 from analysis.study._dataset import LEGAL_FORM_GROUPS, design_weights_for, prepare_analysis_data
-from analysis.regression._regression import load_analysis_plan, regress
+from analysis.regression import regress
+from analysis.study._analysis_plan import load_analysis_plan
 from analysis.simulate import implied_item_correlations, simulate_export, simulate_survey
 from analysis.survey._design import SurveyDesign
 from analysis.sem._wlsmv import fit_wlsmv

@@ -16,7 +16,7 @@ from analysis.study._dataset import (
     select_options,
 )
 from analysis.errors import InputError
-from analysis.survey._weighting import load_sampling_frame
+from analysis.study._population import load_sampling_frame
 
 
 def _hand_example() -> pd.DataFrame:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
-from analysis.regression._regression import RegressionResult
+from analysis.regression import RegressionResult
 from analysis.survey._design import SurveyDesign, SurveyEstimate
 
 DATA = config.PROJECT_ROOT / "tests" / "data"
@@ -395,7 +395,7 @@ def test_subset_bad_mask(dstrat):
 
 
 def test_regress_delegates_to_design_glm(dstrat, apistrat):
-    from analysis.regression._regression import regress
+    from analysis.regression import regress
 
     via_regress = regress("api00 ~ ell + meals + mobility", design=dstrat)
     check(via_regress.coefficients, "strat_glm_gaussian",

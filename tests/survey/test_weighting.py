@@ -11,12 +11,10 @@ import pytest
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
+from analysis.survey._calibration import Raking
 from analysis.survey._design import SurveyDesign
 from analysis.survey._weighting import (
-    Raking,
     design_weights,
-    load_population_totals,
-    population_recode,
     poststratify,
     rake,
     stratum_population,
@@ -170,29 +168,6 @@ def test_design_weights_errors_and_warnings():
         design_weights(sample, {"a": 1, "b": 5}, "h")
     with pytest.raises(InputError, match="missing value"):
         design_weights(pd.DataFrame({"h": ["a", None]}), {"a": 10}, "h")
-
-
-# --------------------------------------------------------------------------- population.yaml
-def test_population_totals_file():
-    tables = load_population_totals()
-    assert tables["associations_by_region"].sum() == 187834
-    assert tables["organisations_by_frame"]["association"] == 187834
-    assert tables["organisations_by_frame"]["cooperative"] == 34515
-    assert tables["cooperatives_by_sector"].sum() == 34515
-    assert tables["cooperatives_women"].sum() == 34515
-    recode = population_recode("associations_by_region")
-    assert sorted(recode) == [f"R{i:02d}" for i in range(1, 13)]
-    assert set(recode.values()) == set(tables["associations_by_region"].index)
-
-
-def test_population_totals_drive_poststratification():
-    rng = np.random.default_rng(1)
-    regions = [f"R{i:02d}" for i in range(1, 13)]
-    sample = pd.DataFrame({"region": rng.choice(regions, 400)})
-    sample["ps_region"] = sample["region"].map(population_recode("associations_by_region"))
-    totals = load_population_totals()["associations_by_region"]
-    w = poststratify(sample, strata="ps_region", population_totals=totals)
-    assert w.sum() == pytest.approx(187834)
 
 
 # --------------------------------------------------------------------------- simulation

@@ -187,7 +187,7 @@ class TestBuilder:
 # ----------------------------------------------------------------------------- model table
 @dataclass(frozen=True)
 class FakeResult:
-    """Stand-in with the interface of analysis.regression._regression results."""
+    """Stand-in with the interface of analysis.regression.RegressionResult."""
 
     coefficients: pd.DataFrame
     fit: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))

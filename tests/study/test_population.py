@@ -1,4 +1,5 @@
-"""The sampling frame of questionnaire/sampling_frame.csv and the design weights built on it."""
+"""The study's population (analysis.study._population): the totals of questionnaire/population.yaml,
+the sampling frame of questionnaire/sampling_frame.csv and the design weights built on it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pytest
 from analysis import config
 from analysis.errors import InputError
 from analysis.simulate._model import load_simulation_config, sample_design
-from analysis.survey._weighting import frame_design_weights, load_sampling_frame
+from analysis.study._population import (
+    frame_design_weights,
+    load_population_totals,
+    load_sampling_frame,
+    population_recode,
+)
+from analysis.survey import poststratify
 from analysis.xlsform._form import read_form
 
 
@@ -51,3 +58,25 @@ def test_bad_frame_file_names_row_and_column(tmp_path):
     p.write_text("region,legal_form,N\nR01,association,12\nR01,association,4\n")
     with pytest.raises(InputError, match="listed twice"):
         load_sampling_frame(p)
+
+
+def test_population_totals_file():
+    tables = load_population_totals()
+    assert tables["associations_by_region"].sum() == 187834
+    assert tables["organisations_by_frame"]["association"] == 187834
+    assert tables["organisations_by_frame"]["cooperative"] == 34515
+    assert tables["cooperatives_by_sector"].sum() == 34515
+    assert tables["cooperatives_women"].sum() == 34515
+    recode = population_recode("associations_by_region")
+    assert sorted(recode) == [f"R{i:02d}" for i in range(1, 13)]
+    assert set(recode.values()) == set(tables["associations_by_region"].index)
+
+
+def test_population_totals_drive_poststratification():
+    rng = np.random.default_rng(1)
+    regions = [f"R{i:02d}" for i in range(1, 13)]
+    sample = pd.DataFrame({"region": rng.choice(regions, 400)})
+    sample["ps_region"] = sample["region"].map(population_recode("associations_by_region"))
+    totals = load_population_totals()["associations_by_region"]
+    w = poststratify(sample, strata="ps_region", population_totals=totals)
+    assert w.sum() == pytest.approx(187834)
