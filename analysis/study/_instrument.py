@@ -47,6 +47,8 @@ import pandas as pd
 from analysis import config
 from analysis.errors import ConfigError
 from analysis.study._construct_spec import ConstructSpec, read_constructs
+from analysis.study._problems import did_you_mean
+from analysis.study._yaml import display_path
 
 __all__ = [
     "Questionnaire",
@@ -387,7 +389,7 @@ def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
 
 
 def _where(q: Questionnaire, sheet: str, line: int, name: str = "") -> str:
-    text = f"'{q.path / (sheet + '.csv')}' line {line}"
+    text = f"file '{display_path(q.path / (sheet + '.csv'))}', line {line}"
     return text + (f" ('{name}')" if name else "")
 
 
@@ -428,9 +430,10 @@ def validate_questionnaire(q: Questionnaire) -> None:
             if not row.list_name:
                 raise ConfigError(f"{_where(q, 'survey', row.line, name)}: '{row.type}' names no choice list")
             if not (q.choices["list_name"] == row.list_name).any():
+                hint = did_you_mean(row.list_name, set(q.choices["list_name"]))
                 raise ConfigError(
                     f"{_where(q, 'survey', row.line, name)}: choice list '{row.list_name}' does not exist "
-                    "in choices.csv"
+                    f"in choices.csv{hint or '.'}"
                 )
     lab_fr, lab_ar = _label_col("label", LANG_FR), _label_col("label", LANG_AR)
     for _, row in q.survey.iterrows():
@@ -449,7 +452,7 @@ def validate_questionnaire(q: Questionnaire) -> None:
                 if ref not in names:
                     raise ConfigError(
                         f"{_where(q, 'survey', row['line'], row['name'])}: column '{col}' refers to "
-                        f"${{{ref}}}, which is not a question of the form"
+                        f"${{{ref}}}, which is not a question of the form{did_you_mean(ref, names) or '.'}"
                     )
                 if col in ("relevant", "constraint", "calculation") and seen[ref] > row["line"]:
                     raise ConfigError(

@@ -54,8 +54,9 @@ class Problem:
     suggestion: str = ""
 
     def __str__(self) -> str:
-        where = f"file '{self.file}'" + (f", line {self.line}" if self.line else "")
-        text = f"{where}: {self.message.rstrip('.')}{self.suggestion}"
+        text = f"{self.message.rstrip('.')}{self.suggestion}"
+        if self.file:
+            text = f"file '{self.file}'" + (f", line {self.line}" if self.line else "") + f": {text}"
         return text if text.endswith(("?", ".")) else text + "."
 
 
