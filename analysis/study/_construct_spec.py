@@ -252,8 +252,37 @@ class ConstructSpec:
 # ---------------------------------------------------------------------------
 
 
+class _SpecError(ConfigError):
+    """A malformed constructs.yaml; ``where`` and ``msg`` let :func:`parse_constructs` add the line."""
+
+    def __init__(self, path: Path, where: str, msg: str):
+        self.path, self.where, self.msg = path, where, msg
+        super().__init__(f"file '{display_path(path)}', {where}: {msg}.")
+
+
 def _err(path: Path, where: str, msg: str) -> ConfigError:
-    return ConfigError(f"'{path}', {where}: {msg}")
+    return _SpecError(path, where, msg)
+
+
+_WHERE_RE = re.compile(r"^(?:construct '([^']*)')?(?:, dimension '([^']*)')?(?:, ([a-z_]+))?")
+
+
+def _keys_of(where: str) -> tuple:
+    """Keys of the YAML node a ``where`` text such as "construct 'x', dimension 'y', items" points to."""
+    if where.startswith("problem_groups"):
+        m = re.match(r"problem_groups(?:, '([^']*)')?", where)
+        return ("problem_groups",) + ((m.group(1),) if m and m.group(1) else ())
+    if where in ("scale", "top level"):
+        return ("scale",) if where == "scale" else ()
+    m = _WHERE_RE.match(where)
+    keys: tuple = ()
+    if m and m.group(1):
+        keys = ("constructs", m.group(1))
+        if m.group(2):
+            keys += ("dimensions", m.group(2))
+        if m.group(3):
+            keys += (m.group(3),)
+    return keys
 
 
 def _as_list(value, path: Path, where: str) -> list[str]:
@@ -374,9 +403,26 @@ def parse_constructs(doc: YamlDoc) -> ConstructSpec:
     Raises
     ------
     ConfigError
-        If the file itself is malformed (naming the construct and dimension).
+        If the file itself is malformed: one sentence naming the file, the line,
+        the construct and the dimension.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "constructs.yaml"
+    >>> _ = p.write_text("constructs:\\n  c:\\n    dimensions:\\n      d:\\n        items: [a, b]\\n")
+    >>> try:
+    ...     parse_constructs(read_yaml(p))
+    ... except ConfigError as exc:
+    ...     print(str(exc).split(", ", 1)[1])
+    line 4: construct 'c', dimension 'd': a dimension needs at least 3 items, found 2.
     """
-    return _parse(doc.data, doc.path)
+    try:
+        return _parse(doc.data, doc.path)
+    except _SpecError as exc:
+        line = doc.line(*_keys_of(exc.where))
+        at = f", line {line}" if line else ""
+        raise ConfigError(f"file '{display_path(doc.path)}'{at}: {exc.where}: {exc.msg}.") from None
 
 
 def read_constructs(path: str | Path | None = None) -> ConstructSpec:
