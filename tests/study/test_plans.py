@@ -232,3 +232,32 @@ def test_other_commands_validate_first(tmp_path, command):
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert "did you mean 'rotation'?" in res.stderr
     assert not out.exists() and not (folder / "build").exists()
+
+
+# --------------------------------------------------------------------------- the study object
+
+
+def test_study_is_read_once_into_frozen_objects():
+    import dataclasses
+
+    study = load_study()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        study.constructs = None
+    assert study.tables.doc.path.name == "tables.yaml" and study.tables.tables[4].kind == "efa"
+    assert study.tables.tables[4].line == study.tables.doc.line("tables", 4)
+    assert study.cleaning.legal_form_groups["fondation"] == "association"
+    assert set(study.analysis_plan.models) >= {"h1_impact", "h2_si_presence"}
+
+
+def test_legal_form_groups_have_one_source():
+    from analysis.study._dataset import LEGAL_FORM_GROUPS
+
+    assert LEGAL_FORM_GROUPS == load_study().cleaning.legal_form_groups
+
+
+def test_questionnaire_option_needs_a_questionnaire_folder(tmp_path, capsys):
+    from analysis.cli import main
+
+    assert main(["instrument", "--questionnaire", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "has no survey.csv" in err and "Traceback" not in err
