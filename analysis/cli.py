@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="show the full Python traceback when something fails",
     )
+    common.add_argument(
+        "--questionnaire",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of the questionnaire files (default: questionnaire/), e.g. an edited copy",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -70,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         type=Path,
-        default=config.QUESTIONNAIRE_BUILD_DIR,
-        help="folder to write to (default: questionnaire/build/)",
+        default=None,
+        help="folder to write to (default: the build/ folder of the questionnaire)",
     )
 
     p = sub.add_parser(
@@ -204,11 +211,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_questionnaire(folder: Path | None) -> None:
+    """Point every command at another questionnaire folder (before the study modules load)."""
+    if folder is None:
+        return
+    import os
+
+    folder = folder.resolve()
+    if not (folder / "survey.csv").is_file():
+        from analysis.errors import ConfigError
+
+        raise ConfigError(f"folder '{folder}' given to --questionnaire has no survey.csv.")
+    os.environ["SI_SURVEY_QUESTIONNAIRE"] = str(folder)
+    config.QUESTIONNAIRE_DIR = folder
+    config.QUESTIONNAIRE_BUILD_DIR = folder / "build"
+
+
+def _checked_study():
+    """The study of the questionnaire folder, checked before any work starts (raises StudyError)."""
+    from analysis.study._study import load_study
+    from analysis.study._validate import check_study
+
+    return check_study(load_study(config.QUESTIONNAIRE_DIR))
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "instrument":
         from analysis.study._instrument import build_instrument
 
-        written = build_instrument(args.out)
+        study = _checked_study()
+        out = args.out if args.out is not None else config.QUESTIONNAIRE_BUILD_DIR
+        written = build_instrument(out, questionnaire=study.questionnaire)
         for path in written.values():
             print(f"wrote {path}")
         return 0
@@ -216,7 +249,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from analysis.simulate import simulate_export
 
         written = simulate_export(
-            n=args.n, seed=args.seed, out_dir=args.out, fmt=args.format, clean_only=args.clean_only
+            n=args.n, seed=args.seed, out_dir=args.out, fmt=args.format, clean_only=args.clean_only,
+            questionnaire_dir=config.QUESTIONNAIRE_DIR,
         )
         for path in written.values():
             print(f"wrote {path}")
@@ -224,19 +258,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "clean":
         from analysis.cleaning._clean import clean
 
+        _checked_study()
         result = clean(args.raw or None, out_dir=args.out)
         print(result.summary())
         return 0
     if args.command == "tables":
         from analysis.report._reports import render_reports
 
+        _checked_study()
         written = render_reports(data_dir=args.data, out_dir=args.out, formats=args.formats, lang=args.lang)
         print(f"wrote {len(written)} files to {args.out}")
         return 0
     if args.command == "run":
         from analysis.pipeline import run
 
+        study = _checked_study()
         result = run(
+            study=study,
             raw=args.raw or None,
             processed_dir=args.processed,
             out_dir=args.out,
@@ -274,11 +312,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _use_questionnaire(getattr(args, "questionnaire", None))
         return _dispatch(args)
     except SiSurveyError as exc:
         if args.debug:
             raise
-        print(f"si-survey: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"si-survey: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("si-survey: interrupted; previous outputs are left as they were.", file=sys.stderr)

@@ -6,6 +6,7 @@ that the toolkit behaves the same whichever folder it is launched from.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = [
@@ -24,7 +25,13 @@ __all__ = [
 
 PACKAGE_DIR: Path = Path(__file__).resolve().parent
 PROJECT_ROOT: Path = PACKAGE_DIR.parent
-QUESTIONNAIRE_DIR: Path = PROJECT_ROOT / "questionnaire"
+#: The study's text files; ``si-survey --questionnaire DIR`` (or the environment variable
+#: ``SI_SURVEY_QUESTIONNAIRE``) points it at another folder, e.g. a copy being edited.
+QUESTIONNAIRE_DIR: Path = (
+    Path(os.environ["SI_SURVEY_QUESTIONNAIRE"]).resolve()
+    if os.environ.get("SI_SURVEY_QUESTIONNAIRE")
+    else PROJECT_ROOT / "questionnaire"
+)
 QUESTIONNAIRE_BUILD_DIR: Path = QUESTIONNAIRE_DIR / "build"
 DATA_DIR: Path = PROJECT_ROOT / "data"
 RAW_DIR: Path = DATA_DIR / "raw"

@@ -156,6 +156,7 @@ def run(
     lang: str = "fr",
     force: bool = False,
     progress=_progress,
+    study=None,
 ) -> RunResult:
     """Run the whole job: clean, score, analyse, render.
 
@@ -173,6 +174,10 @@ def run(
         Recompute every stage even if its inputs did not change.
     progress : callable
         Called with a short message at each step (default: print to stderr).
+    study : Study, optional
+        The study already loaded and checked (:func:`analysis.study.check_study`);
+        default: ``questionnaire/`` is loaded and checked here, before anything is
+        written (a plan naming an unknown construct, option or column stops the run).
 
     Returns
     -------
@@ -199,6 +204,11 @@ def run(
                 file=path,
                 expected="the path of an export file (CSV, XLSX, SAV or DTA)",
             )
+    if study is None:
+        from analysis.study._study import load_study
+        from analysis.study._validate import check_study
+
+        study = check_study(load_study())
     result = RunResult(processed_dir=processed_dir, out_dir=out_dir)
     code = code_fingerprint()
     quest = questionnaire_fingerprint()

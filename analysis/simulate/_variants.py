@@ -11,27 +11,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from analysis.study._regions import OLD_REGIONS as _OLD_REGIONS
+
 __all__ = ["OLD_REGIONS", "REGION_TRANSLIT", "strip_accents", "old_names_for", "PROVINCE_AR"]
 
-#: pre-2015 region name -> new region codes it overlaps (first = main successor)
-OLD_REGIONS: dict[str, tuple[str, ...]] = {
-    "Oued Ed-Dahab-Lagouira": ("R12",),
-    "Laâyoune-Boujdour-Sakia El Hamra": ("R11",),
-    "Guelmim-Es Semara": ("R10", "R11"),
-    "Souss-Massa-Drâa": ("R09", "R08"),
-    "Gharb-Chrarda-Béni Hssen": ("R04",),
-    "Chaouia-Ouardigha": ("R06", "R05"),
-    "Marrakech-Tensift-Al Haouz": ("R07",),
-    "Oriental": ("R02",),
-    "Grand Casablanca": ("R06",),
-    "Rabat-Salé-Zemmour-Zaër": ("R04",),
-    "Doukkala-Abda": ("R06", "R07"),
-    "Tadla-Azilal": ("R05",),
-    "Meknès-Tafilalet": ("R03", "R08", "R05"),
-    "Fès-Boulemane": ("R03",),
-    "Taza-Al Hoceïma-Taounate": ("R03", "R01", "R02"),
-    "Tanger-Tétouan": ("R01",),
-}
+#: pre-2015 region name -> new region codes it overlaps (first = main successor): the one table
+#: of analysis.study (the cleaning matches the names this module plants)
+OLD_REGIONS = _OLD_REGIONS
 
 #: transliterations and common alternative spellings of the 2015 regions
 REGION_TRANSLIT: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""The study: questionnaire, constructs, regions and the analysis data set.
+"""The study: questionnaire, constructs, plans (loaded once, checked together), regions and the analysis data set.
 
 Public names are imported from their private module on first use.
 """
@@ -8,10 +8,28 @@ from __future__ import annotations
 from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
-    "DEFAULT_CONSTRUCTS_PATH": "_constructs",
-    "Dimension": "_constructs",
-    "Construct": "_constructs",
-    "ConstructSpec": "_constructs",
+    "DEFAULT_CONSTRUCTS_PATH": "_construct_spec",
+    "Dimension": "_construct_spec",
+    "Construct": "_construct_spec",
+    "ConstructSpec": "_construct_spec",
+    "read_constructs": "_construct_spec",
+    "check_constructs": "_construct_spec",
+    "Study": "_study",
+    "CleaningSettings": "_study",
+    "TableSpec": "_study",
+    "TablePlanSpec": "_study",
+    "load_study": "_study",
+    "load_cleaning_settings": "_study",
+    "validate_study": "_validate",
+    "check_study": "_validate",
+    "analysis_columns": "_validate",
+    "formula_variables": "_validate",
+    "Problem": "_problems",
+    "StudyError": "_problems",
+    "did_you_mean": "_problems",
+    "YamlDoc": "_yaml",
+    "read_yaml": "_yaml",
+    "DERIVED_COLUMNS": "_dataset",
     "load_constructs": "_constructs",
     "score_constructs": "_constructs",
     "prepare_items": "_constructs",

@@ -5,7 +5,7 @@ construct its dimensions, their Likert items, the reverse-keyed items, the
 scoring rule, and the hypothesised measurement model in lavaan syntax. It is
 checked against the questionnaire when loaded, so an item that is not a Likert
 question of the form stops everything with a :class:`~analysis.errors.ConfigError`
-naming it.
+naming it (the file is read by :mod:`analysis.study._construct_spec`).
 
 Scores (:func:`score_constructs`) are the classical "mean of the items after
 reversal" scale scores, with a minimum number of valid items; the formative
@@ -15,16 +15,24 @@ shares. Both are vectorised over rows.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from analysis import config
 from analysis.errors import ConfigError, InputError
+from analysis.study._construct_spec import (
+    DEFAULT_CONSTRUCTS_PATH,
+    Construct,
+    ConstructSpec,
+    Dimension,
+    check_constructs,
+    parse_constructs,
+)
+from analysis.study._instrument import load_questionnaire
+from analysis.study._problems import StudyError
+from analysis.study._yaml import read_yaml
 
 __all__ = [
     "DEFAULT_CONSTRUCTS_PATH",
@@ -37,353 +45,6 @@ __all__ = [
     "hybridisation",
     "construct_reliability",
 ]
-
-DEFAULT_CONSTRUCTS_PATH: Path = config.QUESTIONNAIRE_DIR / "constructs.yaml"
-
-_RULES = ("mean_of_dimensions", "mean_of_items")
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """One first-order dimension of a reflective construct.
-
-    Attributes
-    ----------
-    construct, name : str
-        Construct and dimension names; the score column is
-        ``score_<construct>__<name>``.
-    items : tuple of str
-        Likert items (column names), in questionnaire order.
-    reverse : tuple of str
-        The reverse-keyed items among ``items`` (recoded ``(min + max) - x``).
-    min_valid : int
-        Minimum number of valid items for the dimension score.
-    label_fr, label_ar : str
-        Labels.
-    """
-
-    construct: str
-    name: str
-    items: tuple[str, ...]
-    reverse: tuple[str, ...]
-    min_valid: int
-    label_fr: str = ""
-    label_ar: str = ""
-
-    @property
-    def score_column(self) -> str:
-        """``score_<construct>__<dimension>``."""
-        return f"score_{self.construct}__{self.name}"
-
-    @property
-    def latent(self) -> str:
-        """Name of the first-order factor in the lavaan model: the items' prefix (``si_nov``)."""
-        return self.items[0].rsplit("_", 1)[0]
-
-
-@dataclass(frozen=True)
-class Construct:
-    """A construct: reflective (Likert dimensions) or formative (computed index).
-
-    Attributes
-    ----------
-    name : str
-        Construct name; score column ``score_<name>``.
-    kind : {"reflective", "formative"}
-    rule : {"mean_of_dimensions", "mean_of_items"}
-        How the construct score is formed from the items (reflective only).
-    min_valid : int
-        ``mean_of_items``: minimum number of valid items.
-    min_valid_dimensions : int
-        ``mean_of_dimensions``: minimum number of dimension scores.
-    dimensions : tuple of Dimension
-    shares : tuple of str
-        Formative hybridisation: the funding-share columns (percent).
-    market_share : str
-        Formative hybridisation: the share column of own market income.
-    label_fr, label_ar, role : str
-    """
-
-    name: str
-    kind: str
-    rule: str = "mean_of_dimensions"
-    min_valid: int = 1
-    min_valid_dimensions: int = 1
-    dimensions: tuple[Dimension, ...] = ()
-    shares: tuple[str, ...] = ()
-    market_share: str = ""
-    label_fr: str = ""
-    label_ar: str = ""
-    role: str = ""
-
-    @property
-    def score_column(self) -> str:
-        """``score_<construct>``."""
-        return f"score_{self.name}"
-
-    @property
-    def items(self) -> list[str]:
-        """All Likert items of the construct, dimension by dimension."""
-        return [i for d in self.dimensions for i in d.items]
-
-    @property
-    def reverse(self) -> list[str]:
-        """The reverse-keyed items of the construct."""
-        return [i for d in self.dimensions for i in d.reverse]
-
-    @property
-    def score_columns(self) -> list[str]:
-        """Score columns this construct produces (construct first, then dimensions)."""
-        if self.kind == "formative":
-            return [self.score_column] + [
-                f"{self.score_column}__{s}" for s in ("hhi", "n_sources", "market_share")
-            ]
-        return [self.score_column] + [d.score_column for d in self.dimensions]
-
-
-@dataclass(frozen=True)
-class ConstructSpec:
-    """The checked contents of ``constructs.yaml``.
-
-    Attributes
-    ----------
-    constructs : tuple of Construct
-    scale_min, scale_max : int
-        Likert range (1 and 5).
-    missing_codes : tuple of int
-        Codes that are missing values for scoring (97, 98, 99).
-    measurement_model, structural_model : str
-        lavaan syntax.
-    problem_groups : dict
-        ``{group: {"label_fr": str, "items": [prob_...]}}`` for the problems grid.
-    path : Path
-        File read.
-    """
-
-    constructs: tuple[Construct, ...]
-    scale_min: int = 1
-    scale_max: int = 5
-    missing_codes: tuple[int, ...] = (97, 98, 99)
-    measurement_model: str = ""
-    structural_model: str = ""
-    problem_groups: dict = field(default_factory=dict)
-    path: Path | None = None
-
-    def __getitem__(self, name: str) -> Construct:
-        for c in self.constructs:
-            if c.name == name:
-                return c
-        raise KeyError(f"no construct named {name!r}; known: {', '.join(self.names)}")
-
-    @property
-    def names(self) -> list[str]:
-        """Construct names in file order."""
-        return [c.name for c in self.constructs]
-
-    @property
-    def reflective(self) -> list[Construct]:
-        """The reflective constructs (scored from Likert items)."""
-        return [c for c in self.constructs if c.kind == "reflective"]
-
-    @property
-    def formative(self) -> list[Construct]:
-        """The formative (computed) indices."""
-        return [c for c in self.constructs if c.kind == "formative"]
-
-    @property
-    def items(self) -> list[str]:
-        """All Likert items used by a construct."""
-        return [i for c in self.reflective for i in c.items]
-
-    @property
-    def reverse_items(self) -> list[str]:
-        """All reverse-keyed items."""
-        return [i for c in self.reflective for i in c.reverse]
-
-    @property
-    def score_columns(self) -> list[str]:
-        """Every score column (reflective then formative)."""
-        return [s for c in self.reflective + self.formative for s in c.score_columns]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per item: ``construct``, ``dimension``, ``item``, ``reverse``, ``score_column``."""
-        rows = [
-            {"construct": c.name, "dimension": d.name, "item": i, "reverse": i in d.reverse,
-             "score_column": d.score_column}
-            for c in self.reflective for d in c.dimensions for i in d.items
-        ]
-        return pd.DataFrame(rows, columns=["construct", "dimension", "item", "reverse", "score_column"])
-
-
-# ---------------------------------------------------------------------------
-# loading and checking
-# ---------------------------------------------------------------------------
-
-
-def _err(path: Path, where: str, msg: str) -> ConfigError:
-    return ConfigError(f"'{path}', {where}: {msg}")
-
-
-def _as_list(value, path: Path, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _err(path, where, "expected a list of variable names")
-    return list(value)
-
-
-def _int(value, path: Path, where: str, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _err(path, where, f"expected a positive integer, found {value!r}")
-    return value
-
-
-def _parse(raw: dict, path: Path) -> ConstructSpec:
-    if not isinstance(raw, dict) or not isinstance(raw.get("constructs"), dict):
-        raise _err(path, "top level", "expected a mapping with a 'constructs' mapping")
-    scale = raw.get("scale") or {}
-    smin, smax = int(scale.get("min", 1)), int(scale.get("max", 5))
-    if smin >= smax:
-        raise _err(path, "scale", f"min ({smin}) must be below max ({smax})")
-    missing = tuple(int(c) for c in scale.get("missing_codes", [97, 98, 99]))
-    constructs = []
-    for cname, body in raw["constructs"].items():
-        where = f"construct '{cname}'"
-        if not isinstance(cname, str) or not _NAME_RE.match(cname):
-            raise _err(path, where, "construct names must be snake_case")
-        if not isinstance(body, dict):
-            raise _err(path, where, "expected a mapping")
-        kind = body.get("kind", "reflective")
-        common = {"name": cname, "kind": kind, "label_fr": str(body.get("label_fr", "")),
-                  "label_ar": str(body.get("label_ar", "")), "role": str(body.get("role", ""))}
-        if kind == "formative":
-            shares = tuple(_as_list(body.get("shares"), path, f"{where}, shares"))
-            if not shares:
-                raise _err(path, f"{where}, shares", "a formative index needs its share columns")
-            market = str(body.get("market_share", ""))
-            if market and market not in shares:
-                raise _err(path, f"{where}, market_share", f"'{market}' is not one of the shares")
-            constructs.append(Construct(**common, shares=shares, market_share=market))
-            continue
-        if kind != "reflective":
-            raise _err(path, where, f"kind must be 'reflective' or 'formative', found {kind!r}")
-        rule = body.get("rule", "mean_of_dimensions")
-        if rule not in _RULES:
-            raise _err(path, f"{where}, rule", f"expected one of {', '.join(_RULES)}, found {rule!r}")
-        dims_raw = body.get("dimensions")
-        if not isinstance(dims_raw, dict) or not dims_raw:
-            raise _err(path, where, "a reflective construct needs a 'dimensions' mapping")
-        dims = []
-        for dname, dbody in dims_raw.items():
-            dwhere = f"{where}, dimension '{dname}'"
-            if not isinstance(dname, str) or not _NAME_RE.match(dname):
-                raise _err(path, dwhere, "dimension names must be snake_case")
-            if not isinstance(dbody, dict):
-                raise _err(path, dwhere, "expected a mapping")
-            items = _as_list(dbody.get("items"), path, f"{dwhere}, items")
-            if len(items) < 3:
-                raise _err(path, dwhere, f"a dimension needs at least 3 items, found {len(items)}")
-            if len(set(items)) != len(items):
-                raise _err(path, dwhere, "an item is listed twice")
-            rev = _as_list(dbody.get("reverse"), path, f"{dwhere}, reverse")
-            for r in rev:
-                if r not in items:
-                    raise _err(path, f"{dwhere}, reverse", f"reverse-keyed item '{r}' is not one of the items")
-            mv = _int(dbody.get("min_valid"), path, f"{dwhere}, min_valid", default=max(1, (len(items) + 1) // 2))
-            if mv > len(items):
-                raise _err(path, f"{dwhere}, min_valid", f"{mv} is more than the {len(items)} items")
-            dims.append(Dimension(construct=cname, name=dname, items=tuple(items), reverse=tuple(rev),
-                                  min_valid=mv, label_fr=str(dbody.get("label_fr", "")),
-                                  label_ar=str(dbody.get("label_ar", ""))))
-        n_items = sum(len(d.items) for d in dims)
-        mv = _int(body.get("min_valid"), path, f"{where}, min_valid", default=max(1, (n_items + 1) // 2))
-        mvd = _int(body.get("min_valid_dimensions"), path, f"{where}, min_valid_dimensions",
-                   default=max(1, (len(dims) + 1) // 2))
-        if mv > n_items:
-            raise _err(path, f"{where}, min_valid", f"{mv} is more than the {n_items} items")
-        if mvd > len(dims):
-            raise _err(path, f"{where}, min_valid_dimensions", f"{mvd} is more than the {len(dims)} dimensions")
-        constructs.append(Construct(**common, rule=rule, min_valid=mv, min_valid_dimensions=mvd,
-                                    dimensions=tuple(dims)))
-    seen: dict[str, str] = {}
-    for c in constructs:
-        for d in c.dimensions:
-            for i in d.items:
-                if i in seen:
-                    raise _err(path, f"construct '{c.name}', dimension '{d.name}'",
-                               f"item '{i}' is already used by {seen[i]}")
-                seen[i] = f"construct '{c.name}', dimension '{d.name}'"
-    groups = raw.get("problem_groups") or {}
-    if not isinstance(groups, dict):
-        raise _err(path, "problem_groups", "expected a mapping")
-    return ConstructSpec(
-        constructs=tuple(constructs), scale_min=smin, scale_max=smax, missing_codes=missing,
-        measurement_model=str(raw.get("measurement_model", "") or ""),
-        structural_model=str(raw.get("structural_model", "") or ""),
-        problem_groups={g: {"label_fr": str((b or {}).get("label_fr", "")),
-                            "items": _as_list((b or {}).get("items"), path, f"problem_groups, '{g}'")}
-                        for g, b in groups.items()},
-        path=path,
-    )
-
-
-_LAVAAN_OP = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|~~|~)\s*(.+)$")
-
-
-def _lavaan_terms(model: str) -> list[tuple[str, str, list[str], int]]:
-    """(lhs, op, rhs variables, line number) of each formula line of a lavaan model."""
-    out = []
-    for k, line in enumerate(model.splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = _LAVAAN_OP.match(line)
-        if not m:
-            raise ValueError(f"line {k}: cannot read '{line}'")
-        rhs = [t.strip() for t in re.split(r"\+", m.group(3))]
-        rhs = [t.split("*")[-1].strip() for t in rhs if t]
-        out.append((m.group(1), m.group(2), rhs, k))
-    return out
-
-
-def _check_against(spec: ConstructSpec, q) -> None:
-    path = spec.path
-    likert = set(q.likert_items)
-    names = set(q.names)
-    for c in spec.reflective:
-        for d in c.dimensions:
-            for i in d.items:
-                where = f"construct '{c.name}', dimension '{d.name}'"
-                if i not in names:
-                    raise _err(path, where, f"item '{i}' is not a question of the questionnaire")
-                if i not in likert:
-                    raise _err(path, where, f"item '{i}' is not a Likert item (select_one on a 1-5 list)")
-    numeric = set(q.numeric)
-    for c in spec.formative:
-        for s in c.shares:
-            if s not in numeric:
-                raise _err(path, f"construct '{c.name}', shares",
-                           f"'{s}' is not a numeric (integer/decimal) question of the questionnaire")
-    for g, body in spec.problem_groups.items():
-        for i in body["items"]:
-            if i not in likert:
-                raise _err(path, f"problem_groups, '{g}'", f"item '{i}' is not a Likert item of the questionnaire")
-    for key in ("measurement_model", "structural_model"):
-        model = getattr(spec, key)
-        try:
-            terms = _lavaan_terms(model)
-        except ValueError as exc:
-            raise _err(path, key, str(exc)) from exc
-        latent = {lhs for lhs, op, _, _ in _lavaan_terms(spec.measurement_model) if op == "=~"} if key == "structural_model" else set()
-        latent |= {lhs for lhs, op, _, _ in terms if op == "=~"}
-        for lhs, _op, rhs, k in terms:
-            for v in [lhs, *rhs]:
-                if v not in latent and v not in names:
-                    raise _err(path, f"{key}, line {k}",
-                               f"'{v}' is neither a latent variable of the model nor a question")
 
 
 def load_constructs(path: str | Path | None = None, questionnaire=None) -> ConstructSpec:
@@ -416,20 +77,15 @@ def load_constructs(path: str | Path | None = None, questionnaire=None) -> Const
     >>> spec["si_presence"].dimensions[0].items
     ('si_nov_01', 'si_nov_02', 'si_nov_03', 'si_nov_04')
     """
-    from analysis.study._instrument import load_questionnaire
-
-    p = Path(path) if path is not None else DEFAULT_CONSTRUCTS_PATH
-    if not p.exists():
-        raise ConfigError(f"constructs file '{p}' is missing")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"'{p}' is not valid YAML: {exc}") from exc
-    spec = _parse(raw, p)
+    p = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "constructs.yaml"
+    doc = read_yaml(p)
+    spec = parse_constructs(doc)
     if questionnaire is None:
         folder = p.parent if (p.parent / "survey.csv").exists() else config.QUESTIONNAIRE_DIR
         questionnaire = load_questionnaire(folder)
-    _check_against(spec, questionnaire)
+    problems = check_constructs(spec, questionnaire, doc)
+    if problems:
+        raise StudyError(problems[:1])
     return spec
 
 

@@ -16,17 +16,18 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import InputError
+from analysis.study._constructs import load_constructs, score_constructs
+from analysis.study._study import load_cleaning_settings
 
-__all__ = ["load_survey", "prepare_analysis_data", "LEGAL_FORM_GROUPS", "FUNDING_ALIASES", "select_options", "design_weights_for"]
+__all__ = ["load_survey", "prepare_analysis_data", "LEGAL_FORM_GROUPS", "FUNDING_ALIASES", "DERIVED_COLUMNS",
+           "select_options", "design_weights_for"]
 
-#: Legal forms grouped for the comparisons of H4 (associations vs cooperatives).
-LEGAL_FORM_GROUPS: dict[str, str] = {
-    "association": "association",
-    "association_rup": "association",
-    "fondation": "association",
-    "cooperative": "cooperative",
-    "union_coop": "cooperative",
-}
+
+def __getattr__(name: str):
+    # LEGAL_FORM_GROUPS is read from questionnaire/cleaning.yaml (legal_form_groups), its one source
+    if name == "LEGAL_FORM_GROUPS":
+        return load_cleaning_settings().legal_form_groups
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: Names used by the analysis plan for the formative hybridisation index.
@@ -36,6 +37,10 @@ FUNDING_ALIASES: dict[str, str] = {
     "funding_n_sources": "score_hybridisation__n_sources",
     "funding_market_share": "score_hybridisation__market_share",
 }
+
+#: Columns :func:`prepare_analysis_data` adds besides the construct scores.
+DERIVED_COLUMNS: tuple[str, ...] = (*FUNDING_ALIASES, "legal_form_group", "org_age", "log_members",
+                                    "support_n_types", "design_stratum", "design_weight")
 
 
 def load_survey(processed_dir: str | Path = config.PROCESSED_DIR) -> pd.DataFrame:
@@ -71,7 +76,8 @@ def select_options(data: pd.DataFrame, question: str) -> list[str]:
 
 
 def prepare_analysis_data(
-    survey: pd.DataFrame, spec=None, *, analysed_only: bool = True, reference_year: int | None = None
+    survey: pd.DataFrame, spec=None, *, analysed_only: bool = True, reference_year: int | None = None,
+    legal_form_groups: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Add construct scores and derived indicators to the cleaned survey.
 
@@ -86,6 +92,9 @@ def prepare_analysis_data(
     reference_year : int, optional
         Year used for the age of the organisation when ``org_age`` is absent;
         default: the year of the latest ``_submission_time`` (or ``end``).
+    legal_form_groups : dict, optional
+        Legal form -> group, used when ``legal_form_group`` is absent; default
+        ``legal_form_groups`` of ``questionnaire/cleaning.yaml``.
 
     Returns
     -------
@@ -103,8 +112,6 @@ def prepare_analysis_data(
     >>> out.loc[0, "legal_form_group"], float(out.loc[0, "org_age"]), round(float(out.loc[0, "log_members"]), 3)
     ('cooperative', 11.0, 2.996)
     """
-    from analysis.study._constructs import load_constructs, score_constructs
-
     data = survey
     if analysed_only and "analysed" in data.columns:
         data = data[data["analysed"].astype(bool)]
@@ -120,7 +127,8 @@ def prepare_analysis_data(
         if alias not in data.columns and source in data.columns:
             data[alias] = pd.to_numeric(data[source], errors="coerce").astype(float)
     if "legal_form_group" not in data.columns and "legal_form" in data.columns:
-        data["legal_form_group"] = data["legal_form"].map(LEGAL_FORM_GROUPS)
+        groups = legal_form_groups if legal_form_groups is not None else load_cleaning_settings().legal_form_groups
+        data["legal_form_group"] = data["legal_form"].map(groups)
     if "org_age" not in data.columns and "year_created" in data.columns:
         if reference_year is None:
             stamp = data.get("_submission_time", data.get("end"))

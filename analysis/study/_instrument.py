@@ -46,6 +46,9 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import ConfigError
+from analysis.study._construct_spec import ConstructSpec, read_constructs
+from analysis.study._problems import did_you_mean
+from analysis.study._yaml import display_path
 
 __all__ = [
     "Questionnaire",
@@ -292,13 +295,14 @@ def _read_sheet(folder: Path, sheet: str) -> pd.DataFrame:
     return df
 
 
-def load_questionnaire(path: str | Path = config.QUESTIONNAIRE_DIR) -> Questionnaire:
+def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     """Load the questionnaire text files and add derived columns.
 
     Parameters
     ----------
-    path : str or Path, default ``config.QUESTIONNAIRE_DIR``
-        Folder holding ``survey.csv``, ``choices.csv`` and ``settings.csv``.
+    path : str or Path, optional
+        Folder holding ``survey.csv``, ``choices.csv`` and ``settings.csv``;
+        default ``config.QUESTIONNAIRE_DIR`` (read when called).
 
     Returns
     -------
@@ -317,7 +321,7 @@ def load_questionnaire(path: str | Path = config.QUESTIONNAIRE_DIR) -> Questionn
     >>> "si_nov_01" in q.likert_items
     True
     """
-    folder = Path(path)
+    folder = Path(path) if path is not None else config.QUESTIONNAIRE_DIR
     survey, choices, settings = (_read_sheet(folder, s) for s in _FILES)
     for col in ("type", "name"):
         if col not in survey.columns:
@@ -385,7 +389,7 @@ def load_questionnaire(path: str | Path = config.QUESTIONNAIRE_DIR) -> Questionn
 
 
 def _where(q: Questionnaire, sheet: str, line: int, name: str = "") -> str:
-    text = f"'{q.path / (sheet + '.csv')}' line {line}"
+    text = f"file '{display_path(q.path / (sheet + '.csv'))}', line {line}"
     return text + (f" ('{name}')" if name else "")
 
 
@@ -426,9 +430,10 @@ def validate_questionnaire(q: Questionnaire) -> None:
             if not row.list_name:
                 raise ConfigError(f"{_where(q, 'survey', row.line, name)}: '{row.type}' names no choice list")
             if not (q.choices["list_name"] == row.list_name).any():
+                hint = did_you_mean(row.list_name, set(q.choices["list_name"]))
                 raise ConfigError(
                     f"{_where(q, 'survey', row.line, name)}: choice list '{row.list_name}' does not exist "
-                    "in choices.csv"
+                    f"in choices.csv{hint or '.'}"
                 )
     lab_fr, lab_ar = _label_col("label", LANG_FR), _label_col("label", LANG_AR)
     for _, row in q.survey.iterrows():
@@ -447,7 +452,7 @@ def validate_questionnaire(q: Questionnaire) -> None:
                 if ref not in names:
                     raise ConfigError(
                         f"{_where(q, 'survey', row['line'], row['name'])}: column '{col}' refers to "
-                        f"${{{ref}}}, which is not a question of the form"
+                        f"${{{ref}}}, which is not a question of the form{did_you_mean(ref, names) or '.'}"
                     )
                 if col in ("relevant", "constraint", "calculation") and seen[ref] > row["line"]:
                     raise ConfigError(
@@ -611,13 +616,12 @@ def _effective_relevant(row: pd.Series) -> str:
     return " and ".join(parts)
 
 
-def _construct_lookup(q: Questionnaire) -> dict[str, tuple[str, str, bool]]:
-    from analysis.study._constructs import DEFAULT_CONSTRUCTS_PATH, load_constructs
-
-    path = q.path / DEFAULT_CONSTRUCTS_PATH.name
-    if not path.exists():
-        return {}
-    spec = load_constructs(path, questionnaire=q)
+def _construct_lookup(q: Questionnaire, spec: ConstructSpec | None = None) -> dict[str, tuple[str, str, bool]]:
+    if spec is None:
+        path = q.path / "constructs.yaml"
+        if not path.exists():
+            return {}
+        spec = read_constructs(path)
     out: dict[str, tuple[str, str, bool]] = {}
     for c in spec.reflective:
         for d in c.dimensions:
@@ -626,7 +630,8 @@ def _construct_lookup(q: Questionnaire) -> dict[str, tuple[str, str, bool]]:
     return out
 
 
-def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool = True) -> pd.DataFrame:
+def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool = True,
+             constructs: ConstructSpec | None = None) -> pd.DataFrame:
     """One row per column of a KoboToolbox export of the form, in export order.
 
     Parameters
@@ -636,6 +641,10 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
     system_columns : bool, default True
         Append the columns KoboToolbox adds itself (``_id``, ``_uuid``,
         ``_submission_time``...; :data:`SYSTEM_COLUMNS`).
+    constructs : ConstructSpec, optional
+        Gives the columns ``construct``, ``dimension``, ``reverse``. Default: the
+        ``constructs.yaml`` beside the questionnaire (checked by
+        :func:`analysis.study.validate_study`, not here).
 
     Returns
     -------
@@ -663,7 +672,7 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
     """
     q = questionnaire if questionnaire is not None else load_questionnaire()
     lab_fr, lab_ar = _label_col("label", LANG_FR), _label_col("label", LANG_AR)
-    cons = _construct_lookup(q)
+    cons = _construct_lookup(q, constructs)
     records: list[dict] = []
     for _, row in q.fields.iterrows():
         name, bt = row["name"], row["base_type"]

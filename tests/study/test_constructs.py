@@ -110,9 +110,26 @@ def test_reverse_not_in_items_and_model_typo(tmp_path):
     with pytest.raises(ConfigError, match="ic_fin_03"):
         load_constructs(folder / "constructs.yaml")
     folder2 = _copy(tmp_path / "b")
-    _edit(folder2 / "constructs.yaml", "si_nov =~ si_nov_01", "si_nov =~ si_nov_1")
-    with pytest.raises(ConfigError, match="si_nov_1"):
+    _edit(folder2 / "constructs.yaml", "imp_dom ~ si_presence", "imp_dom ~ si_presense")
+    with pytest.raises(ConfigError, match="si_presense.*did you mean 'si_presence'"):
         load_constructs(folder2 / "constructs.yaml")
+
+
+def test_measurement_model_follows_the_dimensions(tmp_path, spec):
+    assert not spec.measurement_model_written
+    assert "si_nov =~ si_nov_01 + si_nov_02 + si_nov_03 + si_nov_04" in spec.measurement_model
+    assert "si_presence =~ si_nov + si_fin + si_par + si_gov + si_ter + si_dif" in spec.measurement_model
+    assert "perceived_impact =~" not in spec.measurement_model  # two dimensions: two correlated factors
+
+
+def test_written_measurement_model_must_name_every_item(tmp_path):
+    folder = _copy(tmp_path)
+    model = "\n".join("  " + line for line in load_constructs().measurement_model.splitlines())
+    model = model.replace(" + si_nov_04", "")
+    text = (folder / "constructs.yaml").read_text(encoding="utf-8")
+    (folder / "constructs.yaml").write_text(text + "\nmeasurement_model: |\n" + model + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="item 'si_nov_04'.*not in measurement_model"):
+        load_constructs(folder / "constructs.yaml")
 
 
 # ----------------------------------------------------------------- scoring
