@@ -106,7 +106,7 @@ _EXPORTS: dict[str, str] = {
     "design_weights": "survey",
     "poststratify": "survey",
     "rake": "survey",
-    "load_population_totals": "study._population",
+    "load_population_totals": "study",
     # regression
     "regress": "regression",
     "RegressionResult": "regression",
@@ -114,14 +114,14 @@ _EXPORTS: dict[str, str] = {
     "simple_slopes": "regression",
     "pool_rubin": "regression",
     "MiceOptions": "regression",
-    "load_analysis_plan": "study._analysis_plan",
-    "run_analysis_plan": "study._analysis_plan",
+    "load_analysis_plan": "study",
+    "run_analysis_plan": "study",
     # descriptives and group comparisons
     "describe": "descriptives",
     "likert_distribution": "descriptives",
     "crosstab": "descriptives",
     "compare_groups": "descriptives",
-    "run_comparisons": "study._analysis_plan",
+    "run_comparisons": "study",
     # fieldwork
     "draw_sample": "fieldwork",
     "run_checks": "fieldwork",

@@ -349,7 +349,7 @@ class SampleResult:
     notes: list[str] = field(default_factory=list)
 
     def population_yaml(self) -> str:
-        """The frame counts as a ``population.yaml`` table (read by :func:`analysis.survey._weighting.load_population_totals`)."""
+        """The frame counts as a ``population.yaml`` table (read by :func:`analysis.study.load_population_totals`)."""
         import yaml
 
         cells = [{"code": str(r.stratum), "count": int(r.N_h), "source": "frame"}

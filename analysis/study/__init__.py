@@ -8,6 +8,15 @@ from __future__ import annotations
 from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "AnalysisPlan": "_analysis_plan",
+    "ModelSpec": "_analysis_plan",
+    "load_analysis_plan": "_analysis_plan",
+    "run_analysis_plan": "_analysis_plan",
+    "run_comparisons": "_analysis_plan",
+    "load_population_totals": "_population",
+    "population_recode": "_population",
+    "load_sampling_frame": "_population",
+    "frame_design_weights": "_population",
     "DEFAULT_CONSTRUCTS_PATH": "_construct_spec",
     "Dimension": "_construct_spec",
     "Construct": "_construct_spec",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from analysis.errors import InputError
 from analysis.fieldwork._sampling import allocate, draw_sample, sample_size_for_moe
-from analysis.survey._weighting import frame_design_weights, load_population_totals, load_sampling_frame
+from analysis.study import frame_design_weights, load_population_totals, load_sampling_frame
 
 sizes = st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=30)
 
