@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import pandas as pd
 
 from analysis.report._context import ReportContext
-from analysis.report._texts import DERIVED_LABELS
 
 #: Suppression marker of small counts (``analysis.tables.suppress_small_cells``).
 SUPPRESSED = "s"
@@ -32,8 +31,8 @@ def new_table(df: pd.DataFrame, ctx: ReportContext, spec: dict, number: int, *, 
 
 def finish(t, ctx: ReportContext, *, labels_note: bool = False):
     """Last notes common to the tables (the English note on French labels)."""
-    if labels_note and ctx.t("labels_note"):
-        t = t.tab_note(ctx.t("labels_note"))
+    if labels_note and ctx.text("common.labels_note"):
+        t = t.tab_note(ctx.text("common.labels_note"))
     return t
 
 
@@ -41,11 +40,22 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 
 
+def default_construct(ctx: ReportContext, spec: dict) -> str:
+    """The construct a table names (``construct``), else the plan's ``options.construct``, else the
+    first reflective construct of ``constructs.yaml``."""
+    name = ctx.option(spec, "construct")
+    if name:
+        return str(name)
+    return ctx.spec.reflective[0].name
+
+
 def group_levels(ctx: ReportContext) -> tuple[str, list]:
+    """The plan's group variable and its levels present in the data: first the legal-form groups
+    in the order of ``cleaning.yaml``, then any other level in alphabetical order."""
     group = ctx.plan.options.get("group", "legal_form_group")
     if group not in ctx.data.columns:
         return group, []
-    levels = [g for g in ("association", "cooperative") if (ctx.data[group] == g).any()]
+    levels = [g for g in ctx.labels.group_order if (ctx.data[group] == g).any()]
     others = sorted(set(ctx.data[group].dropna().astype(str)) - set(levels))
     return group, levels + others
 
@@ -81,7 +91,7 @@ def table_ref(ctx: ReportContext, table_id: str, fallback: str) -> str:
     n = ctx.refs.get(table_id)
     if n is None:
         return fallback
-    return f"{ctx.tr('tableau', 'table')} {n}"
+    return f"{ctx.text('common.table_ref')} {n}"
 
 
 def item_text(ctx: ReportContext, item: str, reverse: bool = False, short: int = 60) -> str:
@@ -130,19 +140,9 @@ def merge_suppression_notes(notes: list[str], ctx: ReportContext) -> str:
         m = re.search(r"(\d+) (?:autres?|other) cell", n)
         if m:
             n_other += int(m.group(1))
-    base = ctx.tr(
-        f"Les effectifs inférieurs à {ctx.threshold} sont masqués ({SUPPRESSED}), de même que les pourcentages "
-        "qui en découlent.",
-        f"Counts below {ctx.threshold} are suppressed ({SUPPRESSED}), as are the percentages derived from them.",
-    )
+    base = ctx.text("common.suppressed_counts", threshold=ctx.threshold, SUPPRESSED=SUPPRESSED)
     if n_other:
-        base += ctx.tr(
-            f" {n_other} autre{'s' if n_other > 1 else ''} cellule{'s' if n_other > 1 else ''} "
-            f"{'sont masquées' if n_other > 1 else 'est masquée'} pour qu'on ne puisse pas les retrouver "
-            "à partir des totaux.",
-            f" {n_other} other cell{'s' if n_other > 1 else ''} {'are' if n_other > 1 else 'is'} suppressed "
-            "so that hidden counts cannot be recovered from totals.",
-        )
+        base += ctx.text("common.suppressed_others_many" if n_other > 1 else "common.suppressed_others_one", n=n_other)
     return base
 
 
@@ -165,22 +165,30 @@ def first_order_model(ctx: ReportContext, constructs: Sequence[str]) -> tuple[st
     return "\n".join(lines), factor_of
 
 
+def factor_label(ctx: ReportContext, var: str) -> str:
+    """Label of a factor covariate: ``factors`` of the analysis plan, else the variable's label."""
+    factor = ctx.labels.factors.get(var) or {}
+    label = factor.get(f"label_{ctx.lang}") or factor.get("label_fr")
+    return str(label) if label else ctx.label(var, short=40)
+
+
 def term_label(ctx: ReportContext, term: str) -> str:
+    """Label of a model term: ``C(var)[T.level]``, an interaction ``a:b``, a derived variable, a score."""
     m = re.fullmatch(r"C\((\w+)\)(?:\[T\.(.+)\])?", term)
     if m:
         var, level = m.group(1), m.group(2)
-        base = ctx.t(var) if var in ("legal_form", "sector", "region") else ctx.label(var, short=40)
-        if var == "legal_form_group":
-            base = ctx.t("legal_form")
+        base = factor_label(ctx, var)
         if level is None:
             return base
-        return f"{base} : {ctx.value_labels(var).get(level, level)}" if ctx.lang == "fr" else \
-            f"{base}: {ctx.value_labels(var).get(level, level)}"
+        return f"{base}{ctx.text('common.colon')}{ctx.value_labels(var).get(level, level)}"
     parts = term.split(":")
     if len(parts) > 1:
         return " × ".join(term_label(ctx, p) for p in parts)
-    if term in DERIVED_LABELS:
-        return DERIVED_LABELS[term][ctx.lang]
+    if term == "Intercept":
+        return ctx.text("common.intercept")
+    derived = ctx.labels.variable(term, "label", ctx.lang)
+    if derived:
+        return derived
     if term.startswith("score_"):
         return ctx.construct_label(term[len("score_"):])
     return ctx.label(term, short=50)

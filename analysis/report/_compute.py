@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
 from analysis.errors import ConfigError, InputError
 from analysis.report._context import ReportContext
 from analysis.report._plan import TablePlan, load_table_plan
-from analysis.report._texts import TEXTS
+from analysis.report._texts import load_study_labels, load_texts
 from analysis.report.kinds import kind_module
 
 
@@ -22,6 +23,7 @@ def compute_report(
     demo: bool = False,
     progress: Callable[[str], None] | None = None,
     timings: dict | None = None,
+    questionnaire_dir: str | Path | None = None,
 ) -> tuple[dict, list]:
     """Compute every table and figure of the plan, in memory.
 
@@ -39,6 +41,10 @@ def compute_report(
     progress : callable, optional
     timings : dict, optional
         Filled with the seconds spent by each builder (table id -> seconds).
+    questionnaire_dir : str or Path, optional
+        Folder of the study files (``constructs.yaml``, ``analysis_plan.yaml``,
+        ``cleaning.yaml``, ``texts/<lang>.yaml``); default ``config.QUESTIONNAIRE_DIR``.
+        The codebook stays the one of ``config.QUESTIONNAIRE_DIR``.
 
     Returns
     -------
@@ -63,12 +69,14 @@ def compute_report(
     from analysis.study._dataset import prepare_analysis_data
     from analysis.study._instrument import codebook
 
-    if lang not in TEXTS:
-        raise ConfigError(f"unknown language '{lang}'; choose fr or en")
+    # the study's texts and labels, read once here and handed to every table kind through the context
+    texts = load_texts(lang, questionnaire_dir)
+    labels = load_study_labels(questionnaire_dir)
     plan = plan or load_table_plan()
-    spec = load_constructs()
+    spec = load_constructs() if questionnaire_dir is None else load_constructs(Path(questionnaire_dir) / "constructs.yaml")
     data = prepare_analysis_data(survey, spec)
-    ctx = ReportContext(data=data, flow=flow, codebook=codebook(), spec=spec, plan=plan, lang=lang, demo=demo)
+    ctx = ReportContext(data=data, flow=flow, codebook=codebook(), spec=spec, plan=plan, lang=lang, demo=demo,
+                        texts=texts, labels=labels, questionnaire_dir=questionnaire_dir)
     outputs = {}
     next_number = 1
     for number, tspec in enumerate(plan.tables, start=1):

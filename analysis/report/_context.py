@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from analysis.report._plan import TablePlan
-from analysis.report._texts import CONSTRUCT_LABELS_EN, DERIVED_LABELS, TEXTS
+from analysis.report._texts import StudyLabels, Texts, load_study_labels, load_texts
 
 
 @dataclass
@@ -31,6 +32,17 @@ class ReportContext:
     refs : dict
         Table id -> the number its first table gets (filled before the builders run,
         so that a note can cite another table).
+    cache : dict
+        Results shared by the kinds (the prepared Likert items, the codebook index).
+    texts : analysis.report._texts.Texts
+        The fixed texts of ``lang`` (default: read from ``questionnaire/texts/<lang>.yaml``).
+    labels : analysis.report._texts.StudyLabels
+        The study's labels (default: read from ``questionnaire/``).
+    questionnaire_dir : Path or None
+        Folder of the study files (default ``config.QUESTIONNAIRE_DIR``).
+    analysis_plan : analysis.regression.AnalysisPlan or None
+        The models and comparisons (default: ``analysis_plan.yaml`` of the questionnaire
+        folder, read when a kind first asks for it: a broken plan only loses its tables).
     """
 
     data: pd.DataFrame
@@ -43,14 +55,29 @@ class ReportContext:
     warnings: list = field(default_factory=list)
     refs: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict)
+    texts: Texts | None = None
+    labels: StudyLabels | None = None
+    questionnaire_dir: object = None
+    analysis_plan: object = None
 
-    def t(self, key: str) -> str:
-        """A fixed text in the report language."""
-        return TEXTS[self.lang][key]
+    def __post_init__(self):
+        if self.texts is None:
+            self.texts = load_texts(self.lang, self.questionnaire_dir)
+        if self.labels is None:
+            self.labels = load_study_labels(self.questionnaire_dir)
 
-    def tr(self, fr: str, en: str) -> str:
-        """``fr`` or ``en`` by the report language."""
-        return en if self.lang == "en" else fr
+    def text(self, key: str, **values) -> str:
+        """A fixed text of the report language, its placeholders filled (``texts/<lang>.yaml``)."""
+        return self.texts(key, **values)
+
+    def plan_of_analysis(self):
+        """The analysis plan (models, comparisons), read once."""
+        if self.analysis_plan is None:
+            from analysis.regression._regression import load_analysis_plan
+
+            folder = self.questionnaire_dir
+            self.analysis_plan = load_analysis_plan(None if folder is None else Path(folder) / "analysis_plan.yaml")
+        return self.analysis_plan
 
     def title(self, spec: dict) -> str:
         """The table title in the report language (French if no translation)."""
@@ -59,7 +86,7 @@ class ReportContext:
     @property
     def source(self) -> str:
         """The source line under every table."""
-        return self.t("source_demo" if self.demo else "source")
+        return self.text("common.source_demo" if self.demo else "common.source")
 
     def option(self, spec: dict, name: str, default=None):
         """A table option, else the plan's global option, else ``default``."""
@@ -73,10 +100,14 @@ class ReportContext:
         return int(self.plan.options.get("small_cell_threshold", 5))
 
     def label(self, variable: str, short: int | None = None) -> str:
-        """The label of a variable: derived variables named here, else the codebook's French label."""
+        """The label of a variable: a derived variable's label from the analysis plan, a score's
+        construct label, else the codebook's French label."""
         cb = self._cb_index
-        if variable in DERIVED_LABELS:
-            text = DERIVED_LABELS[variable][self.lang]
+        derived = self.labels.variable(variable, "label", self.lang) or self.labels.variable(variable, "label", "fr")
+        if variable == "Intercept":
+            text = self.text("common.intercept")
+        elif derived:
+            text = derived
         elif variable.startswith("score_"):
             text = self.construct_label(variable[len("score_"):])
         else:
@@ -112,13 +143,14 @@ class ReportContext:
         return cached
 
     def group_label(self, value: object) -> str:
-        """Label of a ``legal_form_group`` value (Associations, Coopératives)."""
-        return TEXTS[self.lang].get(str(value), str(value))
+        """Label of a group of the plan's ``group`` variable (``group_labels`` of the texts), else the value."""
+        key = f"group_labels.{value}"
+        return self.text(key) if self.texts.has(key) else str(value)
 
     def construct_label(self, name: str) -> str:
         """Label of a construct or of one of its dimensions (``construct__dimension``)."""
-        if self.lang == "en" and name in CONSTRUCT_LABELS_EN:
-            return CONSTRUCT_LABELS_EN[name]
+        if self.lang == "en" and name in self.labels.construct_en:
+            return self.labels.construct_en[name]
         construct, _, dim = name.partition("__")
         try:
             c = self.spec[construct]

@@ -1,181 +1,165 @@
-"""Fixed texts and labels of the report (to be moved to questionnaire/)."""
+"""The report's texts and the study's labels, read once from ``questionnaire/``.
 
-TEXTS = {
-    "fr": {
-        "total": "Ensemble",
-        "association": "Associations",
-        "cooperative": "Coopératives",
-        "other": "Autres formes",
-        "variable": "Variable",
-        "category": "Modalité",
-        "item": "Item",
-        "n": "n",
-        "percent": "%",
-        "mean": "Moyenne",
-        "sd": "Écart-type",
-        "median": "Médiane",
-        "M": "M",
-        "SD": "ÉT",
-        "Md": "Méd.",
-        "p_value": "p",
-        "test": "Test",
-        "source": "enquête sur l'innovation sociale au Maroc (si-survey), calculs de l'auteur.",
-        "source_demo": "données simulées de démonstration (si-survey), calculs de l'auteur.",
-        "weighted": "pondéré",
-        "unweighted": "non pondéré",
-        "construct": "Construit",
-        "dimension": "Dimension",
-        "factor": "Facteur",
-        "loading": "Saturation",
-        "communality": "h²",
-        "fit": "Indice",
-        "value": "Valeur",
-        "serious": "Grave ou très grave (%)",
-        "problem": "Problème",
-        "group": "Groupe",
-        "model": "Modèle",
-        "effect": "Taille d'effet",
-        "ci95": "IC 95 %",
-        "low": "inf.",
-        "high": "sup.",
-        "legal_form": "Forme juridique",
-        "sector": "Secteur",
-        "region": "Région",
-        "labels_note": "",
-    },
-    "en": {
-        "total": "All",
-        "association": "Associations",
-        "cooperative": "Cooperatives",
-        "other": "Other forms",
-        "variable": "Variable",
-        "category": "Category",
-        "item": "Item",
-        "n": "n",
-        "percent": "%",
-        "mean": "Mean",
-        "sd": "SD",
-        "median": "Median",
-        "M": "M",
-        "SD": "SD",
-        "Md": "Mdn",
-        "p_value": "p",
-        "test": "Test",
-        "source": "survey of social innovation in Morocco (si-survey), author's calculations.",
-        "source_demo": "simulated demonstration data (si-survey), author's calculations.",
-        "weighted": "weighted",
-        "unweighted": "unweighted",
-        "construct": "Construct",
-        "dimension": "Dimension",
-        "factor": "Factor",
-        "loading": "Loading",
-        "communality": "h²",
-        "fit": "Index",
-        "value": "Value",
-        "serious": "Serious or very serious (%)",
-        "problem": "Problem",
-        "group": "Group",
-        "model": "Model",
-        "effect": "Effect size",
-        "ci95": "95% CI",
-        "low": "low",
-        "high": "high",
-        "legal_form": "Legal form",
-        "sector": "Sector",
-        "region": "Region",
-        "labels_note": "Item, question and category labels are those of the French questionnaire.",
-    },
-}
+Nothing about the study is written in the report's code; it is read here, once per
+report, from the questionnaire folder:
+
+* :class:`Texts`: the fixed texts and table notes of one language,
+  ``questionnaire/texts/<lang>.yaml``, with named placeholders (``{n}``, ``{construct}``).
+  ``texts("cfa.fit_note", n_factors=6, ...)`` is the one way the report translates.
+* :class:`StudyLabels`: the labels and orders the report needs beyond the questionnaire's
+  questions: English labels of the constructs, dimensions and problem groups
+  (``label_en`` in ``constructs.yaml``), short labels and families of the funding shares
+  (``share_labels`` of the formative construct), labels of the derived and dependent
+  variables (``variables`` in ``analysis_plan.yaml``), the factor covariates with their
+  reference category (``factors`` in ``analysis_plan.yaml``) and the order of the
+  legal-form groups (the groups of ``legal_form_groups`` in ``cleaning.yaml``, in order).
+
+The two loaders below are the only readers of these files in the report; a study object
+that carries the same things can replace them.
+
+Examples
+--------
+>>> texts = load_texts("en")
+>>> texts("common.suppressed_others_many", n=3)
+' 3 other cells are suppressed so that hidden counts cannot be recovered from totals.'
+>>> load_study_labels().construct_en["si_presence"]
+'Social innovation presence'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis import config
+from analysis.errors import ConfigError
+
+__all__ = ["Texts", "StudyLabels", "load_texts", "load_study_labels"]
 
 
-#: Labels of the variables derived by :func:`analysis.study._dataset.prepare_analysis_data`.
-DERIVED_LABELS = {
-    "log_members": {"fr": "log(membres + 1)", "en": "log(members + 1)"},
-    "org_age": {"fr": "Âge de l'organisation (années)", "en": "Age of the organisation (years)"},
-    "funding_diversity": {"fr": "Diversification des ressources (1 − HHI)", "en": "Resource diversification (1 − HHI)"},
-    "funding_hhi": {"fr": "Concentration des ressources (HHI)", "en": "Resource concentration (HHI)"},
-    "funding_market_share": {"fr": "Part des recettes marchandes", "en": "Share of market income"},
-    "funding_n_sources": {"fr": "Nombre de sources de financement", "en": "Number of funding sources"},
-    "support_n_types": {"fr": "Nombre de types d'appui reçus", "en": "Number of types of support"},
-    "support_used": {"fr": "Recours à une structure d'appui", "en": "Use of a support structure"},
-    "legal_form_group": {"fr": "Forme juridique (groupe)", "en": "Legal form (group)"},
-    "beneficiaries_y3": {"fr": "Bénéficiaires atteints (dernière année)", "en": "Beneficiaries reached (last year)"},
-    "si_self_identified": {"fr": "Se dit socialement innovante", "en": "Self-identified as socially innovative"},
-    "Intercept": {"fr": "Constante", "en": "Intercept"},
-}
+def _read_yaml(path: Path) -> dict:
+    import yaml
 
-#: English labels of the constructs and their dimensions (the questionnaire has French and Arabic only).
-CONSTRUCT_LABELS_EN = {
-    "si_presence": "Social innovation presence",
-    "si_presence__novelty": "Novelty (new here, or reinvented)",
-    "si_presence__social_finality": "Social purpose (unmet needs)",
-    "si_presence__participation": "Participation and empowerment of beneficiaries",
-    "si_presence__governance": "Governance and collaboration",
-    "si_presence__territory": "Territorial anchoring",
-    "si_presence__diffusion": "Diffusion and institutional change",
-    "internal_capacity": "Internal capacity",
-    "internal_capacity__human_resources": "Human resources",
-    "internal_capacity__financial": "Financial capacity",
-    "internal_capacity__management": "Management and digital tools",
-    "internal_capacity__communication": "Communication",
-    "external_barriers": "External barriers",
-    "external_barriers__financial": "Financial barriers",
-    "external_barriers__regulatory": "Regulatory and fiscal barriers",
-    "external_barriers__sociocultural": "Socio-cultural barriers (awareness, stigma, culture)",
-    "external_barriers__public_support": "Insufficient public support",
-    "perceived_impact": "Perceived social impact",
-    "perceived_impact__domains": "Impact by domain",
-    "perceived_impact__community_change": "Change in behaviours and in the community",
-    "hybridisation": "Resource hybridisation (formative index)",
-}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read '{path}': {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"'{path}' is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'{path.name}' must be a mapping")
+    return raw
 
-#: Labels of the problem groups of Annexe 2 in English.
-PROBLEM_GROUPS_EN = {
-    "resources": "Financial and human resources",
-    "institutional": "Institutional framework and public authorities",
-    "communication": "Communication",
-    "society": "Society and culture",
-}
 
-#: Steps of the respondent flow (``flow.csv``), in English.
-FLOW_STEPS_EN = {
-    "received": "Submissions received",
-    "duplicate": "Duplicates (same submission or same organisation)",
-    "test": "Test or pilot interviews",
-    "speeder": "Interviews too fast",
-    "straightliner": "Identical answers across grids (straightlining)",
-    "ineligible": "Ineligible organisations",
-    "incomplete": "Incomplete interviews or refusals",
-    "analysed": "Organisations analysed",
-}
+@dataclass(frozen=True)
+class Texts:
+    """The fixed texts of one report language (``questionnaire/texts/<lang>.yaml``).
 
-#: Dependent variables of the models, short labels for the column spanners.
-DV_SHORT = {
-    "score_perceived_impact": {"fr": "Impact perçu", "en": "Impact"},
-    "beneficiaries_y3": {"fr": "Bénéficiaires", "en": "Beneficiaries"},
-    "score_si_presence": {"fr": "Présence IS", "en": "SI presence"},
-    "si_self_identified": {"fr": "Se dit innov.", "en": "Self-ident."},
-}
+    Call it with a dotted key (``section.name``) and the values of the text's named
+    placeholders; a key absent from the file is an error naming the file.
+    """
 
-#: Dependent variables of the models, full labels for the notes.
-DV_LONG = {
-    "score_perceived_impact": {"fr": "impact social perçu (score 1-5)", "en": "perceived social impact (score 1-5)"},
-    "beneficiaries_y3": {"fr": "bénéficiaires atteints la dernière année", "en": "beneficiaries reached last year"},
-    "score_si_presence": {"fr": "présence de l'innovation sociale (score 1-5)", "en": "social innovation presence (score 1-5)"},
-    "si_self_identified": {"fr": "se dit socialement innovante", "en": "self-identified as socially innovative"},
-}
+    lang: str
+    entries: dict
+    path: Path | None = None
 
-MODEL_KINDS = {
-    "ols": {"fr": "MCO", "en": "OLS"},
-    "logit": {"fr": "Logit", "en": "Logit"},
-    "ordinal": {"fr": "Logit ordonné", "en": "Ordered logit"},
-    "poisson": {"fr": "Poisson", "en": "Poisson"},
-    "negbin": {"fr": "Bin. nég.", "en": "Neg. bin."},
-}
+    def _node(self, key: str):
+        node = self.entries
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                where = self.path.name if self.path else f"texts/{self.lang}.yaml"
+                raise ConfigError(f"{where}: no text '{key}'")
+            node = node[part]
+        return node
 
-SE_KINDS = {
-    "hc3": {"fr": "erreurs-types robustes HC3", "en": "HC3 robust standard errors"},
-    "hc1": {"fr": "erreurs-types robustes HC1", "en": "HC1 robust standard errors"},
-    "classical": {"fr": "erreurs-types classiques", "en": "classical standard errors"},
-    "cluster": {"fr": "erreurs-types par grappes", "en": "cluster-robust standard errors"},
-}
+    def has(self, key: str) -> bool:
+        """Whether the file has a text (or a section) under ``key``."""
+        try:
+            self._node(key)
+        except ConfigError:
+            return False
+        return True
+
+    def __call__(self, key: str, **values) -> str:
+        text = self._node(key)
+        if not isinstance(text, str):
+            raise ConfigError(f"texts/{self.lang}.yaml: '{key}' is a section, not a text")
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError) as exc:
+            raise ConfigError(f"texts/{self.lang}.yaml: the text '{key}' uses an unknown placeholder {exc}") from exc
+
+
+@dataclass(frozen=True)
+class StudyLabels:
+    """What the report knows about the study beyond the questionnaire's questions.
+
+    Attributes
+    ----------
+    construct_en : dict
+        ``construct`` or ``construct__dimension`` -> English label (``label_en``).
+    problem_groups_en : dict
+        Problem group -> English label.
+    shares : dict
+        Funding share -> ``{"short_fr", "short_en", "family_fr", "family_en"}`` (those given).
+    variables : dict
+        Derived or dependent variable -> ``{"label_fr", "label_en", "short_fr", ..., "long_en"}``.
+    factors : dict
+        Factor covariate -> ``{"label_fr", "label_en", "reference"}`` (those given), in plan order.
+    group_order : tuple of str
+        The legal-form groups in the order of ``cleaning.yaml``.
+    """
+
+    construct_en: dict = field(default_factory=dict)
+    problem_groups_en: dict = field(default_factory=dict)
+    shares: dict = field(default_factory=dict)
+    variables: dict = field(default_factory=dict)
+    factors: dict = field(default_factory=dict)
+    group_order: tuple = ()
+
+    def variable(self, name: str, what: str, lang: str) -> str | None:
+        """``what`` (label, short, long) of a derived or dependent variable in ``lang``, or None."""
+        value = (self.variables.get(name) or {}).get(f"{what}_{lang}")
+        return str(value) if value not in (None, "") else None
+
+
+def load_texts(lang: str, questionnaire_dir: str | Path | None = None) -> Texts:
+    """The fixed texts of a language (``<questionnaire>/texts/<lang>.yaml``).
+
+    Raises
+    ------
+    ConfigError
+        No such file (an unknown language) or not valid YAML.
+    """
+    folder = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
+    path = folder / "texts" / f"{lang}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in (folder / "texts").glob("*.yaml"))
+        raise ConfigError(f"unknown language '{lang}'; choose {' or '.join(known) or 'fr or en'}")
+    return Texts(lang=lang, entries=_read_yaml(path), path=path)
+
+
+def load_study_labels(questionnaire_dir: str | Path | None = None) -> StudyLabels:
+    """The study's labels from ``constructs.yaml``, ``analysis_plan.yaml`` and ``cleaning.yaml``."""
+    folder = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
+    constructs = _read_yaml(folder / "constructs.yaml")
+    construct_en, shares = {}, {}
+    for cname, body in (constructs.get("constructs") or {}).items():
+        body = body or {}
+        if body.get("label_en"):
+            construct_en[cname] = str(body["label_en"])
+        for dname, dbody in (body.get("dimensions") or {}).items():
+            if (dbody or {}).get("label_en"):
+                construct_en[f"{cname}__{dname}"] = str(dbody["label_en"])
+        for share, lab in (body.get("share_labels") or {}).items():
+            shares[str(share)] = {k: str(v) for k, v in (lab or {}).items()}
+    problem_groups_en = {str(g): str(b["label_en"]) for g, b in (constructs.get("problem_groups") or {}).items()
+                         if (b or {}).get("label_en")}
+    plan = _read_yaml(folder / "analysis_plan.yaml")
+    variables = {str(k): dict(v or {}) for k, v in (plan.get("variables") or {}).items()}
+    factors = {str(k): dict(v or {}) for k, v in (plan.get("factors") or {}).items()}
+    cleaning_path = folder / "cleaning.yaml"
+    groups = (_read_yaml(cleaning_path).get("legal_form_groups") or {}) if cleaning_path.exists() else {}
+    order = tuple(dict.fromkeys(str(g) for g in groups.values() if g))
+    return StudyLabels(construct_en=construct_en, problem_groups_en=problem_groups_en, shares=shares,
+                       variables=variables, factors=factors, group_order=order)

@@ -49,9 +49,9 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
 
     rows = [
         ("χ²", num(g("chisq" + chis), 2)),
-        (ctx.tr("ddl", "df"), "—" if not np.isfinite(g("df")) else format_integer(g("df"), ctx.lang)),
+        (ctx.text("common.df"), "—" if not np.isfinite(g("df")) else format_integer(g("df"), ctx.lang)),
         ("p", "—" if not np.isfinite(g("pvalue" + chis)) else format_pvalue(g("pvalue" + chis), 3, ctx.lang)),
-        ("χ²/" + ctx.tr("ddl", "df"), num(g("chisq" + chis) / g("df"), 2) if g("df") > 0 else "—"),
+        ("χ²/" + ctx.text("common.df"), num(g("chisq" + chis) / g("df"), 2) if g("df") > 0 else "—"),
         ("CFI", num(g("cfi" + sfx))),
         ("TLI", num(g("tli" + sfx))),
         ("RMSEA", num(g("rmsea" + sfx))),
@@ -61,7 +61,7 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
         from analysis.tables import get_locale
 
         loc = get_locale(ctx.lang)
-        rows.append((ctx.tr("RMSEA IC 90 %", "RMSEA 90% CI"),
+        rows.append((ctx.text("cfa.rmsea_ci"),
                      f"[{format_number(lo, 3, ctx.lang)}{loc.interval_sep}{format_number(hi, 3, ctx.lang)}]"))
     rows.append(("SRMR", num(g("srmr"))))
     rows.append(("n", "—" if not np.isfinite(g("ntotal")) else format_integer(g("ntotal"), ctx.lang)))
@@ -88,26 +88,15 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out.results["cfa"] = res
     robust = estimator.upper() == "MLR"
     fit_df = pd.DataFrame(_fit_rows(ctx, res.fit, robust), columns=["index", "value"])
-    miss_txt = {"fiml": ctx.tr("maximum de vraisemblance à information complète (FIML) pour les réponses manquantes",
-                               "full-information maximum likelihood (FIML) for missing answers"),
-                "listwise": ctx.tr("organisations ayant répondu à tous les items (suppression des observations "
-                                   "incomplètes ; « je ne sais pas » et refus comptent comme manquants)",
-                                   "organisations that answered every item (listwise deletion; \"don't know\" "
-                                   "and refusals count as missing)")}.get(missing, missing)
+    miss_txt = {"fiml": ctx.text("cfa.missing_fiml"),
+                "listwise": ctx.text("cfa.missing_listwise")}.get(missing, missing)
     t_fit = (
-        new_table(fit_df, ctx, spec, number, suffix=ctx.tr("ajustement", "fit"), key="fit")
+        new_table(fit_df, ctx, spec, number, suffix=ctx.text("cfa.fit_title"), key="fit")
         .tab_stub("index")
-        .cols_label({"index": ctx.t("fit"), "value": ctx.t("value")})
+        .cols_label({"index": ctx.text("common.fit"), "value": ctx.text("common.value")})
         .cols_align("right", "value")
-        .tab_note(ctx.tr(
-            f"Modèle à {len(factor_of)} facteurs de premier ordre corrélés (une dimension par facteur). Estimateur "
-            f"{estimator} (comme lavaan), {miss_txt} ; items de Likert traités comme continus, items inversés recodés. "
-            f"{'χ² mis à l’échelle (Yuan-Bentler) ; CFI, TLI et RMSEA robustes. ' if robust else ''}"
-            "Seuils usuels : CFI et TLI ≥ 0,95, RMSEA ≤ 0,06, SRMR ≤ 0,08 (Hu et Bentler, 1999).",
-            f"Model with {len(factor_of)} correlated first-order factors (one per dimension). {estimator} estimator "
-            f"(as lavaan), {miss_txt}; Likert items treated as continuous, reverse-keyed items recoded. "
-            f"{'Scaled χ² (Yuan-Bentler); robust CFI, TLI and RMSEA. ' if robust else ''}"
-            "Usual cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08 (Hu and Bentler, 1999)."))
+        .tab_note(ctx.text("cfa.fit_note", n_factors=len(factor_of), estimator=estimator, miss_txt=miss_txt,
+                           robust=ctx.text("cfa.fit_note_robust") if robust else ""))
     )
     out.add(t_fit)
     sl = res.std_loadings.copy()
@@ -132,24 +121,18 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     ld = pd.DataFrame(rows)
     out.results["loadings"] = ld
     t_ld = (
-        new_table(ld, ctx, spec, number, suffix=ctx.tr("saturations standardisées", "standardised loadings"), key="loadings")
+        new_table(ld, ctx, spec, number, suffix=ctx.text("cfa.loadings_title"), key="loadings")
         .tab_stub("item", "factor")
-        .cols_label({"item": "", "factor": "", "estimate": "λ", "se": ctx.tr("ET", "SE"),
-                     "cr": ctx.tr("FC", "CR"), "ave": "AVE"})
+        .cols_label({"item": "", "factor": "", "estimate": "λ", "se": ctx.text("cfa.se"),
+                     "cr": ctx.text("cfa.cr"), "ave": "AVE"})
         .fmt_number(["estimate", "se", "cr", "ave"], decimals=2)
         .sub_missing("")
-        .tab_note(ctx.tr(
-            "λ : saturation standardisée (std.all), ET : son erreur-type ; toutes les saturations sont "
-            "significatives (p < ,001). FC : fiabilité composite ; AVE : variance moyenne extraite "
-            "(Fornell et Larcker, 1981), sur la première ligne de chaque dimension. R : item inversé (recodé).",
-            "λ: standardised loading (std.all), SE: its standard error; all loadings are significant "
-            "(p < .001). CR: composite reliability; AVE: average variance extracted (Fornell and Larcker, "
-            "1981), on the first row of each dimension. R: reverse-keyed item (recoded)."))
+        .tab_note(ctx.text("cfa.loadings_note"))
     )
     p_load = res.params[(res.params["op"] == "=~") & res.params["free"].astype(bool)]["p_value"] if "free" in res.params else pd.Series(dtype=float)
     if len(p_load) and float(p_load.max()) >= 0.001:
         t_ld = dataclasses.replace(t_ld, notes=tuple(n.replace(
-            ctx.tr("toutes les saturations sont significatives (p < ,001). ", "all loadings are significant (p < .001). "), "")
+            ctx.text("cfa.all_significant"), "")
             for n in t_ld.notes))
     t_ld = finish(t_ld, ctx, labels_note=True)
     out.add(t_ld)
@@ -165,17 +148,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         Hd = Hd.iloc[:, :-1].reset_index(drop=True)  # row 1 kept (empty) so that every number is named
         above = int((H.where(~np.eye(len(H), dtype=bool)).abs() >= 0.85).to_numpy().sum() // 2)
         t_h = (
-            new_table(Hd, ctx, spec, number, suffix=ctx.tr("validité discriminante (HTMT)", "discriminant validity (HTMT)"),
+            new_table(Hd, ctx, spec, number, suffix=ctx.text("cfa.htmt_title"),
                    key="htmt")
             .tab_stub("factor")
             .cols_label({"factor": ""})
             .fmt_number(nums[:-1], decimals=2)
             .sub_missing("")
-            .tab_note(ctx.tr(
-                "Ratio hétérotrait-monotrait (Henseler et al., 2015) entre les dimensions numérotées ; une valeur "
-                f"inférieure à 0,85 soutient la validité discriminante ({above} paire(s) au-dessus).",
-                "Heterotrait-monotrait ratio (Henseler et al., 2015) between the numbered dimensions; values below "
-                f".85 support discriminant validity ({above} pair(s) above)."))
+            .tab_note(ctx.text("cfa.htmt_note", above=above))
         )
         out.add(t_h)
     fig_df = sl.rename(columns={"lhs": "factor", "rhs": "item"})

@@ -7,7 +7,14 @@ import warnings as _warnings
 import numpy as np
 import pandas as pd
 
-from analysis.report._common import cached_items, finish, fmt_p, item_text, new_table
+from analysis.report._common import (
+    cached_items,
+    default_construct,
+    finish,
+    fmt_p,
+    item_text,
+    new_table,
+)
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -48,7 +55,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     from analysis.tables import format_integer, format_number
 
     out = TableOutput(spec["id"])
-    construct = ctx.spec[spec.get("construct", "si_presence")]
+    construct = ctx.spec[default_construct(ctx, spec)]
     items = [i for i in construct.items if i in ctx.data.columns]
     X = cached_items(ctx)[items]
     seed = ctx.plan.options.get("seed")
@@ -102,9 +109,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out.results["loadings"] = L
     var = e.variance
     extra = []
-    for key, lab in (("ss_loadings", ctx.tr("Somme des carrés des saturations", "Sum of squared loadings")),
-                     ("proportion", ctx.tr("Variance expliquée (%)", "Variance explained (%)")),
-                     ("cumulative", ctx.tr("Variance cumulée (%)", "Cumulative variance (%)"))):
+    for key, lab in (("ss_loadings", ctx.text("efa.ss_loadings")),
+                     ("proportion", ctx.text("efa.proportion")),
+                     ("cumulative", ctx.text("efa.cumulative"))):
         if key in var.index:
             row = {"item": lab}
             for f in order:
@@ -116,11 +123,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
     fcols = [short[f] for f in order]
     t = (
-        new_table(df, ctx, spec, number, suffix=ctx.tr("saturations", "loadings"), key="loadings")
+        new_table(df, ctx, spec, number, suffix=ctx.text("efa.loadings_title"), key="loadings")
         .tab_stub("item")
-        .cols_label({"item": "", "h2": ctx.t("communality")})
+        .cols_label({"item": "", "h2": ctx.text("common.communality")})
         .fmt_number("h2", decimals=dec)
-        .tab_spanner(ctx.t("factor"), fcols)
+        .tab_spanner(ctx.text("common.factor"), fcols)
         .cols_align("right", fcols)
         .sub_missing("")
     )
@@ -132,29 +139,18 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         v = getattr(fit, key, None)
         if v is not None and np.isfinite(v):
             parts.append(f"{name} = {format_number(float(v), 3, ctx.lang)}")
-    methods = {"minres": ("résidus minimaux", "minimum residual"), "ml": ("maximum de vraisemblance", "maximum likelihood"),
-               "pa": ("axes principaux", "principal axes"), "uls": ("moindres carrés non pondérés", "unweighted least squares")}
-    mname = methods.get(method, (method, method))[ctx.lang == "en"]
-    dimnames = "; ".join(f"{short[f]} = {ctx.construct_label(fnames[f])}" for f in order if f in fnames)
+    mname = ctx.text(f"efa.methods.{method}") if ctx.texts.has(f"efa.methods.{method}") else method
+    dimnames = ctx.text("common.list_sep").join(
+        f"{short[f]} = {ctx.construct_label(fnames[f])}" for f in order if f in fnames)
     chi = format_number(float(b.statistic), 1, ctx.lang)
     pb = fmt_p(b.p_value, ctx.lang)
     n_txt = format_integer(int(getattr(e, "n", len(X))), ctx.lang)
     thr = format_number(threshold, 2, ctx.lang)
-    note = ctx.tr(
-        f"n = {n_txt}. Extraction par {mname}, rotation {rotation} ; items inversés (R) recodés. "
-        f"KMO = {format_number(float(k.overall), 2, 'fr')} ; test de sphéricité de Bartlett : χ²({int(b.df)}) = {chi}, {pb}. "
-        f"Analyse parallèle ({n_iter} réplications) : {int(pa.n_factors)} facteur(s) retenu(s). "
-        f"Saturations de valeur absolue inférieure à {thr} non affichées ; ᵃ saturation principale de l'item"
-        f"{f' ({cross} item(s) saturent au-dessus du seuil sur plusieurs facteurs)' if cross else ''}. "
-        f"Facteurs nommés d'après la dimension dont ils regroupent les items : {dimnames.replace('; ', ' ; ')}. "
-        f"{', '.join(parts)}.",
-        f"n = {n_txt}. Extraction by {mname}, {rotation} rotation; reverse-keyed items (R) recoded. "
-        f"KMO = {format_number(float(k.overall), 2, 'en')}; Bartlett's test of sphericity: χ²({int(b.df)}) = {chi}, {pb}. "
-        f"Parallel analysis ({n_iter} replications): {int(pa.n_factors)} factor(s) retained. "
-        f"Loadings below {thr} in absolute value not shown; ᵃ primary loading of the item"
-        f"{f' ({cross} item(s) load above the threshold on several factors)' if cross else ''}. "
-        f"Factors named after the dimension whose items they gather: {dimnames}. {', '.join(parts)}.",
-    )
+    note = ctx.text(
+        "efa.note", n_txt=n_txt, mname=mname, rotation=rotation, kmo=format_number(float(k.overall), 2, ctx.lang),
+        bartlett_df=int(b.df), chi=chi, pb=pb, n_iter=n_iter, n_parallel=int(pa.n_factors),
+        factors_retained=ctx.text("efa.factors_retained"), thr=thr,
+        cross=ctx.text("efa.cross", n=cross) if cross else "", dimnames=dimnames, fit=", ".join(parts))
     t = finish(t.tab_note(note), ctx, labels_note=True)
     out.add(t)
     if e.phi is not None and len(order) > 1:
@@ -166,13 +162,12 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         phi = phi.reset_index(names="factor")
         phi["factor"] = [f"{short[f]}  {ctx.construct_label(fnames[f])}" if f in fnames else short[f] for f in order]
         t2 = (
-            new_table(phi, ctx, spec, number, suffix=ctx.tr("corrélations entre facteurs", "factor correlations"), key="phi")
+            new_table(phi, ctx, spec, number, suffix=ctx.text("efa.phi_title"), key="phi")
             .tab_stub("factor")
             .cols_label({"factor": ""})
             .fmt_number(fcols, decimals=2)
             .sub_missing("")
-            .tab_note(ctx.tr(f"Corrélations entre les facteurs après rotation {rotation}.",
-                             f"Correlations between the factors after {rotation} rotation."))
+            .tab_note(ctx.text("efa.phi_note", rotation=rotation))
         )
         out.add(t2)
     eig = pa.eigen.reset_index()

@@ -8,7 +8,6 @@ import pandas as pd
 from analysis.report._common import new_table, zeros_as_none
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
-from analysis.report._texts import FLOW_STEPS_EN
 
 #: Options of a table of kind ``flow`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {}
@@ -30,18 +29,18 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         return out
     out.results["flow"] = flow
     df = flow.copy()
-    groups = [c for c in ("association", "cooperative", "other") if c in df.columns]
+    # the legal-form groups of cleaning.yaml, then the forms outside them ("other" in flow.csv)
+    groups = [c for c in (*ctx.labels.group_order, "other") if c in df.columns]
     extra = [c for c in df.columns if c not in ("step", "description", "all", *groups)
              and pd.api.types.is_numeric_dtype(df[c])]
     groups += extra
     count_cols = (["all"] if "all" in df.columns else []) + groups
     if "step" in df.columns:
         steps = df["step"].astype(str)
-        if ctx.lang == "en":
-            labels = [FLOW_STEPS_EN.get(s, s) for s in steps]
-        else:
-            desc = df["description"] if "description" in df.columns else steps
-            labels = [str(d) if isinstance(d, str) and d.strip() else s for d, s in zip(desc, steps)]
+        # a step named in the texts (flow.steps), else its description in flow.csv (French), else its code
+        desc = df["description"] if "description" in df.columns else steps
+        labels = [ctx.text(f"flow.steps.{s}") if ctx.texts.has(f"flow.steps.{s}")
+                  else (str(d) if isinstance(d, str) and d.strip() else s) for d, s in zip(desc, steps)]
         body = steps.to_numpy()
         first, last = body[0], body[-1]
         removed_rows = [i for i, s in enumerate(body) if s not in (first, last)]
@@ -68,7 +67,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     table_df, zeros = zeros_as_none(ctx, table_df, count_cols)
     sup = suppress_small_cells(table_df, count_cols, ctx.threshold, locale=ctx.lang)
     table_df = sup.frame
-    col_labels = {"step": "", "all": ctx.t("total")}
+    col_labels = {"step": "", "all": ctx.text("common.total")}
     for c in groups:
         col_labels[c] = ctx.group_label(c)
     t = (
@@ -78,21 +77,12 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .fmt_integer(count_cols)
     )
     if removed_rows:
-        t = t.tab_row_group(ctx.tr("Questionnaires écartés", "Questionnaires set aside"), removed_rows)
+        t = t.tab_row_group(ctx.text("flow.set_aside"), removed_rows)
         t = t.tab_row_group("", [len(table_df) - 1])
-    note = ctx.tr(
-        "Chaque questionnaire écarté n'est compté qu'une fois, à la première étape qui l'écarte ; "
-        "l'effectif analysé est égal aux soumissions reçues moins les questionnaires écartés. "
-        "Associations : y compris les associations reconnues d'utilité publique et les fondations ; "
-        "coopératives : y compris les unions de coopératives ; autres formes : non éligibles.",
-        "Each questionnaire set aside is counted once, at the first step that removes it; the "
-        "analysed sample equals the submissions received minus the questionnaires set aside. "
-        "Associations include associations of public utility and foundations; cooperatives include "
-        "unions of cooperatives; other forms are not eligible.",
-    )
+    note = ctx.text("flow.note")
     t = t.tab_note(note)
     if zeros:
-        t = t.tab_note(ctx.tr("— : aucun questionnaire.", "—: no questionnaire."))
+        t = t.tab_note(ctx.text("flow.zeros"))
     if sup.note:
         t = t.tab_note(sup.note)
     out.add(t, counts=count_cols)

@@ -16,35 +16,11 @@ OPTIONS: dict[str, str] = {
     "by": "list of grouping variables; the first gives sources in rows, each other one a table (default: options.group)",
 }
 
-_FUNDING_FAMILIES = {
-    "fund_subsidy_state": {"fr": "Subventions publiques", "en": "Public subsidies"},
-    "fund_subsidy_local": {"fr": "Subventions publiques", "en": "Public subsidies"},
-    "fund_subsidy_indh": {"fr": "Subventions publiques", "en": "Public subsidies"},
-    "fund_crowdfunding": {"fr": "Autres", "en": "Other"},
-    "fund_other": {"fr": "Autres", "en": "Other"},
-}
-
-
-#: Short labels of the funding sources (column headers).
-FUNDING_SHORT = {
-    "fund_dues": ("Cotisations", "Dues"),
-    "fund_donations": ("Dons", "Donations"),
-    "fund_sponsorship": ("Mécénat", "Sponsorship"),
-    "fund_subsidy_state": ("Subv. État", "State subsidies"),
-    "fund_subsidy_local": ("Subv. collectivités", "Local subsidies"),
-    "fund_subsidy_indh": ("INDH", "INDH"),
-    "fund_international": ("Bailleurs étrangers", "Foreign donors"),
-    "fund_market": ("Marchand", "Market"),
-    "fund_crowdfunding": ("Fin. participatif", "Crowdfunding"),
-    "fund_loans": ("Prêts", "Loans"),
-    "fund_other": ("Autres", "Other"),
-}
-
-
 def _funding_family(ctx: ReportContext, share: str) -> str:
-    """Label of a funding source for the figure (public subsidies and small sources grouped)."""
-    fam = _FUNDING_FAMILIES.get(share)
-    return fam[ctx.lang] if fam else _share_label(ctx, share)
+    """Label of a funding source for the figure: its family (``share_labels`` in constructs.yaml),
+    else its own label."""
+    lab = ctx.labels.shares.get(share) or {}
+    return lab.get(f"family_{ctx.lang}") or _share_label(ctx, share)
 
 
 def _share_label(ctx: ReportContext, share: str) -> str:
@@ -75,10 +51,10 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     S = d[shares].apply(numeric)
     ind_values = d[indicators].apply(numeric)
     ind_labels = {
-        "funding_hhi": ctx.tr("HHI (concentration)", "HHI (concentration)"),
-        "funding_diversity": ctx.tr("1 − HHI (diversification)", "1 − HHI (diversification)"),
-        "funding_n_sources": ctx.tr("Nombre de sources", "Number of sources"),
-        "funding_market_share": ctx.tr("Part des recettes marchandes (%)", "Share of market income (%)"),
+        "funding_hhi": ctx.text("funding.hhi"),
+        "funding_diversity": ctx.text("funding.diversity"),
+        "funding_n_sources": ctx.text("funding.n_sources"),
+        "funding_market_share": ctx.text("funding.market_share"),
     }
     frames = {}
     for by in by_list:
@@ -100,8 +76,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         out.results[f"funding_by_{by}"] = tab.rename(index={"__total__": "total"})
     if not frames:
         return out
-    small_note = ctx.tr(f"Groupes de moins de {threshold} organisations non publiés ({SUPPRESSED}).",
-                        f"Groups of fewer than {threshold} organisations not published ({SUPPRESSED}).")
+    small_note = ctx.text("funding.small_groups", threshold=threshold, SUPPRESSED=SUPPRESSED)
     first = by_list[0] if by_list[0] in frames else next(iter(frames))
     # table by legal form group: rows = sources and indicators, columns = groups
     tab = frames[first]
@@ -110,19 +85,19 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
 
     def lvl(g):
         if g == "__total__":
-            return ctx.t("total")
+            return ctx.text("common.total")
         return ctx.group_label(g) if first == group else vl.get(str(g), str(g))
 
     rows = []
     for s in shares:
-        rows.append({"row": _share_label(ctx, s), "section": ctx.tr("Part moyenne des ressources (%)", "Mean share of resources (%)"),
+        rows.append({"row": _share_label(ctx, s), "section": ctx.text("funding.shares_section"),
                      **{f"c{j}": tab.at[g, s] for j, g in enumerate(col_keys)}})
     market_src = [s for s in shares if "market" in s]
     first_inds = [s for s in indicators if not (s == "funding_market_share" and market_src)]
     for s in first_inds:
-        rows.append({"row": ind_labels[s], "section": ctx.tr("Hybridation des ressources", "Resource hybridisation"),
+        rows.append({"row": ind_labels[s], "section": ctx.text("funding.hybridisation_section"),
                      **{f"c{j}": tab.at[g, s] for j, g in enumerate(col_keys)}})
-    rows.append({"row": ctx.tr("Organisations (n)", "Organisations (n)"), "section": "",
+    rows.append({"row": ctx.text("funding.n_organisations"), "section": "",
                  **{f"c{j}": tab.at[g, "n"] for j, g in enumerate(col_keys)}})
     t_df = pd.DataFrame(rows)
     ccols = [f"c{j}" for j in range(len(col_keys))]
@@ -154,13 +129,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label({"row": "", "section": "", **{c: lvl(g) for c, g in zip(ccols, col_keys)}})
         .cols_align("right", ccols)
     )
-    t = t.tab_note(ctx.tr(
-        "Moyennes, sur les organisations, des parts de chaque source dans les ressources de la dernière année "
-        "(chaque organisation pèse autant ; non pondéré). HHI : indice de Herfindahl-Hirschman des parts (1 = une "
-        "seule source) ; 1 − HHI : diversification ; nombre de sources : sources de part non nulle.",
-        "Means over organisations of the share of each source in last year's resources (each organisation "
-        "weighs the same; unweighted). HHI: Herfindahl-Hirschman index of the shares (1 = a single source); "
-        "1 − HHI: diversification; number of sources: sources with a non-zero share."))
+    t = t.tab_note(ctx.text("funding.note_first"))
     if small:
         t = t.tab_note(small_note)
     t = finish(t, ctx, labels_note=True)
@@ -177,18 +146,18 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         inds = [c for c in indicators if c != "funding_diversity"]  # 1 - HHI is in the first table
         cols = ["n"] + inds + top
         df = tab[cols].copy()
-        df.index = [ctx.t("total") if lv == "__total__" else vl.get(str(lv), str(lv)) for lv in df.index]
-        order = [i for i in df.index if i != ctx.t("total")] + [ctx.t("total")]
+        df.index = [ctx.text("common.total") if lv == "__total__" else vl.get(str(lv), str(lv)) for lv in df.index]
+        order = [i for i in df.index if i != ctx.text("common.total")] + [ctx.text("common.total")]
         df = df.loc[order].reset_index(names="level")
         low = df["n"] < threshold
         for c in cols:
             df[c] = df[c].astype(object).where(~low, SUPPRESSED)
         labels = {"level": "", "n": "n"}
         labels.update({"funding_hhi": "HHI",
-                       "funding_n_sources": ctx.tr("Sources", "Sources"),
-                       "funding_market_share": ctx.tr("Marchand (%)", "Market (%)")})
+                       "funding_n_sources": ctx.text("funding.sources_short"),
+                       "funding_market_share": ctx.text("funding.market_short")})
         for s in top:
-            labels[s] = FUNDING_SHORT[s][ctx.lang == "en"] if s in FUNDING_SHORT else _share_label(ctx, s)
+            labels[s] = (ctx.labels.shares.get(s) or {}).get(f"short_{ctx.lang}") or _share_label(ctx, s)
         t2 = (
             new_table(df, ctx, spec, number, suffix=_by_label(ctx, by, group), key=f"by-{slug(by)}")
             .tab_stub("level")
@@ -196,30 +165,22 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .fmt_integer("n")
             .fmt_number([c for c in ("funding_hhi", "funding_n_sources") if c in cols], decimals=2)
             .fmt_number([c for c in cols if c in top or c == "funding_market_share"], decimals=1)
-            .tab_spanner(ctx.tr("Hybridation", "Hybridisation"), inds)
-            .tab_spanner(ctx.tr("Autres sources principales (%)", "Other main sources (%)"), top)
+            .tab_spanner(ctx.text("funding.hybridisation_short"), inds)
+            .tab_spanner(ctx.text("funding.top_sources"), top)
             .tab_row_group("", [len(df) - 1])
-            .tab_note(ctx.tr(
-                "Moyennes non pondérées sur les organisations ; HHI : indice de Herfindahl-Hirschman des parts de "
-                "financement ; sources : nombre de sources de part non nulle ; marchand : part des recettes "
-                "d'activités marchandes ; autres sources principales : les trois sources (hors recettes marchandes) "
-                "de plus forte part moyenne dans l'ensemble, en % des ressources.",
-                "Unweighted means over organisations; HHI: Herfindahl-Hirschman index of the funding shares; "
-                "sources: number of sources with a non-zero share; market: share of market income; other main "
-                "sources: the three sources (market income aside) with the largest mean share overall, in % of "
-                "resources."))
+            .tab_note(ctx.text("funding.note_other"))
         )
         if low.any():
             t2 = t2.tab_note(small_note)
         t2 = finish(t2, ctx, labels_note=True)
         out.add(t2, counts=["n"])
-        if by == "region" and "funding_diversity" in indicators:
+        if "funding_diversity" in indicators:  # one figure per grouping in rows (regions)
             reg = tab.drop(index="__total__")
             reg = reg[reg["n"] >= threshold]["funding_diversity"].rename_axis("region").reset_index()
-            reg["region"] = reg["region"].map(lambda r, v=vl: v.get(str(r), str(r)))
+            reg["region"] = reg["region"].map(lambda r, v=vl: v.get(str(r), str(r)))  # regional_bars' column
             reg = reg.rename(columns={"funding_diversity": "value"})
-            out.figures["funding_diversity_by_region"] = regional_bars(
-                reg, xlabel=ctx.tr("Diversification des ressources (1 − HHI)", "Resource diversification (1 − HHI)"),
+            out.figures[f"funding_diversity_by_{by}"] = regional_bars(
+                reg, xlabel=ctx.text("funding.diversity_axis"),
                 locale=ctx.lang)
     tab = frames[first]
     keep = [g for g in tab.index if g != "__total__" and tab.at[g, "n"] >= threshold]
@@ -234,7 +195,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
 
 def _by_label(ctx: ReportContext, by: str, group: str) -> str:
     if by == group:
-        return ctx.tr("selon la forme juridique", "by legal form")
-    if by == "region":
-        return ctx.tr("selon la région", "by region")
-    return ctx.tr("selon ", "by ") + ctx.label(by, short=40).lower()
+        return ctx.text("funding.by_group")
+    if ctx.texts.has(f"funding.by_variable.{by}"):
+        return ctx.text(f"funding.by_variable.{by}")
+    return ctx.text("funding.by") + ctx.label(by, short=40).lower()

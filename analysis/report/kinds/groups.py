@@ -20,12 +20,11 @@ OPTIONS: dict[str, str] = {
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 10: associations compared with cooperatives (H4) with effect sizes."""
     from analysis.descriptives._group_tests import compare_groups
-    from analysis.regression._regression import load_analysis_plan
 
     out = TableOutput(spec["id"])
     group, levels = group_levels(ctx)
     levels = levels[:2]
-    comp = load_analysis_plan().comparisons or {}
+    comp = ctx.plan_of_analysis().comparisons or {}
     outcomes = [o for o in spec.get("outcomes", comp.get("outcomes", [])) if o in ctx.data.columns]
     results = {}
     # the outcomes only (run_comparisons would also run the plan's cross-tables, not shown here)
@@ -69,22 +68,22 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     if "p_mw" in df and "p_value" in df:
         differ = int(((df["p_mw"] < 0.05) != (df["p_value"] < 0.05)).sum())
         df = df.drop(columns="p_mw")
-    labels = {"variable": "", "t": "t", "df": ctx.tr("ddl", "df"), "p_value": "p",
-              "g": "g", "g_low": ctx.t("low"), "g_high": ctx.t("high")}
+    labels = {"variable": "", "t": "t", "df": ctx.text("common.df"), "p_value": "p",
+              "g": "g", "g_low": ctx.text("common.low"), "g_high": ctx.text("common.high")}
     df_range = (float(df["df"].min()), float(df["df"].max())) if "df" in df else None
     df = df.drop(columns=[c for c in ("df",) if c in df])
     t = new_table(df, ctx, spec, number).tab_stub("variable").cols_label({k: v for k, v in labels.items() if k in df})
     for lv in levels:
         if f"mean_{lv}" in df:
-            t = t.cols_label({f"mean_{lv}": ctx.t("M"), f"sd_{lv}": ctx.t("SD")})
+            t = t.cols_label({f"mean_{lv}": ctx.text("common.M"), f"sd_{lv}": ctx.text("common.SD")})
             t = t.tab_spanner(ctx.group_label(lv), [f"mean_{lv}", f"sd_{lv}"])
             t = t.fmt_number([f"mean_{lv}", f"sd_{lv}"], decimals=2)
     welch = [c for c in ("t", "p_value") if c in df]
     if welch:
-        t = t.tab_spanner(ctx.tr("Test t de Welch", "Welch t test"), welch)
+        t = t.tab_spanner(ctx.text("groups.welch"), welch)
     hed = [c for c in ("g", "g_low", "g_high") if c in df]
     if hed:
-        t = t.tab_spanner(ctx.tr("g de Hedges [IC 95 %]", "Hedges' g [95% CI]"), hed)
+        t = t.tab_spanner(ctx.text("groups.hedges"), hed)
     t = (
         t.fmt_number([c for c in ("t",) if c in df], decimals=2)
         .fmt_pvalue([c for c in ("p_value",) if c in df])
@@ -101,19 +100,10 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     ddl = ""
     if df_range is not None:
         a, b = (format_number(v, 1, ctx.lang) for v in df_range)
-        ddl = ctx.tr(f" : {a} à {b}", f": {a} to {b}")
+        ddl = ctx.text("groups.df_range", a=a, b=b)
     inv_ref = table_ref(ctx, next((t_["id"] for t_ in ctx.plan.tables if t_["kind"] == "invariance"), ""),
-                   ctx.tr("l'analyse d'invariance", "the invariance analysis"))
-    t = t.tab_note(ctx.tr(
-        f"{n_txt}. M : moyenne ; ÉT : écart-type. Test t de Welch (ddl de Welch-Satterthwaite{ddl}) ; g de Hedges "
-        "(associations moins coopératives) avec intervalle de confiance à 95 %. Le test de Mann-Whitney "
-        + (f"change la conclusion au seuil de 5 % pour {differ} variable(s) (voir results/)" if differ else
-           "conduit aux mêmes conclusions au seuil de 5 %")
-        + f". Les moyennes des construits ne se comparent qu'une fois l'invariance scalaire établie ({inv_ref}).",
-        f"{n_txt}. M: mean; SD: standard deviation. Welch t test (Welch-Satterthwaite df{ddl}); Hedges' g "
-        "(associations minus cooperatives) with 95% confidence interval. The Mann-Whitney test "
-        + (f"changes the conclusion at the 5% level for {differ} variable(s) (see results/)" if differ else
-           "leads to the same conclusions at the 5% level")
-        + f". Construct means are compared only once scalar invariance holds ({inv_ref})."))
+                   ctx.text("groups.invariance_fallback"))
+    mann_whitney = ctx.text("groups.mw_differs", n=differ) if differ else ctx.text("groups.mw_same")
+    t = t.tab_note(ctx.text("groups.note", n_txt=n_txt, ddl=ddl, mann_whitney=mann_whitney, inv_ref=inv_ref))
     out.add(t)
     return out

@@ -7,7 +7,13 @@ import warnings as _warnings
 import numpy as np
 import pandas as pd
 
-from analysis.report._common import cached_items, first_order_model, group_levels, new_table
+from analysis.report._common import (
+    cached_items,
+    default_construct,
+    first_order_model,
+    group_levels,
+    new_table,
+)
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -30,7 +36,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     if len(levels) < 2:
         ctx.warn(spec["id"], "fewer than two groups: invariance not tested")
         return out
-    names = [spec.get("construct", "si_presence")]
+    names = [default_construct(ctx, spec)]
     model, factor_of = first_order_model(ctx, names)
     items = [i for c in names for i in ctx.spec[c].items if i in ctx.data.columns]
     X = cached_items(ctx)[items].copy()
@@ -75,13 +81,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                 vals.append(float(f[key]) if key in f.index else np.nan)
             df[k] = vals
     df = df.dropna(axis=1, how="all")
-    names_models = {"configural": ctx.tr("Configurale", "Configural"),
-                    "metric": ctx.tr("Métrique (saturations)", "Metric (loadings)"),
-                    "scalar": ctx.tr("Scalaire (+ intercepts)", "Scalar (+ intercepts)"),
-                    "strict": ctx.tr("Stricte (+ résidus)", "Strict (+ residuals)")}
+    names_models = {"configural": ctx.text("invariance.configural"),
+                    "metric": ctx.text("invariance.metric"),
+                    "scalar": ctx.text("invariance.scalar"),
+                    "strict": ctx.text("invariance.strict")}
     df["model"] = df["model"].map(lambda m: names_models.get(m, m))
-    labels = {"model": ctx.t("model"), "chisq": "χ²", "df": ctx.tr("ddl", "df"), "cfi": "CFI", "tli": "TLI",
-              "rmsea": "RMSEA", "srmr": "SRMR", "delta_chisq": "Δχ²", "delta_df": ctx.tr("Δddl", "Δdf"),
+    labels = {"model": ctx.text("common.model"), "chisq": "χ²", "df": ctx.text("common.df"), "cfi": "CFI", "tli": "TLI",
+              "rmsea": "RMSEA", "srmr": "SRMR", "delta_chisq": "Δχ²", "delta_df": ctx.text("common.delta_df"),
               "p_value": "p", "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA"}
     present = list(df.columns)
     t = (
@@ -92,21 +98,17 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .fmt_integer([c for c in ("df", "delta_df") if c in present])
         .fmt_number([c for c in ("cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea") if c in present], decimals=3)
         .fmt_pvalue("p_value")
-        .tab_spanner(ctx.tr("Ajustement", "Fit"), [c for c in ("chisq", "df", "cfi", "tli", "rmsea", "srmr") if c in present])
-        .tab_spanner(ctx.tr("Comparaison au modèle précédent", "Comparison with the previous model"),
+        .tab_spanner(ctx.text("invariance.fit_spanner"), [c for c in ("chisq", "df", "cfi", "tli", "rmsea", "srmr") if c in present])
+        .tab_spanner(ctx.text("invariance.comparison"),
                      [c for c in ("delta_chisq", "delta_df", "p_value", "delta_cfi", "delta_rmsea") if c in present])
     )
     nobs = getattr(inv.models[next(iter(inv.models))], "nobs", None) or []
     glabels = getattr(inv.models[next(iter(inv.models))], "group_labels", None) or levels
     ns = ", ".join(f"{ctx.group_label(g)} n = {format_integer(n, ctx.lang)}" for g, n in zip(glabels, nobs))
     lab = ctx.construct_label(names[0])
-    miss_txt = ctx.tr("observations incomplètes exclues", "incomplete cases excluded") if missing == "listwise" else "FIML"
-    t = t.tab_note(ctx.tr(
-        f"{lab} : {len(factor_of)} facteurs de premier ordre. Groupes : {ns} ({miss_txt}). Estimateur {estimator}"
-        f"{' ; χ², CFI, TLI et RMSEA robustes ; test de différence du χ² mis à l’échelle (Satorra et Bentler, 2001)' if robust else ' ; test de différence du χ²'}"
-        " entre modèles emboîtés. Critères usuels de non-invariance : ΔCFI ≤ −0,01 et ΔRMSEA ≥ 0,015 (Chen, 2007).",
-        f"{lab}: {len(factor_of)} first-order factors. Groups: {ns} ({miss_txt}). {estimator} estimator"
-        f"{'; robust χ², CFI, TLI and RMSEA; scaled χ² difference test (Satorra and Bentler, 2001)' if robust else '; χ² difference test'}"
-        " between nested models. Usual criteria of non-invariance: ΔCFI ≤ −.01 and ΔRMSEA ≥ .015 (Chen, 2007)."))
+    miss_txt = ctx.text("invariance.listwise") if missing == "listwise" else "FIML"
+    t = t.tab_note(ctx.text(
+        "invariance.note", lab=lab, n_factors=len(factor_of), ns=ns, miss_txt=miss_txt, estimator=estimator,
+        test=ctx.text("invariance.test_robust" if robust else "invariance.test")))
     out.add(t)
     return out

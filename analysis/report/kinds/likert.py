@@ -56,30 +56,24 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     n_min, n_max = int(table_df["n"].min()), int(table_df["n"].max())
     table_df = table_df.drop(columns="n")
     point_labels = ctx.value_labels(frames[0]["item"].iloc[0])
-    labels = {"label": "", "construct": "", "mean": ctx.t("M"), "sd": ctx.t("SD"),
-              "top2_box": ctx.tr("4 + 5 (%)", "4 + 5 (%)")}
+    labels = {"label": "", "construct": "", "mean": ctx.text("common.M"), "sd": ctx.text("common.SD"),
+              "top2_box": ctx.text("likert.top2")}
     for k in range(1, 6):
         labels[f"p{k}"] = f"{k}"
     t = (
         new_table(table_df, ctx, spec, number)
         .tab_stub("label", "construct")
         .cols_label(labels)
-        .tab_spanner(ctx.tr("Réponses (%)", "Answers (%)"), [f"p{k}" for k in range(1, 6)])
+        .tab_spanner(ctx.text("likert.answers_spanner"), [f"p{k}" for k in range(1, 6)])
         .fmt_number([f"p{k}" for k in range(1, 6)] + ["top2_box"], decimals=1)
         .fmt_number(["mean", "sd"], decimals=2)
     )
     from analysis.tables import format_integer
 
-    scale = " ; ".join(f"{k} = {point_labels.get(str(k), k)}" for k in range(1, 6))
+    scale = ctx.text("common.list_sep").join(f"{k} = {point_labels.get(str(k), k)}" for k in range(1, 6))
     n_text = (format_integer(n_min, ctx.lang) if n_min == n_max
-              else f"{format_integer(n_min, ctx.lang)} {ctx.tr('à', 'to')} {format_integer(n_max, ctx.lang)}")
-    t = t.tab_note(ctx.tr(
-        f"Échelle : {scale}. Réponses valides par item : n = {n_text} (« je ne sais pas » et refus exclus). "
-        "M : moyenne ; ÉT : écart-type ; 4 + 5 : part des réponses 4 ou 5. R : item inversé, présenté tel "
-        "que posé.",
-        f"Scale: {scale.replace(' ; ', '; ')}. Valid answers per item: n = {n_text} (\"don't know\" and "
-        "refusals excluded). M: mean; SD: standard deviation; 4 + 5: share of answers 4 or 5. R: "
-        "reverse-keyed item, shown as asked."))
+              else f"{format_integer(n_min, ctx.lang)} {ctx.text('likert.to')} {format_integer(n_max, ctx.lang)}")
+    t = t.tab_note(ctx.text("likert.note", scale=scale, n_text=n_text, ))
     t = finish(t, ctx, labels_note=True)
     out.add(t, landscape=bool(spec.get("landscape", True)))  # long item texts: a wide first column
     return out

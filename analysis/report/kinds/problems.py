@@ -9,7 +9,6 @@ from analysis.errors import InputError
 from analysis.report._common import SUPPRESSED, finish, group_levels, new_table, numeric
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
-from analysis.report._texts import PROBLEM_GROUPS_EN
 
 #: Options of a table of kind ``problems`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {
@@ -33,7 +32,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     threshold = ctx.threshold
     rows = []
     for gname, g in groups.items():
-        glabel = PROBLEM_GROUPS_EN.get(gname, g.get("label_fr", gname)) if ctx.lang == "en" else g.get("label_fr", gname)
+        glabel = g.get("label_fr", gname)
+        if ctx.lang == "en":
+            glabel = ctx.labels.problem_groups_en.get(gname, glabel)
         grows = []
         for item in g.get("items", []):
             if item not in ctx.data.columns:
@@ -72,7 +73,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         low = (k < threshold) | (n - k < threshold)
         hidden += int(low.sum())
         table_df[lv] = table_df[lv].astype(object).where(~low, SUPPRESSED)
-    labels = {"group": "", "item": "", "n": "n", "total": ctx.t("total"), "p_value": "p"}
+    labels = {"group": "", "item": "", "n": "n", "total": ctx.text("common.total"), "p_value": "p"}
     for lv in levels:
         labels[lv] = ctx.group_label(lv)
     t = (
@@ -81,23 +82,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label(labels)
         .fmt_integer("n")
         .fmt_number(pct_cols, decimals=1)
-        .tab_spanner(ctx.t("serious"), pct_cols)
+        .tab_spanner(ctx.text("common.serious"), pct_cols)
     )
     if "p_value" in table_df:
         t = t.fmt_pvalue("p_value")
-    t = t.tab_note(ctx.tr(
-        f"Part des organisations jugeant le problème grave ou très grave ({serious_from} ou plus sur une échelle "
-        "de 1 = pas un problème à 5 = problème très grave), parmi celles qui ont répondu (n). Problèmes de "
-        "l'annexe 2 de l'enquête qualitative, classés par part décroissante dans chaque groupe. p : test du "
-        "khi-deux entre associations et coopératives.",
-        f"Share of organisations rating the problem serious or very serious ({serious_from} or more on a scale "
-        "from 1 = not a problem to 5 = very serious problem), among those who answered (n). Problems of Annex 2 "
-        "of the qualitative study, sorted by decreasing share within each group. p: chi-square test between "
-        "associations and cooperatives."))
+    t = t.tab_note(ctx.text("problems.note", serious_from=serious_from))
     if hidden:
-        t = t.tab_note(ctx.tr(
-            f"Parts reposant sur moins de {threshold} organisations non publiées ({SUPPRESSED}).",
-            f"Shares resting on fewer than {threshold} organisations not published ({SUPPRESSED})."))
+        t = t.tab_note(ctx.text("problems.small_shares", threshold=threshold, SUPPRESSED=SUPPRESSED))
     t = finish(t, ctx, labels_note=True)
     out.add(t, counts=["n"])
     return out

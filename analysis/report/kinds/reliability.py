@@ -41,7 +41,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                 a = alpha(X, keys=keys)
             row = {
                 "construct": ctx.construct_label(construct.name),
-                "scale": ctx.construct_label(name) if "__" in name else ctx.tr("Échelle complète", "Whole scale"),
+                "scale": ctx.construct_label(name) if "__" in name else ctx.text("reliability.whole_scale"),
                 "k": len(items),
                 "n": a.n,
                 "alpha": a.alpha,
@@ -77,24 +77,17 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out.results["scales"] = df
     if df.empty:
         return out
-    labels = {"construct": "", "scale": "", "k": ctx.tr("Items", "Items"), "n": "n",
-              "alpha": "α", "ci_low": ctx.t("low"), "ci_high": ctx.t("high"),
-              "average_r": "r̄", "omega_total": ctx.tr("ω total", "ω total"), "omega_h": "ωh"}
+    labels = {"construct": "", "scale": "", "k": ctx.text("reliability.k"), "n": "n",
+              "alpha": "α", "ci_low": ctx.text("common.low"), "ci_high": ctx.text("common.high"),
+              "average_r": "r̄", "omega_total": ctx.text("reliability.omega_total"), "omega_h": "ωh"}
     t = (
-        new_table(df, ctx, spec, number, suffix=ctx.tr("échelles et dimensions", "scales and dimensions"), key="scales")
+        new_table(df, ctx, spec, number, suffix=ctx.text("reliability.scales_title"), key="scales")
         .tab_stub("scale", "construct")
         .cols_label(labels)
-        .tab_spanner(ctx.tr("IC 95 % de α", "95% CI of α"), ["ci_low", "ci_high"])
+        .tab_spanner(ctx.text("reliability.ci_spanner"), ["ci_low", "ci_high"])
         .fmt_integer(["k", "n"])
         .fmt_number(["alpha", "ci_low", "ci_high", "average_r", "omega_total", "omega_h"], decimals=2)
-        .tab_note(ctx.tr(
-            "α de Cronbach (items inversés recodés) avec intervalle de confiance de Feldt ; r̄ : corrélation "
-            f"inter-items moyenne ; ω total et ωh (hiérarchique) de McDonald, solution de Schmid-Leiman à {n_f} "
-            "facteurs de groupe (comme psych::omega), calculés pour les échelles d'au moins trois dimensions "
-            "(— : non calculé).",
-            "Cronbach's α (reverse-keyed items recoded) with Feldt confidence interval; r̄: mean inter-item "
-            f"correlation; McDonald's ω total and ωh (hierarchical), Schmid-Leiman solution with {n_f} group "
-            "factors (as psych::omega), computed for scales of at least three dimensions (—: not computed)."))
+        .tab_note(ctx.text("reliability.scales_note", n_f=n_f))
     )
     t = finish(t, ctx)
     out.add(t)
@@ -102,17 +95,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out.results["items"] = items_df
     if not items_df.empty:
         t2 = (
-            new_table(items_df, ctx, spec, number, suffix=ctx.tr("statistiques des items", "item statistics"), key="items")
+            new_table(items_df, ctx, spec, number, suffix=ctx.text("reliability.items_title"), key="items")
             .tab_stub("item", "dimension")
             .cols_label({"item": "", "dimension": "",
-                         "r_drop": ctx.tr("r item-reste", "Item-rest r"),
-                         "alpha_if_deleted": ctx.tr("α sans l'item", "α if deleted")})
+                         "r_drop": ctx.text("reliability.item_rest_r"),
+                         "alpha_if_deleted": ctx.text("reliability.if_deleted")})
             .fmt_number(["r_drop", "alpha_if_deleted"], decimals=2)
-            .tab_note(ctx.tr(
-                "R : item inversé (recodé). r item-reste : corrélation de l'item avec la somme des autres "
-                "items de sa dimension (psych r.drop) ; α sans l'item : α de la dimension si l'item est retiré.",
-                "R: reverse-keyed item (recoded). Item-rest r: correlation of the item with the sum of the "
-                "other items of its dimension (psych r.drop); α if deleted: α of the dimension without the item."))
+            .tab_note(ctx.text("reliability.items_note"))
         )
         t2 = finish(t2, ctx, labels_note=True)
         out.add(t2)

@@ -128,38 +128,26 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         table_df = table_df[show]
         labels = {"variable": "", "category": ""}
         for g in cols_g:
-            labels[f"n_{g}"] = ctx.t("n")
+            labels[f"n_{g}"] = ctx.text("common.n")
             labels[f"pct_{g}"] = "%"
         if weighted:
-            labels["pct_weighted"] = ctx.tr("% pondéré", "Weighted %")
-        labels["p_value"] = ctx.t("p_value")
-        t = new_table(table_df, ctx, spec, number, suffix=ctx.tr("variables qualitatives", "categorical variables"),
+            labels["pct_weighted"] = ctx.text("sample.weighted_percent")
+        labels["p_value"] = ctx.text("common.p_value")
+        t = new_table(table_df, ctx, spec, number, suffix=ctx.text("sample.categorical_title"),
                    key="categorical").tab_stub("category", "variable").cols_label(labels)
         for g in cols_g:
-            name = ctx.t("total") if g == "Total" else ctx.group_label(g)
+            name = ctx.text("common.total") if g == "Total" else ctx.group_label(g)
             t = t.tab_spanner(name, [f"n_{g}", f"pct_{g}"])
         pct_cols = [f"pct_{g}" for g in cols_g] + (["pct_weighted"] if weighted else [])
         t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g]).fmt_pvalue("p_value")
-        note = ctx.tr(
-            "Effectifs et pourcentages en colonne (non pondérés). p : test du khi-deux d'indépendance entre "
-            "la variable et la forme juridique (test exact de Fisher ou test de Monte-Carlo quand des "
-            "effectifs attendus sont inférieurs à 5).",
-            "Counts and column percentages (unweighted). p: chi-square test of independence between the "
-            "variable and the legal form (Fisher's exact or Monte-Carlo test when expected counts are below 5).",
-        )
+        note = ctx.text("sample.categorical_note")
         t = t.tab_note(note)
         if weighted:
-            t = t.tab_note(ctx.tr(
-                "% pondéré : pourcentage de l'ensemble pondéré par les poids de sondage (inverse de la "
-                "probabilité d'inclusion par strate région × forme juridique).",
-                "Weighted %: percentage of the whole sample weighted by the design weights (inverse of the "
-                "inclusion probability per region × legal form stratum)."))
+            t = t.tab_note(ctx.text("sample.weighted_percent_note"))
         if nested_vars:
-            t = t.tab_note(ctx.tr(
-                f"{', '.join(nested_vars)} : chaque modalité appartient à un seul groupe, pas de test.",
-                f"{', '.join(nested_vars)}: each category belongs to one group only, no test."))
+            t = t.tab_note(ctx.text("sample.nested", variables=", ".join(nested_vars)))
         if any_zero or nested_vars:
-            t = t.tab_note(ctx.tr("— : aucune organisation.", "—: no organisation."))
+            t = t.tab_note(ctx.text("sample.zeros"))
         if notes_supp:
             t = t.tab_note(merge_suppression_notes(notes_supp, ctx))
         t = finish(t, ctx, labels_note=True)
@@ -167,7 +155,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
 
     # numeric variables: one row group per variable, rows n, M, SD, median; groups in columns
     rows = []
-    stats = [("n", ctx.t("n")), ("mean", ctx.t("M")), ("sd", ctx.t("SD")), ("median", ctx.t("Md"))]
+    stats = [("n", ctx.text("common.n")), ("mean", ctx.text("common.M")), ("sd", ctx.text("common.SD")), ("median", ctx.text("common.Md"))]
     small = False
     for var in nums:
         x = numeric(data[var])
@@ -219,28 +207,22 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             ]
         labels = {"variable": "", "stat": "", "p_value": "p"}
         for g in cols_g:
-            labels[g] = ctx.t("total") if g == "Total" else ctx.group_label(g)
+            labels[g] = ctx.text("common.total") if g == "Total" else ctx.group_label(g)
         if weighted:
-            labels["weighted"] = ctx.tr("Pondéré", "Weighted")
+            labels["weighted"] = ctx.text("sample.weighted_mean_short")
         t = (
-            new_table(table_df, ctx, spec, number, suffix=ctx.tr("variables quantitatives", "numeric variables"),
+            new_table(table_df, ctx, spec, number, suffix=ctx.text("sample.numeric_title"),
                    key="numeric")
             .tab_stub("stat", "variable")
             .cols_label(labels)
             .cols_align("right", cols_g + (["weighted"] if weighted else []))
             .fmt_pvalue("p_value")
         )
-        t = t.tab_note(ctx.tr(
-            "n : réponses valides ; M : moyenne ; ÉT : écart-type ; Méd. : médiane (non pondérés). p : test t de "
-            "Welch entre associations et coopératives. Montants en dirhams (MAD).",
-            "n: valid answers; M: mean; SD: standard deviation; Mdn: median (unweighted). p: Welch t test "
-            "between associations and cooperatives. Amounts in dirhams (MAD)."))
+        t = t.tab_note(ctx.text("sample.numeric_note"))
         if weighted:
-            t = t.tab_note(ctx.tr("Pondéré : moyenne pondérée par les poids de sondage.",
-                                  "Weighted: mean weighted by the design weights."))
+            t = t.tab_note(ctx.text("sample.weighted_mean_note"))
         if small:
-            t = t.tab_note(ctx.tr(f"Statistiques de moins de {threshold} observations masquées ({SUPPRESSED}).",
-                                  f"Statistics on fewer than {threshold} observations suppressed ({SUPPRESSED})."))
+            t = t.tab_note(ctx.text("sample.small_numeric", threshold=threshold, SUPPRESSED=SUPPRESSED))
         t = finish(t, ctx, labels_note=True)
         out.add(t, counts=cols_g, rows=[i for i in range(len(is_n)) if is_n[i]], landscape=False)
     return out
