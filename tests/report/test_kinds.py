@@ -22,7 +22,6 @@ from analysis.report.kinds import KINDS, kind_module, kind_options
 from analysis.tables import to_markdown
 from tests.report.test_reports import small_survey
 
-
 # --------------------------------------------------------------------------- registry
 
 
