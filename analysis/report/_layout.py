@@ -9,7 +9,7 @@ _TABLE_FONT = 10.0
 
 def _natural_width_cm(table, font_size: float = _TABLE_FONT) -> float:
     """Width the Word writer needs for `table` without wrapping (its own rule), the stub
-    allowed to wrap down to 6 cm."""
+    allowed to wrap down to 4.5 cm."""
     r = table.render() if hasattr(table, "render") else table
     char = 0.19 * font_size / 10
     pad = 0.35

@@ -92,7 +92,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     for s in shares:
         rows.append({"row": _share_label(ctx, s), "section": ctx.text("funding.shares_section"),
                      **{f"c{j}": tab.at[g, s] for j, g in enumerate(col_keys)}})
-    market_src = [s for s in shares if "market" in s]
+    # the market-income share of the formative index (constructs.yaml, market_share)
+    market_src = [s for s in shares if s == getattr(hyb, "market_share", None)]
     first_inds = [s for s in indicators if not (s == "funding_market_share" and market_src)]
     for s in first_inds:
         rows.append({"row": ind_labels[s], "section": ctx.text("funding.hybridisation_section"),
@@ -140,7 +141,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             continue
         tab = frames[by]
         vl = ctx.value_labels(by)
-        market_src = [s for s in shares if "market" in s]
         top = [s for s in frames[by].loc["__total__", shares].sort_values(ascending=False).index
                if s not in market_src][:3]
         inds = [c for c in indicators if c != "funding_diversity"]  # 1 - HHI is in the first table

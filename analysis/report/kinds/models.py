@@ -109,14 +109,14 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                        if len(ses) > 1 else _named(ctx, "se_kinds", se) for se, m in ses.items())
     omitted = ""
     if spec.get("coef_omit"):
-        fx = [term_label(ctx, p).lower() if ctx.lang == "en" else term_label(ctx, p).lower() for p in spec["coef_omit"]]
+        fx = [term_label(ctx, p).lower() for p in spec["coef_omit"]]
         omitted = ctx.text("models.fixed_effects", terms=", ".join(fx))
     # model_table's first note ("standard errors in parentheses") is replaced by the precise one
     t = dataclasses.replace(t, notes=(ctx.text("models.se_note", se_txt=se_txt)
                                       + omitted,) + tuple(n for n in t.notes if n not in (
                                           "Erreurs types entre parenthèses.", "Standard errors in parentheses.")))
     t = t.tab_note(ctx.text("models.dv_note")
-                   + "; ".join(descs).replace("; (", " ; (" if ctx.lang == "fr" else "; (") + ".")
+                   + ctx.text("common.list_sep").join(descs) + ".")
     t = finish(t, ctx, labels_note=True)
     out.add(t, counts=[])
     coefs = tidy_coefficients({k: v for k, v in cols.items() if getattr(v, "model", "") == "ols"})
