@@ -6,7 +6,7 @@ import dataclasses
 import re
 import warnings as _warnings
 
-from analysis.report._common import finish, term_label
+from analysis.report._common import factor_label, finish, term_label
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -144,8 +144,6 @@ def _reference_notes(ctx: ReportContext, results: dict) -> dict:
     The reference is the one the plan declares; without one, or when the declared one is not
     the level the model left out (a warning then), the level left out.
     """
-    from analysis.report._common import factor_label
-
     notes = {}
     for var, factor in ctx.labels.factors.items():
         for r in results.values():
