@@ -40,8 +40,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     hyb = next((c for c in ctx.spec.constructs if getattr(c, "kind", "") == "formative"), None)
     shares = [s for s in (getattr(hyb, "shares", None) or []) if s in ctx.data.columns]
     if not shares:
-        shares = [c for c in ctx.data.columns if c.startswith("fund_") and c not in ("fund_total", "fund_check")
-                  and pd.api.types.is_numeric_dtype(ctx.data[c])]
+        ctx.warn(spec["id"], "no formative construct with funding shares in the data (constructs.yaml, shares): "
+                 "table not produced")
+        return out
     indicators = [c for c in ("funding_hhi", "funding_diversity", "funding_n_sources", "funding_market_share")
                   if c in ctx.data.columns]
     group, levels = group_levels(ctx)

@@ -26,8 +26,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     serious_from = int(spec.get("serious_from", 4))
     groups = getattr(ctx.spec, "problem_groups", {}) or {}
     if not groups:
-        items = [c for c in ctx.data.columns if c.startswith("prob_")]
-        groups = {"all": {"label_fr": "", "items": items}}
+        ctx.warn(spec["id"], "no problem_groups in constructs.yaml: table not produced")
+        return out
     seed = ctx.plan.options.get("seed")
     threshold = ctx.threshold
     rows = []
