@@ -43,6 +43,14 @@ class ReportContext:
     analysis_plan : analysis.regression.AnalysisPlan or None
         The models and comparisons (default: ``analysis_plan.yaml`` of the questionnaire
         folder, read when a kind first asks for it: a broken plan only loses its tables).
+
+    Examples
+    --------
+    >>> from analysis.report._plan import load_table_plan
+    >>> ctx = ReportContext(pd.DataFrame(), None, pd.DataFrame(columns=["variable"]), None,
+    ...                     load_table_plan(), lang="en")
+    >>> ctx.text("common.total"), ctx.group_label("cooperative"), ctx.label("org_age")
+    ('All', 'Cooperatives', 'Age of the organisation (years)')
     """
 
     data: pd.DataFrame

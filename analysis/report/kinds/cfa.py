@@ -1,4 +1,7 @@
-"""Table kind ``cfa``."""
+"""Table kind ``cfa``: cFA of the measurement model (fit, standardised loadings, CR, AVE, HTMT).
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

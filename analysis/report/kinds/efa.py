@@ -1,4 +1,7 @@
-"""Table kind ``efa``."""
+"""Table kind ``efa``: eFA of the SI items (KMO, Bartlett, parallel analysis, loadings, Phi, variance).
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

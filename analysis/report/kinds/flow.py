@@ -1,4 +1,7 @@
-"""Table kind ``flow``."""
+"""Table kind ``flow``: respondent flow (received, removed at each step, analysed), by legal form.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

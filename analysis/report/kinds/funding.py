@@ -1,4 +1,7 @@
-"""Table kind ``funding``."""
+"""Table kind ``funding``: funding mix (mean shares) and hybridisation (HHI, 1-HHI, sources).
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

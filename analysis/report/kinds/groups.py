@@ -1,4 +1,7 @@
-"""Table kind ``groups``."""
+"""Table kind ``groups``: associations compared with cooperatives (H4) with effect sizes.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

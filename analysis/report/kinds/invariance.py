@@ -1,4 +1,7 @@
-"""Table kind ``invariance``."""
+"""Table kind ``invariance``: measurement invariance across legal forms (configural, metric, scalar).
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Table kind ``likert``."""
+"""Table kind ``likert``: distribution of every Likert block (shares per point, mean, top-2-box) + figures.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

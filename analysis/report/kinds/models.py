@@ -1,4 +1,7 @@
-"""Table kind ``models``."""
+"""Table kind ``models``: regression models of H1-H3 side by side, plus a coefficient plot.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

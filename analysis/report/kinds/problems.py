@@ -1,4 +1,7 @@
-"""Table kind ``problems``."""
+"""Table kind ``problems``: problems of Annexe 2 at scale: share rating each problem serious, by legal form.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

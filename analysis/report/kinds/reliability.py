@@ -1,4 +1,7 @@
-"""Table kind ``reliability``."""
+"""Table kind ``reliability``: reliability of every scale and dimension (alpha with CI, omega, item-rest r).
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 

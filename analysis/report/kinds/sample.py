@@ -1,4 +1,7 @@
-"""Table kind ``sample``."""
+"""Table kind ``sample``: sample description by legal form, with tests.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
 
 from __future__ import annotations
 
