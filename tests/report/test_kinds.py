@@ -159,3 +159,33 @@ def test_a_declared_reference_the_model_does_not_use_is_flagged(study):
     plan = _plan({"id": "m", "kind": "models", "title": {"fr": "Modèle", "en": "Model"}, "models": ["h_setting"]})
     _, warnings = compute_report(survey, flow, lang="fr", plan=plan, questionnaire_dir=folder)
     assert any("analysis_plan.yaml" in w and "'rural'" in w and "mixte" in w for w in warnings), warnings
+
+
+def test_the_shipped_plan_uses_only_declared_options():
+    from analysis.report._plan import load_table_plan
+
+    for table in load_table_plan().tables:
+        unknown = set(table) - {"id", "kind", "title"} - set(kind_options(table["kind"]))
+        assert not unknown, (table["id"], unknown)
+
+
+def test_every_text_of_the_texts_files_is_used_by_the_report():
+    from pathlib import Path
+
+    import analysis.report as report
+
+    folder = Path(report.__file__).parent
+    code = "\n".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.py"))
+    used = set(re.findall(r"""["']([a-z_]+\.[\w.]+)["']""", code))  # every "section.key" literal
+    used |= set(re.findall(r"""\.text\(\s*f["']([\w.]+)\.\{""", code))  # a section looked up by name
+    used |= set(re.findall(r"""_named\(ctx, ["'](\w+)["']""", code))
+    used.add("group_labels")  # ctx.group_label
+
+    def flat(d, prefix=""):
+        for k, v in d.items():
+            yield from (flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"])
+
+    for lang in ("fr", "en"):
+        unused = [k for k in flat(load_texts(lang).entries)
+                  if k not in used and not any(k.startswith(u + ".") for u in used)]
+        assert not unused, (lang, unused)
