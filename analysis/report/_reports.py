@@ -1,10 +1,11 @@
 """The thesis tables and figures, from the cleaned data and the table plan.
 
 ``questionnaire/tables.yaml`` lists the tables (BLUEPRINT section 5); each has a
-``kind`` handled by one builder function below, which runs the statistics
-(through the package's statistics modules, never here) and turns their tidy
-results into :class:`analysis.tables.Table` objects and figures. The writers
-of :mod:`analysis.tables` then render every table to Word, LaTeX, HTML,
+``kind`` handled by one module of :mod:`analysis.report.kinds`, which runs the
+statistics (through the package's statistics modules, never here) and turns their
+tidy results into :class:`analysis.tables.Table` objects and figures
+(:func:`analysis.report._compute.compute_report`). This module writes them: the
+writers of :mod:`analysis.tables` render every table to Word, LaTeX, HTML,
 Markdown and Excel.
 
 Layout of ``reports/``::
