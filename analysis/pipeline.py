@@ -206,9 +206,10 @@ def run(
             )
     if study is None:
         from analysis.study._study import load_study
+        from analysis.report.kinds import all_kind_options
         from analysis.study._validate import check_study
 
-        study = check_study(load_study())
+        study = check_study(load_study(), kind_options=all_kind_options())
     result = RunResult(processed_dir=processed_dir, out_dir=out_dir)
     code = code_fingerprint()
     quest = questionnaire_fingerprint()
@@ -304,7 +305,7 @@ def _preload_report_modules() -> None:
         import scipy.stats  # noqa: F401
         import statsmodels.api  # noqa: F401
 
-        from analysis import reports  # noqa: F401
+        import analysis.report._reports  # noqa: F401
     except ImportError:  # pragma: no cover - the report stage will say it
         pass
 

@@ -4,8 +4,8 @@ Each table maps a key to a one-line description (the same shape as the
 ``OPTIONS`` dictionary a table-kind module of the report declares), so that
 :func:`analysis.study.validate_study` can reject a misspelt key with a "did you
 mean" and the documentation can list the options. The table kinds' options are
-written here for now; the report's kind modules can pass theirs to
-:func:`analysis.study.validate_study` (``kind_options=``) instead.
+declared by the report's kind modules (``OPTIONS`` in ``analysis/report/kinds/``) and passed
+to :func:`analysis.study.validate_study` (``kind_options=``) by the commands.
 
 Keys of the form ``label_<lang>`` (``label_fr``, ``label_en``, ``label_ar``...)
 are accepted wherever a label is.
@@ -19,7 +19,6 @@ __all__ = [
     "TABLE_KEYS",
     "TABLE_PLAN_KEYS",
     "TABLE_PLAN_OPTIONS",
-    "KIND_OPTIONS",
     "ANALYSIS_PLAN_KEYS",
     "MODEL_KEYS",
     "COMPARISON_KEYS",
@@ -73,55 +72,6 @@ TABLE_KEYS: dict[str, str] = {
     "title": "{fr: ..., en: ...}",
 }
 
-#: Options of each table kind (from the ``build_*`` functions of the report).
-KIND_OPTIONS: dict[str, dict[str, str]] = {
-    "flow": {},
-    "sample": {
-        "categorical": "categorical variables (one block of rows each)",
-        "numeric": "numeric variables (mean, SD, median...)",
-        "weights": "column of design weights; omit for unweighted only",
-    },
-    "likert": {
-        "constructs": "constructs whose items are shown (default: every reflective construct)",
-        "landscape": "put the table on a landscape page (default true)",
-    },
-    "reliability": {
-        "omega_factors": "number of group factors of McDonald's omega (default 3)",
-    },
-    "efa": {
-        "construct": "construct whose items are analysed",
-        "method": "extraction method (minres, ml, pa...)",
-        "rotation": "rotation (oblimin, varimax, promax...)",
-        "n_factors": "a number, or parallel (parallel analysis) or dimensions",
-        "n_iter": "parallel-analysis replications",
-        "loading_threshold": "loadings below this are not printed (overrides the plan option)",
-        "decimals": "decimals of the loadings (overrides the plan option)",
-    },
-    "cfa": {
-        "constructs": "constructs of the measurement model fitted",
-        "estimator": "ML, MLR or WLSMV",
-        "missing": "listwise or fiml",
-    },
-    "invariance": {
-        "construct": "construct whose invariance across the groups is tested",
-        "estimator": "ML, MLR or WLSMV",
-        "missing": "listwise or fiml",
-    },
-    "funding": {
-        "by": "grouping columns: the first gives the sources in rows, the others one table each",
-    },
-    "problems": {
-        "serious_from": "a problem is serious from this rating (default 4)",
-    },
-    "models": {
-        "models": "models of analysis_plan.yaml shown as columns",
-        "coef_omit": "terms not shown (e.g. C(region))",
-    },
-    "groups": {
-        "outcomes": "outcomes compared (default: comparisons.outcomes of analysis_plan.yaml)",
-    },
-}
-
 #: Options whose values are construct names, column names or model names (for the cross-checks).
 CONSTRUCT_OPTIONS = ("construct", "constructs")
 COLUMN_OPTIONS = ("categorical", "numeric", "weights", "by", "outcomes", "group")
@@ -138,6 +88,7 @@ ANALYSIS_PLAN_KEYS: dict[str, str] = {
     "crosstabs": "cross-tabulations {row:, col:}",
     "labels": "labels of derived and dependent variables",
     "variables": "labels of derived and dependent variables",
+    "factors": "factor covariates: label and reference category of each",
     "references": "reference categories of factor covariates",
     "reference_categories": "reference categories of factor covariates",
 }
@@ -186,6 +137,7 @@ CONSTRUCT_KEYS: dict[str, str] = {
     "shares": "formative index: share columns",
     "market_share": "formative index: market share column",
     "outputs": "formative index: score columns and their descriptions",
+    "share_labels": "formative index: short labels and families of the shares (funding tables)",
 }
 
 DIMENSION_KEYS: dict[str, str] = {

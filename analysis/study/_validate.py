@@ -155,7 +155,7 @@ def _check_constructs(study: Study, problems: list[Problem]) -> None:
     problems.extend(check_constructs(study.constructs, study.questionnaire, doc))
 
 
-def _check_tables(study: Study, columns: set[str], kind_options: Mapping[str, Mapping[str, str]],
+def _check_tables(study: Study, columns: set[str], kind_options: Mapping[str, Mapping[str, str]] | None,
                   problems: list[Problem]) -> None:
     plan = study.tables
     doc = plan.doc
@@ -183,6 +183,8 @@ def _check_tables(study: Study, columns: set[str], kind_options: Mapping[str, Ma
             c.add(at + ("id",), f"the id '{t.id}' is used twice (first on line {seen[t.id]})")
         else:
             seen[t.id] = doc.line(*at + ("id",)) or 0
+        if kind_options is None:  # the report's kinds were not given: their options unchecked
+            continue
         if t.kind not in kind_options:
             c.add(at + ("kind",), f"{label} has an unknown kind '{t.kind}'", did_you_mean(t.kind, kind_options))
             continue
@@ -354,8 +356,9 @@ def validate_study(study: Study, *, kind_options: Mapping[str, Mapping[str, str]
     study : Study
         From :func:`analysis.study.load_study`.
     kind_options : mapping, optional
-        Table kind -> ``{option: description}``; default the table of
-        :mod:`analysis.study._schema` (the report's kind modules may pass theirs).
+        Table kind -> ``{option: description}``: the table kinds of the report and the options
+        each accepts (``analysis.report.kinds.all_kind_options()``; the commands pass it). When
+        it is not given, the kinds and options of ``tables.yaml`` are not checked.
 
     Returns
     -------
@@ -365,11 +368,12 @@ def validate_study(study: Study, *, kind_options: Mapping[str, Mapping[str, str]
     Examples
     --------
     >>> from analysis.study import load_study
-    >>> validate_study(load_study())
+    >>> from analysis.report.kinds import all_kind_options
+    >>> validate_study(load_study(), kind_options=all_kind_options())
     []
     """
     problems: list[Problem] = []
-    kinds = dict(kind_options) if kind_options is not None else S.KIND_OPTIONS
+    kinds = dict(kind_options) if kind_options is not None else None
     _check_questionnaire(study, problems)
     _check_constructs(study, problems)
     columns = analysis_columns(study)

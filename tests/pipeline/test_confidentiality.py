@@ -257,7 +257,7 @@ def test_no_private_folder_among_outputs(run):
 
 
 def _threshold() -> int:
-    from analysis.report._reports import load_table_plan
+    from analysis.report._plan import load_table_plan
 
     return int(load_table_plan().options.get("small_cell_threshold", 5))
 

@@ -30,11 +30,11 @@ from analysis import config, pipeline
 from analysis.utils.atomic import sha256_file
 from analysis.study._constructs import load_constructs
 from analysis.errors import ConfigError
+from analysis.report._common import SUPPRESSED
+from analysis.report._plan import load_table_plan
 from analysis.report._reports import (
     ALL_FORMATS,
-    SUPPRESSED,
     build_reports,
-    load_table_plan,
     report_manifest,
 )
 from analysis.tables import format_integer, format_number
@@ -319,7 +319,7 @@ def _some_figures() -> dict:
 
 def _with_figures(small, figures: dict) -> dict:
     """The small report's outputs, the figures shared out among them (several tables have figures)."""
-    from analysis.report._reports import TableOutput
+    from analysis.report._outputs import TableOutput
 
     outputs = {}
     names = list(figures)

@@ -22,6 +22,9 @@ import pandas as pd
 import pytest
 
 from analysis.study import load_study, validate_study
+from analysis.report.kinds import all_kind_options
+
+KINDS = all_kind_options()
 from tests.study.test_plans import copy_questionnaire, edit, run_cli
 
 N_ORGANISATIONS = 150
@@ -178,7 +181,7 @@ def edited(tmp_path_factory) -> Path:
 
 def test_the_edited_study_validates_and_follows_the_edits(edited):
     study = load_study(edited)
-    assert [str(p) for p in validate_study(study)] == []
+    assert [str(p) for p in validate_study(study, kind_options=KINDS)] == []
     spec = study.constructs
     assert "si_nov =~ si_nov_01 + si_nov_02 + si_nov_03 + si_nov_04 + si_nov_05" in spec.measurement_model
     assert "si_fin =~ si_fin_01 + si_fin_02 + si_fin_04" in spec.measurement_model

@@ -20,6 +20,9 @@ from analysis import config
 from analysis.errors import ConfigError
 from analysis.study import check_study, formula_variables, load_study, validate_study
 from analysis.study._problems import StudyError
+from analysis.report.kinds import all_kind_options
+
+KINDS = all_kind_options()
 
 
 def copy_questionnaire(tmp_path: Path) -> Path:
@@ -54,7 +57,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_bundled_study_is_valid():
-    assert validate_study(load_study()) == []
+    assert validate_study(load_study(), kind_options=KINDS) == []
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def folder(tmp_path):
 
 
 def only_problem(folder: Path):
-    problems = validate_study(load_study(folder))
+    problems = validate_study(load_study(folder), kind_options=KINDS)
     assert len(problems) == 1, [str(p) for p in problems]
     return problems[0]
 
@@ -100,7 +103,7 @@ def test_formula_with_an_unknown_column(folder):
 
 def test_unknown_column_through_a_term(folder):
     edit(folder / "analysis_plan.yaml", 'controls: "log_members + org_age', 'controls: "log_member + org_age')
-    problems = validate_study(load_study(folder))
+    problems = validate_study(load_study(folder), kind_options=KINDS)
     assert problems and all("'log_member' (through {controls})" in p.message for p in problems)
     assert problems[0].suggestion == "; did you mean 'log_members'?"
 
@@ -108,7 +111,7 @@ def test_unknown_column_through_a_term(folder):
 def test_misspelt_model_key_and_unknown_model_in_a_table(folder):
     edit(folder / "analysis_plan.yaml", "    model: negbin", "    modle: negbin")
     edit(folder / "tables.yaml", "models: [h1_impact,", "models: [h1_impakt,")
-    messages = [str(p) for p in validate_study(load_study(folder))]
+    messages = [str(p) for p in validate_study(load_study(folder), kind_options=KINDS)]
     assert any("unknown key 'modle'" in m and "did you mean 'model'?" in m for m in messages)
     assert any("'h1_impakt' is not a model of analysis_plan.yaml; did you mean 'h1_impact'?" in m for m in messages)
 
@@ -144,7 +147,7 @@ def test_cleaning_and_population_keys(folder):
          "organisation_key: [org_name, legal_form, province, sectr]")
     edit(folder / "population.yaml", "{code: association, count: 187834, source: hcp2019}",
          "{code: association, cout: 187834, source: hcp2019}")
-    messages = [str(p) for p in validate_study(load_study(folder))]
+    messages = [str(p) for p in validate_study(load_study(folder), kind_options=KINDS)]
     assert len(messages) == 2, messages
     assert "cleaning.yaml" in messages[0] and "'sectr'" in messages[0] and "did you mean 'sector'?" in messages[0]
     assert "population.yaml" in messages[1] and "'cout'" in messages[1] and "did you mean 'count'?" in messages[1]
@@ -161,7 +164,7 @@ def test_check_study_raises_one_sentence_per_problem(folder):
     edit(folder / "tables.yaml", "    rotation: oblimin", "    rotaton: oblimin")
     edit(folder / "tables.yaml", "serious_from: 4", "serius_from: 4")
     with pytest.raises(StudyError) as err:
-        check_study(load_study(folder))
+        check_study(load_study(folder), kind_options=KINDS)
     lines = str(err.value).splitlines()
     assert len(lines) == 2 and all(ln.startswith("file '") and ln.endswith("?") for ln in lines)
 
@@ -172,7 +175,7 @@ def test_label_keys_are_accepted(folder):
     edit(folder / "constructs.yaml", '        label_fr: "Ressources humaines"',
          '        label_fr: "Ressources humaines"\n        label_en: "Human resources"')
     study = load_study(folder)
-    assert validate_study(study) == []
+    assert validate_study(study, kind_options=KINDS) == []
     ic = study.constructs["internal_capacity"]
     assert ic.label_en == "Internal capacity" and ic.dimensions[0].label_en == "Human resources"
 

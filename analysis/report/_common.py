@@ -1,0 +1,194 @@
+"""Helpers shared by the table kinds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from analysis.report._context import ReportContext
+
+#: Suppression marker of small counts (``analysis.tables.suppress_small_cells``).
+SUPPRESSED = "s"
+
+
+def new_table(df: pd.DataFrame, ctx: ReportContext, spec: dict, number: int, *, suffix: str = "", key: str = ""):
+    from analysis.tables import Table
+
+    title = ctx.title(spec) + (f" — {suffix}" if suffix else "")
+    label = f"tab:{spec['id']}" + (f"-{key}" if key else (f"-{slug(suffix)}" if suffix else ""))
+    t = (
+        Table(df)
+        .with_locale(ctx.lang)
+        .tab_header(title, number=number)
+        .tab_label(label)
+        .tab_source(ctx.source)
+        .sub_missing()
+    )
+    return t
+
+
+def finish(t, ctx: ReportContext, *, labels_note: bool = False):
+    """Last notes common to the tables (the English note on French labels)."""
+    if labels_note and ctx.text("common.labels_note"):
+        t = t.tab_note(ctx.text("common.labels_note"))
+    return t
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+
+
+def default_construct(ctx: ReportContext, spec: dict) -> str:
+    """The construct a table names (``construct``), else the plan's ``options.construct``, else the
+    first reflective construct of ``constructs.yaml``."""
+    name = ctx.option(spec, "construct")
+    if name:
+        return str(name)
+    return ctx.spec.reflective[0].name
+
+
+def group_levels(ctx: ReportContext) -> tuple[str, list]:
+    """The plan's group variable and its levels present in the data: first the legal-form groups
+    in the order of ``cleaning.yaml``, then any other level in alphabetical order."""
+    group = ctx.plan.options.get("group", "legal_form_group")
+    if group not in ctx.data.columns:
+        return group, []
+    levels = [g for g in ctx.labels.group_order if (ctx.data[group] == g).any()]
+    others = sorted(set(ctx.data[group].dropna().astype(str)) - set(levels))
+    return group, levels + others
+
+
+def numeric(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def present_columns(ctx: ReportContext, variables: Sequence[str], where: str) -> list[str]:
+    missing = [v for v in variables if v not in ctx.data.columns]
+    if missing:
+        ctx.warn(where, f"variables absent from the data, left out: {', '.join(missing)}")
+    return [v for v in variables if v in ctx.data.columns]
+
+
+def fmt_adaptive(value, loc) -> str:
+    """A mean or a median with as many decimals as its size deserves (0 from 1 000, else 1)."""
+    from analysis.tables import format_number
+
+    return format_number(float(value), 0 if abs(float(value)) >= 1000 else 1, loc)
+
+
+def fmt_p(value: float, lang: str) -> str:
+    """``p < ,001`` or ``p = ,012`` for a note."""
+    from analysis.tables import format_pvalue
+
+    text = format_pvalue(float(value), 3, lang)
+    return f"p {text}" if text.lstrip().startswith("<") else f"p = {text}"
+
+
+def table_ref(ctx: ReportContext, table_id: str, fallback: str) -> str:
+    """``tableau 11`` for a table id of the plan (``fallback`` if the plan has no such table)."""
+    n = ctx.refs.get(table_id)
+    if n is None:
+        return fallback
+    return f"{ctx.text('common.table_ref')} {n}"
+
+
+def item_text(ctx: ReportContext, item: str, reverse: bool = False, short: int = 60) -> str:
+    """An item as a row label: its (shortened) question text, then its code and (R) if reverse-keyed."""
+    return f"{ctx.label(item, short=short)} ({item}{', R' if reverse else ''})"
+
+
+def cached_items(ctx: ReportContext) -> pd.DataFrame:
+    """Likert items with missing codes removed and reverse-keyed items recoded (computed once)."""
+    from analysis.study._constructs import prepare_items
+
+    X = ctx.cache.get("items")
+    if X is None:
+        X = prepare_items(ctx.data, ctx.spec)
+        ctx.cache["items"] = X
+    return X
+
+
+def zeros_as_none(ctx: ReportContext, frame: pd.DataFrame, counts: Sequence[str],
+                   percents: dict | None = None) -> tuple[pd.DataFrame, bool]:
+    """Zero counts shown as "—" (none) rather than suppressed, unless ``publish_zeros: false``.
+
+    A zero is not a small count of people: hiding it (and, by complementary suppression,
+    the totals around it) would blank most cells of a breakdown with structural zeros
+    (e.g. sectors reserved to cooperatives). Returns the frame and whether a zero was found.
+    """
+    if not bool(ctx.plan.options.get("publish_zeros", True)):
+        return frame, False
+    frame = frame.copy()
+    found = False
+    for c in counts:
+        v = pd.to_numeric(frame[c], errors="coerce")
+        zero = v.eq(0)
+        if zero.any():
+            found = True
+            frame[c] = v.where(~zero)
+            for pc in (percents or {}).get(c, []):
+                frame[pc] = pd.to_numeric(frame[pc], errors="coerce").where(~zero)
+    return frame, found
+
+
+def merge_suppression_notes(notes: list[str], ctx: ReportContext) -> str:
+    """One sentence for the suppression notes of several blocks of a table."""
+    n_other = 0
+    for n in notes:
+        m = re.search(r"(\d+) (?:autres?|other) cell", n)
+        if m:
+            n_other += int(m.group(1))
+    base = ctx.text("common.suppressed_counts", threshold=ctx.threshold, SUPPRESSED=SUPPRESSED)
+    if n_other:
+        base += ctx.text("common.suppressed_others_many" if n_other > 1 else "common.suppressed_others_one", n=n_other)
+    return base
+
+
+def first_order_model(ctx: ReportContext, constructs: Sequence[str]) -> tuple[str, dict]:
+    """lavaan syntax of the first-order factors of the constructs (one factor per dimension)."""
+    lines, factor_of = [], {}
+    for line in ctx.spec.measurement_model.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "=~" not in line:
+            continue
+        lhs, rhs = (s.strip() for s in line.split("=~", 1))
+        indicators = [s.strip() for s in rhs.split("+")]
+        if all(i in ctx.data.columns for i in indicators) and any(
+            i in ctx.spec[c].items for c in constructs for i in indicators
+        ):
+            lines.append(f"{lhs} =~ {' + '.join(indicators)}")
+            for c in constructs:
+                if indicators[0] in ctx.spec[c].items:
+                    factor_of[lhs] = c
+    return "\n".join(lines), factor_of
+
+
+def factor_label(ctx: ReportContext, var: str) -> str:
+    """Label of a factor covariate: ``factors`` of the analysis plan, else the variable's label."""
+    factor = ctx.labels.factors.get(var) or {}
+    label = factor.get(f"label_{ctx.lang}") or factor.get("label_fr")
+    return str(label) if label else ctx.label(var, short=40)
+
+
+def term_label(ctx: ReportContext, term: str) -> str:
+    """Label of a model term: ``C(var)[T.level]``, an interaction ``a:b``, a derived variable, a score."""
+    m = re.fullmatch(r"C\((\w+)\)(?:\[T\.(.+)\])?", term)
+    if m:
+        var, level = m.group(1), m.group(2)
+        base = factor_label(ctx, var)
+        if level is None:
+            return base
+        return f"{base}{ctx.text('common.colon')}{ctx.value_labels(var).get(level, level)}"
+    parts = term.split(":")
+    if len(parts) > 1:
+        return " × ".join(term_label(ctx, p) for p in parts)
+    if term == "Intercept":
+        return ctx.text("common.intercept")
+    derived = ctx.labels.variable(term, "label", ctx.lang)
+    if derived:
+        return derived
+    if term.startswith("score_"):
+        return ctx.construct_label(term[len("score_"):])
+    return ctx.label(term, short=50)

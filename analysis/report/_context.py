@@ -1,0 +1,177 @@
+"""The context passed to every table kind."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.report._plan import TablePlan
+from analysis.report._texts import StudyLabels, Texts, load_study_labels, load_texts
+
+
+@dataclass
+class ReportContext:
+    """Everything a table builder needs.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Analysis data set (rows analysed, scores and derived indicators added).
+    flow : pandas.DataFrame or None
+        Respondent flow from the cleaning stage.
+    codebook : pandas.DataFrame
+    spec : analysis.study._constructs.ConstructSpec
+    plan : TablePlan
+    lang : {"fr", "en"}
+    demo : bool
+        True when the data come from the simulator (the source note says so).
+    warnings : list of str
+    refs : dict
+        Table id -> the number its first table gets (filled before the builders run,
+        so that a note can cite another table).
+    cache : dict
+        Results shared by the kinds (the prepared Likert items, the codebook index).
+    texts : analysis.report._texts.Texts
+        The fixed texts of ``lang`` (default: read from ``questionnaire/texts/<lang>.yaml``).
+    labels : analysis.report._texts.StudyLabels
+        The study's labels (default: read from ``questionnaire/``).
+    questionnaire_dir : Path or None
+        Folder of the study files (default ``config.QUESTIONNAIRE_DIR``).
+    analysis_plan : analysis.regression.AnalysisPlan or None
+        The models and comparisons (default: ``analysis_plan.yaml`` of the questionnaire
+        folder, read when a kind first asks for it: a broken plan only loses its tables).
+
+    Examples
+    --------
+    >>> from analysis.report._plan import load_table_plan
+    >>> ctx = ReportContext(pd.DataFrame(), None, pd.DataFrame(columns=["variable"]), None,
+    ...                     load_table_plan(), lang="en")
+    >>> ctx.text("common.total"), ctx.group_label("cooperative"), ctx.label("org_age")
+    ('All', 'Cooperatives', 'Age of the organisation (years)')
+    """
+
+    data: pd.DataFrame
+    flow: pd.DataFrame | None
+    codebook: pd.DataFrame
+    spec: object
+    plan: TablePlan
+    lang: str = "fr"
+    demo: bool = False
+    warnings: list = field(default_factory=list)
+    refs: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
+    texts: Texts | None = None
+    labels: StudyLabels | None = None
+    questionnaire_dir: object = None
+    analysis_plan: object = None
+
+    def __post_init__(self):
+        if self.texts is None:
+            self.texts = load_texts(self.lang, self.questionnaire_dir)
+        if self.labels is None:
+            self.labels = load_study_labels(self.questionnaire_dir)
+
+    def text(self, key: str, **values) -> str:
+        """A fixed text of the report language, its placeholders filled (``texts/<lang>.yaml``)."""
+        return self.texts(key, **values)
+
+    def plan_of_analysis(self):
+        """The analysis plan (models, comparisons), read once."""
+        if self.analysis_plan is None:
+            from analysis.study import load_analysis_plan
+
+            folder = self.questionnaire_dir
+            self.analysis_plan = load_analysis_plan(None if folder is None else Path(folder) / "analysis_plan.yaml")
+        return self.analysis_plan
+
+    def title(self, spec: dict) -> str:
+        """The table title in the report language (French if no translation)."""
+        return spec["title"].get(self.lang) or spec["title"]["fr"]
+
+    @property
+    def source(self) -> str:
+        """The source line under every table."""
+        return self.text("common.source_demo" if self.demo else "common.source")
+
+    def option(self, spec: dict, name: str, default=None):
+        """A table option, else the plan's global option, else ``default``."""
+        if name in spec:
+            return spec[name]
+        return self.plan.options.get(name, default)
+
+    @property
+    def threshold(self) -> int:
+        """Small-cell threshold of the plan."""
+        return int(self.plan.options.get("small_cell_threshold", 5))
+
+    def label(self, variable: str, short: int | None = None) -> str:
+        """The label of a variable: a derived variable's label from the analysis plan, a score's
+        construct label, else the codebook's French label."""
+        cb = self._cb_index
+        derived = self.labels.variable(variable, "label", self.lang) or self.labels.variable(variable, "label", "fr")
+        if variable == "Intercept":
+            text = self.text("common.intercept")
+        elif derived:
+            text = derived
+        elif variable.startswith("score_"):
+            text = self.construct_label(variable[len("score_"):])
+        else:
+            text = variable
+            if variable in cb.index:
+                value = cb.at[variable, "label_fr"]
+                if isinstance(value, str) and value.strip():
+                    text = value.strip()
+        if short and len(text) > short:
+            text = text[: short - 1].rstrip(" ,;:(") + "…"
+        return text
+
+    def value_labels(self, variable: str) -> dict[str, str]:
+        """Codes to labels of a select_one variable, from the codebook ``values`` column."""
+        cb = self._cb_index
+        if variable not in cb.index:
+            return {}
+        values = cb.at[variable, "values"]
+        out: dict[str, str] = {}
+        if isinstance(values, str):
+            for part in values.split("; "):
+                code, _, lab = part.partition("=")
+                if code:
+                    out[code.strip()] = lab.strip()
+        return out
+
+    @property
+    def _cb_index(self) -> pd.DataFrame:
+        cached = self.cache.get("codebook")
+        if cached is None:
+            cached = self.codebook.drop_duplicates("variable").set_index("variable")
+            self.cache["codebook"] = cached
+        return cached
+
+    def group_label(self, value: object) -> str:
+        """Label of a group of the plan's ``group`` variable (``group_labels`` of the texts), else the value."""
+        key = f"group_labels.{value}"
+        return self.text(key) if self.texts.has(key) else str(value)
+
+    def construct_label(self, name: str) -> str:
+        """Label of a construct or of one of its dimensions (``construct__dimension``)."""
+        if self.lang == "en" and name in self.labels.construct_en:
+            return self.labels.construct_en[name]
+        construct, _, dim = name.partition("__")
+        try:
+            c = self.spec[construct]
+        except KeyError:
+            return name
+        if dim:
+            for d in c.dimensions:
+                if d.name == dim:
+                    text = getattr(d, "label_fr", None) or dim
+                    return re.sub(r"\s*\(\d+ = [^)]*\)", "", text)  # "(97 = sans objet, ...)"
+            return dim
+        return getattr(c, "label_fr", None) or construct
+
+    def warn(self, where: str, message: str) -> None:
+        """Record a warning for the run summary."""
+        self.warnings.append(f"{where}: {message}")

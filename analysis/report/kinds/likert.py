@@ -1,0 +1,82 @@
+"""Table kind ``likert``: distribution of every Likert block (shares per point, mean, top-2-box) + figures.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.report._common import finish, item_text, new_table, present_columns
+from analysis.report._context import ReportContext
+from analysis.report._outputs import TableOutput
+
+#: Options of a table of kind ``likert`` in tables.yaml (besides id, kind and title): name -> expected value.
+OPTIONS: dict[str, str] = {
+    "constructs": "list of reflective construct names from constructs.yaml (default: all of them)",
+    "landscape": "true or false: set the table on a landscape page (default true)",
+}
+
+
+def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
+    """Table 3: distribution of every Likert block (shares per point, mean, top-2-box) + figures."""
+    from analysis.descriptives._describe import likert_distribution
+    from analysis.report._figures import likert_diverging_bars
+
+    out = TableOutput(spec["id"])
+    names = spec.get("constructs") or [c.name for c in ctx.spec.reflective]
+    frames = []
+    for name in names:
+        construct = ctx.spec[name]
+        items = present_columns(ctx, construct.items, spec["id"])
+        if not items:
+            continue
+        labels = {i: item_text(ctx, i, i in construct.reverse, short=70) for i in items}
+        dist = likert_distribution(ctx.data, items, labels=labels)
+        dist = dist[dist["group"] == dist["group"].iloc[0]].copy()
+        dist["construct"] = ctx.construct_label(name)
+        frames.append(dist)
+        point_labels = ctx.value_labels(items[0])
+        fig_df = dist.assign(
+            level=dist["value"].map(lambda v, pl=point_labels: pl.get(str(int(v)), str(int(v)))),
+            share=dist["percent"] / 100,
+            item=dist["label"],
+        )
+        order = [point_labels.get(str(k), str(k)) for k in range(1, 6)]
+        out.figures[f"likert_{name}"] = likert_diverging_bars(
+            fig_df, levels=order, neutral=order[2], title=ctx.construct_label(name), locale=ctx.lang
+        )
+    if not frames:
+        return out
+    dist = pd.concat(frames, ignore_index=True)
+    out.results["distribution"] = dist
+    wide = dist.pivot_table(
+        index=["construct", "item", "label"], columns="value", values="percent", sort=False
+    )
+    wide.columns = [f"p{int(c)}" for c in wide.columns]
+    stats = dist.groupby(["construct", "item", "label"], sort=False)[["n", "mean", "sd", "top2_box"]].first()
+    table_df = wide.join(stats).reset_index().drop(columns="item")
+    n_min, n_max = int(table_df["n"].min()), int(table_df["n"].max())
+    table_df = table_df.drop(columns="n")
+    point_labels = ctx.value_labels(frames[0]["item"].iloc[0])
+    labels = {"label": "", "construct": "", "mean": ctx.text("common.M"), "sd": ctx.text("common.SD"),
+              "top2_box": ctx.text("likert.top2")}
+    for k in range(1, 6):
+        labels[f"p{k}"] = f"{k}"
+    t = (
+        new_table(table_df, ctx, spec, number)
+        .tab_stub("label", "construct")
+        .cols_label(labels)
+        .tab_spanner(ctx.text("likert.answers_spanner"), [f"p{k}" for k in range(1, 6)])
+        .fmt_number([f"p{k}" for k in range(1, 6)] + ["top2_box"], decimals=1)
+        .fmt_number(["mean", "sd"], decimals=2)
+    )
+    from analysis.tables import format_integer
+
+    scale = ctx.text("common.list_sep").join(f"{k} = {point_labels.get(str(k), k)}" for k in range(1, 6))
+    n_text = (format_integer(n_min, ctx.lang) if n_min == n_max
+              else f"{format_integer(n_min, ctx.lang)} {ctx.text('likert.to')} {format_integer(n_max, ctx.lang)}")
+    t = t.tab_note(ctx.text("likert.note", scale=scale, n_text=n_text, ))
+    t = finish(t, ctx, labels_note=True)
+    out.add(t, landscape=bool(spec.get("landscape", True)))  # long item texts: a wide first column
+    return out

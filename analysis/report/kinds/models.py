@@ -1,0 +1,167 @@
+"""Table kind ``models``: regression models of H1-H3 side by side, plus a coefficient plot.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings as _warnings
+
+from analysis.report._common import factor_label, finish, term_label
+from analysis.report._context import ReportContext
+from analysis.report._outputs import TableOutput
+
+#: Options of a table of kind ``models`` in tables.yaml (besides id, kind and title): name -> expected value.
+OPTIONS: dict[str, str] = {
+    "models": "list of model names from analysis_plan.yaml (default: all of them)",
+    "coef_omit": "list of term prefixes fitted but not shown, e.g. C(region)",
+}
+
+
+def _dependent(formula: str) -> str:
+    """The dependent variable of a patsy formula (``I(x >= 4)`` gives ``x``)."""
+    lhs = formula.split("~", 1)[0].strip()
+    m = re.search(r"[A-Za-z_]\w*", lhs[2:] if lhs.startswith("I(") else lhs)
+    return m.group(0) if m else lhs
+
+
+def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
+    """Table 9: regression models of H1-H3 side by side, plus a coefficient plot."""
+    from analysis.study import run_analysis_plan
+    from analysis.report._figures import coefficient_plot, tidy_coefficients
+    from analysis.tables import model_table
+
+    out = TableOutput(spec["id"])
+    plan = ctx.plan_of_analysis()
+    names = spec.get("models") or list(plan.models)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        results = run_analysis_plan(ctx.data, plan, models=names)
+    for name, r in results.items():
+        for w in getattr(r, "warnings", ()) or ():
+            ctx.warn(f"{spec['id']}/{name}", w)
+    out.results["models"] = results
+    cols, dvs, descs, ses = {}, [], [], {}
+    colon = ctx.text("common.colon")
+    for i, (name, r) in enumerate(results.items(), start=1):
+        mspec = plan.models[name]
+        kind = getattr(r, "model", mspec.model)
+        key = f"({i}) {_named(ctx, 'model_kinds', kind)}"
+        cols[key] = r
+        dv = _dependent(mspec.formula)
+        dvs.append((key, dv))
+        dv_text = ctx.labels.variable(dv, "long", ctx.lang) or term_label(ctx, dv)
+        se = str(mspec.se or "classical").lower()
+        ses[se] = ses.get(se, []) + [f"({i})"]
+        if kind == "logit":
+            m = re.search(r">=\s*(\d+)", mspec.formula)
+            what = ctx.text("models.probability_of", k=m.group(1)) if m else ctx.text("models.probability")
+            descs.append(f"({i}) {dv_text}{colon}{what}, {ctx.text('models.log_odds_ratios')}")
+        elif kind in ("negbin", "poisson"):
+            descs.append(f"({i}) {dv_text}{colon}{ctx.text('models.log_rate_ratios')}")
+        elif kind == "ordinal":
+            descs.append(f"({i}) {dv_text}{colon}{ctx.text('models.cumulative_log_odds_ratios')}")
+        else:
+            descs.append(f"({i}) {dv_text}")
+        if mspec.center:
+            descs[-1] += ctx.text("models.centred") + ", ".join(
+                term_label(ctx, c) for c in mspec.center)
+    coef_labels = {}
+    for r in results.values():
+        for term in r.coefficients.index:
+            coef_labels.setdefault(term, term_label(ctx, term))
+    # predictors of interest first, then interactions, controls (the variables of the plan's
+    # `controls` snippet), factor levels, the intercept last
+    controls = {t.strip() for t in str(getattr(plan, "terms", {}).get("controls", "")).split("+")}
+
+    def rank(term: str) -> int:
+        if term in ("Intercept", "const"):
+            return 5
+        if term.startswith("C("):
+            return 4
+        if ":" in term:
+            return 2
+        if term in controls:
+            return 3
+        return 1
+
+    coef_labels = {k: coef_labels[k] for k in sorted(coef_labels, key=rank)}
+    omit = []
+    for pattern in spec.get("coef_omit", []):
+        omit += [t for t in coef_labels if t.startswith(pattern)]
+    ref = _reference_notes(ctx, results)
+    t = model_table(cols, coef_labels=coef_labels, coef_omit=omit, reference_notes=ref, locale=ctx.lang)
+    t = (
+        t.with_locale(ctx.lang)
+        .tab_header(ctx.title(spec), number=number)
+        .tab_label(f"tab:{spec['id']}")
+        .tab_source(ctx.source)
+    )
+    # dependent variables over their columns (adjacent runs)
+    run_start = 0
+    for j in range(1, len(dvs) + 1):
+        if j == len(dvs) or dvs[j][1] != dvs[run_start][1]:
+            dv = dvs[run_start][1]
+            label = ctx.labels.variable(dv, "short", ctx.lang) or term_label(ctx, dv)
+            t = t.tab_spanner(label, [k for k, _ in dvs[run_start:j]])
+            # (the full dependent-variable labels are in the note)
+            run_start = j
+    se_txt = "; ".join(f"{_named(ctx, 'se_kinds', se)} {ctx.text('models.for')} {', '.join(m)}"
+                       if len(ses) > 1 else _named(ctx, "se_kinds", se) for se, m in ses.items())
+    omitted = ""
+    if spec.get("coef_omit"):
+        fx = [term_label(ctx, p).lower() for p in spec["coef_omit"]]
+        omitted = ctx.text("models.fixed_effects", terms=", ".join(fx))
+    # model_table's first note ("standard errors in parentheses") is replaced by the precise one
+    t = dataclasses.replace(t, notes=(ctx.text("models.se_note", se_txt=se_txt)
+                                      + omitted,) + tuple(n for n in t.notes if n not in (
+                                          "Erreurs types entre parenthèses.", "Standard errors in parentheses.")))
+    t = t.tab_note(ctx.text("models.dv_note")
+                   + ctx.text("common.list_sep").join(descs) + ".")
+    t = finish(t, ctx, labels_note=True)
+    out.add(t, counts=[])
+    coefs = tidy_coefficients({k: v for k, v in cols.items() if getattr(v, "model", "") == "ols"})
+    # the figure: construct scores, interactions and the moderators of the plan's simple slopes
+    moderators = {str((plan.models[n].simple_slopes or {}).get("moderator")) for n in results}
+    keep = [t_ for t_ in coefs["term"].unique() if t_.startswith("score_") or ":" in t_ or t_ in moderators]
+    coefs = coefs[coefs["term"].isin(keep)]
+    if not coefs.empty:
+        out.figures["coefficients_h1_h3"] = coefficient_plot(
+            coefs, term_labels={k: term_label(ctx, k) for k in keep}, locale=ctx.lang
+        )
+    return out
+
+
+def _named(ctx: ReportContext, section: str, name: str) -> str:
+    """The name of a model or SE kind in the texts (``model_kinds``, ``se_kinds``), else ``name``."""
+    key = f"{section}.{name}"
+    return ctx.text(key) if ctx.texts.has(key) else name
+
+
+def _reference_notes(ctx: ReportContext, results: dict) -> dict:
+    """Factor label -> label of its reference category, for the factors of the analysis plan
+    (``factors`` in analysis_plan.yaml) that the models use.
+
+    The reference is the one the plan declares; without one, or when the declared one is not
+    the level the model left out (a warning then), the level left out.
+    """
+    notes = {}
+    for var, factor in ctx.labels.factors.items():
+        for r in results.values():
+            levels = [t for t in r.coefficients.index if t.startswith(f"C({var})[T.")]
+            if levels and var in ctx.data.columns:
+                present = sorted(ctx.data[var].dropna().astype(str).unique())
+                shown = {t.split("[T.", 1)[1].rstrip("]") for t in levels}
+                base = [p for p in present if p not in shown]
+                declared = factor.get("reference")
+                if declared is not None and str(declared) not in base:
+                    ctx.warn("analysis_plan.yaml", f"factors, '{var}': the reference '{declared}' is not the "
+                             f"level the models leave out ({', '.join(base) or 'none'})")
+                    declared = None
+                ref = str(declared) if declared is not None else (base[0] if base else None)
+                if ref is not None:
+                    notes[factor_label(ctx, var)] = ctx.value_labels(var).get(ref, ref)
+                break
+    return notes

@@ -1,0 +1,111 @@
+"""Table kind ``reliability``: reliability of every scale and dimension (alpha with CI, omega, item-rest r).
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.report._common import finish, item_text, new_table, numeric
+from analysis.report._context import ReportContext
+from analysis.report._outputs import TableOutput
+
+#: Options of a table of kind ``reliability`` in tables.yaml (besides id, kind and title): name -> expected value.
+OPTIONS: dict[str, str] = {
+    "omega_factors": "number of group factors of the Schmid-Leiman solution for omega (default 3)",
+}
+
+
+def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
+    """Table 4: reliability of every scale and dimension (alpha with CI, omega, item-rest r)."""
+    from analysis.psychometrics._reliability import alpha, omega
+
+    out = TableOutput(spec["id"])
+    rows, item_rows = [], []
+    n_f = int(spec.get("omega_factors", 3))
+    for construct in ctx.spec.reflective:
+        units = [(construct.name, construct.items, construct.reverse)] + [
+            (f"{construct.name}__{d.name}", d.items, d.reverse) for d in construct.dimensions
+        ]
+        for name, items, reverse in units:
+            items = [i for i in items if i in ctx.data.columns]
+            if len(items) < 2:
+                continue
+            X = ctx.data[items].apply(numeric)
+            X = X.where((X >= ctx.spec.scale_min) & (X <= ctx.spec.scale_max))
+            keys = [("-" + i) if i in reverse else i for i in items]
+            with _warnings.catch_warnings():
+                _warnings.simplefilter("ignore")
+                a = alpha(X, keys=keys)
+            row = {
+                "construct": ctx.construct_label(construct.name),
+                "scale": ctx.construct_label(name) if "__" in name else ctx.text("reliability.whole_scale"),
+                "k": len(items),
+                "n": a.n,
+                "alpha": a.alpha,
+                "ci_low": a.ci_low,
+                "ci_high": a.ci_high,
+                "average_r": a.average_r,
+                "omega_total": np.nan,
+                "omega_h": np.nan,
+            }
+            if "__" not in name and len(construct.dimensions) >= 3 and len(items) >= 3 * n_f:
+                try:
+                    Xr = X.copy()
+                    for i in reverse:
+                        Xr[i] = ctx.spec.scale_min + ctx.spec.scale_max - Xr[i]
+                    with _warnings.catch_warnings():
+                        _warnings.simplefilter("ignore")
+                        o = omega(Xr, n_factors=min(n_f, len(construct.dimensions)))
+                    row["omega_total"], row["omega_h"] = o.omega_total, o.omega_h
+                    out.results[f"omega_{name}"] = o
+                except (InputError, ValueError, np.linalg.LinAlgError) as exc:
+                    ctx.warn(spec["id"], f"omega of {name} failed: {exc}")
+            rows.append(row)
+            out.results[f"alpha_{name}"] = a
+            if "__" in name:
+                for item, r in a.items.iterrows():
+                    item_rows.append({
+                        "dimension": ctx.construct_label(name),
+                        "item": item_text(ctx, item, item in reverse, short=70),
+                        "r_drop": r["r_drop"],
+                        "alpha_if_deleted": r["alpha_if_deleted"],
+                    })
+    df = pd.DataFrame(rows)
+    out.results["scales"] = df
+    if df.empty:
+        return out
+    labels = {"construct": "", "scale": "", "k": ctx.text("reliability.k"), "n": "n",
+              "alpha": "α", "ci_low": ctx.text("common.low"), "ci_high": ctx.text("common.high"),
+              "average_r": "r̄", "omega_total": ctx.text("reliability.omega_total"), "omega_h": "ωh"}
+    t = (
+        new_table(df, ctx, spec, number, suffix=ctx.text("reliability.scales_title"), key="scales")
+        .tab_stub("scale", "construct")
+        .cols_label(labels)
+        .tab_spanner(ctx.text("reliability.ci_spanner"), ["ci_low", "ci_high"])
+        .fmt_integer(["k", "n"])
+        .fmt_number(["alpha", "ci_low", "ci_high", "average_r", "omega_total", "omega_h"], decimals=2)
+        .tab_note(ctx.text("reliability.scales_note", n_f=n_f))
+    )
+    t = finish(t, ctx)
+    out.add(t)
+    items_df = pd.DataFrame(item_rows)
+    out.results["items"] = items_df
+    if not items_df.empty:
+        t2 = (
+            new_table(items_df, ctx, spec, number, suffix=ctx.text("reliability.items_title"), key="items")
+            .tab_stub("item", "dimension")
+            .cols_label({"item": "", "dimension": "",
+                         "r_drop": ctx.text("reliability.item_rest_r"),
+                         "alpha_if_deleted": ctx.text("reliability.if_deleted")})
+            .fmt_number(["r_drop", "alpha_if_deleted"], decimals=2)
+            .tab_note(ctx.text("reliability.items_note"))
+        )
+        t2 = finish(t2, ctx, labels_note=True)
+        out.add(t2)
+    return out

@@ -1,0 +1,231 @@
+"""Table kind ``sample``: sample description by legal form, with tests.
+
+``build(ctx, spec, number)`` makes the tables; ``OPTIONS`` lists the options of its plan entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.report._common import (
+    SUPPRESSED,
+    finish,
+    fmt_adaptive,
+    group_levels,
+    merge_suppression_notes,
+    new_table,
+    numeric,
+    present_columns,
+    zeros_as_none,
+)
+from analysis.report._context import ReportContext
+from analysis.report._outputs import TableOutput
+
+#: Options of a table of kind ``sample`` in tables.yaml (besides id, kind and title): name -> expected value.
+OPTIONS: dict[str, str] = {
+    "categorical": "list of categorical variables (questions of survey.csv or derived variables), one block each",
+    "numeric": "list of numeric variables, one row group each (n, mean, SD, median)",
+    "weights": "column of design weights (weighted % and means added); omit for unweighted only",
+}
+
+
+def _nested_in(data: pd.DataFrame, var: str, group: str) -> bool:
+    """True when every level of `var` lies within one group (e.g. legal form within its group)."""
+    d = data[[var, group]].dropna()
+    if d.empty:
+        return False
+    return bool((d.groupby(var, observed=True)[group].nunique() <= 1).all())
+
+
+def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
+    """Table 2: sample description by legal form, with tests.
+
+    Two tables: the categorical variables (counts and column percentages per group,
+    weighted percentages, chi-square test) and the numeric ones (n, mean, SD, median
+    per group, weighted mean, Welch test).
+    """
+    from analysis.descriptives._describe import describe
+    from analysis.descriptives._group_tests import compare_groups, crosstab
+    from analysis.tables import suppress_small_cells
+
+    out = TableOutput(spec["id"])
+    group, levels = group_levels(ctx)
+    data = ctx.data[ctx.data[group].isin(levels)] if levels else ctx.data
+    cats = present_columns(ctx, spec.get("categorical", []), spec["id"])
+    nums = present_columns(ctx, spec.get("numeric", []), spec["id"])
+    wcol = spec.get("weights")
+    weighted = bool(wcol) and wcol in data.columns and numeric(data[wcol]).notna().any()
+    cols_g = ["Total"] + levels
+    threshold = ctx.threshold
+    seed = ctx.plan.options.get("seed")
+    blocks, notes_supp, nested_vars = [], [], []
+    any_zero = False
+    raw_rows = []
+    for var in cats:
+        if pd.api.types.is_numeric_dtype(data[var]):  # 0/1 or coded answers stored as numbers
+            data = data.assign(**{var: data[var].map(lambda v: str(int(v)) if pd.notna(v) else None)})
+        d = describe(data, [var], by=group if levels else None)
+        vl = ctx.value_labels(var)
+        nested = bool(levels) and _nested_in(data, var, group)
+        test = None
+        if levels and not nested:
+            try:
+                test = crosstab(data, var, group, seed=seed)
+            except InputError:
+                test = None
+            out.results[f"test_{var}"] = test
+        wshare = None
+        if weighted:
+            w = numeric(data[wcol])
+            ok = w.notna() & data[var].notna()
+            tot = w[ok].groupby(data.loc[ok, var].astype(str)).sum()
+            wshare = tot / tot.sum() * 100
+        rows = []
+        for k, level in enumerate(d["level"].dropna().unique()):
+            sub = d[d["level"] == level]
+            row = {"variable": ctx.label(var, short=70), "category": vl.get(str(level), str(level))}
+            for g in cols_g:
+                r = sub[sub["group"] == g]
+                n = float(r["count"].iloc[0]) if len(r) else 0.0
+                pct = float(r["percent"].iloc[0]) if len(r) else 0.0
+                if nested and g != "Total" and n == 0:
+                    n = pct = np.nan  # structural zero: this form is not in this group
+                row[f"n_{g}"], row[f"pct_{g}"] = n, pct
+            if wshare is not None:
+                row["pct_weighted"] = float(wshare.get(str(level), np.nan))
+            row["p_value"] = test.p_value if (test is not None and k == 0) else np.nan
+            rows.append(row)
+        if not rows:
+            ctx.warn(spec["id"], f"no answer to '{var}': left out")
+            continue
+        block = pd.DataFrame(rows)
+        raw_rows.append(block.assign(var=var))
+        if nested:
+            nested_vars.append(ctx.label(var, short=70))
+        count_cols = [f"n_{g}" for g in cols_g]
+        block, zeros = zeros_as_none(ctx, block, count_cols, {f"n_{g}": [f"pct_{g}"] for g in cols_g})
+        any_zero = any_zero or zeros
+        sup = suppress_small_cells(
+            block, count_cols, threshold,
+            percent_columns={f"n_{g}": f"pct_{g}" for g in cols_g}, locale=ctx.lang,
+        )
+        # a suppressed count also hides its weighted share when the total column is hidden
+        frame = sup.frame
+        if weighted:
+            hidden_total = frame["n_Total"].astype(object).eq(SUPPRESSED)
+            frame["pct_weighted"] = frame["pct_weighted"].astype(object).where(~hidden_total, SUPPRESSED)
+        blocks.append(frame)
+        if sup.note:
+            notes_supp.append(sup.note)
+    out.results["sample"] = pd.concat(raw_rows, ignore_index=True) if raw_rows else pd.DataFrame()
+    if blocks:
+        table_df = pd.concat(blocks, ignore_index=True)
+        show = ["variable", "category"]
+        for g in cols_g:
+            show += [f"n_{g}", f"pct_{g}"]
+        if weighted:
+            show.append("pct_weighted")
+        show.append("p_value")
+        table_df = table_df[show]
+        labels = {"variable": "", "category": ""}
+        for g in cols_g:
+            labels[f"n_{g}"] = ctx.text("common.n")
+            labels[f"pct_{g}"] = "%"
+        if weighted:
+            labels["pct_weighted"] = ctx.text("sample.weighted_percent")
+        labels["p_value"] = ctx.text("common.p_value")
+        t = new_table(table_df, ctx, spec, number, suffix=ctx.text("sample.categorical_title"),
+                   key="categorical").tab_stub("category", "variable").cols_label(labels)
+        for g in cols_g:
+            name = ctx.text("common.total") if g == "Total" else ctx.group_label(g)
+            t = t.tab_spanner(name, [f"n_{g}", f"pct_{g}"])
+        pct_cols = [f"pct_{g}" for g in cols_g] + (["pct_weighted"] if weighted else [])
+        t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g]).fmt_pvalue("p_value")
+        note = ctx.text("sample.categorical_note")
+        t = t.tab_note(note)
+        if weighted:
+            t = t.tab_note(ctx.text("sample.weighted_percent_note"))
+        if nested_vars:
+            t = t.tab_note(ctx.text("sample.nested", variables=", ".join(nested_vars)))
+        if any_zero or nested_vars:
+            t = t.tab_note(ctx.text("sample.zeros"))
+        if notes_supp:
+            t = t.tab_note(merge_suppression_notes(notes_supp, ctx))
+        t = finish(t, ctx, labels_note=True)
+        out.add(t, counts=[f"n_{g}" for g in cols_g])
+
+    # numeric variables: one row group per variable, rows n, M, SD, median; groups in columns
+    rows = []
+    stats = [("n", ctx.text("common.n")), ("mean", ctx.text("common.M")), ("sd", ctx.text("common.SD")), ("median", ctx.text("common.Md"))]
+    small = False
+    for var in nums:
+        x = numeric(data[var])
+        p_value = np.nan
+        if len(levels) == 2:
+            try:
+                cmp = compare_groups(data, var, group)
+                out.results[f"test_{var}"] = cmp
+                p_value = float(cmp.tests.set_index("test").at["welch_t", "p_value"])
+            except (InputError, KeyError):
+                pass
+        wmean = np.nan
+        if weighted:
+            w = numeric(data[wcol])
+            ok = x.notna() & w.notna()
+            wmean = float(np.average(x[ok], weights=w[ok])) if ok.any() else np.nan
+        values = {}
+        for g in cols_g:
+            xs = x if g == "Total" else x[data[group] == g]
+            n = float(xs.notna().sum())
+            values[g] = {"n": n, "mean": float(xs.mean()), "sd": float(xs.std()), "median": float(xs.median())}
+            if n < threshold:
+                small = True
+        for key, lab in stats:
+            row = {"variable": ctx.label(var, short=70), "stat": lab, "key": key}
+            for g in cols_g:
+                v = values[g][key]
+                row[g] = v if values[g]["n"] >= threshold or key == "n" and v == 0 else SUPPRESSED
+            if weighted:
+                row["weighted"] = wmean if key == "mean" else np.nan
+            row["p_value"] = p_value if key == "mean" else np.nan
+            rows.append(row)
+    if rows:
+        num_df = pd.DataFrame(rows)
+        out.results["sample_numeric"] = num_df
+        show = ["variable", "stat"] + cols_g + (["weighted"] if weighted else []) + ["p_value"]
+        table_df = num_df[show].copy()
+        is_n = (num_df["key"] == "n").to_numpy()
+
+        # counts as integers, statistics with adaptive decimals: one text per cell
+        from analysis.tables import format_integer, get_locale
+
+        loc = get_locale(ctx.lang)
+        for g in cols_g + (["weighted"] if weighted else []):
+            table_df[g] = [
+                v if isinstance(v, str) or pd.isna(v) else
+                (format_integer(v, loc) if is_n[i] else fmt_adaptive(v, loc))
+                for i, v in enumerate(table_df[g])
+            ]
+        labels = {"variable": "", "stat": "", "p_value": "p"}
+        for g in cols_g:
+            labels[g] = ctx.text("common.total") if g == "Total" else ctx.group_label(g)
+        if weighted:
+            labels["weighted"] = ctx.text("sample.weighted_mean_short")
+        t = (
+            new_table(table_df, ctx, spec, number, suffix=ctx.text("sample.numeric_title"),
+                   key="numeric")
+            .tab_stub("stat", "variable")
+            .cols_label(labels)
+            .cols_align("right", cols_g + (["weighted"] if weighted else []))
+            .fmt_pvalue("p_value")
+        )
+        t = t.tab_note(ctx.text("sample.numeric_note"))
+        if weighted:
+            t = t.tab_note(ctx.text("sample.weighted_mean_note"))
+        if small:
+            t = t.tab_note(ctx.text("sample.small_numeric", threshold=threshold, SUPPRESSED=SUPPRESSED))
+        t = finish(t, ctx, labels_note=True)
+        out.add(t, counts=cols_g, rows=[i for i in range(len(is_n)) if is_n[i]], landscape=False)
+    return out
