@@ -1319,7 +1319,7 @@ class FigureRenderer:
         import pickle
         import traceback
 
-        from analysis.utils.atomic import die_with_parent
+        from analysis.utils.forking import die_with_parent
 
         die_with_parent(parent)
         index = None

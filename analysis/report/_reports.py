@@ -2501,7 +2501,7 @@ def report_manifest(processed_dir: Path, out_dir: Path, files: Sequence[Path], *
     from importlib import metadata as _md
 
     from analysis.utils.atomic import sha256_file
-    from analysis.pipeline import code_fingerprint, questionnaire_fingerprint
+    from analysis.utils.provenance import code_fingerprint, questionnaire_fingerprint
 
     processed_dir, out_dir = Path(processed_dir), Path(out_dir)
     inputs = {}
