@@ -208,7 +208,7 @@ def _preload_report_modules() -> None:
         import scipy.stats  # noqa: F401
         import statsmodels.api  # noqa: F401
 
-        from analysis.report import _reports  # noqa: F401
+        from analysis.report import _build  # noqa: F401
     except ImportError:  # pragma: no cover - the report stage will say it
         pass
 
@@ -216,7 +216,7 @@ def _preload_report_modules() -> None:
 def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0):
     """The stages of :func:`run`, with both output folders locked by the caller."""
     from analysis.cleaning._clean import clean_data
-    from analysis.report._reports import build_reports
+    from analysis.report._build import build_reports
 
     # Stage 1: clean.
     clean_key = _stage_key(

@@ -27,10 +27,10 @@ _EXPORTS: dict[str, str] = {
     "ReportResult": "_reports",
     "TableOutput": "_reports",
     "compute_report": "_reports",
-    "write_report": "_reports",
-    "build_reports": "_reports",
-    "render_reports": "_reports",
-    "report_manifest": "_reports",
+    "write_report": "_build",
+    "build_reports": "_build",
+    "render_reports": "_build",
+    "report_manifest": "_manifest",
 }
 
 __all__ = list(_EXPORTS)
