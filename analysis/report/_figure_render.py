@@ -18,7 +18,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.errors import SiSurveyError
-from analysis.report._figures import figure_bytes
+from analysis.report._figure_style import figure_bytes
 from analysis.utils.forking import (
     RemoteTraceback,
     die_with_parent,

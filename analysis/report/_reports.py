@@ -1001,7 +1001,7 @@ def _merge_suppression_notes(notes: list[str], ctx: ReportContext) -> str:
 def build_likert(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 3: distribution of every Likert block (shares per point, mean, top-2-box) + figures."""
     from analysis.descriptives._describe import likert_distribution
-    from analysis.report._figures import likert_diverging_bars
+    from analysis.report._figure_likert import likert_diverging_bars
 
     out = TableOutput(spec["id"])
     names = spec.get("constructs") or [c.name for c in ctx.spec.reflective]
@@ -1190,7 +1190,7 @@ def _match_factors(L: pd.DataFrame, construct) -> tuple[list[str], dict[str, str
 def build_efa(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 5: EFA of the SI items (KMO, Bartlett, parallel analysis, loadings, Phi, variance)."""
     from analysis.psychometrics._factor import bartlett, efa, kmo, parallel_analysis
-    from analysis.report._figures import loadings_heatmap, scree_plot
+    from analysis.report._figure_factor import loadings_heatmap, scree_plot
     from analysis.tables import format_integer, format_number
 
     out = TableOutput(spec["id"])
@@ -1404,7 +1404,7 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
 def build_cfa(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 6: CFA of the measurement model (fit, standardised loadings, CR, AVE, HTMT)."""
     from analysis.sem._cfa import cfa
-    from analysis.report._figures import cfa_loadings_plot
+    from analysis.report._figure_factor import cfa_loadings_plot
 
     out = TableOutput(spec["id"])
     names = spec.get("constructs") or [c.name for c in ctx.spec.reflective]
@@ -1656,7 +1656,7 @@ def build_funding(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     One table by legal form (sources in rows, groups in columns) and one by region
     (the hybridisation indicators and the main sources, regions in rows).
     """
-    from analysis.report._figures import funding_mix_bars, regional_bars
+    from analysis.report._figure_funding import funding_mix_bars, regional_bars
 
     out = TableOutput(spec["id"])
     hyb = next((c for c in ctx.spec.constructs if getattr(c, "kind", "") == "formative"), None)
@@ -1933,7 +1933,7 @@ def _dependent(formula: str) -> str:
 
 def build_models(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 9: regression models of H1-H3 side by side, plus a coefficient plot."""
-    from analysis.report._figures import coefficient_plot, tidy_coefficients
+    from analysis.report._figure_coefficients import coefficient_plot, tidy_coefficients
     from analysis.regression._regression import load_analysis_plan, run_analysis_plan
     from analysis.tables import model_table
 
