@@ -41,6 +41,8 @@ _EXPORTS: dict[str, str] = {
     "FORMULA_PREFIXES": "_formula",
     "neutralize_formula": "_formula",
     "neutralize_formula_column": "_formula",
+    "FIXED_TIMESTAMP": "_io",
+    "stable_zip": "_io",
     "model_table": "model_table",
     "suppress_small_cells": "suppression",
     "SuppressionResult": "suppression",

@@ -17,8 +17,7 @@ def write_docx(rendered: Sequence, landscape: Sequence[bool], path: Path) -> Pat
 
     from docx.enum.section import WD_ORIENT, WD_SECTION
 
-    from analysis.tables import add_table_to_document, new_document
-    from analysis.tables._io import stable_zip
+    from analysis.tables import add_table_to_document, new_document, stable_zip
     from analysis.utils.atomic import atomic_write_bytes
 
     document = new_document()
