@@ -264,7 +264,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(result.summary())
         return 0
     if args.command == "tables":
-        from analysis.report._reports import render_reports
+        from analysis.report import render_reports
 
         _checked_study()
         written = render_reports(data_dir=args.data, out_dir=args.out, formats=args.formats, lang=args.lang)

@@ -18,44 +18,20 @@ import hashlib
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import config
-from analysis.utils.atomic import RunLock, die_with_parent, sha256_file, staged_directory
 from analysis.errors import InputError
+from analysis.utils.atomic import RunLock, sha256_file, staged_directory
+from analysis.utils.forking import in_jupyter_kernel, run_in_child
+from analysis.utils.provenance import code_fingerprint, hash_files, questionnaire_fingerprint
 
 __all__ = ["run", "RunResult", "code_fingerprint", "questionnaire_fingerprint"]
 
 STAGE_FILE = "stage.json"
-
-
-def _hash_files(paths: Sequence[Path], root: Path | None = None) -> str:
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        name = str(p.relative_to(root)) if root is not None else p.name
-        h.update(name.encode())
-        h.update(sha256_file(p).encode())
-    return h.hexdigest()
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over the source files of the ``analysis`` package."""
-    files = [p for p in config.PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts]
-    return _hash_files(files, config.PACKAGE_DIR)
-
-
-def questionnaire_fingerprint() -> str:
-    """SHA-256 over the text files of ``questionnaire/`` (the build folder excluded)."""
-    files = [
-        p
-        for p in config.QUESTIONNAIRE_DIR.rglob("*")
-        if p.is_file() and "build" not in p.relative_to(config.QUESTIONNAIRE_DIR).parts
-    ]
-    return _hash_files(files, config.QUESTIONNAIRE_DIR)
 
 
 def _stage_key(**parts: str) -> str:
@@ -109,7 +85,7 @@ class RunResult:
     timings : dict
         Seconds per stage (``clean``, ``report``) and per part of the report stage
         (``report/<table id>``, ``report/write``) for the stages that ran.
-    report : analysis.report._reports.ReportResult or None
+    report : analysis.report.ReportResult or None
         The tables, figures and analysis objects of the report stage, when it ran.
     """
 
@@ -230,72 +206,10 @@ ISOLATE_CLEANING = hasattr(os, "fork") and sys.platform.startswith("linux")
 def _isolated(func, progress):
     """Run ``func(progress)`` in a forked child process and return its (picklable) result.
 
-    The child's progress messages are relayed to ``progress``; an exception raised in
-    the child is raised again here. A child that dies without answering (killed, out of
-    memory) gives a :class:`~analysis.errors.SiSurveyError`. The child is killed if this
-    process dies, so a stopped run leaves nothing running.
+    :func:`analysis.utils.forking.run_in_child`, the report stage's modules imported
+    meanwhile in a thread (the child's progress is relayed as it comes).
     """
-    import multiprocessing.connection as mpc
-    import pickle
-
-    parent_id = os.getpid()
-    reader, writer = mpc.Pipe(duplex=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            reader.close()
-            die_with_parent(parent_id)
-            out = func(lambda m: writer.send(("progress", m)))
-            writer.send(("ok", out))
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-            code = 1
-            try:
-                pickle.dumps(exc)
-                writer.send(("error", exc))
-            except Exception:  # noqa: BLE001 - an exception that cannot be pickled
-                writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                writer.close()
-            finally:
-                os._exit(code)
-    writer.close()
-    # the report stage's imports meanwhile, in a thread: the child's progress is relayed as it comes
-    preload = threading.Thread(target=_preload_report_modules, daemon=True)
-    preload.start()
-    try:
-        while True:
-            try:
-                kind, payload = reader.recv()
-            except EOFError:
-                _, status = os.waitpid(pid, 0)
-                pid = 0
-                why = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
-                       else f"exit status {os.WEXITSTATUS(status)}")
-                from analysis.errors import SiSurveyError
-
-                raise SiSurveyError(
-                    f"the cleaning stage stopped without finishing ({why}; out of memory?); "
-                    "the previous outputs are unchanged") from None
-            if kind == "progress":
-                progress(payload)
-            elif kind == "ok":
-                return payload
-            else:
-                raise payload
-    finally:
-        preload.join()  # no import left running when this process forks again (figure workers)
-        reader.close()
-        if pid:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:  # pragma: no cover
-                pass
+    return run_in_child(func, progress, what="the cleaning stage", meanwhile=_preload_report_modules)
 
 
 def _preload_report_modules() -> None:
@@ -305,7 +219,7 @@ def _preload_report_modules() -> None:
         import scipy.stats  # noqa: F401
         import statsmodels.api  # noqa: F401
 
-        import analysis.report._reports  # noqa: F401
+        from analysis.report import _build  # noqa: F401
     except ImportError:  # pragma: no cover - the report stage will say it
         pass
 
@@ -313,11 +227,11 @@ def _preload_report_modules() -> None:
 def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0):
     """The stages of :func:`run`, with both output folders locked by the caller."""
     from analysis.cleaning._clean import clean_data
-    from analysis.report._reports import build_reports
+    from analysis.report._build import build_reports
 
     # Stage 1: clean.
     clean_key = _stage_key(
-        raw=_hash_files(raw_files), code=code, questionnaire=quest, stage="clean"
+        raw=hash_files(raw_files), code=code, questionnaire=quest, stage="clean"
     )
     if force or _previous_key(processed_dir) != clean_key:
         t_clean = time.perf_counter()
@@ -331,7 +245,7 @@ def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progres
             return list(cleaned.warnings)
 
         # not from a Jupyter kernel: a fork of the kernel's process would share its sockets
-        isolate = ISOLATE_CLEANING and "ipykernel" not in sys.modules
+        isolate = ISOLATE_CLEANING and not in_jupyter_kernel()
         warnings = _isolated(clean_stage, progress) if isolate else clean_stage(progress)
         result.recomputed["clean"] = True
         result.warnings.extend(warnings)

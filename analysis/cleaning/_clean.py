@@ -295,7 +295,7 @@ def _json_default(o):
 
 
 def _csv_bytes(df: pd.DataFrame) -> bytes:
-    from analysis.tables._io import neutralize_formula_column
+    from analysis.tables import neutralize_formula_column
 
     d = df.copy(deep=False)  # columns are replaced, never modified in place
     for c in d.columns:
@@ -1101,7 +1101,7 @@ def _manifest(tables, table_rows, paths, qdir: Path, cfg: dict, data: pd.DataFra
               thr) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
-    from analysis.pipeline import code_fingerprint
+    from analysis.utils.provenance import code_fingerprint
 
     try:
         ver = version("si-survey")

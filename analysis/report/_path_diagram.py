@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 
 from analysis.errors import InputError
-from analysis.report._figures import FIGURE_WIDTH, _rc
+from analysis.report._figure_style import FIGURE_WIDTH, _rc
 from analysis.tables.formatting import format_number, get_locale, stars_for
 
 __all__ = ["path_diagram", "path_layers"]

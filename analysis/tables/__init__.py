@@ -4,7 +4,8 @@ Build a :class:`Table` from a tidy DataFrame of raw numbers, chain ``tab_*``,
 ``cols_*`` and ``fmt_*`` methods (each returns a new Table), then write it with
 :func:`write_docx`, :func:`write_latex`, :func:`write_html_page`,
 :func:`write_markdown`, :func:`write_xlsx` or :func:`write_csv`. Numbers are
-formatted only here, for the table's locale (French by default).
+formatted only here, for the table's locale (French by default). Public names are
+imported from their module on first use.
 
 Examples
 --------
@@ -17,66 +18,50 @@ Examples
 
 from __future__ import annotations
 
-from analysis.tables._io import FORMULA_PREFIXES, neutralize_formula, neutralize_formula_column
-from analysis.tables.builder import BodySection, Cell, HeaderSpan, NoteLine, RenderedTable, Table
-from analysis.tables.formatting import (
-    DEFAULT_LEVELS,
-    LOCALES,
-    Locale,
-    format_integer,
-    format_number,
-    format_percent,
-    format_pvalue,
-    french_typography,
-    get_locale,
-    stars_for,
-    stars_legend,
-)
-from analysis.tables.model_table import model_table
-from analysis.tables.render_docx import add_table_to_document, new_document, write_docx
-from analysis.tables.render_html import HTML_CSS, to_html, write_html_page
-from analysis.tables.render_latex import LATEX_PREAMBLE, escape_latex, to_latex, write_latex
-from analysis.tables.render_markdown import escape_markdown, to_markdown, write_markdown
-from analysis.tables.render_xlsx import write_csv, write_xlsx
-from analysis.tables.suppression import SuppressionResult, suppress_small_cells
+from analysis.utils.lazy import lazy_exports
 
-__all__ = [
-    "Table",
-    "RenderedTable",
-    "Cell",
-    "HeaderSpan",
-    "BodySection",
-    "NoteLine",
-    "Locale",
-    "LOCALES",
-    "DEFAULT_LEVELS",
-    "get_locale",
-    "format_number",
-    "format_integer",
-    "format_percent",
-    "format_pvalue",
-    "french_typography",
-    "stars_for",
-    "stars_legend",
-    "FORMULA_PREFIXES",
-    "neutralize_formula",
-    "neutralize_formula_column",
-    "model_table",
-    "suppress_small_cells",
-    "SuppressionResult",
-    "to_markdown",
-    "write_markdown",
-    "escape_markdown",
-    "to_latex",
-    "write_latex",
-    "escape_latex",
-    "LATEX_PREAMBLE",
-    "to_html",
-    "write_html_page",
-    "HTML_CSS",
-    "write_docx",
-    "add_table_to_document",
-    "new_document",
-    "write_xlsx",
-    "write_csv",
-]
+_EXPORTS: dict[str, str] = {
+    "Table": "builder",
+    "RenderedTable": "builder",
+    "Cell": "builder",
+    "HeaderSpan": "builder",
+    "BodySection": "builder",
+    "NoteLine": "builder",
+    "Locale": "formatting",
+    "LOCALES": "formatting",
+    "DEFAULT_LEVELS": "formatting",
+    "get_locale": "formatting",
+    "format_number": "formatting",
+    "format_integer": "formatting",
+    "format_percent": "formatting",
+    "format_pvalue": "formatting",
+    "french_typography": "formatting",
+    "stars_for": "formatting",
+    "stars_legend": "formatting",
+    "FORMULA_PREFIXES": "_formula",
+    "neutralize_formula": "_formula",
+    "neutralize_formula_column": "_formula",
+    "FIXED_TIMESTAMP": "_io",
+    "stable_zip": "_io",
+    "model_table": "model_table",
+    "suppress_small_cells": "suppression",
+    "SuppressionResult": "suppression",
+    "to_markdown": "render_markdown",
+    "write_markdown": "render_markdown",
+    "escape_markdown": "render_markdown",
+    "to_latex": "render_latex",
+    "write_latex": "render_latex",
+    "escape_latex": "render_latex",
+    "LATEX_PREAMBLE": "render_latex",
+    "to_html": "render_html",
+    "write_html_page": "render_html",
+    "HTML_CSS": "render_html",
+    "write_docx": "render_docx",
+    "add_table_to_document": "render_docx",
+    "new_document": "render_docx",
+    "write_xlsx": "render_xlsx",
+    "write_csv": "render_xlsx",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable
 from copy import deepcopy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import docx
 from docx.enum.section import WD_ORIENT
@@ -36,8 +37,12 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from analysis.tables._io import FIXED_TIMESTAMP, as_rendered, as_rendered_list, atomic_write_bytes, stable_zip
-from analysis.tables.builder import RenderedTable, Table
+from analysis.tables._io import FIXED_TIMESTAMP, stable_zip
+from analysis.tables._rendered import RenderedTable, as_rendered, as_rendered_list
+from analysis.utils.atomic import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from analysis.tables.builder import Table
 
 __all__ = ["write_docx", "add_table_to_document", "new_document"]
 

@@ -18,10 +18,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.errors import ConfigError
-from analysis.tables._io import as_rendered, as_rendered_list, atomic_write_text
-from analysis.tables.builder import RenderedTable, Table
+from analysis.tables._rendered import RenderedTable, as_rendered, as_rendered_list
+from analysis.utils.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from analysis.tables.builder import Table
 
 __all__ = ["to_latex", "write_latex", "escape_latex", "LATEX_PREAMBLE"]
 

@@ -25,21 +25,19 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from analysis.tables._io import (
-    FIXED_TIMESTAMP,
-    as_rendered,
-    as_rendered_list,
-    atomic_write_bytes,
-    atomic_write_text,
-    neutralize_formula,
-    stable_zip,
-)
-from analysis.tables.builder import RenderedTable, Table
+from analysis.tables._formula import neutralize_formula
+from analysis.tables._io import FIXED_TIMESTAMP, stable_zip
+from analysis.tables._rendered import RenderedTable, as_rendered, as_rendered_list
+from analysis.utils.atomic import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from analysis.tables.builder import Table
 from analysis.tables.render_markdown import SPANNER_JOIN
 
 __all__ = ["write_xlsx", "write_csv", "sheet_name_for"]

@@ -1,1 +1,3 @@
-"""Shared plumbing: atomic writes and locks, BLAS threads, lazy exports (import the modules)."""
+"""Shared plumbing (import the modules): atomic writes and locks (``atomic``), forked processes
+(``forking``), fingerprints of the code and the questionnaire (``provenance``), BLAS threads
+(``blas``), lazy exports (``lazy``)."""

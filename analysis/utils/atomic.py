@@ -11,9 +11,9 @@ SIGTERM, power cut) leaves the previous outputs exactly as they were:
   (:func:`staged_directory`); a run that dies between the two renames is
   repaired by the next one (:func:`recover_directory`);
 * two runs on the same folder are kept apart by an exclusive lock
-  (:class:`RunLock`), with a clear message for the second one;
-* a process forked by a run (the cleaning stage, figure workers) dies with the
-  run (:func:`die_with_parent`), so a stopped run leaves nothing working.
+  (:class:`RunLock`), with a clear message for the second one.
+
+A process forked by a run dies with the run: :mod:`analysis.utils.forking`.
 """
 
 from __future__ import annotations
@@ -38,33 +38,7 @@ __all__ = [
     "RunLock",
     "LockedError",
     "sha256_file",
-    "die_with_parent",
 ]
-
-
-def die_with_parent(parent: int) -> None:
-    """In a forked process: be killed (SIGKILL) when the parent dies (Linux ``PR_SET_PDEATHSIG``).
-
-    Exits at once if the parent ``parent`` (its process id) is already gone. Elsewhere
-    than on Linux only that check is made.
-
-    Examples
-    --------
-    In the child, right after ``os.fork()``::
-
-        die_with_parent(parent_pid)
-    """
-    import signal
-
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-    if os.getppid() != parent:  # the parent died before prctl
-        os._exit(1)
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

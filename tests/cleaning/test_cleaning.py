@@ -350,7 +350,7 @@ from hypothesis import strategies as st  # noqa: E402
 def test_neutralize_matches_cell_by_cell_rule(values):
     """The column-wise neutralisation (on distinct values) equals the cell-by-cell rule."""
     from analysis.tables import neutralize_formula_column as _neutralize
-    from analysis.tables._io import neutralize_formula
+    from analysis.tables import neutralize_formula
 
     s = pd.Series(values, dtype=object)
     out = _neutralize(s)

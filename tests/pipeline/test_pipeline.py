@@ -31,7 +31,7 @@ class _Cleaned:
 def stubs(monkeypatch, tmp_path):
     """Stand-ins for the two stages; counts how often each ran."""
     import analysis.cleaning._clean as cleaning
-    import analysis.report._reports as reports
+    import analysis.report._build as reports
 
     calls = {"clean": 0, "report": 0, "value": 1}
     raw = tmp_path / "raw.csv"

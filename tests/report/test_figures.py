@@ -1,4 +1,4 @@
-"""Tests of analysis.report._figures: structure of each figure, French/English labels, stable files."""
+"""Tests of the figures of analysis.report: structure of each figure, French/English labels, stable files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from analysis.errors import ConfigError, InputError
-from analysis.report._figures import (
+from analysis.report import (
     cfa_loadings_plot,
     coefficient_plot,
     funding_mix_bars,
@@ -195,7 +195,7 @@ def test_figure_bytes_lays_out_once(likert):
 
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    from analysis.report._figures import figure_bytes
+    from analysis.report import figure_bytes
 
     plain = io.BytesIO()
     likert_diverging_bars(likert).savefig(plain, format="png", dpi=300, metadata={"Software": None})
@@ -221,7 +221,8 @@ def _bars(k: int) -> Figure:
 
 
 def test_figure_renderer_same_bytes_with_workers():
-    from analysis.report._figures import FigureRenderer, figure_bytes, split_by_cost
+    from analysis.report import figure_bytes
+    from analysis.report._figure_render import FigureRenderer, split_by_cost
 
     assert split_by_cost([3, 3, 1], 3) == [[0], [1], [2]]
     assert split_by_cost([], 2) == [[], []]
@@ -238,7 +239,7 @@ def test_figure_renderer_unpicklable_worker_error_names_the_figure():
     from matplotlib.artist import Artist
 
     from analysis.errors import SiSurveyError
-    from analysis.report._figures import FigureRenderer
+    from analysis.report._figure_render import FigureRenderer
 
     parent = os.getpid()
 
@@ -362,7 +363,7 @@ def test_no_figure_workers_inside_a_jupyter_kernel(monkeypatch):
     import sys
     import types
 
-    from analysis.report._figures import default_workers
+    from analysis.report._figure_render import default_workers
 
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     assert default_workers() == 1

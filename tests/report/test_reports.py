@@ -27,17 +27,13 @@ import pandas as pd
 import pytest
 
 from analysis import config, pipeline
-from analysis.utils.atomic import sha256_file
-from analysis.study._constructs import load_constructs
 from analysis.errors import ConfigError
+from analysis.report import build_reports, load_table_plan, report_manifest
 from analysis.report._common import SUPPRESSED
-from analysis.report._plan import load_table_plan
-from analysis.report._reports import (
-    ALL_FORMATS,
-    build_reports,
-    report_manifest,
-)
+from analysis.report.writers import ALL_FORMATS
+from analysis.study._constructs import load_constructs
 from analysis.tables import format_integer, format_number
+from analysis.utils.atomic import sha256_file
 
 SNAPSHOTS = Path(__file__).parents[1] / "snapshots" / "reports"
 UPDATE = os.environ.get("SI_UPDATE_SNAPSHOTS") == "1"
@@ -303,7 +299,7 @@ def _row(t, first: str, section: str | None = None) -> list[str]:
 
 
 def _some_figures() -> dict:
-    from analysis.report._figures import likert_diverging_bars, regional_bars
+    from analysis.report import likert_diverging_bars, regional_bars
 
     levels = ["Non", "Plutôt non", "Neutre", "Plutôt oui", "Oui"]
     rng = np.random.default_rng(5)
@@ -319,7 +315,7 @@ def _some_figures() -> dict:
 
 def _with_figures(small, figures: dict) -> dict:
     """The small report's outputs, the figures shared out among them (several tables have figures)."""
-    from analysis.report._outputs import TableOutput
+    from analysis.report import TableOutput
 
     outputs = {}
     names = list(figures)
@@ -334,7 +330,7 @@ def _tree(folder: Path) -> dict:
 
 
 def test_figure_workers_write_the_same_files(small, tmp_path):
-    from analysis.report._reports import write_report
+    from analysis.report import write_report
 
     lists, trees = {}, {}
     for workers in (1, 2, 3):
@@ -374,10 +370,10 @@ class _FailsInWorker:
 def test_figure_worker_failure_is_an_error_and_writes_no_figure(small, tmp_path, how):
     import multiprocessing
 
-    from analysis.utils.atomic import staged_directory
     from analysis.errors import SiSurveyError
-    from analysis.report._figures import _RemoteTraceback
-    from analysis.report._reports import write_report
+    from analysis.report import write_report
+    from analysis.utils.atomic import staged_directory
+    from analysis.utils.forking import RemoteTraceback
 
     figures = _some_figures()
     for fig in figures.values():  # whichever figures the worker gets, it fails
@@ -388,7 +384,7 @@ def test_figure_worker_failure_is_an_error_and_writes_no_figure(small, tmp_path,
     with pytest.raises(expected[0], match=expected[1]) as info:
         write_report(outputs, [], out, ALL_FORMATS, "fr", workers=2)
     if how == "raise":
-        assert isinstance(info.value.__cause__, _RemoteTraceback)
+        assert isinstance(info.value.__cause__, RemoteTraceback)
         assert "boom in the worker" in str(info.value.__cause__)
         assert any(re.search(r"figure '(likert|regions)_\d' in a worker process", note)
                    for note in info.value.__notes__)
@@ -410,14 +406,15 @@ def test_figure_worker_failure_is_an_error_and_writes_no_figure(small, tmp_path,
 def test_figure_worker_stopped_when_the_tables_fail(small, tmp_path, monkeypatch):
     import multiprocessing
 
-    from analysis.report import _reports as reports
+    from analysis.report import write_report
+    from analysis.report.writers import WRITERS, Writer
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(reports, "_write_docx", broken)
+    monkeypatch.setitem(WRITERS, "docx", Writer("docx", combined=broken, per_table=broken))
     with pytest.raises(OSError, match="disk full"):
-        reports.write_report(_with_figures(small, _some_figures()), [], tmp_path / "out", ALL_FORMATS, "fr",
+        write_report(_with_figures(small, _some_figures()), [], tmp_path / "out", ALL_FORMATS, "fr",
                              workers=2)
     assert not multiprocessing.active_children()
     assert not (tmp_path / "out" / "figures").exists()
@@ -484,8 +481,8 @@ def test_demo_flow_counts_equal_flow_csv(demo):
 
 
 def test_demo_alpha_equals_reliability_alpha(demo):
-    from analysis.study._dataset import load_survey, prepare_analysis_data
     from analysis.psychometrics._reliability import alpha
+    from analysis.study._dataset import load_survey, prepare_analysis_data
 
     spec = load_constructs()
     data = prepare_analysis_data(load_survey(demo["processed"]), spec)

@@ -54,7 +54,7 @@ def _match_factors(L: pd.DataFrame, construct) -> tuple[list[str], dict[str, str
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 5: EFA of the SI items (KMO, Bartlett, parallel analysis, loadings, Phi, variance)."""
     from analysis.psychometrics import bartlett, efa, kmo, parallel_analysis
-    from analysis.report._figures import loadings_heatmap, scree_plot
+    from analysis.report import loadings_heatmap, scree_plot
     from analysis.tables import format_integer, format_number
 
     out = TableOutput(spec["id"])

@@ -21,7 +21,7 @@ OPTIONS: dict[str, str] = {
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 3: distribution of every Likert block (shares per point, mean, top-2-box) + figures."""
     from analysis.descriptives._describe import likert_distribution
-    from analysis.report._figures import likert_diverging_bars
+    from analysis.report import likert_diverging_bars
 
     out = TableOutput(spec["id"])
     names = spec.get("constructs") or [c.name for c in ctx.spec.reflective]

@@ -30,7 +30,7 @@ def _dependent(formula: str) -> str:
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 9: regression models of H1-H3 side by side, plus a coefficient plot."""
     from analysis.study import run_analysis_plan
-    from analysis.report._figures import coefficient_plot, tidy_coefficients
+    from analysis.report import coefficient_plot, tidy_coefficients
     from analysis.tables import model_table
 
     out = TableOutput(spec["id"])
