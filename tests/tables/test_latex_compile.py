@@ -18,7 +18,6 @@ import pytest
 
 from analysis.tables import Table
 from analysis.tables.render_latex import escape_latex, latex_document, latex_layout, to_latex
-
 from tests.tables.test_table_writers import sample_table
 
 
