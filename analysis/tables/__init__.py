@@ -53,6 +53,8 @@ _EXPORTS: dict[str, str] = {
     "write_latex": "render_latex",
     "escape_latex": "render_latex",
     "LATEX_PREAMBLE": "render_latex",
+    "latex_document": "render_latex",
+    "latex_layout": "render_latex",
     "to_html": "render_html",
     "write_html_page": "render_html",
     "HTML_CSS": "render_html",

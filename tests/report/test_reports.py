@@ -585,3 +585,26 @@ def test_demo_forced_rerun_changes_no_byte(demo):
 def test_demo_source_is_detected(demo):
     assert json.loads((demo["reports"] / "manifest.json").read_text())["demo_data"] is True
     assert config.DEMO_RAW_DIR.exists()
+
+
+@pytest.mark.parametrize("engine", ["pdflatex", "lualatex"])
+def test_demo_latex_master_compiles_and_fits(demo, engine, tmp_path):
+    """reports/tables.tex compiles as delivered: no error, no overfull line, no float too large."""
+    import shutil
+    import subprocess
+
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed")
+    src = demo["reports"] / "tables.tex"
+    (tmp_path / "tables.tex").write_bytes(src.read_bytes())
+    for _ in range(2):
+        proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "tables.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    log = (tmp_path / "tables.log").read_text(encoding="utf-8", errors="replace")
+    assert proc.returncode == 0, log[-3000:]
+    problems = [ln for ln in log.splitlines()
+                if ln.startswith("!") or "Overfull" in ln or "Float too large" in ln]
+    assert not problems, problems
+    assert "Liste des tableaux" in subprocess.run(["pdftotext", str(tmp_path / "tables.pdf"), "-"],
+                                                  capture_output=True, text=True).stdout \
+        if shutil.which("pdftotext") else True

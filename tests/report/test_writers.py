@@ -28,7 +28,8 @@ def test_the_registry_names_every_format_once():
 def test_only_the_formats_asked_for_are_written(tmp_path):
     files = write_report(_outputs(), ["a warning"], tmp_path, ["md", "tex"], "fr", workers=1)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in files)
-    assert names == ["md/t01.md", "results/t01__counts.csv", "tables.md", "tex/t01.tex", "warnings.txt"]
+    assert names == ["md/t01.md", "results/t01__counts.csv", "tables.md", "tables.tex", "tex/t01.tex",
+                     "warnings.txt"]
     assert (tmp_path / "warnings.txt").read_text(encoding="utf-8") == "a warning\n"
 
 
