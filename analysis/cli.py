@@ -229,8 +229,8 @@ def _use_questionnaire(folder: Path | None) -> None:
 
 def _checked_study():
     """The study of the questionnaire folder, checked before any work starts (raises StudyError)."""
-    from analysis.study._study import load_study
     from analysis.report.kinds import all_kind_options
+    from analysis.study._study import load_study
     from analysis.study._validate import check_study
 
     return check_study(load_study(config.QUESTIONNAIRE_DIR), kind_options=all_kind_options())

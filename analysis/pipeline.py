@@ -181,8 +181,8 @@ def run(
                 expected="the path of an export file (CSV, XLSX, SAV or DTA)",
             )
     if study is None:
-        from analysis.study._study import load_study
         from analysis.report.kinds import all_kind_options
+        from analysis.study._study import load_study
         from analysis.study._validate import check_study
 
         study = check_study(load_study(), kind_options=all_kind_options())

@@ -74,13 +74,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.cleaning import _rules as R
 from analysis import config
-from analysis.utils.atomic import RunLock, atomic_write_bytes, sha256_file, staged_directory
+from analysis.cleaning import _rules as R
+from analysis.cleaning._validation import ProblemLog, RelevanceEvaluator
 from analysis.errors import ConfigError, InputError
 from analysis.ingest._readers import read_exports
 from analysis.study._regions import match_provinces, match_regions
-from analysis.cleaning._validation import ProblemLog, RelevanceEvaluator
+from analysis.utils.atomic import RunLock, atomic_write_bytes, sha256_file, staged_directory
 
 __all__ = [
     "CleanResult",
@@ -150,9 +150,9 @@ _INSTRUMENT_CACHE: dict = {}
 
 def _instrument(qdir: Path):
     """(questionnaire, codebook, header map), cached while the questionnaire files are unchanged."""
+    from analysis.ingest._readers import header_map
     from analysis.study._instrument import codebook as make_codebook
     from analysis.study._instrument import load_questionnaire
-    from analysis.ingest._readers import header_map
 
     stamp = tuple((n, (qdir / n).stat().st_mtime_ns if (qdir / n).exists() else 0)
                   for n in ("survey.csv", "choices.csv", "settings.csv", "constructs.yaml"))

@@ -186,9 +186,9 @@ def build_monitor(raw: pd.DataFrame, targets=None, form=None, config=None) -> Mo
     >>> m.daily["cumulative"].tolist(), m.strata[["stratum", "completes"]].values.tolist()
     ([1, 3], [['R06_association', 1], ['R01_association', 2]])
     """
-    from analysis.study._regions import match_regions
     from analysis.fieldwork._checks import load_check_config, run_checks, submission_durations
     from analysis.fieldwork._enumerators import enumerator_table
+    from analysis.study._regions import match_regions
 
     cfg = load_check_config(config) if not (isinstance(config, dict) and "_base_dir" in config) else config
     f = _form_from(form) if not hasattr(form, "questions") else form

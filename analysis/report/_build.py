@@ -30,9 +30,9 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import ConfigError
+from analysis.report._compute import compute_report
 from analysis.report._figure_render import figure_renderer, write_figure_files
 from analysis.report._manifest import is_demo, report_manifest
-from analysis.report._compute import compute_report
 from analysis.report._outputs import ReportResult
 from analysis.report._plan import TablePlan, load_table_plan
 from analysis.report.writers import ALL_FORMATS, WRITERS

@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis.utils.blas import one_blas_thread as _one_blas_thread
 from analysis.errors import EstimationWarning, InputError
 from analysis.sem._model import SEMModel, build_partable, start_values
+from analysis.utils.blas import one_blas_thread as _one_blas_thread
 
 __all__ = ["cfa", "CFAResults", "htmt", "FIT_MEASURES", "SCALED_FIT_MEASURES"]
 

@@ -34,8 +34,6 @@ import pandas as pd
 from scipy import stats
 from scipy.special import ndtr
 
-from analysis.utils.blas import one_blas_thread as _one_blas_thread
-from analysis.utils.blas import single_blas_thread as _single_blas
 from analysis.errors import EstimationWarning, InputError
 from analysis.psychometrics._polychoric import (
     _as_codes,
@@ -45,6 +43,8 @@ from analysis.psychometrics._polychoric import (
     _pair_tables,
 )
 from analysis.sem._model import SEMModel, build_partable, parse_syntax
+from analysis.utils.blas import one_blas_thread as _one_blas_thread
+from analysis.utils.blas import single_blas_thread as _single_blas
 
 __all__ = [
     "WLSMVResult",

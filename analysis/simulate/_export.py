@@ -40,8 +40,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from analysis.utils.atomic import atomic_path
 from analysis.simulate._model import Simulation
+from analysis.utils.atomic import atomic_path
 
 __all__ = ["Plan", "build_plan", "iter_tables", "write_kobo_csv", "write_kobo_xlsx", "write_spss", "spss_names",
            "TRAILING_META"]

@@ -108,8 +108,8 @@ def simulated_frame(size: int, seed: int = 0, *, params: dict | None = None,
     >>> len(f), sorted(f.columns)
     (500, ['legal_form', 'org_id', 'org_name', 'region'])
     """
-    from analysis.xlsform._form import read_form
     from analysis.simulate._model import _largest_remainder, load_simulation_config, sample_design
+    from analysis.xlsform._form import read_form
 
     qdir = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
     cfg = params if params is not None else load_simulation_config(qdir / "simulation.yaml")
@@ -145,8 +145,6 @@ def simulated_frame(size: int, seed: int = 0, *, params: dict | None = None,
 
 def _run_survey(n_h: pd.DataFrame, seed: int, cfg: dict, qdir: Path, clean_only: bool):
     """simulate_survey for a given allocation (strata region x legal form)."""
-    from analysis.xlsform._form import read_form
-    from analysis.simulate._survey import SurveySimulation, _ledger_frame
     from analysis.simulate._export import build_plan, finalize_order, iter_tables
     from analysis.simulate._messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
     from analysis.simulate._model import (
@@ -158,6 +156,8 @@ def _run_survey(n_h: pd.DataFrame, seed: int, cfg: dict, qdir: Path, clean_only:
         load_constructs_spec,
         simulate_answers,
     )
+    from analysis.simulate._survey import SurveySimulation, _ledger_frame
+    from analysis.xlsform._form import read_form
 
     form = read_form(qdir)
     constructs = load_constructs_spec(qdir / "constructs.yaml", form)
@@ -248,8 +248,8 @@ def simulate_fieldwork(n: int = 600, seed: int = 2026, *, enumerators: int = 12,
     True
     """
     from analysis.fieldwork import draw_sample
-    from analysis.xlsform._form import read_form
     from analysis.simulate._model import load_simulation_config
+    from analysis.xlsform._form import read_form
 
     if speeders + fabricators + dont_know > enumerators:
         raise InputError("more enumerators with a habit than enumerators", value=enumerators,

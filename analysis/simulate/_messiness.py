@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.xlsform._form import Expression
 from analysis.simulate._export import MS_DAY, Plan, cell_strings, fmt_value
 from analysis.simulate._model import MISSING_CODES, Simulation
 from analysis.simulate._variants import PROVINCE_AR, REGION_TRANSLIT, old_names_for, strip_accents
+from analysis.xlsform._form import Expression
 
 __all__ = ["Ledger", "plant_before_skip", "plant_after_skip", "plant_rows", "driver_questions"]
 

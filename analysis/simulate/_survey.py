@@ -66,9 +66,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis import config
-from analysis.utils.atomic import atomic_path, atomic_write_text
 from analysis.errors import InputError
-from analysis.xlsform._form import Expression, Form, evaluate, read_form
 from analysis.simulate._export import (
     build_plan,
     finalize_order,
@@ -88,6 +86,8 @@ from analysis.simulate._model import (
     sample_design,
     simulate_answers,
 )
+from analysis.utils.atomic import atomic_path, atomic_write_text
+from analysis.xlsform._form import Expression, Form, evaluate, read_form
 
 __all__ = [
     "simulate_export",

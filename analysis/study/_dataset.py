@@ -19,7 +19,7 @@ from analysis.errors import InputError
 from analysis.study._constructs import load_constructs, score_constructs
 from analysis.study._study import load_cleaning_settings
 
-__all__ = ["load_survey", "prepare_analysis_data", "LEGAL_FORM_GROUPS", "FUNDING_ALIASES", "DERIVED_COLUMNS",
+__all__ = ["load_survey", "prepare_analysis_data", "LEGAL_FORM_GROUPS", "FUNDING_ALIASES", "DERIVED_COLUMNS",  # noqa: F822 (module __getattr__)
            "select_options", "design_weights_for"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+
 from analysis.errors import ConfigError
 
 __all__ = ["Problem", "StudyError", "did_you_mean"]

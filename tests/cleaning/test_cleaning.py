@@ -20,8 +20,8 @@ from analysis.cleaning._clean import (
     default_raw_files,
 )
 from analysis.errors import InputError
-from analysis.study._instrument import codebook
 from analysis.ingest._readers import read_exports
+from analysis.study._instrument import codebook
 
 MALFORMED = Path(__file__).parents[1] / "malformed"
 CASES = json.loads((MALFORMED / "expected.json").read_text(encoding="utf-8"))
@@ -349,8 +349,8 @@ from hypothesis import strategies as st  # noqa: E402
 @given(st.lists(st.one_of(st.text(max_size=6), st.none(), st.floats(allow_nan=True), st.integers()), max_size=30))
 def test_neutralize_matches_cell_by_cell_rule(values):
     """The column-wise neutralisation (on distinct values) equals the cell-by-cell rule."""
-    from analysis.tables import neutralize_formula_column as _neutralize
     from analysis.tables import neutralize_formula
+    from analysis.tables import neutralize_formula_column as _neutralize
 
     s = pd.Series(values, dtype=object)
     out = _neutralize(s)

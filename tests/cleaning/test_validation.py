@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from analysis.cleaning._clean import clean_data
-from analysis.cleaning._validation import PERSONAL_MASK, VALIDATION_COLUMNS, ProblemLog, RelevanceEvaluator
+from analysis.cleaning._validation import (
+    PERSONAL_MASK,
+    VALIDATION_COLUMNS,
+    ProblemLog,
+    RelevanceEvaluator,
+)
 
 BASE = Path(__file__).parents[1] / "malformed" / "files" / "bom_crlf.csv"
 

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.fieldwork._checks import FLAG_COLUMNS, load_check_config, load_logic_checks, run_checks
+from analysis.fieldwork._checks import (
+    FLAG_COLUMNS,
+    load_check_config,
+    load_logic_checks,
+    run_checks,
+)
 from analysis.fieldwork._enumerators import enumerator_table
 from analysis.fieldwork._similarity import soft_duplicates
 from analysis.simulate._fieldwork import simulate_fieldwork

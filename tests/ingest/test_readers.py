@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import InputError
-from analysis.study._instrument import codebook, load_questionnaire
 from analysis.ingest._readers import header_map, read_export, read_exports, sniff_format
+from analysis.study._instrument import codebook, load_questionnaire
 
 Q = load_questionnaire()
 CB = codebook(Q)

@@ -42,9 +42,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.utils.atomic import staged_directory
 from analysis.cleaning._clean import OUTPUT_FILES, clean
 from analysis.errors import InputError
+from analysis.utils.atomic import staged_directory
 
 TIME_LIMIT = 120  # seconds for one cleaning of a 12-row file: far above normal, catches hangs
 FORMULA = '=HYPERLINK("http://x","y")'

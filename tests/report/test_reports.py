@@ -499,9 +499,9 @@ def test_demo_alpha_equals_reliability_alpha(demo):
 
 
 def test_demo_coefficient_equals_regress(demo):
-    from analysis.study._dataset import load_survey, prepare_analysis_data
     from analysis.regression import regress
     from analysis.study._analysis_plan import load_analysis_plan
+    from analysis.study._dataset import load_survey, prepare_analysis_data
     from analysis.tables import stars_for
 
     data = prepare_analysis_data(load_survey(demo["processed"]))

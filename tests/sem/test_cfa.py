@@ -22,8 +22,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis import config
-from analysis.sem._cfa import CFAResults, cfa, htmt
 from analysis.errors import EstimationWarning, InputError
+from analysis.sem._cfa import CFAResults, cfa, htmt
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 DATA = config.PROJECT_ROOT / "tests" / "data"

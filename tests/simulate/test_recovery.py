@@ -30,15 +30,15 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.sem._cfa import cfa
 from analysis.cleaning._clean import clean_data
+from analysis.regression import regress
+from analysis.sem._cfa import cfa
+from analysis.sem._wlsmv import fit_wlsmv
+from analysis.simulate import implied_item_correlations, simulate_export, simulate_survey
+from analysis.study._analysis_plan import load_analysis_plan
 from analysis.study._constructs import load_constructs, prepare_items
 from analysis.study._dataset import LEGAL_FORM_GROUPS, design_weights_for, prepare_analysis_data
-from analysis.regression import regress
-from analysis.study._analysis_plan import load_analysis_plan
-from analysis.simulate import implied_item_correlations, simulate_export, simulate_survey
 from analysis.survey._design import SurveyDesign
-from analysis.sem._wlsmv import fit_wlsmv
 
 N_CLEAN = 5000
 SEED_CLEAN = 20261

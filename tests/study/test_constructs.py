@@ -14,8 +14,13 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis import config
-from analysis.study._constructs import hybridisation, load_constructs, prepare_items, score_constructs
 from analysis.errors import ConfigError, InputError
+from analysis.study._constructs import (
+    hybridisation,
+    load_constructs,
+    prepare_items,
+    score_constructs,
+)
 from analysis.study._instrument import load_questionnaire
 
 
@@ -310,8 +315,8 @@ def test_construct_reliability_matches_alpha_on_prepared_items():
     import numpy as np
     import pandas as pd
 
-    from analysis.study._constructs import construct_reliability, load_constructs, prepare_items
     from analysis.psychometrics._reliability import alpha
+    from analysis.study._constructs import construct_reliability, load_constructs, prepare_items
 
     spec = load_constructs()
     rng = np.random.default_rng(7)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from analysis.errors import InputError
 from analysis.study._dataset import (
     FUNDING_ALIASES,
     LEGAL_FORM_GROUPS,
@@ -15,7 +16,6 @@ from analysis.study._dataset import (
     prepare_analysis_data,
     select_options,
 )
-from analysis.errors import InputError
 from analysis.study._population import load_sampling_frame
 
 

@@ -21,11 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.study import load_study, validate_study
 from analysis.report.kinds import all_kind_options
+from analysis.study import load_study, validate_study
+
+from tests.study.test_plans import copy_questionnaire, edit, run_cli
 
 KINDS = all_kind_options()
-from tests.study.test_plans import copy_questionnaire, edit, run_cli
 
 N_ORGANISATIONS = 150
 _REQ = "yes,Cette question est obligatoire.,هذا السؤال إلزامي."

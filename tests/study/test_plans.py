@@ -18,9 +18,9 @@ import pytest
 
 from analysis import config
 from analysis.errors import ConfigError
+from analysis.report.kinds import all_kind_options
 from analysis.study import check_study, formula_variables, load_study, validate_study
 from analysis.study._problems import StudyError
-from analysis.report.kinds import all_kind_options
 
 KINDS = all_kind_options()
 

@@ -29,8 +29,8 @@ def _dependent(formula: str) -> str:
 
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 9: regression models of H1-H3 side by side, plus a coefficient plot."""
-    from analysis.study import run_analysis_plan
     from analysis.report import coefficient_plot, tidy_coefficients
+    from analysis.study import run_analysis_plan
     from analysis.tables import model_table
 
     out = TableOutput(spec["id"])
