@@ -23,7 +23,6 @@ import pytest
 
 from analysis.report.kinds import all_kind_options
 from analysis.study import load_study, validate_study
-
 from tests.study.test_plans import copy_questionnaire, edit, run_cli
 
 KINDS = all_kind_options()
