@@ -430,8 +430,14 @@ def test_clean_gives_the_question_columns(entry, cleaned):
 def _reference(group: str, with_repeats: bool = False) -> dict:
     """The export a group is compared with: Kobo's XML values export (XLSX when repeats matter)."""
     members = [x for x in EXPORTS if x["group"] == group and (x["repeats"] or not with_repeats)]
-    rank = [x for x in members if x["setting"].get("values") == "xml" and x["setting"]["tool"].startswith("Kobo")]
-    return (rank or members)[0]
+
+    def distance(x):  # 0 for Kobo's XML values export with `/` groups, both select_multiple forms, no HXL
+        s = x["setting"]
+        return (not s["tool"].startswith("Kobo"), s.get("values") != "xml", s.get("group_separator") != "/",
+                not s.get("group_names_in_headers"), s.get("select_multiple") != "single and separate columns",
+                bool(s.get("hxl_row")), not s.get("types_as_text", True))
+
+    return min(members, key=distance)
 
 
 def _group_pairs():
