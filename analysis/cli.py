@@ -208,6 +208,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", type=Path, help="allocation.csv written by 'si-survey sample' (or its folder)")
     p.add_argument("--form", type=Path, help="another form: a folder with survey.csv, choices.csv, settings.csv, or an XLSForm .xlsx")
     p.add_argument("--out", type=Path, required=True, help="folder to write monitor.html to")
+
+    p = sub.add_parser(
+        "review",
+        parents=[common],
+        help="write the review workbook: one row per flagged answer to decide (review.xlsx)",
+        description=(
+            "Run the fieldwork checks on the raw exports and write DIR/review.xlsx: one row per point "
+            "to decide (uuid, question, old_value, issue, check_id, change_type, new_value, with the "
+            "enumerator, the stratum and the context), change_type as a drop-down list. Fill "
+            "change_type (and new_value) and put the workbook in data/decisions/: 'si-survey clean' "
+            "and 'run' apply it. Points already decided there are not asked again. The workbook "
+            "shows raw answers: keep it in private/ (the default)."
+        ),
+    )
+    p.add_argument("raw", nargs="+", type=Path, help="raw export files (CSV, XLSX)")
+    p.add_argument("--form", type=Path, help="another form: a folder with survey.csv, choices.csv, settings.csv, or an XLSForm .xlsx")
+    p.add_argument("--decisions", type=Path, default=config.DECISIONS_DIR,
+                   help="decisions already taken (default data/decisions/)")
+    p.add_argument("--out", type=Path, default=config.PRIVATE_DIR / "review",
+                   help="folder to write review.xlsx to (default private/review/)")
+
+    p = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="prove that the analysis file is the raw exports plus the logged changes",
+        description=(
+            "Start again from the raw exports, apply exactly the changes of cleaning_log.csv (automatic "
+            "rules and decisions) and the logged removals, and compare with survey.parquet cell by "
+            "cell. Lists every change without a log row and every log row not in the data; exits 0 "
+            "only when there is none."
+        ),
+    )
+    p.add_argument("raw", nargs="*", type=Path, help="raw export files (default: the demo export)")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="default data/processed/")
     return parser
 
 
@@ -301,6 +335,25 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         path = write_monitor(args.raw, targets=args.targets, form=args.form, out_dir=args.out)
         print(f"wrote {path}")
+        return 0
+    if args.command == "review":
+        from analysis.fieldwork import review
+
+        decisions = args.decisions if args.decisions is not None and Path(args.decisions).exists() else None
+        path = review(args.raw, args.out, form=args.form, decisions=decisions)
+        print(f"wrote {path}")
+        return 0
+    if args.command == "verify":
+        from analysis.cleaning import default_raw_files
+        from analysis.fieldwork import verify
+
+        result = verify(args.raw or default_raw_files(), args.processed)
+        print(result.summary())
+        if not result.ok:
+            for frame in (result.unexplained, result.unapplied, result.rows):
+                if len(frame):
+                    print(frame.head(20).to_string(index=False))
+            return 1
         return 0
     raise AssertionError(args.command)
 

@@ -20,6 +20,7 @@ __all__ = [
     "PROCESSED_DIR",
     "REPORTS_DIR",
     "PRIVATE_DIR",
+    "DECISIONS_DIR",
     "TESTS_REFERENCE_DIR",
 ]
 
@@ -40,4 +41,6 @@ PROCESSED_DIR: Path = DATA_DIR / "processed"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 #: Link tables (pseudonymous id <-> personal data) live here, outside data/processed/, git-ignored.
 PRIVATE_DIR: Path = PROJECT_ROOT / "private"
+#: The researcher's decisions on flagged answers (si-survey review), applied by clean and run.
+DECISIONS_DIR: Path = DATA_DIR / "decisions"
 TESTS_REFERENCE_DIR: Path = PROJECT_ROOT / "tests" / "reference"

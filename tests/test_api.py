@@ -23,7 +23,8 @@ def test_unknown_name_is_an_attribute_error():
         analysis.no_such_function  # noqa: B018
 
 
-@pytest.mark.parametrize("command", [[], ["instrument"], ["simulate"], ["clean"], ["tables"], ["run"]])
+@pytest.mark.parametrize("command", [[], ["instrument"], ["simulate"], ["clean"], ["tables"], ["run"],
+                                     ["sample"], ["monitor"], ["review"], ["verify"]])
 def test_cli_help(command):
     out = subprocess.run(
         [sys.executable, "-m", "analysis", *command, "--help"], capture_output=True, text=True, check=True

@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "REVIEW_COLUMNS": "_review",
     "review_points": "_review",
     "write_review": "_review",
+    "review": "_review",
     "SampleResult": "_sampling",
     "draw_sample": "_sampling",
     "read_frame": "_sampling",

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.fieldwork._decisions import CHANGE_TYPES, DecisionSet
 from analysis.utils.atomic import atomic_write_bytes
 
-__all__ = ["REVIEW_COLUMNS", "review_points", "write_review"]
+__all__ = ["REVIEW_COLUMNS", "review_points", "write_review", "review"]
 
 #: Columns of the ``decisions`` sheet, in order; the last two are filled by the reviewer.
 REVIEW_COLUMNS: tuple[str, ...] = (
@@ -202,3 +202,59 @@ def write_review(points: pd.DataFrame, checks: Mapping[str, str], path: str | Pa
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def review(raw_paths, out_dir, *, form=None, decisions=None, config=None) -> Path:
+    """Run the fieldwork checks on the raw exports and write ``out_dir/review.xlsx``.
+
+    ``si-survey review``: the points already decided in ``decisions`` (a folder such as
+    ``data/decisions/`` or decision files) are left out, so that a new export with more
+    submissions only asks about the new points.
+
+    Parameters
+    ----------
+    raw_paths : path or list of paths
+        Raw exports downloaded so far.
+    out_dir : path
+        Folder of ``review.xlsx`` (default of the command: ``private/review/``, git-ignored:
+        the workbook shows raw answers).
+    form : path, optional
+        Another form (folder or XLSForm); default the study's questionnaire.
+    decisions : path or list of paths, optional
+        Decision files or their folder (study's own exports only).
+    config : dict or path, optional
+        Thresholds of the checks (default ``questionnaire/fieldwork.yaml``).
+
+    Returns
+    -------
+    Path
+        The workbook written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.simulate import simulate_export
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> export = simulate_export(n=60, seed=4, out_dir=tmp / "raw")["export"]
+    >>> review([export], tmp / "review").name
+    'review.xlsx'
+    """
+    from analysis.fieldwork._checks import CHECKS, run_checks
+    from analysis.fieldwork._decisions import read_decisions
+    from analysis.fieldwork._monitor import read_raw
+
+    paths = [Path(p) for p in (raw_paths if isinstance(raw_paths, list | tuple) else [raw_paths])]
+    raw = read_raw(paths, form=form)
+    flags = run_checks(raw, form=form, config=config)
+    taken = None
+    if decisions is not None and form is None:
+        from analysis.study import codebook, load_questionnaire
+
+        taken = read_decisions(decisions, codebook(load_questionnaire()))
+    points = review_points(flags, raw, taken)
+    doc = {cid: f"{label} : {text}" for cid, (label, text) in CHECKS.items()}
+    for cid in sorted(set(points["check_id"]) - set(doc)):
+        doc[cid] = "Contrôle écrit par le chercheur (questionnaire/checks.csv)."
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return write_review(points, doc, out / "review.xlsx")
