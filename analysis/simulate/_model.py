@@ -6,7 +6,6 @@ loops run over questions, items or strata only).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,14 @@ import yaml
 from scipy import stats
 
 from analysis.errors import ConfigError
+from analysis.simulate._draws import (
+    _categorical,
+    _draw_codes,
+    _hash_uniform,
+    _largest_remainder,
+    _map_codes,
+)
+from analysis.simulate._fill import _range_bounds, fill_text
 from analysis.xlsform._form import Expression, Form, Value, evaluate
 
 __all__ = [
@@ -125,51 +132,6 @@ def load_constructs_spec(path: str | Path, form: Form | None = None) -> dict[str
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _hash_uniform(*parts: str) -> float:
-    """A number in [0, 1) fixed by the text (stable across seeds and platforms)."""
-    h = hashlib.sha256("|".join(parts).encode()).digest()
-    return int.from_bytes(h[:8], "big") / 2**64
-
-
-def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
-    w = np.asarray(weights, dtype=float)
-    if total <= 0 or w.sum() <= 0:
-        return np.zeros(len(w), dtype=np.int64)
-    q = total * w / w.sum()
-    base = np.floor(q).astype(np.int64)
-    rem = total - base.sum()
-    order = np.lexsort((np.arange(len(w)), -(q - base)))
-    base[order[:rem]] += 1
-    return base
-
-
-def _categorical(rng, probs: np.ndarray) -> np.ndarray:
-    """Draw one category per row from a (n, k) or (k,) probability array."""
-    probs = np.asarray(probs, dtype=float)
-    cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
-    u = rng.random(probs.shape[0])[:, None]
-    return np.minimum((u > cum).sum(axis=1), probs.shape[1] - 1)
-
-
-def _draw_codes(rng, n: int, codes: list[str], probs: dict[str, float] | None, side: np.ndarray | None = None,
-                probs_by_side: dict[str, dict] | None = None) -> np.ndarray:
-    """Index into ``codes`` for ``n`` rows; probabilities by code (missing codes get 0)."""
-    k = len(codes)
-    if probs_by_side is not None and side is not None:
-        mat = np.zeros((n, k))
-        for s, pr in probs_by_side.items():
-            vec = np.array([float(pr.get(c, 0.0)) for c in codes])
-            if vec.sum() <= 0:
-                vec = np.ones(k)
-            mat[side == s] = vec / vec.sum()
-        return _categorical(rng, mat)
-    vec = np.array([float((probs or {}).get(c, 0.0)) for c in codes])
-    if vec.sum() <= 0:
-        vec = np.ones(k)
-    vec = vec / vec.sum()
-    return np.minimum(np.searchsorted(np.cumsum(vec), rng.random(n), side="right"), k - 1)
 
 
 def likert_lists(form: Form) -> dict[str, tuple[list[str], list[str]]]:
@@ -786,165 +748,6 @@ def apply_skip_logic(sim: Simulation, rng: np.random.Generator) -> None:
             if q.name in personal and sim.clean_only:
                 continue
             fill_text(sim, rng, q, mask)
-
-
-_OTHER_TEXTS = [
-    "Activités culturelles amazighes", "Sensibilisation routière", "Soutien scolaire du soir",
-    "Accompagnement des détenus", "Apiculture", "Plantes médicinales", "Tissage de tapis",
-    "Transport scolaire rural", "Club de lecture", "Coopération avec la commune",
-    "دعم الأسر المعوزة", "محاربة الهدر المدرسي", "Recyclage des déchets", "Radio associative",
-]
-_FIRST = ["Mohamed", "Fatima", "Ahmed", "Khadija", "Youssef", "Aicha", "Rachid", "Naima", "Hassan", "Zineb",
-          "Abdellah", "Malika", "Said", "Latifa", "Omar", "Samira", "Mustapha", "Hanane", "Karim", "Nadia",
-          "Brahim", "Souad", "Abdelaziz", "Meryem", "Lahcen", "Ilham", "Hicham", "Rkia", "Driss", "Amina"]
-_LAST = ["El Amrani", "Benali", "Alaoui", "Bennani", "El Idrissi", "Tazi", "Ouahbi", "Chraibi", "Berrada",
-         "El Fassi", "Ait Ouaziz", "Amzil", "Boutaleb", "Lahlou", "Ziani", "Naciri", "Ouchen", "Bouzid",
-         "El Khatib", "Saidi", "Oubaha", "Jabri", "Mansouri", "Raji", "Haddad", "Bakkali", "Tahiri", "Id Brahim"]
-_ORG_WORDS = ["Amal", "Annour", "Tanmia", "Al Khair", "Tifawin", "Assafa", "Nour", "Al Amal", "Tamount",
-              "Atlas", "Ennahda", "Al Baraka", "Tawada", "Al Wafa", "Izourane", "Argane", "Al Fath"]
-REGION_CENTROIDS = {
-    "R01": (35.3, -5.6), "R02": (34.2, -2.5), "R03": (33.9, -4.8), "R04": (34.0, -6.4),
-    "R05": (32.5, -6.2), "R06": (33.2, -7.8), "R07": (31.7, -8.4), "R08": (31.3, -5.2),
-    "R09": (30.3, -9.0), "R10": (28.6, -10.0), "R11": (26.8, -13.0), "R12": (23.5, -15.5),
-}
-
-
-def _pick(rng, pool, k):
-    return np.array(pool, dtype=object)[rng.integers(0, len(pool), k)]
-
-
-def fill_text(sim: Simulation, rng: np.random.Generator, q, mask: np.ndarray) -> None:
-    """Free text, contacts, names and geopoints, only where relevant (vectorised)."""
-    n = sim.n
-    name = q.name
-    out = np.full(n, "", dtype=object)
-    idx = np.flatnonzero(mask)
-    k = len(idx)
-    if k == 0:
-        sim.data[name] = Value("str", out)
-        return
-    gen = sim.cfg["generic"]
-    if q.type in ("date", "dateTime"):
-        year = int(sim.cfg["survey_year"])
-        day = np.datetime64(f"{year - 10}-01-01") + rng.integers(0, 3650, k).astype("timedelta64[D]")
-        out[idx] = np.datetime_as_string(day).astype(object)
-    elif q.type == "geopoint":
-        reg = sim.org["region"][idx]
-        lat0 = _centroid(reg, 0)
-        lon0 = _centroid(reg, 1)
-        la = lat0 + rng.uniform(-0.4, 0.4, k)
-        lo = lon0 + rng.uniform(-0.4, 0.4, k)
-        alt = rng.uniform(5, 1500, k)
-        acc = rng.uniform(3, 25, k)
-        out[idx] = _join4(la, lo, alt, acc)
-    elif name == "resp_name":
-        out[idx] = _pick(rng, _FIRST, k) + " " + _pick(rng, _LAST, k)
-    elif name == "resp_phone":
-        digits = rng.integers(10_000_000, 100_000_000, k).astype(str).astype(object)
-        pre = _pick(rng, ["6", "7"], k)
-        style = rng.random(k) < 0.5
-        out[idx] = np.where(style, "+212 " + pre + digits, "0" + pre + digits)
-    elif name == "resp_email":
-        f = np.char.lower(_pick(rng, _FIRST, k).astype(str))
-        l_ = np.char.replace(np.char.lower(_pick(rng, _LAST, k).astype(str)), " ", "")
-        dom = _pick(rng, ["gmail.com", "yahoo.fr", "hotmail.com", "menara.ma", "outlook.fr"], k).astype(str)
-        num_ = rng.integers(1, 99, k).astype(str)
-        out[idx] = np.char.add(np.char.add(np.char.add(np.char.add(f, "."), l_), np.char.add(num_, "@")), dom).astype(object)
-    elif name == "org_name":
-        lf = sim.org["side"][idx]
-        pre = np.where(lf == "cooperative", "Coopérative ", "Association ")
-        out[idx] = pre + _pick(rng, _ORG_WORDS, k) + " " + _pick(rng, ["", "pour le développement", "des femmes", "Tighanimine", "de solidarité"], k)
-        out[idx] = np.char.strip(out[idx].astype(str)).astype(object)
-    elif name == "province":
-        out[idx] = province_for(sim.org["region"][idx], rng)
-    elif name.endswith("_other"):
-        out[idx] = _pick(rng, _OTHER_TEXTS, k)
-    else:
-        # optional free text (comments): answered by a share of respondents
-        if q.required:
-            out[idx] = _pick(rng, _OTHER_TEXTS, k)
-        else:
-            ans = rng.random(k) < float(gen.get("text_answer_rate", 0.15))
-            out[idx[ans]] = _pick(rng, ["Merci pour cette enquête.", "Nous avons besoin de plus de soutien.",
-                                        "Bonne initiative", "نحتاج إلى دعم أكبر"], int(ans.sum()))
-    rate = (gen.get("optional_answer_rate") or {}).get(name)
-    if rate is not None and not q.required:
-        # optional questions left blank, more often by small rural organisations (MAR)
-        small_rural = (sim.org["members"][idx] <= np.median(sim.org["members"])) & (sim.org["milieu"][idx] == "rural")
-        p = np.where(small_rural, float(rate) ** 2, float(rate))
-        out[idx[rng.random(k) >= p]] = ""
-    sim.data[name] = Value("str", out)
-
-
-def _range_bounds(form: Form, name: str) -> tuple[float, float]:
-    """Start and end of an XLSForm ``range`` question (``parameters`` column), default 1..10."""
-    import csv
-
-    lo, hi = 1.0, 10.0
-    path = getattr(form, "path", None)
-    if path is not None:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            for r in csv.DictReader(fh):
-                if (r.get("name") or "").strip() == name:
-                    for part in (r.get("parameters") or "").replace(";", " ").split():
-                        k, _, v = part.partition("=")
-                        if k == "start":
-                            lo = float(v)
-                        elif k == "end":
-                            hi = float(v)
-    return lo, hi
-
-
-def _centroid(reg, j):
-    lut = np.array([REGION_CENTROIDS[f"R{i:02d}"][j] for i in range(1, 13)])
-    ids = _map_codes(np.asarray(reg, dtype=object), [f"R{i:02d}" for i in range(1, 13)])
-    return lut[np.where(ids >= 0, ids, 5)]
-
-
-def _join4(a, b, c, d):
-    fa = np.char.mod("%.6f", a)
-    fb = np.char.mod("%.6f", b)
-    fc = np.char.mod("%.1f", c)
-    fd = np.char.mod("%.1f", d)
-    s = np.char.add(np.char.add(np.char.add(fa, " "), np.char.add(fb, " ")), np.char.add(np.char.add(fc, " "), fd))
-    return s.astype(object)
-
-
-PROVINCES = {
-    "R01": ["Tanger-Assilah", "Tétouan", "Larache", "Al Hoceïma", "Chefchaouen", "M'diq-Fnideq", "Ouezzane", "Fahs-Anjra"],
-    "R02": ["Oujda-Angad", "Nador", "Berkane", "Taourirt", "Driouch", "Guercif", "Jerada", "Figuig"],
-    "R03": ["Fès", "Meknès", "Taza", "Taounate", "Sefrou", "El Hajeb", "Ifrane", "Moulay Yacoub", "Boulemane"],
-    "R04": ["Rabat", "Salé", "Kénitra", "Skhirate-Témara", "Khémisset", "Sidi Kacem", "Sidi Slimane"],
-    "R05": ["Béni Mellal", "Khouribga", "Fquih Ben Salah", "Azilal", "Khénifra"],
-    "R06": ["Casablanca", "El Jadida", "Settat", "Mohammedia", "Berrechid", "Nouaceur", "Sidi Bennour", "Benslimane", "Médiouna"],
-    "R07": ["Marrakech", "Safi", "El Kelâa des Sraghna", "Essaouira", "Al Haouz", "Chichaoua", "Youssoufia", "Rehamna"],
-    "R08": ["Errachidia", "Ouarzazate", "Tinghir", "Midelt", "Zagora"],
-    "R09": ["Agadir Ida-Outanane", "Inezgane-Aït Melloul", "Taroudant", "Chtouka-Aït Baha", "Tiznit", "Tata"],
-    "R10": ["Guelmim", "Tan-Tan", "Sidi Ifni", "Assa-Zag"],
-    "R11": ["Laâyoune", "Es-Semara", "Boujdour", "Tarfaya"],
-    "R12": ["Oued Ed-Dahab", "Aousserd"],
-}
-
-
-def province_for(regions: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A province of each region (first ones more frequent: weight 1 / rank ** 0.8)."""
-    out = np.full(len(regions), "", dtype=object)
-    for r, provs in PROVINCES.items():
-        m = regions == r
-        k = int(m.sum())
-        if k:
-            w = 1.0 / np.arange(1, len(provs) + 1) ** 0.8
-            out[m] = np.array(provs, dtype=object)[_draw_codes(rng, k, [str(i) for i in range(len(provs))], {str(i): x for i, x in enumerate(w)})]
-    return out
-
-
-def _map_codes(vals: np.ndarray, codes: list[str]) -> np.ndarray:
-    lut = np.array(list(codes), dtype=object)
-    order = np.argsort(lut)
-    pos = np.searchsorted(lut[order], vals.astype(object))
-    pos = np.clip(pos, 0, len(codes) - 1)
-    idx = order[pos]
-    return np.where(lut[idx] == vals, idx, -1).astype(np.int16)
 
 
 def _generic_one_probs(codes, gen):
