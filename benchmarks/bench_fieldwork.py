@@ -1,4 +1,5 @@
-"""Benchmark of the fieldwork monitor: time to write monitor.html, page size, load time in Chromium (not a test).
+"""Benchmark of the fieldwork commands: monitor.html (time, page size, load time in Chromium) and
+review.xlsx (time) at 5,000 submissions (not a test).
 
 Usage (from the repository root)::
 
@@ -11,7 +12,9 @@ For each size, simulated fieldwork (20 enumerators, 2 fabricators, 1 speeder, 1 
 time, imports excluded; ``checks_seconds``: :func:`run_checks` alone). ``page_kb`` is the size
 of monitor.html; ``chromium_seconds`` the wall time of ``chromium --headless --dump-dom`` on
 it (process start included; ``load_ms`` is the page's own load time measured by the
-browser, ``performance.timing.loadEventEnd - navigationStart``). Target: under 10 s at 5,000.
+browser, ``performance.timing.loadEventEnd - navigationStart``). ``review_seconds``: the
+same export through ``si-survey review`` (read, every check, the workbook written). Targets
+(issue 17): monitor and review each under 10 s at 5,000.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ _CHILD = r"""
 import json, resource, sys, time
 from analysis.fieldwork._monitor import read_raw, write_monitor
 from analysis.fieldwork._checks import run_checks
+from analysis.fieldwork._review import review
 export, alloc, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 page = write_monitor([export], targets=alloc, out_dir=out)
@@ -36,9 +40,12 @@ raw = read_raw([export])
 t2 = time.perf_counter()
 flags = run_checks(raw)
 t3 = time.perf_counter()
+review([export], out + "/review")
+t4 = time.perf_counter()
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": round(t1 - t0, 2), "read_seconds": round(t2 - t1, 2),
                   "checks_seconds": round(t3 - t2, 2), "flags": len(flags),
+                  "review_seconds": round(t4 - t3, 2),
                   "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "page": str(page)}))
 """
 
