@@ -127,6 +127,18 @@ def _mat(m) -> np.ndarray:
     return np.array(m["values"], dtype=float)
 
 
+def _positions(ours, theirs) -> tuple[list[int], list[int]]:
+    """Labels compared as numbers: the position of each of R's labels among ours (-1 when
+    absent) followed by our number of labels, against R's own positions and count. Equal
+    exactly when both programs give the same labels in the same order."""
+    ours, theirs = [str(x) for x in ours], [str(x) for x in theirs]
+    py = [ours.index(t) if t in ours else -1 for t in theirs] + [len(ours)]
+    return py, [*range(len(theirs)), len(theirs)]
+
+
+LABELS_WHY = "labels (item, factor or term names) and their order: identical or not"
+
+
 def _json(name: str) -> dict:
     return json.loads((REFDIR / name).read_text(encoding="utf-8"))
 
@@ -144,6 +156,7 @@ def psych_rows(fast: bool) -> Iterator[Row]:
     from analysis.psychometrics import (
         alpha,
         bartlett,
+        correlation_matrix,
         efa,
         geomin,
         kmo,
@@ -258,6 +271,27 @@ def psych_rows(fast: bool) -> Iterator[Row]:
     yield compare(
         sec, case, "omega: group omegas", om.group_omegas.to_numpy(), _mat(r["group"]), atol=1e-8
     )
+    yield compare(
+        sec, case, "omega: alpha, G6", [om.alpha, om.g6], [r["alpha"], r["G6"]], atol=1e-8
+    )
+    yield compare(
+        sec, case, "omega: factor correlations (Phi)", om.phi.to_numpy(), _mat(r["phi"]), atol=1e-8
+    )
+    # psych marks the items it reflects with a trailing "-"; we keep the names and report keys
+    sl_rows = [x.rstrip("-") for x in r["sl"]["rows"]]
+    yield compare(
+        sec,
+        case,
+        "omega: reflected items (keys -1 where psych appends '-')",
+        om.keys.loc[sl_rows].to_numpy(),
+        [-1 if x.endswith("-") else 1 for x in r["sl"]["rows"]],
+        why=LABELS_WHY,
+    )
+    pr, rr = _positions(om.schmid_leiman.index, sl_rows)
+    pc, rc = _positions(om.schmid_leiman.columns, r["sl"]["cols"])
+    yield compare(
+        sec, case, "omega: Schmid-Leiman row and column labels", pr + pc, rr + rc, why=LABELS_WHY
+    )
     om = omega(hs, n_factors=3)
     r = ref["omega_hs"]
     case = "Holzinger-Swineford x1-x9, 3 group factors"
@@ -323,6 +357,23 @@ def psych_rows(fast: bool) -> Iterator[Row]:
     yield compare(
         sec, "bfi 25 items", "Bartlett p-value", b.p_value, ref["bartlett"]["p_value"], atol=1e-12
     )
+    yield compare(
+        sec,
+        "bfi 25 items",
+        "Bartlett df, n",
+        [b.df, b.n],
+        [ref["bartlett"]["df"], ref["bartlett"]["n"]],
+    )
+    yield compare(
+        sec,
+        "bfi 25 items, from the correlation matrix (n = 2800)",
+        "Bartlett chi-square",
+        bartlett(correlation_matrix(bfi), n=2800).statistic,
+        ref["bartlett"]["statistic"],
+        rtol=1e-10,
+    )
+    pk, rk = _positions(k.items.index, list(ref["kmo"]["items"]))
+    yield compare(sec, "bfi 25 items", "KMO item labels", pk, rk, why=LABELS_WHY)
 
     cases = {
         "minres_oblimin": ("bfi", "minres", "oblimin"),
@@ -341,6 +392,14 @@ def psych_rows(fast: bool) -> Iterator[Row]:
             bfi if dname == "bfi" else hs, nf, method=method, rotation=rotation, scores="regression"
         )
         case = f"{dname}: fa({nf}, fm='{method}', rotate='{rotation}')"
+        pr, rr = _positions(res.loadings.index, r["loadings"]["rows"])
+        pc, rc = _positions(res.loadings.columns, np.atleast_1d(r["loadings"]["cols"]))
+        if r["phi"] is not None:
+            p2, r2 = _positions(res.phi.columns, np.atleast_1d(r["phi"]["cols"]))
+            pc, rc = pc + p2, rc + r2
+        yield compare(
+            sec, case, "item and factor labels (loadings, Phi)", pr + pc, rr + rc, why=LABELS_WHY
+        )
         yield compare(
             sec, case, "loadings", res.loadings.to_numpy(), _mat(r["loadings"]), atol=1e-6
         )
@@ -372,7 +431,12 @@ def psych_rows(fast: bool) -> Iterator[Row]:
         yield compare(
             sec, case, "eigenvalues (reduced)", res.reduced_eigenvalues, r["values"], atol=1e-6
         )
+        yield compare(
+            sec, case, "eigenvalues of the correlation matrix", res.eigenvalues, r["e_values"],
+            atol=1e-10,
+        )  # fmt: skip
         f, rf = res.fit, r["fit"]
+        yield compare(sec, case, "df, n", [f.df, f.n], [rf["df"], rf["n"]])
         yield compare(
             sec,
             case,
@@ -429,9 +493,17 @@ def psych_rows(fast: bool) -> Iterator[Row]:
             atol=1e-6,
         )
 
+    r = ref["fa"]["minres_oblimin"]
+    res = efa(correlation_matrix(bfi), 5, n=2800)
+    case = "bfi: fa(5) on the correlation matrix (n.obs = 2800)"
+    yield compare(sec, case, "loadings", res.loadings.to_numpy(), _mat(r["loadings"]), atol=1e-6)
+    yield compare(sec, case, "chi-square", res.fit.statistic, r["fit"]["statistic"], rtol=1e-7)
+
     r = ref["fa"]["poly_minres_oblimin"]
     res = efa(bfi, 5, corr="polychoric")
     case = "bfi: fa(5, cor='poly')"
+    pc, rc = _positions(res.loadings.columns, np.atleast_1d(r["loadings"]["cols"]))
+    yield compare(sec, case, "factor labels", pc, rc, why=LABELS_WHY)
     yield compare(
         sec,
         case,
@@ -486,6 +558,23 @@ def psych_rows(fast: bool) -> Iterator[Row]:
         [pa.n_factors, pa.n_components],
         [par["nfact"], par["ncomp"]],
     )
+    values = np.array(par["values"])  # psych: 20 x (resampled pc, fa, simulated pc, fa)
+    p = bfi.shape[1]
+    for j, col in [(2, "simulated_pc_mean"), (3, "simulated_fa_mean")]:
+        theirs = values[:, j * p : (j + 1) * p]
+        v = theirs.var(axis=0, ddof=1)
+        se = np.sqrt(v / theirs.shape[0] + v / pa.n_iter)
+        yield compare(
+            sec,
+            case,
+            f"mean simulated eigenvalues ({'components' if j == 2 else 'factors'}): "
+            "difference from psych in Monte Carlo standard errors (R column: 0)",
+            (pa.eigen[col].to_numpy() - theirs.mean(axis=0)) / se,
+            np.zeros(p),
+            atol=5.0,
+            why="Monte Carlo: psych's 20 and our 100 random data sets differ; the two means "
+            "must agree within 5 standard errors of their difference at each of the 25 positions",
+        )
     for fm in ("ml", "pa", "uls"):
         pa = parallel_analysis(bfi, n_iter=2, fm=fm, seed=1)
         yield compare(
@@ -1115,6 +1204,13 @@ def survey_rows(fast: bool) -> Iterator[Row]:
         ("clus_ratio", dclus1, lambda d: d.ratio("api.stu", "enroll"), "svyratio"),
         ("clus_by_stype_mean", dclus1, lambda d: d.mean("api00", by="stype"), "svyby"),
     ]
+    yield compare(
+        sec,
+        "degf(dstrat), degf(dclus1)",
+        "degrees of freedom",
+        [dstrat.degf, dclus1.degf],
+        [ref["strat_degf"], ref["clus_degf"]],
+    )
     for key, design, fn, what in linear:
         label = ("stratified: " if design is dstrat else "cluster: ") + what
         yield from check(label, fn(design), key)
@@ -1187,6 +1283,14 @@ def survey_rows(fast: bool) -> Iterator[Row]:
         shown = formula.replace('Q("', "").replace('")', "")
         case = f"svyglm {family}: {shown}"
         yield from check(case, res.coefficients, key, coef_fields)
+        pt, rt = _positions(
+            res.coefficients.index,
+            [t.replace("(Intercept)", "Intercept") for t in ref[key]["terms"]],
+        )
+        yield compare(sec, f"{case} (`{key}`)", "term labels", pt, rt, why=LABELS_WHY)
+        yield compare(
+            sec, f"{case} (`{key}`)", "residual df", res.fit["df_resid"], ref[key]["df_resid"]
+        )
         yield compare(
             sec,
             f"{case} (`{key}`)",
@@ -1195,6 +1299,10 @@ def survey_rows(fast: bool) -> Iterator[Row]:
             ref[key]["deviance"],
             rtol=1e-6,
         )
+        if ref[key].get("aic") is not None:
+            yield compare(
+                sec, f"{case} (`{key}`)", "AIC", res.fit["aic"], ref[key]["aic"], rtol=1e-6
+            )
         yield compare(
             sec,
             f"{case} (`{key}`)",
@@ -1219,18 +1327,24 @@ def survey_rows(fast: bool) -> Iterator[Row]:
     )
     sub = dstrat.subset("awards == 'Yes'")
     yield from check("subset(dstrat, awards == 'Yes'): svymean", sub.mean("api00"), "sub_mean")
+    yield compare(sec, "subset(dstrat, awards == 'Yes')", "degf", sub.degf, ref["sub_degf"])
     yield from check(
         "subset: svyquantile 0.5",
         sub.quantile("api00", 0.5),
         "sub_quantile",
         ("estimate", "se", "ci_low", "ci_high"),
     )
+    sub_glm = sub.glm("api00 ~ ell + meals")
     yield from check(
         "subset: svyglm(api00 ~ ell + meals)",
-        sub.glm("api00 ~ ell + meals").coefficients,
+        sub_glm.coefficients,
         "sub_glm_gaussian",
         coef_fields,
     )
+    case = "subset: svyglm(api00 ~ ell + meals) (`sub_glm_gaussian`)"
+    r = ref["sub_glm_gaussian"]
+    yield compare(sec, case, "residual df", sub_glm.fit["df_resid"], r["df_resid"])
+    yield compare(sec, case, "AIC", sub_glm.fit["aic"], r["aic"], rtol=1e-6)
 
     sec = "Weighting (R survey: postStratify, rake)"
     pop_stype = {"E": 4421, "H": 755, "M": 1018}
@@ -1251,6 +1365,9 @@ def survey_rows(fast: bool) -> Iterator[Row]:
     case = "postStratify(dstrat, ~awards)"
     yield compare(sec, case, "weights", dps2.weights, ref["ps2_weights"], rtol=1e-6)
     for row in check(f"{case}: svymean", dps2.mean(["api00", "enroll"]), "ps2_mean"):
+        row.section = sec
+        yield row
+    for row in check(f"{case}: svytotal", dps2.total("enroll"), "ps2_total"):
         row.section = sec
         yield row
     for row in check(
@@ -1470,6 +1587,16 @@ def regression_rows(fast: bool) -> Iterator[Row]:
             rtol=1e-6,
         )
         rt = table(key)
+        if key != "ordinal_cluster_hc1":  # coeftest on a polr reports the slopes only
+            ours_terms = set(res.coefficients.index)
+            yield compare(
+                sec,
+                case,
+                "terms (how many, how many of them R's)",
+                [len(ours_terms), len(ours_terms & set(rt.index))],
+                [len(rt.index), len(rt.index)],
+                why=LABELS_WHY,
+            )
         yield compare(
             sec,
             case,
@@ -1536,9 +1663,9 @@ def regression_rows(fast: bool) -> Iterator[Row]:
     yield compare(
         sec,
         "polr (SEs from optim's Hessian) (`ordinal_polr`)",
-        "fit: llf, aic",
-        [cache["ordinal_polr"].fit[k] for k in ("llf", "aic")],
-        f[["llf", "aic"]],
+        "fit: n, llf, aic",
+        [cache["ordinal_polr"].fit[k] for k in ("n", "llf", "aic")],
+        f[["n", "llf", "aic"]],
         rtol=1e-9,
     )
     yield compare(
@@ -1771,6 +1898,9 @@ def descriptive_rows(fast: bool) -> Iterator[Row]:
         e.loc["eta_squared", "ci_high"],
         rr["eta_ci_high"],
         rtol=1e-7,
+    )
+    yield compare(
+        sec, case, "lower CI bound of eta2 (0)", e.loc["eta_squared", "ci_low"], rr["eta_ci_low"]
     )
     x = crosstab(apistrat, "stype", "awards")
     rr = r("chisq_stype_awards")
