@@ -1,55 +1,15 @@
-"""Parallel analysis (analysis.psychometrics._parallel) against R psych 2.2.9
-(values in tests/reference/psych_reference.json)."""
+"""Parallel analysis (analysis.psychometrics._parallel): reproducibility, tables, recovery of a
+known structure, errors. The comparisons with R psych are in the parity catalogue
+(tests/parity/catalogue.py)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_allclose
 
-from analysis.config import PROJECT_ROOT
 from analysis.errors import InputError
 from analysis.psychometrics import parallel_analysis
-
-REF = json.loads((PROJECT_ROOT / "tests" / "reference" / "psych_reference.json").read_text())
-
-
-PAR = REF["parallel"]
-
-
-@pytest.fixture(scope="module")
-def parallel(bfi_items):
-    return parallel_analysis(bfi_items, n_iter=100, seed=20261127)
-
-
-def test_parallel_observed_eigenvalues_exact(parallel):
-    assert_allclose(parallel.eigen["observed_fa"], PAR["fa_values"], atol=1e-8)
-    assert_allclose(parallel.eigen["observed_pc"], PAR["pc_values"], atol=1e-10)
-
-
-@pytest.mark.parametrize("fm", ["ml", "pa", "uls"])
-def test_parallel_observed_other_methods(bfi_items, fm):
-    res = parallel_analysis(bfi_items, n_iter=2, fm=fm, seed=1)
-    assert_allclose(res.eigen["observed_fa"], REF["parallel_observed"][fm], atol=1e-8)
-
-
-def test_parallel_suggested_numbers_match_psych(parallel):
-    assert parallel.n_factors == PAR["nfact"]
-    assert parallel.n_components == PAR["ncomp"]
-
-
-def test_parallel_simulated_within_monte_carlo_error(parallel):
-    values = np.array(PAR["values"])  # psych: 20 x (resampled pc, fa, simulated pc, fa)
-    p = 25
-    for j, col in [(2, "simulated_pc_mean"), (3, "simulated_fa_mean")]:
-        theirs = values[:, j * p:(j + 1) * p]
-        se = np.sqrt(theirs.var(axis=0, ddof=1) / theirs.shape[0]
-                     + theirs.var(axis=0, ddof=1) / parallel.n_iter)
-        # 5 standard errors per position (25 positions compared)
-        assert np.all(np.abs(parallel.eigen[col].to_numpy() - theirs.mean(axis=0)) < 5 * se)
 
 
 def test_parallel_is_reproducible_and_tidy(bfi_items):

@@ -1,7 +1,8 @@
-"""analysis.psychometrics._rotation against GPArotation / stats::varimax / psych::Promax, plus invariances.
+"""analysis.psychometrics._rotation: convergence, invariances, dispatch and errors.
 
-The unrotated bfi minres solution from psych (``fa(..., rotate = "none")``) is rotated here
-and compared, after psych's reflection and ordering, with psych's rotated solutions.
+The unrotated bfi minres solution from psych (``fa(..., rotate = "none")``) is the input here;
+the rotated solutions are compared with psych's (GPArotation) in the parity catalogue
+(tests/parity/catalogue.py).
 """
 
 from __future__ import annotations
@@ -30,20 +31,10 @@ from analysis.psychometrics._rotation import (
 )
 
 REF = json.loads((PROJECT_ROOT / "tests" / "reference" / "psych_reference.json").read_text())
-TOL = 1e-8  # same iterations as GPArotation: differences are rounding only
 
 
 def _mat(m):
     return np.array(m["values"], dtype=float)
-
-
-def _psych_order(L, phi):
-    signed = np.sign(L.sum(axis=0))
-    signed[signed == 0] = 1
-    L = L * signed
-    phi = phi * np.outer(signed, signed)
-    order = np.argsort(-np.diag(phi @ L.T @ L), kind="stable")
-    return L[:, order], phi[np.ix_(order, order)]
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +42,10 @@ def unrotated():
     return _mat(REF["fa"]["minres_none"]["loadings"])
 
 
-@pytest.mark.parametrize("func, case", [(oblimin, "minres_oblimin"),
-                                        (geomin, "minres_geomin"),
-                                        (quartimin, "uls_quartimin")])
-def test_oblique_rotations_match_gparotation(unrotated, func, case):
+@pytest.mark.parametrize("func", [oblimin, geomin, quartimin])
+def test_oblique_rotations_converge(unrotated, func):
     res = func(unrotated)
     assert res.converged and not res.orthogonal
-    L, phi = _psych_order(res.loadings.to_numpy(), res.phi.to_numpy())
-    ref = REF["fa"][case]
-    assert_allclose(L, _mat(ref["loadings"]), atol=TOL)
-    assert_allclose(phi, _mat(ref["phi"]), atol=TOL)
 
 
 def test_rotation_reproduces_pattern(unrotated):
