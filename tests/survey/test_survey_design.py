@@ -1,8 +1,10 @@
-"""Tests of analysis.survey._design against R survey 4.1 (tests/reference/survey_reference.R)."""
+"""Tests of analysis.survey._design: results, domains, contrasts, bad input and properties.
+
+The comparisons with R survey 4.1 (tests/reference/survey_reference.R) are in the parity
+catalogue (tests/parity/catalogue.py)."""
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 
@@ -18,17 +20,6 @@ from analysis.regression import RegressionResult
 from analysis.survey._design import SurveyDesign, SurveyEstimate
 
 DATA = config.PROJECT_ROOT / "tests" / "data"
-REF = json.loads((config.TESTS_REFERENCE_DIR / "survey_reference.json").read_text())
-
-# Tolerances (relative). Point estimates and interval bounds are closed-form (or converged
-# IRLS to 1e-12), so 1e-6 is generous; SEs 1e-4 as agreed for the thesis (observed
-# agreement is ~1e-9 or better, see the report in the commit history).
-RTOL_EST = 1e-6
-RTOL_SE = 1e-4
-TOL = {"estimate": RTOL_EST, "ci_low": RTOL_EST, "ci_high": RTOL_EST, "deff": RTOL_EST,
-       "se": RTOL_SE, "statistic": RTOL_SE, "p_value": RTOL_SE}
-
-
 @pytest.fixture(scope="module")
 def apistrat() -> pd.DataFrame:
     return pd.read_csv(DATA / "apistrat.csv")
@@ -51,88 +42,10 @@ def dclus1(apiclus1) -> SurveyDesign:
     return SurveyDesign(apiclus1, weights="pw", cluster="dnum", fpc="fpc")
 
 
-def check(result, ref_key: str, fields=("estimate", "se", "ci_low", "ci_high", "deff")):
-    """Compare one result (SurveyEstimate or coefficient DataFrame) with an R reference."""
-    ref = REF[ref_key]
-    for name in fields:
-        if ref.get(name) is None:
-            continue
-        want = np.ravel(np.asarray(ref[name], dtype=float))
-        if isinstance(result, pd.DataFrame):
-            got = result[name].to_numpy(dtype=float)
-        else:
-            got = np.ravel(np.asarray(getattr(result, name), dtype=float))
-        np.testing.assert_allclose(got, want, rtol=TOL[name], err_msg=f"{ref_key}.{name}")
-
-
-# --------------------------------------------------------------------------- parity with R
-CASES = {
-    # ref key: (design fixture, function of the design)
-    "strat_mean": ("dstrat", lambda d: d.mean(["api00", "enroll"])),
-    "strat_total": ("dstrat", lambda d: d.total(["api00", "enroll"])),
-    "strat_prop_awards": ("dstrat", lambda d: d.proportion("awards")),
-    "strat_ratio": ("dstrat", lambda d: d.ratio("api.stu", "enroll")),
-    "strat_by_awards_mean": ("dstrat", lambda d: d.mean("api00", by="awards")),
-    "strat_by_awards_total": ("dstrat", lambda d: d.total("enroll", by="awards")),
-    "strat_by_stype_mean": ("dstrat", lambda d: d.mean("api00", by="stype")),
-    "clus_mean": ("dclus1", lambda d: d.mean(["api00", "enroll"])),
-    "clus_total": ("dclus1", lambda d: d.total("enroll")),
-    "clus_prop_stype": ("dclus1", lambda d: d.proportion("stype")),
-    "clus_ratio": ("dclus1", lambda d: d.ratio("api.stu", "enroll")),
-    "clus_by_stype_mean": ("dclus1", lambda d: d.mean("api00", by="stype")),
-}
-
-
-@pytest.mark.parametrize("key", sorted(CASES))
-def test_linear_estimates_match_r(key, request):
-    fixture, fn = CASES[key]
-    check(fn(request.getfixturevalue(fixture)), key)
-
-
-@pytest.mark.parametrize("key, fixture, qs", [
-    ("strat_quantile", "dstrat", [0.25, 0.5, 0.75]),
-    ("clus_quantile", "dclus1", [0.5, 0.9]),
-])
-def test_quantiles_match_r(key, fixture, qs, request):
-    # R: svyquantile(~api00, design, qs)  (qrule="math", interval.type="mean", df=degf)
-    res = request.getfixturevalue(fixture).quantile("api00", qs)
-    check(res, key, ("estimate", "se", "ci_low", "ci_high"))
-
-
-def test_quantile_by_group_matches_r(dstrat):
-    # R: svyby(~api00, ~awards, dstrat, svyquantile, quantiles=0.5, ci=TRUE)
-    check(dstrat.quantile("api00", 0.5, by="awards"), "strat_by_awards_median", ("estimate", "se"))
-
-
 def test_degrees_of_freedom(dstrat, dclus1):
-    assert dstrat.degf == REF["strat_degf"] == 197
-    assert dclus1.degf == REF["clus_degf"] == 14
-
-
-def test_logit_interval_matches_svyciprop(dstrat):
-    # R: svyciprop(~I(awards == "Yes"), dstrat)  (method="logit", df=degf)
-    res = dstrat.proportion("awards", ci_method="logit")
-    ref = REF["strat_ciprop_awards"]
-    np.testing.assert_allclose(res.estimate["Yes"], ref["estimate"], rtol=RTOL_EST)
-    np.testing.assert_allclose(res.se["Yes"], ref["se"], rtol=RTOL_SE)
-    np.testing.assert_allclose([res.ci_low["Yes"], res.ci_high["Yes"]],
-                               [ref["ci_low"], ref["ci_high"]], rtol=RTOL_EST)
-
-
-def test_cluster_without_fpc_matches_r(apiclus1):
-    # R: svymean(~api00, svydesign(id=~dnum, weights=~pw, data=apiclus1))
-    check(SurveyDesign(apiclus1, weights="pw", cluster="dnum").mean("api00"), "clus_wr_mean",
-          ("estimate", "se", "ci_low", "ci_high"))
-
-
-@pytest.mark.parametrize("option", ["remove", "certainty", "adjust", "average"])
-def test_lonely_psu_options_match_r(apistrat, option):
-    # R: options(survey.lonely.psu=option); svymean(~api00, svydesign(~1, strata=~st2, ...))
-    data = apistrat.copy()
-    data["st2"] = data["stype"].astype(object)
-    data.loc[0, "st2"] = "L"
-    design = SurveyDesign(data, weights="pw", strata="st2", lonely_psu=option)
-    check(design.mean("api00"), f"lonely_{option}", ("estimate", "se", "ci_low", "ci_high"))
+    # n - H for the stratified design, clusters - 1 for the cluster design
+    assert dstrat.degf == 197
+    assert dclus1.degf == 14
 
 
 def test_lonely_psu_fail_is_input_error(apistrat):
@@ -151,34 +64,11 @@ def test_certainty_stratum_is_not_lonely():
 
 
 # --------------------------------------------------------------------------- svyglm
-GLM_CASES = {
-    "strat_glm_gaussian": ("dstrat", "api00 ~ ell + meals + mobility", "gaussian"),
-    "strat_glm_binomial": ("dstrat", 'I(Q("sch.wide") == "Yes") ~ ell + meals + mobility',
-                           "binomial"),
-    "strat_glm_poisson": ("dstrat", 'Q("api.stu") ~ ell + meals', "poisson"),
-    "clus_glm_gaussian": ("dclus1", "api00 ~ ell + meals + mobility", "gaussian"),
-}
-
-
-@pytest.mark.parametrize("key", sorted(GLM_CASES))
-def test_glm_matches_svyglm(key, request):
-    fixture, formula, family = GLM_CASES[key]
-    res = request.getfixturevalue(fixture).glm(formula, family=family)
-    ref = REF[key]
+def test_glm_frame_vocabulary(dstrat):
+    res = dstrat.glm("api00 ~ ell + meals")
     assert isinstance(res, RegressionResult)
     assert res.se_type == "design"
-    assert list(res.coefficients.index) == [t.replace("(Intercept)", "Intercept")
-                                            for t in ref["terms"]]
-    check(res.coefficients, key, ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"))
-    assert res.fit["df_resid"] == ref["df_resid"]
-    np.testing.assert_allclose(res.fit["deviance"], ref["deviance"], rtol=RTOL_EST)
-    np.testing.assert_allclose(res.vcov.to_numpy().ravel(order="F"), ref["vcov"], rtol=RTOL_SE)
-    if ref.get("aic") is not None:
-        np.testing.assert_allclose(res.fit["aic"], ref["aic"], rtol=RTOL_EST)
-
-
-def test_glm_frame_vocabulary(dstrat):
-    frame = dstrat.glm("api00 ~ ell + meals").to_frame()
+    frame = res.to_frame()
     for col in ("term", "estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high", "n"):
         assert col in frame.columns
     assert frame["term"].iloc[0] == "Intercept"
@@ -373,18 +263,17 @@ def test_string_levels_with_missing_values():
 
 
 # --------------------------------------------------------------------------- domains
-def test_subset_design_matches_r(dstrat, apistrat):
-    # R: dsub <- subset(dstrat, awards == "Yes"); svymean(~api00, dsub, deff=TRUE); degf(dsub)
-    for sub in (dstrat.subset("awards == 'Yes'"), dstrat.subset(apistrat["awards"] == "Yes")):
-        check(sub.mean("api00"), "sub_mean")
-        assert sub.degf == REF["sub_degf"]
-        check(sub.quantile("api00", 0.5), "sub_quantile", ("estimate", "se", "ci_low", "ci_high"))
-        res = sub.glm("api00 ~ ell + meals")  # R: svyglm(api00 ~ ell + meals, dsub)
-        check(res.coefficients, "sub_glm_gaussian",
-              ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"))
-        assert res.fit["df_resid"] == REF["sub_glm_gaussian"]["df_resid"]
-        np.testing.assert_allclose(res.fit["aic"], REF["sub_glm_gaussian"]["aic"], rtol=RTOL_EST)
-        assert res.fit["n"] == 113
+def test_subset_by_mask_equals_subset_by_expression(dstrat, apistrat):
+    by_text = dstrat.subset("awards == 'Yes'")
+    by_mask = dstrat.subset(apistrat["awards"] == "Yes")
+    pd.testing.assert_frame_equal(by_mask.mean("api00").to_frame(),
+                                  by_text.mean("api00").to_frame())
+    pd.testing.assert_frame_equal(by_mask.quantile("api00", 0.5).to_frame(),
+                                  by_text.quantile("api00", 0.5).to_frame())
+    assert by_mask.degf == by_text.degf
+    a, b = by_mask.glm("api00 ~ ell + meals"), by_text.glm("api00 ~ ell + meals")
+    pd.testing.assert_frame_equal(a.coefficients, b.coefficients)
+    assert a.fit["n"] == b.fit["n"] == 113
 
 
 def test_subset_bad_mask(dstrat):
@@ -394,29 +283,27 @@ def test_subset_bad_mask(dstrat):
         dstrat.subset("no_such_column == 1")
 
 
-def test_regress_delegates_to_design_glm(dstrat, apistrat):
+def test_regress_delegates_to_design_glm(dstrat):
     from analysis.regression import regress
 
     via_regress = regress("api00 ~ ell + meals + mobility", design=dstrat)
-    check(via_regress.coefficients, "strat_glm_gaussian",
-          ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"))
-    logit = dstrat.glm('I(Q("sch.wide") == "Yes") ~ ell + meals + mobility', model="logit")
-    check(logit.coefficients, "strat_glm_binomial", ("estimate", "se"))
+    pd.testing.assert_frame_equal(via_regress.coefficients,
+                                  dstrat.glm("api00 ~ ell + meals + mobility").coefficients)
+    formula = 'I(Q("sch.wide") == "Yes") ~ ell + meals + mobility'
+    logit = dstrat.glm(formula, model="logit")
+    pd.testing.assert_frame_equal(logit.coefficients,
+                                  dstrat.glm(formula, family="binomial").coefficients)
     assert logit.model == "logit"
     with pytest.raises(InputError, match="design-based"):
         dstrat.glm("api00 ~ ell", model="ordinal")
     assert via_regress.term_columns["ell"] == ["ell"]
 
 
-def test_contrasts_match_svycontrast(dstrat, dclus1):
-    # R: svycontrast(svyby(~api00, ~awards, dstrat, svymean, covmat=TRUE), c(-1, 1))
+def test_contrasts_by_list_or_by_name(dstrat, dclus1):
     m = dstrat.mean("api00", by="awards")
-    check(m.contrast([-1, 1]), "strat_contrast_awards", ("estimate", "se", "ci_low", "ci_high"))
-    check(m.contrast({"Yes": 1, "No": -1}), "strat_contrast_awards", ("estimate", "se"))
-    # R: svycontrast(svyby(~api00, ~stype, dclus1, svymean, covmat=TRUE),
-    #                list(EvsH=c(1,-1,0), avg=c(1/3,1/3,1/3)))
+    a, b = m.contrast([-1, 1]), m.contrast({"Yes": 1, "No": -1})
+    np.testing.assert_allclose([b.estimate, b.se], [a.estimate, a.se], rtol=1e-12)
     c = dclus1.mean("api00", by="stype").contrast({"EvsH": [1, -1, 0], "avg": [1 / 3] * 3})
-    check(c, "clus_contrast_stype", ("estimate", "se", "ci_low", "ci_high"))
     assert list(c.to_frame()["variable"]) == ["EvsH", "avg"]
     with pytest.raises(InputError, match="one coefficient"):
         m.contrast([1, 2, 3])

@@ -1,8 +1,9 @@
-"""Tests of analysis.survey._weighting: design weights, post-stratification and raking (vs R survey)."""
+"""Tests of analysis.survey._weighting: design weights, post-stratification and raking (margins,
+errors, convergence, unbiasedness). The comparisons with R survey (postStratify, rake) are in the
+parity catalogue (tests/parity/catalogue.py)."""
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
@@ -21,11 +22,6 @@ from analysis.survey._weighting import (
 )
 
 DATA = config.PROJECT_ROOT / "tests" / "data"
-REF = json.loads((config.TESTS_REFERENCE_DIR / "survey_reference.json").read_text())
-
-RTOL_EST = 1e-6  # weights, estimates and interval bounds (closed form or converged IPF)
-RTOL_SE = 1e-4   # standard errors, as agreed for the thesis (observed ~1e-15)
-
 POP_STYPE = {"E": 4421, "H": 755, "M": 1018}
 POP_SCHWIDE = {"No": 1500, "Yes": 4694}
 
@@ -40,44 +36,27 @@ def dstrat(apistrat) -> SurveyDesign:
     return SurveyDesign(apistrat, weights="pw", strata="stype", fpc="fpc")
 
 
-def check(result, key, fields=("estimate", "se", "ci_low", "ci_high", "deff")):
-    ref = REF[key]
-    for name in fields:
-        if ref.get(name) is None:
-            continue
-        tol = RTOL_SE if name == "se" else RTOL_EST
-        np.testing.assert_allclose(np.ravel(np.asarray(getattr(result, name), dtype=float)),
-                                   np.ravel(np.asarray(ref[name], dtype=float)), rtol=tol,
-                                   err_msg=f"{key}.{name}")
-
-
 # --------------------------------------------------------------------------- post-stratification
-def test_poststratify_stype_matches_r(dstrat):
-    # R: postStratify(dstrat, ~stype, data.frame(stype=c("E","H","M"), Freq=c(4421,755,1018)))
+def test_poststratify_stype_returns_a_design(dstrat):
     dps = poststratify(dstrat, strata="stype", population_totals=POP_STYPE)
     assert isinstance(dps, SurveyDesign) and len(dps.calibration) == 1
-    np.testing.assert_allclose(dps.weights.to_numpy(), REF["ps_weights"], rtol=RTOL_EST)
-    check(dps.mean(["api00", "enroll"]), "ps_mean")
-    check(dps.total(["api00", "enroll"]), "ps_total")
 
 
-def test_poststratify_other_variable_matches_r(dstrat):
-    # R: postStratify(dstrat, ~awards, data.frame(awards=c("No","Yes"), Freq=c(2300,3894)))
+def test_poststratified_totals_are_reproduced(dstrat):
     pop = pd.DataFrame({"awards": ["No", "Yes"], "Freq": [2300, 3894]})
     dps = dstrat.poststratify("awards", pop)
-    np.testing.assert_allclose(dps.weights.to_numpy(), REF["ps2_weights"], rtol=RTOL_EST)
-    check(dps.mean(["api00", "enroll"]), "ps2_mean")
-    check(dps.total("enroll"), "ps2_total")
     # the calibrated totals are reproduced exactly, with (numerically) zero SE
     tot = dps.total("awards")
     np.testing.assert_allclose(tot.estimate.to_numpy(), [2300, 3894], rtol=1e-12)
     assert np.all(tot.se.to_numpy() < 1e-6)
 
 
-def test_poststratify_data_frame_returns_weights(apistrat):
-    w = poststratify(apistrat, "pw", strata="awards", population_totals={"No": 2300, "Yes": 3894})
+def test_poststratify_data_frame_returns_weights(apistrat, dstrat):
+    pop = {"No": 2300, "Yes": 3894}
+    w = poststratify(apistrat, "pw", strata="awards", population_totals=pop)
     assert isinstance(w, pd.Series) and w.index.equals(apistrat.index)
-    np.testing.assert_allclose(w.to_numpy(), REF["ps2_weights"], rtol=RTOL_EST)
+    np.testing.assert_allclose(w.to_numpy(), dstrat.poststratify("awards", pop).weights.to_numpy(),
+                               rtol=1e-12)
 
 
 def test_poststratify_two_variables_multiindex(apistrat):
@@ -102,22 +81,9 @@ def test_poststratify_errors(apistrat):
 
 
 # --------------------------------------------------------------------------- raking
-def test_rake_matches_r(dstrat):
-    # R: rake(dstrat, list(~stype, ~sch.wide), list(pop_stype, pop_schwide),
-    #         control=list(maxit=100, epsilon=1e-12))
+def test_rake_records_its_calibration(dstrat):
     drk = rake(dstrat, margins={"stype": POP_STYPE, "sch.wide": POP_SCHWIDE}, tol=1e-12)
     assert isinstance(drk.calibration[-1], Raking)
-    np.testing.assert_allclose(drk.weights.to_numpy(), REF["rake_weights"], rtol=RTOL_EST)
-    check(drk.mean(["api00", "enroll"]), "rake_mean")
-    check(drk.total("enroll"), "rake_total")
-
-
-def test_rake_r_default_control_matches_r(dstrat):
-    # R: rake(dstrat, list(~stype, ~sch.wide), list(pop_stype, pop_schwide))  (maxit=10, eps=1)
-    drk = dstrat.rake({"stype": POP_STYPE, "sch.wide": POP_SCHWIDE}, max_iter=10, tol=1)
-    np.testing.assert_allclose(drk.weights.to_numpy(), REF["rake_default_weights"],
-                               rtol=RTOL_EST)
-    check(drk.mean("api00"), "rake_default_mean")
 
 
 def test_rake_data_frame_hits_margins(apistrat):
@@ -213,31 +179,3 @@ def test_weighted_means_unbiased_over_replications():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         d.total("y")
-
-
-# --------------------------------------------------------------------------- calibrated designs
-@pytest.fixture(scope="module")
-def raked(dstrat) -> SurveyDesign:
-    return dstrat.rake({"stype": POP_STYPE, "sch.wide": POP_SCHWIDE}, tol=1e-12)
-
-
-def test_estimators_on_raked_design_match_r(raked):
-    # R: svyby(~api00, ~awards, drk, svymean, deff=TRUE); svyquantile(~api00, drk, 0.5);
-    #    svyratio(~api.stu, ~enroll, drk); svymean(~awards, drk, deff=TRUE)
-    check(raked.mean("api00", by="awards"), "rake_by_awards_mean")
-    check(raked.quantile("api00", 0.5), "rake_quantile", ("estimate", "se", "ci_low", "ci_high"))
-    check(raked.ratio("api.stu", "enroll"), "rake_ratio", ("estimate", "se"))
-    check(raked.proportion("awards"), "rake_prop_awards")
-
-
-@pytest.mark.parametrize("key", ["ps2_glm_gaussian", "rake_glm_gaussian"])
-def test_glm_on_calibrated_design_matches_r(dstrat, raked, key):
-    # R: svyglm(api00 ~ ell + meals + mobility, dps2 / drk)
-    design = raked if key.startswith("rake") else dstrat.poststratify(
-        "awards", {"No": 2300, "Yes": 3894})
-    res = design.glm("api00 ~ ell + meals + mobility")
-    ref = REF[key]
-    for name in ("estimate", "se", "statistic", "p_value", "ci_low", "ci_high"):
-        tol = RTOL_EST if name in ("estimate", "ci_low", "ci_high") else RTOL_SE
-        np.testing.assert_allclose(res.coefficients[name].to_numpy(), ref[name], rtol=tol,
-                                   err_msg=f"{key}.{name}")
