@@ -1,6 +1,7 @@
-"""Tests of analysis.descriptives._describe (R: mean/sd/quantile, weighted.mean, survey::svymean and
-svyquantile(qrule = "math"), prop.table(xtabs(pw ~ stype)); values in
-tests/reference/regression_reference.csv)."""
+"""Tests of analysis.descriptives._describe: groups, multi-select questions, codebook missing
+codes, Likert distributions, frequency weights, bad input. The comparisons with R (mean/sd/quantile,
+weighted.mean, survey::svymean and svyquantile, prop.table) are in the parity catalogue
+(tests/parity/catalogue.py)."""
 
 from __future__ import annotations
 
@@ -22,15 +23,6 @@ from analysis.descriptives._describe import (
 from analysis.errors import InputError
 
 DATA = PROJECT_ROOT / "tests" / "data"
-REF = pd.read_csv(PROJECT_ROOT / "tests" / "reference" / "regression_reference.csv", comment="#")
-REF["value"] = REF["value"].astype(float)
-RTOL = 1e-12  # closed-form sums: agreement to rounding
-
-
-def ref(case: str) -> pd.Series:
-    sub = REF[REF["case"] == case]
-    key = "quantity" if (sub["term"] == "(fit)").all() else "term"
-    return sub.set_index(key)["value"]
 
 
 @pytest.fixture(scope="module")
@@ -42,32 +34,11 @@ def _numeric_row(t: pd.DataFrame, variable: str, group="Total") -> pd.Series:
     return t[(t["variable"] == variable) & (t["group"] == group)].iloc[0]
 
 
-def test_numeric_unweighted(apistrat):
+def test_numeric_row_kind_and_weighted_n(apistrat):
     row = _numeric_row(describe(apistrat, ["api00"]), "api00")
-    r = ref("describe_api00")
-    for key in ["n", "mean", "sd", "median", "q1", "q3", "min", "max"]:
-        assert_allclose(row[key], r[key], rtol=RTOL, err_msg=key)
     assert row["kind"] == "numeric" and row["missing"] == 0
-
-
-def test_numeric_weighted(apistrat):
     row = _numeric_row(describe(apistrat, ["api00"], weights="pw"), "api00")
-    r = ref("describe_api00_weighted")
-    for key in ["mean", "sd", "median", "q1", "q3"]:
-        assert_allclose(row[key], r[key], rtol=RTOL, err_msg=key)
-    svy = ref("describe_api00_svy")  # the survey package's point estimates
-    for key in ["mean", "median", "q1", "q3"]:
-        assert_allclose(row[key], svy[key], rtol=RTOL, err_msg=key)
     assert_allclose(row["n_weighted"], apistrat["pw"].sum())
-
-
-def test_categorical_percentages(apistrat):
-    t = describe(apistrat, ["stype"])
-    assert_allclose(t.set_index("level")["percent"], ref("describe_stype")[["E", "H", "M"]],
-                    rtol=RTOL)
-    tw = describe(apistrat, ["stype"], weights="pw")
-    assert_allclose(tw.set_index("level")["percent"],
-                    ref("describe_stype_weighted")[["E", "H", "M"]], rtol=RTOL)
 
 
 def test_by_group_has_total_and_all_levels(apistrat):
@@ -78,7 +49,7 @@ def test_by_group_has_total_and_all_levels(apistrat):
     assert len(aw) == 6
     assert aw[(aw["group"] == "No") & (aw["level"] == "Yes")]["count"].item() == 0
     sub = apistrat[apistrat["sch.wide"] == "Yes"]["api00"]
-    assert_allclose(_numeric_row(t, "api00", "Yes")["mean"], sub.mean(), rtol=RTOL)
+    assert_allclose(_numeric_row(t, "api00", "Yes")["mean"], sub.mean(), rtol=1e-12)
     assert list(t.columns) == list(DESCRIBE_COLUMNS)
 
 
