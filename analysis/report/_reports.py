@@ -1407,7 +1407,7 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
 
 def build_cfa(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 6: CFA of the measurement model (fit, standardised loadings, CR, AVE, HTMT)."""
-    from analysis.sem._cfa import cfa
+    from analysis.sem import cfa
     from analysis.report._figures import cfa_loadings_plot
 
     out = TableOutput(spec["id"])
@@ -1527,7 +1527,7 @@ def build_cfa(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
 
 def build_invariance(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 6b: measurement invariance across legal forms (configural, metric, scalar)."""
-    from analysis.sem._invariance import measurement_invariance
+    from analysis.sem import measurement_invariance
     from analysis.tables import format_integer
 
     out = TableOutput(spec["id"])

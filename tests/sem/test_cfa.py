@@ -22,8 +22,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis import config
-from analysis.sem._cfa import CFAResults, cfa, htmt
 from analysis.errors import EstimationWarning, InputError
+from analysis.sem import CFAResults, cfa, htmt
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 DATA = config.PROJECT_ROOT / "tests" / "data"
@@ -215,7 +215,7 @@ class TestFIMLMLRScalar(CheckLavaan):
 
 
 def test_trace_h1_closed_form_equals_pattern_computation():
-    mod = importlib.import_module("analysis.sem._cfa")  # the module: analysis.sem._cfa is the function
+    mod = importlib.import_module("analysis.sem._ml")
 
     x = HS[[f"x{i}" for i in range(1, 10)]].to_numpy(dtype=float)
     pats = mod._patterns(x)
@@ -291,7 +291,7 @@ class TestBfiFIMLMLR(TestBfiListwiseMLR):
 
 
 def test_observed_information_analytic_equals_numerical():
-    mod = importlib.import_module("analysis.sem._cfa")  # the module: analysis.sem._cfa is the function
+    mod = importlib.import_module("analysis.sem._ml")
 
     res = _fit("fiml", HS_MISSING, {"missing": "fiml"})
     gd, _ = mod._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
@@ -369,7 +369,7 @@ def test_heywood_case_warns():
 
 
 def test_non_convergence_warns(monkeypatch):
-    mod = importlib.import_module("analysis.sem._cfa")  # the module: analysis.sem._cfa is the function
+    mod = importlib.import_module("analysis.sem._ml_fit")
 
     orig = mod._minimize
     monkeypatch.setattr(
