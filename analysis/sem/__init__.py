@@ -14,6 +14,8 @@ from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "cfa": "_cfa",
+    "sem": "_sem",
+    "product_indicators": "_sem",
     "CFAResults": "_results",
     "htmt": "_htmt",
     "FIT_MEASURES": "_fit_measures",

@@ -30,6 +30,7 @@ from analysis.sem._ml import (
     _loglik_patterns,
     _minimize,
     _MLProblem,
+    _Pattern,
     _pseudo_complete,
     _SaturatedModel,
     _score_cross,
@@ -156,7 +157,16 @@ def _tli(x2, df, x2b, dfb, c=1.0, cb=1.0):
     return 1.0
 
 
-def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool):
+def _moment_keep(p: int, x_idx) -> np.ndarray:
+    """Mask of the saturated-model moments ``(vech(Sigma), mu)`` that are not moments of the
+    fixed exogenous variables (all True without them)."""
+    rows, cols = np.tril_indices(p)
+    xs = np.zeros(p, dtype=bool)
+    xs[list(x_idx)] = True
+    return ~np.concatenate([xs[rows] & xs[cols], xs])
+
+
+def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=()):
     """FIML-corrected statistics for robust CFI/TLI/RMSEA with missing data.
 
     As lavaan 0.6's ``lav_fit_fiml_corrected`` (Zhang & Savalei): ``T3`` is the
@@ -168,6 +178,7 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool):
     ``U = Wm - Wm D E^-1 D' Wm``: ``k = tr(Wc Wm^-1 U Wm^-1)`` for ML and
     ``k = tr(U Wm^-1 Wc Wm^-1 U Gamma)``, ``Gamma = Wm^-1 Jm Wm^-1``, for MLR.
     Returns ``(T3, c3, T3_null, c3_null)`` (the last two for the independence model).
+    With fixed exogenous variables (``x_idx``) their moments are left out of every matrix.
     """
     from scipy.linalg import block_diag
 
@@ -181,6 +192,9 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool):
         xh = sat.pack(d.cov, d.mean)
         wc = _MLProblem(sat, [ps], True).observed_information(xh)
         wm, jm = _h1_information(d)
+        if len(x_idx):
+            keep = _moment_keep(d.x.shape[1], x_idx)
+            wc, wm, jm = (m_[np.ix_(keep, keep)] for m_ in (wc, wm, jm))
         wmi = np.linalg.inv(wm)
         wc_l.append(fg * wc)
         wm_l.append(fg * wm)
@@ -197,7 +211,8 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool):
         ):
             d = gdata[g]
             rows, cols = np.tril_indices(d.x.shape[1])
-            deltas.append(np.vstack([ds[:, rows, cols].T, dm.T]))  # nmom x k
+            dg = np.vstack([ds[:, rows, cols].T, dm.T])  # nmom x k
+            deltas.append(dg[_moment_keep(d.x.shape[1], x_idx)] if len(x_idx) else dg)
             ll_h1 = _loglik_patterns(d.cov, d.mean, pseudo[g].patterns)
             ll_h0 = _loglik_patterns(sigma, mu, pseudo[g].patterns)
             t3 += 2.0 * (ll_h1 - ll_h0)
@@ -257,25 +272,49 @@ def ml_fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, l
     if ("logl_h1",) not in shared:
         shared[("logl_h1",)] = sum(_loglik_patterns(d.cov, d.mean, d.patterns) for d in gdata)
     logl_h1 = shared[("logl_h1",)]
+    xi = [sem.ov_names.index(v) for v in sem.partable.attrs.get("ov_x", [])]
+    logl_x = 0.0
+    if xi:
+        # fixed.x: the reported likelihood is conditional on the exogenous variables (lavaan)
+        logl_x = sum(_loglik_patterns(
+            d.cov[np.ix_(xi, xi)], d.mean[xi],
+            [_Pattern(np.arange(len(xi)), d.n, d.mean[xi], d.cov[np.ix_(xi, xi)], None)],
+        ) for d in gdata)
     chisq = max(2 * (logl_h1 - logl), 0.0)
     ndat = ngroups * (p * (p + 1) // 2 + (p if ms else 0))
+    # fixed.x: the moments of the observed exogenous variables are data, not statistics
+    nx = len(xi)
+    ndat -= ngroups * (nx * (nx + 1) // 2 + (nx if ms else 0))
     df = ndat - npar
     # baseline
-    base = _IndependenceModel(p, ngroups, ms)
+    if nx:
+        base = _IndependenceModel(
+            p, ngroups, ms, xi, [(d.cov[np.ix_(xi, xi)], d.mean[xi]) for d in gdata]
+        )
+    else:
+        base = _IndependenceModel(p, ngroups, ms)
+    yi = base.free_idx
     xb0 = np.concatenate(
-        [np.concatenate([np.diag(d.cov), d.mean]) if ms else np.diag(d.cov) for d in gdata]
+        [
+            np.concatenate([np.diag(d.cov)[yi], d.mean[yi]]) if ms else np.diag(d.cov)[yi]
+            for d in gdata
+        ]
     )
     if miss == "fiml":
         xb0 = np.concatenate(
-            [np.concatenate([np.nanvar(d.x, axis=0), np.nanmean(d.x, axis=0)]) for d in gdata]
+            [
+                np.concatenate([np.nanvar(d.x, axis=0)[yi], np.nanmean(d.x, axis=0)[yi]])
+                for d in gdata
+            ]
         )
     bprob = _MLProblem(base, gdata, ms)
-    if ("baseline", ms) not in shared:
+    bkey = ("baseline", ms) if not nx else ("baseline", ms, tuple(xi))
+    if bkey not in shared:
         xb = xb0
         if miss == "fiml":
             xb, _, _ = _minimize(bprob, xb0)
-        shared[("baseline", ms)] = (xb, bprob.loglik(xb))
-    xb, logl_b = shared[("baseline", ms)]
+        shared[bkey] = (xb, bprob.loglik(xb))
+    xb, logl_b = shared[bkey]
     chisq_b = 2 * (logl_h1 - logl_b)
     df_b = ndat - base.npar
     fit = {
@@ -296,6 +335,8 @@ def ml_fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, l
     fit["srmr"] = _srmr(
         gdata, [(s, problem._mu(g, m)) for g, (s, m) in enumerate(sem.implied(xhat))], ms, ntotal
     )
+    if xi:
+        logl, logl_h1 = logl - logl_x, logl_h1 - logl_x
     fit["aic"] = -2 * logl + 2 * npar
     fit["bic"] = -2 * logl + npar * np.log(ntotal)
     fit["bic2"] = -2 * logl + npar * np.log((ntotal + 2) / 24)
@@ -304,7 +345,7 @@ def ml_fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, l
     fit["ntotal"] = ntotal
     if est == "MLR":
         if ("trace_h1", ms) not in shared:
-            shared[("trace_h1", ms)] = _yb_trace_h1(gdata, ms)
+            shared[("trace_h1", ms)] = _yb_trace_h1(gdata, ms, xi)
         th1 = shared[("trace_h1", ms)]
         c = _yb_scaling(problem, xhat, df, th1, cross, info_inv)
         if ("baseline_scaling", ms) not in shared:
@@ -341,7 +382,7 @@ def ml_fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, l
         # robust CFI/TLI/RMSEA with missing data: FIML-corrected statistics (as lavaan)
         try:
             t3, c3, t3b, c3b = _fiml_corrected(
-                problem, xhat, bprob, xb, df, df_b, scaled=(est == "MLR")
+                problem, xhat, bprob, xb, df, df_b, scaled=(est == "MLR"), x_idx=xi
             )
         except np.linalg.LinAlgError:
             t3 = c3 = t3b = c3b = np.nan

@@ -125,6 +125,8 @@ class SEMModel:
                 e = np.array([(r, c, k) for nm, r, c, k in grp["free"] if nm == name], dtype=int)
                 free[name] = tuple(e.reshape(-1, 3).T)
             self._index.append((fixed, free))
+        ph = partable.attrs.get("phantom_lambda", [])
+        self._phantom = tuple(np.array(ph, dtype=int).T) if len(ph) else None
         self._free_col = partable["free"].to_numpy()
         self._value_col = partable["value"].to_numpy(dtype=float)
 
@@ -153,6 +155,8 @@ class SEMModel:
                     m[r, c] = x[k]
                     if name in ("theta", "psi"):
                         m[c, r] = x[k]
+            if self._phantom is not None:  # observed variables in regressions
+                mats["lambda"][self._phantom] = 1.0
             for k in ("nu", "alpha", "tau", "delta"):
                 mats[k] = mats[k][:, 0]
             out.append(mats)

@@ -148,27 +148,50 @@ def _loglik_patterns(sigma, mu, patterns) -> float:
 
 # --------------------------------------------------------------------------- baseline model
 class _IndependenceModel:
-    """Baseline model: uncorrelated observed variables (free variances and means)."""
+    """Baseline model: uncorrelated observed variables (free variances and means).
 
-    def __init__(self, p: int, ngroups: int, meanstructure: bool):
+    With ``x_idx`` (fixed.x) the observed exogenous variables keep their sample covariance
+    matrix and means (``x_moments``: one ``(cov, mean)`` per group) and the others are
+    uncorrelated with them and with each other, as lavaan's baseline model.
+    """
+
+    def __init__(self, p: int, ngroups: int, meanstructure: bool, x_idx=None, x_moments=None):
         self.p, self.ngroups, self.meanstructure = p, ngroups, meanstructure
         self.linear = True  # moments are linear in the parameters
-        self.per = p * (2 if meanstructure else 1)
+        xs = set(x_idx or ())
+        self.free_idx = np.array([j for j in range(p) if j not in xs], dtype=int)
+        self.x_idx = np.array(sorted(xs), dtype=int) if xs else None
+        self.x_moments = x_moments
+        self.q = len(self.free_idx)
+        self.per = self.q * (2 if meanstructure else 1)
         self.npar = self.per * ngroups
 
     def implied(self, x):
         out = []
+        q, y = self.q, self.free_idx
         for g in range(self.ngroups):
-            v = x[g * self.per : g * self.per + self.p]
-            mu = x[g * self.per + self.p : (g + 1) * self.per] if self.meanstructure else None
-            out.append((np.diag(v), mu if mu is not None else np.zeros(self.p)))
+            v = x[g * self.per : g * self.per + q]
+            mu = x[g * self.per + q : (g + 1) * self.per] if self.meanstructure else None
+            if self.x_idx is None:
+                out.append((np.diag(v), mu if mu is not None else np.zeros(self.p)))
+                continue
+            sigma = np.zeros((self.p, self.p))
+            sigma[y, y] = v
+            m = np.zeros(self.p)
+            sxx, mx = self.x_moments[g]
+            sigma[np.ix_(self.x_idx, self.x_idx)] = sxx
+            if mu is not None:
+                m[y] = mu
+                m[self.x_idx] = mx
+            out.append((sigma, m))
         return out
 
     def jacobian_factors(self, x):
-        eye = np.eye(self.p)
-        idx = np.array([g * self.per + j for g in range(self.ngroups) for j in range(self.p)])
+        eye = np.eye(self.p)[:, self.free_idx]
+        q = self.q
+        idx = np.array([g * self.per + j for g in range(self.ngroups) for j in range(q)])
         return [
-            (eye, eye, np.full(self.p, 0.5), idx[g * self.p : (g + 1) * self.p])
+            (eye, eye, np.full(q, 0.5), idx[g * q : (g + 1) * q])
             for g in range(self.ngroups)
         ]
 
@@ -177,10 +200,10 @@ class _IndependenceModel:
         for g in range(self.ngroups):
             ds = np.zeros((self.npar, self.p, self.p))
             dm = np.zeros((self.npar, self.p))
-            for j in range(self.p):
-                ds[g * self.per + j, j, j] = 1.0
+            for j, jj in enumerate(self.free_idx):
+                ds[g * self.per + j, jj, jj] = 1.0
                 if self.meanstructure:
-                    dm[g * self.per + self.p + j, j] = 1.0
+                    dm[g * self.per + self.q + j, jj] = 1.0
             out.append((ds, dm))
         return out
 
@@ -583,7 +606,7 @@ class _SaturatedModel:
         return [(eye[:, self.rows], eye[:, self.cols], coef, np.arange(self.nvech))]
 
 
-def _yb_trace_h1(gdata: list[_GroupData], ms: bool) -> list[float]:
+def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
     """tr(B1 A1^-1) per group at the saturated model (Yuan-Bentler, Mplus variant).
 
     ``A1`` is the observed information and ``B1`` the first-order information (mean outer
@@ -596,6 +619,16 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool) -> list[float]:
     out = []
     for d in gdata:
         p = d.x.shape[1]
+        if len(x_idx):
+            # fixed.x: the moments of the exogenous variables are not estimated (lavaan)
+            a1, b1 = _h1_information(d)
+            rows, cols = np.tril_indices(p)
+            xs = np.zeros(p, dtype=bool)
+            xs[list(x_idx)] = True
+            keep = ~np.concatenate([xs[rows] & xs[cols], xs if ms else np.ones(p, dtype=bool)])
+            a1, b1 = a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
+            out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+            continue
         if d.complete:
             e = d.x - d.mean
             m = np.einsum("ij,ij->i", e @ np.linalg.inv(d.cov), e)

@@ -29,7 +29,7 @@ from analysis.sem._fit_measures import ml_fit_measures
 from analysis.sem._htmt import htmt
 from analysis.sem._matrices import SEMModel
 from analysis.sem._ml import _minimize, _MLProblem, _prepare, _score_cross
-from analysis.sem._partable import build_partable, start_values
+from analysis.sem._partable import build_partable, fill_fixed_x, start_values
 from analysis.sem._results import CFAResults
 from analysis.sem._standardize import _reliability, _standardized
 from analysis.utils.blas import one_blas_thread as _one_blas_thread
@@ -55,6 +55,7 @@ def _fit_ml(
     std_lv: bool = False,
     meanstructure: bool | None = None,
     level: float = 0.95,
+    fixed_x: bool = False,
     _shared: dict | None = None,
 ) -> CFAResults:
     est = str(estimator).upper()
@@ -71,6 +72,7 @@ def _fit_ml(
         ngroups=1,
         std_lv=std_lv,
         observed=list(data.columns) if isinstance(data, pd.DataFrame) else None,
+        fixed_x=fixed_x,
     )
     ov = stmts_pt.attrs["ov_names"]
     if _shared is not None and _shared.get("data") is not data:
@@ -93,9 +95,11 @@ def _fit_ml(
         meanstructure=ms,
         group_equal=group_equal,
         group_partial=group_partial,
+        fixed_x=fixed_x,
     )
     ms = bool(pt.attrs["meanstructure"])
     pt = start_values(pt, [d.cov for d in gdata], [d.mean for d in gdata])
+    pt = fill_fixed_x(pt, [d.cov for d in gdata], [d.mean for d in gdata])
     sem = SEMModel(pt, group_labels=labels)
     problem = _MLProblem(sem, gdata, ms)
     warn_list: list[str] = []
@@ -218,5 +222,6 @@ def _fit_ml(
         group_labels=labels,
         warnings=warn_list,
         sem_model=sem,
+        _info=info,
         x=xhat,
     )

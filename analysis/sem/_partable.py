@@ -46,7 +46,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.sem._syntax import Statement, parse_syntax
 
-__all__ = ["build_partable", "start_values", "GROUP_EQUAL_CHOICES"]
+__all__ = ["build_partable", "start_values", "fill_fixed_x", "GROUP_EQUAL_CHOICES"]
 
 
 #: accepted entries of ``group_equal`` (lavaan's ``group.equal``)
@@ -82,6 +82,7 @@ def build_partable(
     group_partial: Sequence[str] = (),
     ordered: Mapping[str, int] | Sequence[str] = (),
     observed: Sequence[str] | None = None,
+    fixed_x: bool = False,
 ) -> pd.DataFrame:
     """Parameter table of a model, with lavaan's ``cfa()``/``sem()`` defaults.
 
@@ -108,6 +109,11 @@ def build_partable(
     observed : sequence of str, optional
         Names of the observed variables (to tell observed from latent names in ``~~`` and
         ``~`` statements); by default every name that is not a factor is observed.
+    fixed_x : bool
+        Fix the variances, covariances and means of the observed exogenous variables (those
+        that only predict, in ``~``) to their sample values (lavaan ``fixed.x = TRUE``, the
+        default of ``sem()``): their rows get ``free`` 0 and ``value`` NaN until
+        :func:`fill_fixed_x` sets them.
 
     Returns
     -------
@@ -182,30 +188,46 @@ def build_partable(
     if observed is not None:
         unknown = [v for v in ov if v not in set(observed)]
         if unknown:
+            line = next(
+                (s.line for s in stmts if unknown[0] in (s.lhs, s.rhs) and s.op != ":="), None
+            )
             raise InputError(
-                "model syntax names a variable that is neither a factor nor in the data",
+                "model syntax names a variable that is neither a factor nor in the data"
+                + (f" (model line {line})" if line is not None else ""),
+                row=line,
                 column=unknown[0],
                 value=unknown[0],
                 expected="a column of the data or a factor defined with =~",
             )
-    if not lv:
-        raise InputError("model syntax defines no latent variable (=~)", value=model)
+    # observed variables in regressions get a phantom latent variable of the same name
+    # (lavaan's LISREL representation): loading 1, residual variance 0, intercept 0
+    indicators = {s.rhs for s in stmts if s.op == "=~"}
+    phantom = [
+        v for v in _uniq(u for s in stmts if s.op == "~" for u in (s.lhs, s.rhs))
+        if v not in lv_set
+    ]
     for s in stmts:
         if s.op == "~":
             for v in (s.lhs, s.rhs):
-                if v not in lv_set:
+                if v in indicators and v not in lv_set:
                     raise InputError(
-                        "regressions involving observed variables are not supported; "
-                        "regress factors on factors",
+                        f"model line {s.line}: {v} is an indicator of a factor and cannot "
+                        "also be in a regression",
                         row=s.line,
                         value=v,
                     )
+    if not lv and not phantom:
+        raise InputError("model syntax defines no latent variable (=~)", value=model)
     # higher-order factors: "g =~ f1" makes f1 an indicator of g (an entry of beta)
     lv_ind = {s.rhs for s in stmts if s.op == "=~" and s.rhs in lv_set}
     reg_lhs = {s.lhs for s in stmts if s.op == "~"}
     reg_rhs = {s.rhs for s in stmts if s.op == "~"}
     lv_x = [f for f in lv if f not in reg_lhs and f not in lv_ind]
     lv_y = [f for f in lv if f in reg_lhs and f not in reg_rhs and f not in lv_ind]
+    # observed exogenous (only predictors) and observed pure outcomes
+    ov_x = [v for v in phantom if v not in reg_lhs]
+    lv_y += [v for v in phantom if v in reg_lhs and v not in reg_rhs]
+    ov_x_set = set(ov_x)
 
     rows: list[dict] = []
 
@@ -288,6 +310,8 @@ def build_partable(
                 apply_mod(add(s.lhs, "~~", s.rhs, 1), s)
         # default variances
         for v in ov:
+            if v in ov_x_set:
+                continue
             r = add(v, "~~", v, 0)
             if v in ordered_set and r["user"] == 0:
                 r["fixed"], r["free_flag"] = 1.0, False
@@ -299,6 +323,12 @@ def build_partable(
             for i, a in enumerate(block):
                 for b in block[i + 1 :]:
                     add(a, "~~", b, 0)
+        # observed exogenous variables: variances and covariances (fixed to the sample's)
+        for i, a in enumerate(ov_x):
+            for b in ov_x[i:]:
+                r = add(a, "~~", b, 0)
+                if fixed_x and r["user"] == 0:
+                    r["fixed"], r["free_flag"] = np.nan, False
         # intercepts and means
         if meanstructure:
             for s in stmts:
@@ -308,6 +338,8 @@ def build_partable(
                 r = add(v, "~1", "", 0)
                 if v in ordered_set and r["user"] == 0:
                     r["fixed"], r["free_flag"] = 0.0, False
+                if fixed_x and v in ov_x_set and r["user"] == 0:
+                    r["fixed"], r["free_flag"] = np.nan, False
             for f in lv:
                 r = add(f, "~1", "", 0)
                 if r["user"] == 0:
@@ -426,7 +458,8 @@ def build_partable(
     pt["free"] = free
     pt["value"] = np.where(pt["free"] > 0, pt["start"].astype(float), pt["fixed"].astype(float))
     # matrix positions
-    lv_pos = {f: i for i, f in enumerate(lv)}
+    lv_pos = {f: i for i, f in enumerate(lv + phantom)}
+    lv_all = set(lv_pos)
     ov_pos = {v: i for i, v in enumerate(ov)}
     thr_pos: dict[tuple[str, str], int] = {}
     thr_of: dict[str, list[str]] = {}
@@ -446,9 +479,9 @@ def build_partable(
         elif op == "~":
             mats.append("beta"), rws.append(lv_pos[lhs]), cls.append(lv_pos[rhs])
         elif op == "~~":
-            if lhs in lv_set and rhs in lv_set:
+            if lhs in lv_all and rhs in lv_all:
                 mats.append("psi"), rws.append(lv_pos[lhs]), cls.append(lv_pos[rhs])
-            elif lhs not in lv_set and rhs not in lv_set:
+            elif lhs not in lv_all and rhs not in lv_all:
                 mats.append("theta"), rws.append(ov_pos[lhs]), cls.append(ov_pos[rhs])
             else:
                 raise InputError(
@@ -456,7 +489,7 @@ def build_partable(
                     value=f"{lhs} ~~ {rhs}",
                 )
         elif op == "~1":
-            if lhs in lv_set:
+            if lhs in lv_all:
                 mats.append("alpha"), rws.append(lv_pos[lhs]), cls.append(0)
             else:
                 mats.append("nu"), rws.append(ov_pos[lhs]), cls.append(0)
@@ -486,7 +519,11 @@ def build_partable(
         ]
     ].copy()
     out.attrs["ov_names"] = ov
-    out.attrs["lv_names"] = lv
+    out.attrs["lv_names"] = lv + phantom
+    out.attrs["phantoms"] = phantom
+    out.attrs["phantom_lambda"] = [(ov_pos[v], lv_pos[v]) for v in phantom]
+    out.attrs["ov_x"] = ov_x if fixed_x else []
+    out.attrs["defined"] = [(s.lhs, s.rhs, s.line) for s in stmts if s.op == ":="]
     out.attrs["ngroups"] = ngroups
     out.attrs["meanstructure"] = meanstructure
     out.attrs["ordered"] = sorted(ordered_set)
@@ -597,6 +634,42 @@ def start_values(
         if k > 0:
             first.setdefault(k, vals[i])
             vals[i] = first[k]
+    pt["value"] = vals
+    pt.attrs = dict(partable.attrs)
+    return pt
+
+
+def fill_fixed_x(
+    partable: pd.DataFrame,
+    covs: Sequence[np.ndarray],
+    means: Sequence[np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Set the fixed (co)variances and means of the observed exogenous variables.
+
+    With ``fixed_x`` (lavaan ``fixed.x = TRUE``) these are the sample moments (divisor ``n``)
+    of each group, in the order of ``partable.attrs["ov_names"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.sem._partable import build_partable, fill_fixed_x
+    >>> pt = fill_fixed_x(build_partable("y ~ x", fixed_x=True), [np.array([[2.0, 0.5], [0.5, 1.0]])])
+    >>> float(pt.loc[(pt["lhs"] == "x") & (pt["op"] == "~~"), "value"].iloc[0])
+    1.0
+    """
+    ov_x = set(partable.attrs.get("ov_x", []))
+    if not ov_x:
+        return partable
+    pt = partable.copy()
+    pos = {v: i for i, v in enumerate(partable.attrs["ov_names"])}
+    vals = pt["value"].to_numpy(dtype=float).copy()
+    for i, r in enumerate(pt.itertuples()):
+        if r.free != 0 or r.lhs not in ov_x or r.user != 0:
+            continue
+        if r.op == "~~" and r.rhs in ov_x:
+            vals[i] = float(np.asarray(covs[r.group - 1])[pos[r.lhs], pos[r.rhs]])
+        elif r.op == "~1" and means is not None:
+            vals[i] = float(np.asarray(means[r.group - 1])[pos[r.lhs]])
     pt["value"] = vals
     pt.attrs = dict(partable.attrs)
     return pt

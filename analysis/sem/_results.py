@@ -98,6 +98,13 @@ class CFAResults:
     sem_model: SEMModel | None = field(default=None, repr=False)
     x: np.ndarray | None = field(default=None, repr=False)
     _trace_h1: list | None = field(default=None, repr=False)
+    #: :func:`analysis.sem.sem` only: R-squared of the endogenous variables, direct /
+    #: indirect / total effects, the bootstrap draws of the free parameters, method notes
+    r2: pd.Series | None = field(default=None, repr=False)
+    effects: pd.DataFrame | None = field(default=None, repr=False)
+    boot: np.ndarray | None = field(default=None, repr=False)
+    notes: list = field(default_factory=list, repr=False)
+    _info: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def std_loadings(self) -> pd.DataFrame:

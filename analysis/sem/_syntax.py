@@ -211,8 +211,9 @@ def parse_syntax(model: str) -> list[Statement]:
 
     Notes
     -----
-    The grammar follows ``lavaan::lavParseModelString``. Defined parameters (``:=``) and
-    inequality constraints are not supported and raise :class:`InputError`.
+    The grammar follows ``lavaan::lavParseModelString``. A defined parameter
+    ``name := expression`` (e.g. ``indirect := a*b``) gives one statement with ``op == ":="``
+    and the expression (spaces removed) as ``rhs``; inequality constraints are not supported.
 
     References
     ----------
@@ -242,10 +243,16 @@ def parse_syntax(model: str) -> list[Statement]:
             )
         op = m.group(0)
         lhs, rhs = s[: m.start()].strip(), s[m.end() :].strip()
-        if op in (":=",):
-            raise InputError(
-                "model syntax: defined parameters (:=) are not supported", row=lineno, value=s
-            )
+        if op == ":=":
+            # defined parameter: "name := expression of labels" (evaluated by the estimator)
+            if not _IDENT_RE.match(lhs) or not rhs:
+                raise InputError(
+                    "model syntax: a defined parameter is written 'name := expression'",
+                    row=lineno,
+                    value=s,
+                )
+            result.append(Statement(lhs, ":=", rhs.replace(" ", ""), lineno))
+            continue
         if not _IDENT_RE.match(lhs):
             raise InputError(
                 "model syntax: the left-hand side must be one variable name",

@@ -57,7 +57,7 @@ def test_parse_operators_and_modifiers():
         ("f =~ x1 + x2\nthis is not a model", 2, None),
         ("f =~ x1 + + x2", 1, None),
         ("f g =~ x1", 1, "f g"),
-        ("f =~ x1\nd := a*b", 2, None),
+        ("f =~ x1\n2d := a*b", 2, None),
     ],
 )
 def test_syntax_errors_name_line_and_token(text, line, token):
@@ -223,3 +223,8 @@ def test_implied_regression_model():
     # cov(y1, y3) = 1 * b * var(f1) * 1 with every free value 0.5
     assert_allclose(sigma[0, 2], 0.5 * 0.5)
     assert_allclose(m.x_to_table(x)[pt["free"].to_numpy() > 0], 0.5)
+
+
+def test_defined_parameters_are_parsed():
+    st = parse_syntax("y ~ a*x\nz ~ b*y\nind := a * b")
+    assert (st[-1].lhs, st[-1].op, st[-1].rhs, st[-1].line) == ("ind", ":=", "a*b", 3)
