@@ -69,7 +69,7 @@ def htmt(model: str, data: pd.DataFrame, absolute: bool = True) -> pd.DataFrame:
             rhs_all[lhs].append(rhs)
             if grp == 1:
                 rhs_g1[lhs].append(rhs)
-    lv = [f for f in pt.attrs["lv_names"] if all(v in ov_set for v in rhs_all[f])]
+    lv = [f for f in pt.attrs["lv_names"] if rhs_all[f] and all(v in ov_set for v in rhs_all[f])]
     ind = {f: rhs_g1[f] for f in lv}
     cols = list(dict.fromkeys(v for f in lv for v in ind[f]))
     r = data[cols].apply(pd.to_numeric, errors="coerce").dropna().corr().to_numpy()

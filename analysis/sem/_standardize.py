@@ -109,8 +109,12 @@ def _standardized(sem, x, vcov, pt, level) -> pd.DataFrame:
 
 
 def _reliability(std: pd.DataFrame, sem: SEMModel, labels) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cr = pd.DataFrame(index=pd.Index(sem.lv_names, name="factor"), dtype=float)
-    ave = pd.DataFrame(index=pd.Index(sem.lv_names, name="factor"), dtype=float)
+    # factors only: the phantom variables of observed variables in regressions have no
+    # indicators
+    phantoms = set(sem.partable.attrs.get("phantoms", []))
+    factors = [f for f in sem.lv_names if f not in phantoms]
+    cr = pd.DataFrame(index=pd.Index(factors, name="factor"), dtype=float)
+    ave = pd.DataFrame(index=pd.Index(factors, name="factor"), dtype=float)
     group = std["group"].to_numpy()
     op, lhs, rhs = (std[c].to_numpy(dtype=object) for c in ("op", "lhs", "rhs"))
     est = std["estimate"].to_numpy(dtype=float)
@@ -118,7 +122,7 @@ def _reliability(std: pd.DataFrame, sem: SEMModel, labels) -> tuple[pd.DataFrame
         in_g = group == g
         is_var = in_g & (op == "~~") & (lhs == rhs)
         crv, avev = [], []
-        for f in sem.lv_names:
+        for f in factors:
             ld = in_g & (op == "=~") & (lhs == f)
             lam = est[ld]
             th = is_var & np.isin(lhs, rhs[ld])

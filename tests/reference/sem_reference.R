@@ -72,6 +72,8 @@ t0 <- Sys.time()
 fb <- sem(med_model, data = pd, se = "bootstrap", bootstrap = 2000)
 out$med_boot_seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
 out$med_boot <- dump_fit(fb, boot = TRUE)
+bt <- lavInspect(fb, "boot")  # the draws (failed ones dropped): SE of the defined effect
+out$med_boot_se_indirect <- sd(bt[, "a"] * bt[, "b"], na.rm = TRUE)
 pb <- parameterEstimates(fb, boot.ci.type = "bca.simple")
 out$med_boot_bca <- list(lhs = pb$lhs, op = pb$op, rhs = pb$rhs, ci_lower = pb$ci.lower,
                          ci_upper = pb$ci.upper)
