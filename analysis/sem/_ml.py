@@ -267,8 +267,72 @@ class _MLProblem:
             for g, (sigma, mu) in enumerate(impl)
         )
 
+    def _lowrank(self) -> bool:
+        """Use the low-rank information formulas: several missing-data patterns (FIML) and a
+        model with :meth:`SEMModel.jacobian_factors`."""
+        return hasattr(self.model, "jacobian_factors") and any(
+            len(d.patterns) > 1 for d in self.data
+        )
+
+    def _lowrank_information(self, x, observed: bool) -> np.ndarray:
+        """Expected or (the analytic part of the) observed information from the low-rank
+        factors of the covariance derivatives, pattern by pattern.
+
+        With ``dSigma_k = sum_j c_j (u_j v_j' + v_j u_j')`` and, per pattern, ``P = W' A W``
+        and ``Q = W' B W`` for ``W = [U V]`` restricted to the observed variables,
+        ``tr(A X_k Q' X_l) = (Q_vu o P_uv + Q_vv o P_uu + Q_uu o P_vv + Q_uv o P_vu)`` summed
+        over the pieces of ``k`` and ``l``: ``O(p q^2)`` per pattern instead of
+        ``O(p^2 npar^2)``. The mean terms ``dmu' A dmu`` are summed over patterns first.
+        """
+        k = len(x)
+        info = np.zeros((k, k))
+        for g, ((sigma, mu), (_ds, dm), (u, v, coef, index)) in enumerate(
+            zip(self.model.implied(x), self.model.jacobian(x), self.model.jacobian_factors(x))
+        ):
+            mu = self._mu(g, mu)
+            q = u.shape[1]
+            w = np.concatenate([u, v], axis=1)
+            agg = np.zeros((q, k))
+            agg[np.arange(q), index] = coef
+            tsum = np.zeros((q, q))
+            a_sum = np.zeros_like(sigma)  # sum of n A (embedded): the mean terms
+            cross = np.zeros((k, k))
+            for pat in self.data[g].patterns:
+                o = pat.idx
+                a_inv = np.linalg.inv(sigma[pat.ix])
+                wo = w[o]
+                pm = wo.T @ (a_inv @ wo)
+                puu, puv, pvu, pvv = pm[:q, :q], pm[:q, q:], pm[q:, :q], pm[q:, q:]
+                if not observed:
+                    tsum += 0.5 * pat.n * (puv * pvu + puu * pvv) * 2.0
+                else:
+                    d = pat.mean - mu[o]
+                    b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+                    qm = wo.T @ (b @ wo)
+                    quu, quv, qvu, qvv = qm[:q, :q], qm[:q, q:], qm[q:, :q], qm[q:, q:]
+                    t_aa = 2.0 * (puv * pvu + puu * pvv)
+                    t_ab = qvu * puv + qvv * puu + quu * pvv + quv * pvu
+                    tsum += pat.n * (-t_aa + 2.0 * t_ab)
+                    if self.meanstructure:
+                        ad = a_inv @ d
+                        uo, vo = u[o], v[o]
+                        xa = (uo * (vo.T @ ad) + vo * (uo.T @ ad)) @ agg  # po x k: X_k a
+                        am = a_inv @ dm[:, o].T  # po x k: A m_l
+                        cross += pat.n * (xa.T @ am)
+                a_sum[pat.ix] += pat.n * a_inv
+            blk = agg.T @ tsum @ agg
+            if self.meanstructure:
+                mam = dm @ a_sum @ dm.T
+                blk = blk + (2.0 * mam if observed else mam)
+                if observed:
+                    blk = blk + 2.0 * (cross + cross.T)
+            info += blk
+        return info / (2.0 * self.ntotal) if observed else info / self.ntotal
+
     def expected_information(self, x) -> np.ndarray:
         """Sum_g n_g/N * [0.5 tr(S^-1 dS_k S^-1 dS_l) + dmu_k' S^-1 dmu_l] (pattern-wise)."""
+        if self._lowrank():
+            return self._lowrank_information(x, observed=False)
         info = np.zeros((len(x), len(x)))
         for g, ((sigma, _mu), (ds, dm)) in enumerate(
             zip(self.model.implied(x), self.model.jacobian(x))
@@ -332,7 +396,12 @@ class _MLProblem:
         k = len(x)
         h = np.zeros((k, k))
         pterms = self._pattern_terms(x)
+        lowrank = self._lowrank()
+        if lowrank:
+            h += self._lowrank_information(x, observed=True)
         for (ds, dm), (terms, _gs, _gm) in zip(self.model.jacobian(x), pterms):
+            if lowrank:
+                break
             for pat, a_inv, b, ad in terms:
                 o = pat.idx
                 xo = ds[:, o][:, :, o]
