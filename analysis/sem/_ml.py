@@ -329,8 +329,57 @@ class _MLProblem:
             info += blk
         return info / (2.0 * self.ntotal) if observed else info / self.ntotal
 
+    def _saturated_information(self, x, observed: bool) -> np.ndarray:
+        """Information of the saturated model (``vech(Sigma)``, ``mu``) in closed form.
+
+        For ``sigma_ij`` (weight ``c = 1/2`` on the diagonal) and a pattern with
+        ``A = Sigma_oo^-1``, ``B = A M A``, ``a = A d``:
+        ``tr(A X_ij A X_kl) = 2 c_ij c_kl (A_ik A_jl + A_il A_jk)``,
+        ``tr(A X_ij B X_kl) = c_ij c_kl (A_il B_jk + A_ik B_jl + A_jl B_ik + A_jk B_il)``,
+        ``a' X_ij A e_t = c_ij (a_i A_jt + a_j A_it)``; only the observed entries of each
+        pattern are touched.
+        """
+        m = self.model
+        k = m.npar
+        info = np.zeros((k, k))
+        sigma, mu = m.implied(x)[0]
+        for pat in self.data[0].patterns:
+            o = pat.idx
+            po = len(o)
+            a_inv = np.linalg.inv(sigma[pat.ix])
+            li, lj = np.tril_indices(po)
+            gi, gj = o[li], o[lj]
+            sidx = gi * (gi + 1) // 2 + gj  # position in vech (row-major lower triangle)
+            midx = m.nvech + o
+            c = np.where(li == lj, 0.5, 1.0)
+            cc = np.outer(c, c)
+            a_ik, a_jl = a_inv[np.ix_(li, li)], a_inv[np.ix_(lj, lj)]
+            a_il, a_jk = a_inv[np.ix_(li, lj)], a_inv[np.ix_(lj, li)]
+            t_aa = 2.0 * cc * (a_ik * a_jl + a_il * a_jk)
+            if not observed:
+                w = pat.n / self.ntotal
+                info[np.ix_(sidx, sidx)] += w * 0.5 * t_aa
+                info[np.ix_(midx, midx)] += w * a_inv
+                continue
+            d = pat.mean - mu[o]
+            b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+            ad = a_inv @ d
+            t_ab = cc * (
+                a_il * b[np.ix_(lj, li)] + a_ik * b[np.ix_(lj, lj)]
+                + a_jl * b[np.ix_(li, li)] + a_jk * b[np.ix_(li, lj)]
+            )  # fmt: skip
+            w = pat.n / (2.0 * self.ntotal)
+            info[np.ix_(sidx, sidx)] += w * (-t_aa + 2.0 * t_ab)
+            info[np.ix_(midx, midx)] += w * 2.0 * a_inv
+            cross = 2.0 * c[:, None] * (ad[li][:, None] * a_inv[lj] + ad[lj][:, None] * a_inv[li])
+            info[np.ix_(sidx, midx)] += w * cross
+            info[np.ix_(midx, sidx)] += w * cross.T
+        return info
+
     def expected_information(self, x) -> np.ndarray:
         """Sum_g n_g/N * [0.5 tr(S^-1 dS_k S^-1 dS_l) + dmu_k' S^-1 dmu_l] (pattern-wise)."""
+        if isinstance(self.model, _SaturatedModel) and self._lowrank():
+            return self._saturated_information(x, observed=False)
         if self._lowrank():
             return self._lowrank_information(x, observed=False)
         info = np.zeros((len(x), len(x)))
@@ -395,6 +444,8 @@ class _MLProblem:
         """
         k = len(x)
         h = np.zeros((k, k))
+        if isinstance(self.model, _SaturatedModel) and self._lowrank():
+            return self._saturated_information(x, observed=True)
         pterms = self._pattern_terms(x)
         lowrank = self._lowrank()
         if lowrank:
