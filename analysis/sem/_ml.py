@@ -333,52 +333,66 @@ class _MLProblem:
         """Information of the saturated model (``vech(Sigma)``, ``mu``) in closed form.
 
         For ``sigma_ij`` (weight ``c = 1/2`` on the diagonal) and a pattern with
-        ``A = Sigma_oo^-1``, ``B = A M A``, ``a = A d``:
-        ``tr(A X_ij A X_kl) = 2 c_ij c_kl (A_ik A_jl + A_il A_jk)``,
-        ``tr(A X_ij B X_kl) = c_ij c_kl (A_il B_jk + A_ik B_jl + A_jl B_ik + A_jk B_il)``,
-        ``a' X_ij A e_t = c_ij (a_i A_jt + a_j A_it)``; only the observed entries of each
-        pattern are touched.
+        ``A = Sigma_oo^-1`` (embedded in a ``p x p`` matrix of zeros), ``B = A M A``,
+        ``D = B - A`` and ``a = A d``:
+        ``tr(A X_ij A X_kl) = 2 c_ij c_kl (A_ik A_jl + A_il A_jk)`` and
+        ``-tr(A X_ij A X_kl) + 2 tr(A X_ij B X_kl) = 2 c_ij c_kl (A_il D_jk + A_ik D_jl +
+        A_jl B_ik + A_jk B_il)``, ``a' X_ij A e_t = c_ij (a_i A_jt + a_j A_it)``. The sums over
+        patterns of the products are Gram matrices of the flattened pattern matrices
+        (``sum_pattern n A_ik A_jl = (V' N V)[(i,k), (j,l)]``): two matrix products instead of
+        one ``vech x vech`` update per pattern.
         """
         m = self.model
-        k = m.npar
-        info = np.zeros((k, k))
+        p = m.p
         sigma, mu = m.implied(x)[0]
-        for pat in self.data[0].patterns:
-            o = pat.idx
-            po = len(o)
+        pats = self.data[0].patterns
+        n = np.array([pat.n for pat in pats], dtype=float)
+        va = np.zeros((len(pats), p, p))
+        vb = np.zeros_like(va) if observed else None
+        vad = np.zeros((len(pats), p)) if observed else None
+        for r, pat in enumerate(pats):
             a_inv = np.linalg.inv(sigma[pat.ix])
-            li, lj = np.tril_indices(po)
-            gi, gj = o[li], o[lj]
-            sidx = gi * (gi + 1) // 2 + gj  # position in vech (row-major lower triangle)
-            midx = m.nvech + o
-            c = np.where(li == lj, 0.5, 1.0)
-            cc = np.outer(c, c)
-            a_ik, a_jl = a_inv[np.ix_(li, li)], a_inv[np.ix_(lj, lj)]
-            a_il, a_jk = a_inv[np.ix_(li, lj)], a_inv[np.ix_(lj, li)]
-            t_aa = 2.0 * cc * (a_ik * a_jl + a_il * a_jk)
-            if not observed:
-                w = pat.n / self.ntotal
-                info[np.ix_(sidx, sidx)] += w * 0.5 * t_aa
-                info[np.ix_(midx, midx)] += w * a_inv
-                continue
-            d = pat.mean - mu[o]
-            b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
-            ad = a_inv @ d
-            t_ab = cc * (
-                a_il * b[np.ix_(lj, li)] + a_ik * b[np.ix_(lj, lj)]
-                + a_jl * b[np.ix_(li, li)] + a_jk * b[np.ix_(li, lj)]
-            )  # fmt: skip
-            w = pat.n / (2.0 * self.ntotal)
-            info[np.ix_(sidx, sidx)] += w * (-t_aa + 2.0 * t_ab)
-            info[np.ix_(midx, midx)] += w * 2.0 * a_inv
-            cross = 2.0 * c[:, None] * (ad[li][:, None] * a_inv[lj] + ad[lj][:, None] * a_inv[li])
-            info[np.ix_(sidx, midx)] += w * cross
-            info[np.ix_(midx, sidx)] += w * cross.T
+            va[r][pat.ix] = a_inv
+            if observed:
+                d = pat.mean - mu[pat.idx]
+                vb[r][pat.ix] = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+                vad[r, pat.idx] = a_inv @ d
+        rows, cols = m.rows, m.cols  # vech order of the parameters
+        c = np.where(rows == cols, 0.5, 1.0)
+        cc = np.outer(c, c)
+        i, j = rows[:, None], cols[:, None]
+        kk, ll = rows[None, :], cols[None, :]
+        fa = va.reshape(len(pats), -1)
+        a_sum = np.tensordot(n, va, axes=1)
+        info = np.zeros((m.npar, m.npar))
+        nv = m.nvech
+        if not observed:
+            g = fa.T @ (n[:, None] * fa)  # (p^2, p^2): sum n A_ik A_jl at [(i,k), (j,l)]
+            blk = g[i * p + kk, j * p + ll] + g[i * p + ll, j * p + kk]
+            info[:nv, :nv] = cc * blk / self.ntotal
+            info[nv:, nv:] = a_sum / self.ntotal
+            return info
+        fd = (vb - va).reshape(len(pats), -1)
+        fb = vb.reshape(len(pats), -1)
+        g_ad = fa.T @ (n[:, None] * fd)
+        g_ab = fa.T @ (n[:, None] * fb)
+        blk = (
+            g_ad[i * p + ll, j * p + kk] + g_ad[i * p + kk, j * p + ll]
+            + g_ab[j * p + ll, i * p + kk] + g_ab[j * p + kk, i * p + ll]
+        )  # fmt: skip
+        info[:nv, :nv] = cc * blk / self.ntotal
+        info[nv:, nv:] = a_sum / self.ntotal
+        cm = (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
+        t_ = np.arange(p)[None, :]
+        cross = c[:, None] * (cm[rows[:, None], cols[:, None] * p + t_]
+                              + cm[cols[:, None], rows[:, None] * p + t_]) / self.ntotal  # fmt: skip
+        info[:nv, nv:] = cross
+        info[nv:, :nv] = cross.T
         return info
 
     def expected_information(self, x) -> np.ndarray:
         """Sum_g n_g/N * [0.5 tr(S^-1 dS_k S^-1 dS_l) + dmu_k' S^-1 dmu_l] (pattern-wise)."""
-        if isinstance(self.model, _SaturatedModel) and self._lowrank():
+        if isinstance(self.model, _SaturatedModel):
             return self._saturated_information(x, observed=False)
         if self._lowrank():
             return self._lowrank_information(x, observed=False)
@@ -444,7 +458,7 @@ class _MLProblem:
         """
         k = len(x)
         h = np.zeros((k, k))
-        if isinstance(self.model, _SaturatedModel) and self._lowrank():
+        if isinstance(self.model, _SaturatedModel):
             return self._saturated_information(x, observed=True)
         pterms = self._pattern_terms(x)
         lowrank = self._lowrank()
