@@ -27,15 +27,13 @@ from scipy import optimize, stats
 from analysis.sem._ml import (
     _h1_information,
     _IndependenceModel,
-    _loglik_patterns,
     _minimize,
     _MLProblem,
-    _Pattern,
-    _pseudo_complete,
     _SaturatedModel,
     _score_cross,
     _yb_trace_h1,
 )
+from analysis.sem._ml_data import _loglik_patterns, _Pattern, _pseudo_complete
 from analysis.sem._wlsmv_model import _blockdiag, _ugamma_traces
 from analysis.sem._wlsmv_stats import _lavaan_pairs
 

@@ -28,7 +28,8 @@ from analysis.errors import EstimationWarning, InputError
 from analysis.sem._fit_measures import ml_fit_measures
 from analysis.sem._htmt import htmt
 from analysis.sem._matrices import SEMModel
-from analysis.sem._ml import _minimize, _MLProblem, _prepare, _score_cross
+from analysis.sem._ml import _minimize, _MLProblem, _score_cross
+from analysis.sem._ml_data import _prepare
 from analysis.sem._partable import build_partable, fill_fixed_x, start_values
 from analysis.sem._results import CFAResults
 from analysis.sem._standardize import _reliability, _standardized

@@ -216,10 +216,11 @@ class TestFIMLMLRScalar(CheckLavaan):
 
 def test_trace_h1_closed_form_equals_pattern_computation():
     mod = importlib.import_module("analysis.sem._ml")
+    data = importlib.import_module("analysis.sem._ml_data")
 
     x = HS[[f"x{i}" for i in range(1, 10)]].to_numpy(dtype=float)
-    pats = mod._patterns(x)
-    d = mod._GroupData(x, len(x), pats, True, pats[0].mean, pats[0].cov)
+    pats = data._patterns(x)
+    d = data._GroupData(x, len(x), pats, True, pats[0].mean, pats[0].cov)
     closed = mod._yb_trace_h1([d], True)[0]
     d.complete = False  # force the generic (observed information, casewise scores) path
     generic = mod._yb_trace_h1([d], True)[0]
@@ -292,9 +293,10 @@ class TestBfiFIMLMLR(TestBfiListwiseMLR):
 
 def test_observed_information_analytic_equals_numerical():
     mod = importlib.import_module("analysis.sem._ml")
+    data = importlib.import_module("analysis.sem._ml_data")
 
     res = _fit("fiml", HS_MISSING, {"missing": "fiml"})
-    gd, _ = mod._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
+    gd, _ = data._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
     prob = mod._MLProblem(res.sem_model, gd, True)
     x = res.x + 0.05  # away from the optimum the second-derivative term matters
     assert_allclose(prob.observed_information(x), prob.numerical_observed_information(x), atol=1e-6)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import analysis.sem._ml as ml
+import analysis.sem._ml_data as ml_data
 from analysis import config
 from analysis.sem._matrices import SEMModel
 from analysis.sem._partable import build_partable, start_values
@@ -29,7 +30,7 @@ MODELS = [
 
 @pytest.mark.parametrize("model", MODELS)
 def test_lowrank_information_equals_dense(model, monkeypatch):
-    gd, _ = ml._prepare(HS_MISSING, build_partable(model).attrs["ov_names"], None, "fiml")
+    gd, _ = ml_data._prepare(HS_MISSING, build_partable(model).attrs["ov_names"], None, "fiml")
     pt = build_partable(model, meanstructure=True)
     pt = start_values(pt, [d.cov for d in gd], [d.mean for d in gd])
     prob = ml._MLProblem(SEMModel(pt), gd, True)
@@ -43,7 +44,7 @@ def test_lowrank_information_equals_dense(model, monkeypatch):
 
 @pytest.mark.parametrize("data, missing", [(HS_MISSING, "fiml"), (HS, "listwise")])
 def test_saturated_closed_form_equals_generic(data, missing, monkeypatch):
-    gd, _ = ml._prepare(data, ITEMS, None, missing)
+    gd, _ = ml_data._prepare(data, ITEMS, None, missing)
     sat = ml._SaturatedModel(len(ITEMS))
     prob = ml._MLProblem(sat, gd, True)
     x = sat.pack(gd[0].cov, gd[0].mean) + 0.01
