@@ -1,6 +1,11 @@
 """Structural equation models: CFA (ML, MLR, FIML), ordinal WLSMV, measurement invariance.
 
-Public names are imported from their private module on first use.
+One module per stage of a fit, as lavaan: ``_syntax`` (model syntax), ``_partable``
+(parameter table, starting values), ``_matrices`` (:class:`SEMModel`), ``_ml`` (ML / FIML fit
+function, gradient, information), ``_ml_fit`` and ``_wlsmv*`` (the estimators),
+``_fit_measures``, ``_standardize``, ``_lrt`` (difference tests), ``_results``; the estimator
+is chosen by name in the table of ``_estimators``. Public names are imported from their
+private module on first use.
 """
 
 from __future__ import annotations
@@ -9,30 +14,32 @@ from analysis.utils.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "cfa": "_cfa",
-    "CFAResults": "_cfa",
-    "htmt": "_cfa",
-    "FIT_MEASURES": "_cfa",
-    "SCALED_FIT_MEASURES": "_cfa",
+    "sem": "_sem",
+    "product_indicators": "_sem",
+    "CFAResults": "_results",
+    "htmt": "_htmt",
+    "FIT_MEASURES": "_fit_measures",
+    "SCALED_FIT_MEASURES": "_fit_measures",
     "measurement_invariance": "_invariance",
     "InvarianceResults": "_invariance",
-    "InvarianceEngine": "_invariance",
-    "register_engine": "_invariance",
-    "CONTINUOUS_LEVELS": "_invariance",
-    "ORDERED_LEVELS": "_invariance",
-    "difference_test": "_invariance",
-    "Statement": "_model",
-    "Modifier": "_model",
-    "parse_syntax": "_model",
-    "build_partable": "_model",
-    "SEMModel": "_model",
-    "start_values": "_model",
-    "GROUP_EQUAL_CHOICES": "_model",
-    "WLSMVResult": "_wlsmv",
-    "DifferenceTest": "_wlsmv",
+    "InvarianceEngine": "_estimators",
+    "ESTIMATORS": "_estimators",
+    "CONTINUOUS_LEVELS": "_estimators",
+    "ORDERED_LEVELS": "_estimators",
+    "difference_test": "_lrt",
+    "Statement": "_syntax",
+    "Modifier": "_syntax",
+    "parse_syntax": "_syntax",
+    "build_partable": "_partable",
+    "SEMModel": "_matrices",
+    "start_values": "_partable",
+    "GROUP_EQUAL_CHOICES": "_partable",
+    "WLSMVResult": "_results",
+    "DifferenceTest": "_results",
     "fit_wlsmv": "_wlsmv",
-    "wlsmv_difference_test": "_wlsmv",
+    "wlsmv_difference_test": "_lrt",
     "ordinal_invariance": "_wlsmv",
-    "sample_statistics": "_wlsmv",
+    "sample_statistics": "_wlsmv_stats",
 }
 
 __all__ = list(_EXPORTS)

@@ -5,12 +5,11 @@ parameters held equal across groups and compares each model with the previous on
 chi-square difference test (lavaan ``lavTestLRT``), with the changes in CFI and RMSEA.
 
 The estimator-specific work (fitting a model, the difference test, which parameters each level
-constrains) is held in an :class:`InvarianceEngine`; ``"ML"`` and ``"MLR"`` are built in
-(:func:`analysis.sem._cfa.cfa`). An ordinal estimator registers its own engine with
-:func:`register_engine`, e.g. ``"WLSMV"`` with the levels of :data:`ORDERED_LEVELS`
-(configural, thresholds, thresholds + loadings; Wu & Estabrook, 2016) and a scaled-shifted
-difference test; :func:`measurement_invariance` imports ``analysis.sem._wlsmv`` on first use of
-``estimator="WLSMV"`` so that the module can register itself.
+constrains) comes from the estimator table :data:`analysis.sem._estimators.ESTIMATORS`
+(``"ML"``, ``"MLR"``: :data:`CONTINUOUS_LEVELS`; ``"WLSMV"``: :data:`ORDERED_LEVELS`,
+configural, thresholds, thresholds + loadings, Wu & Estabrook, 2016, with a scaled-shifted
+difference test). Another estimator is used by passing its :class:`InvarianceEngine` as
+``estimator``.
 
 References
 ----------
@@ -25,131 +24,30 @@ different levels of invariance for ordered categorical outcomes. *Psychometrika*
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.errors import InputError
+from analysis.sem._estimators import (
+    CONTINUOUS_LEVELS,
+    ESTIMATORS,
+    ORDERED_LEVELS,
+    InvarianceEngine,
+)
+from analysis.sem._lrt import difference_test
 
 __all__ = [
     "measurement_invariance",
     "InvarianceResults",
     "InvarianceEngine",
-    "register_engine",
     "CONTINUOUS_LEVELS",
     "ORDERED_LEVELS",
     "difference_test",
 ]
-
-#: ``group_equal`` of each level for continuous indicators (lavaan ``group.equal``)
-CONTINUOUS_LEVELS: dict[str, tuple[str, ...]] = {
-    "configural": (),
-    "metric": ("loadings",),
-    "scalar": ("loadings", "intercepts"),
-    "strict": ("loadings", "intercepts", "residuals"),
-    "means": ("loadings", "intercepts", "residuals", "means"),
-}
-
-#: levels for ordered indicators (Wu & Estabrook 2016), for an ordinal engine
-ORDERED_LEVELS: dict[str, tuple[str, ...]] = {
-    "configural": (),
-    "thresholds": ("thresholds",),
-    "thresholds+loadings": ("thresholds", "loadings"),
-    "loadings": ("thresholds", "loadings"),
-}
-
-
-def difference_test(res0, res1, method: str = "default") -> tuple[float, float, float]:
-    """Chi-square difference test of a restricted model ``res1`` against ``res0``.
-
-    Parameters
-    ----------
-    res0, res1 : CFAResults
-        The less and the more restricted model (``res1.fit["df"] > res0.fit["df"]``).
-    method : {"default", "standard", "satorra.bentler.2001"}
-        ``"default"``: the plain difference for ML, the Satorra-Bentler (2001) scaled
-        difference when both results carry a ``scaling_factor`` (MLR), as ``lavTestLRT``.
-
-    Returns
-    -------
-    tuple of float
-        ``(delta_chisq, delta_df, p_value)``.
-
-    Notes
-    -----
-    Satorra-Bentler (2001): with unscaled statistics ``T0, T1``, degrees of freedom
-    ``d0 < d1`` and scaling factors ``c0, c1``,
-    ``cd = (d1 c1 - d0 c0) / (d1 - d0)`` and ``T = (T1 - T0) / cd`` on ``d1 - d0`` df.
-
-    References
-    ----------
-    Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test statistic for
-    moment structure analysis. *Psychometrika*, 66(4), 507-514.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> import pandas as pd
-    >>> from analysis.sem._invariance import difference_test
-    >>> a = SimpleNamespace(fit=pd.Series({"chisq": 10.0, "df": 5}))
-    >>> b = SimpleNamespace(fit=pd.Series({"chisq": 14.0, "df": 7}))
-    >>> difference_test(a, b)[:2]  # R: lavaan::lavTestLRT(fit0, fit1)
-    (4.0, 2.0)
-    """
-    f0, f1 = res0.fit, res1.fit
-    t0, t1 = float(f0["chisq"]), float(f1["chisq"])
-    d0, d1 = float(f0["df"]), float(f1["df"])
-    dd = d1 - d0
-    scaled = "scaling_factor" in f0.index and "scaling_factor" in f1.index
-    scaled = scaled and np.isfinite(f0["scaling_factor"]) and np.isfinite(f1["scaling_factor"])
-    if method == "default":
-        method = "satorra.bentler.2001" if scaled else "standard"
-    if method == "standard":
-        dt = t1 - t0
-    elif method == "satorra.bentler.2001":
-        c0, c1 = float(f0["scaling_factor"]), float(f1["scaling_factor"])
-        cd = (d1 * c1 - d0 * c0) / dd
-        dt = (t1 - t0) / cd
-    else:
-        raise InputError(
-            "unknown difference-test method",
-            value=method,
-            expected='"default", "standard" or "satorra.bentler.2001"',
-        )
-    p = float(stats.chi2.sf(dt, dd)) if dd > 0 else np.nan
-    return float(dt), float(dd), p
-
-
-@dataclass(frozen=True)
-class InvarianceEngine:
-    """What an estimator contributes to the invariance sequence.
-
-    Attributes
-    ----------
-    fit : callable
-        ``fit(model, data, group=..., group_equal=..., **kw)`` returning a result with a
-        ``fit`` Series (``chisq``, ``df``, ``cfi``, ``rmsea``, optionally ``scaling_factor``,
-        ``cfi_robust``, ``rmsea_robust``, ...).
-    levels : mapping
-        Level name -> ``group_equal`` tuple.
-    difference : callable
-        ``difference(res0, res1) -> (delta_chisq, delta_df, p_value)``.
-    fit_kwargs : mapping
-        Extra keyword arguments always passed to ``fit`` (e.g. ``estimator``).
-    """
-
-    fit: Callable[..., Any]
-    levels: Mapping[str, tuple[str, ...]]
-    difference: Callable[[Any, Any], tuple[float, float, float]] = difference_test
-    fit_kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-_ENGINES: dict[str, InvarianceEngine] = {}
 
 _SCALED_COLUMNS = (
     "chisq_scaled",
@@ -162,25 +60,6 @@ _SCALED_COLUMNS = (
 _SCALED_DELTAS = ("cfi_scaled", "rmsea_scaled", "cfi_robust", "rmsea_robust")
 
 
-def register_engine(estimator: str, engine: InvarianceEngine) -> None:
-    """Make ``estimator`` available to :func:`measurement_invariance`.
-
-    Examples
-    --------
-    >>> from analysis.sem._invariance import register_engine, InvarianceEngine, ORDERED_LEVELS
-    >>> register_engine("TOY", InvarianceEngine(fit=print, levels=ORDERED_LEVELS))
-    """
-    _ENGINES[estimator.upper()] = engine
-
-
-def _builtin() -> None:
-    from analysis.sem._cfa import cfa
-
-    for est in ("ML", "MLR"):
-        _ENGINES.setdefault(
-            est, InvarianceEngine(fit=cfa, levels=CONTINUOUS_LEVELS, fit_kwargs={"estimator": est})
-        )
-
 
 @dataclass
 class InvarianceResults:
@@ -189,7 +68,7 @@ class InvarianceResults:
     Attributes
     ----------
     models : dict
-        Level name -> fitted model (e.g. :class:`analysis.sem._cfa.CFAResults`), in sequence order.
+        Level name -> fitted model (e.g. :class:`analysis.sem.CFAResults`), in sequence order.
     comparison : pandas.DataFrame
         One row per level: ``model, npar, chisq, df, delta_chisq, delta_df, p_value, cfi,
         rmsea, delta_cfi, delta_rmsea`` (``delta_*`` against the previous level, ``p_value``
@@ -239,9 +118,9 @@ def measurement_invariance(
         Data with the indicators and the ``group`` column.
     group : str
         Grouping column.
-    estimator : str
-        ``"ML"`` or ``"MLR"`` (built in), or any estimator registered with
-        :func:`register_engine` (``"WLSMV"`` once ``analysis.sem._wlsmv`` provides it).
+    estimator : str or InvarianceEngine
+        A name of the estimator table (``"ML"``, ``"MLR"``, ``"WLSMV"``), or an
+        :class:`InvarianceEngine` for another estimator.
     levels : sequence of str
         Levels in order; for ML/MLR from :data:`CONTINUOUS_LEVELS` (``configural``,
         ``metric``, ``scalar``, ``strict``, ``means``).
@@ -274,29 +153,26 @@ def measurement_invariance(
     --------
     >>> import pandas as pd
     >>> from analysis import config
-    >>> from analysis.sem._invariance import measurement_invariance
+    >>> from analysis.sem import measurement_invariance
     >>> hs = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
     >>> model = "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9"
     >>> mi = measurement_invariance(model, hs, "school")  # R: lavaan::lavTestLRT(conf, metr, scal)
     >>> mi.comparison["df"].tolist()
     [48.0, 54.0, 60.0]
     """
-    est = str(estimator).upper()
-    _builtin()
-    if est not in _ENGINES and est == "WLSMV":
-        try:
-            importlib.import_module("analysis.sem._wlsmv")
-        except ImportError:
-            pass
-    if est not in _ENGINES:
-        raise InputError(
-            "no invariance engine for this estimator", value=estimator, expected=", ".join(_ENGINES)
-        )
+    if isinstance(estimator, InvarianceEngine):
+        engine, est = estimator, "custom"
+    else:
+        est = str(estimator).upper()
+        if est not in ESTIMATORS:
+            raise InputError(
+                "unknown estimator", value=estimator, expected=", ".join(ESTIMATORS)
+            )
+        engine = ESTIMATORS[est]
     if "group_equal" in kw:
         raise InputError(
             "group_equal is set by the levels; do not pass it", value=kw["group_equal"]
         )
-    engine = _ENGINES[est]
     unknown = [lv for lv in levels if lv not in engine.levels]
     if unknown:
         raise InputError(
@@ -307,10 +183,8 @@ def measurement_invariance(
     models: dict[str, Any] = {}
     rows = []
     prev = None
-    from analysis.sem._cfa import cfa
-
-    # the built-in fit keeps what does not depend on the model (prepared data, baseline model)
-    shared = {"_shared": {}} if engine.fit is cfa else {}
+    # the ML fit keeps what does not depend on the model (prepared data, baseline model)
+    shared = {"_shared": {}} if engine.shares_work else {}
     for lv in levels:
         res = engine.fit(
             model, data, group=group, group_equal=engine.levels[lv], **engine.fit_kwargs, **kw,

@@ -23,7 +23,7 @@ from numpy.testing import assert_allclose
 
 from analysis import config
 from analysis.errors import EstimationWarning, InputError
-from analysis.sem._cfa import CFAResults, cfa, htmt
+from analysis.sem import CFAResults, cfa, htmt
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 DATA = config.PROJECT_ROOT / "tests" / "data"
@@ -215,11 +215,12 @@ class TestFIMLMLRScalar(CheckLavaan):
 
 
 def test_trace_h1_closed_form_equals_pattern_computation():
-    mod = importlib.import_module("analysis.sem._cfa")  # the module: analysis.sem._cfa is the function
+    mod = importlib.import_module("analysis.sem._ml")
+    data = importlib.import_module("analysis.sem._ml_data")
 
     x = HS[[f"x{i}" for i in range(1, 10)]].to_numpy(dtype=float)
-    pats = mod._patterns(x)
-    d = mod._GroupData(x, len(x), pats, True, pats[0].mean, pats[0].cov)
+    pats = data._patterns(x)
+    d = data._GroupData(x, len(x), pats, True, pats[0].mean, pats[0].cov)
     closed = mod._yb_trace_h1([d], True)[0]
     d.complete = False  # force the generic (observed information, casewise scores) path
     generic = mod._yb_trace_h1([d], True)[0]
@@ -291,10 +292,11 @@ class TestBfiFIMLMLR(TestBfiListwiseMLR):
 
 
 def test_observed_information_analytic_equals_numerical():
-    mod = importlib.import_module("analysis.sem._cfa")  # the module: analysis.sem._cfa is the function
+    mod = importlib.import_module("analysis.sem._ml")
+    data = importlib.import_module("analysis.sem._ml_data")
 
     res = _fit("fiml", HS_MISSING, {"missing": "fiml"})
-    gd, _ = mod._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
+    gd, _ = data._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
     prob = mod._MLProblem(res.sem_model, gd, True)
     x = res.x + 0.05  # away from the optimum the second-derivative term matters
     assert_allclose(prob.observed_information(x), prob.numerical_observed_information(x), atol=1e-6)
@@ -369,7 +371,7 @@ def test_heywood_case_warns():
 
 
 def test_non_convergence_warns(monkeypatch):
-    mod = importlib.import_module("analysis.sem._cfa")  # the module: analysis.sem._cfa is the function
+    mod = importlib.import_module("analysis.sem._ml_fit")
 
     orig = mod._minimize
     monkeypatch.setattr(

@@ -14,12 +14,11 @@ from numpy.testing import assert_allclose
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.sem._invariance import (
+from analysis.sem import (
     ORDERED_LEVELS,
     InvarianceEngine,
     InvarianceResults,
     measurement_invariance,
-    register_engine,
 )
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
@@ -75,7 +74,7 @@ def test_bad_levels_and_estimator():
         measurement_invariance(MODEL, HS, "school", group_equal=("loadings",))
 
 
-def test_engine_registry_for_other_estimators():
+def test_other_estimators_are_passed_as_an_engine():
     calls = []
 
     class Fake:
@@ -87,8 +86,8 @@ def test_engine_registry_for_other_estimators():
         calls.append(group_equal)
         return Fake(10.0 + 2 * len(group_equal), 5.0 + len(group_equal))
 
-    register_engine("FAKE", InvarianceEngine(fit=fake_fit, levels=ORDERED_LEVELS))
-    mi = measurement_invariance(MODEL, HS, "school", estimator="FAKE",
+    fake = InvarianceEngine(fit=fake_fit, levels=ORDERED_LEVELS)
+    mi = measurement_invariance(MODEL, HS, "school", estimator=fake,
                                 levels=("configural", "thresholds", "thresholds+loadings"))  # fmt: skip
     assert calls == [(), ("thresholds",), ("thresholds", "loadings")]
     assert list(mi.comparison["delta_chisq"][1:]) == [2.0, 2.0]
@@ -98,7 +97,7 @@ def test_engine_registry_for_other_estimators():
 def test_shared_model_free_work_gives_the_same_fits(missing):
     # measurement_invariance hands cfa a dict that keeps the prepared data, the baseline
     # model and the HTMT across levels: each fit must equal a fit on its own
-    from analysis.sem._cfa import cfa
+    from analysis.sem import cfa
 
     hs = HS.copy()
     hs.loc[hs.index[::7], "x3"] = float("nan")
@@ -109,3 +108,33 @@ def test_shared_model_free_work_gives_the_same_fits(missing):
         pd.testing.assert_series_equal(got.fit, alone.fit)
         pd.testing.assert_frame_equal(got.params, alone.params)
         pd.testing.assert_frame_equal(got.htmt, alone.htmt)
+
+
+def test_no_import_cycle_and_no_registry():
+    # the estimator table is written out: the sem modules import each other in one direction
+    # only (no module-level nor deferred import back), and importing registers nothing
+    import ast
+    import importlib
+
+    pkg = importlib.import_module("analysis.sem")
+    here = config.PROJECT_ROOT / "analysis" / "sem"
+    graph = {}
+    for f in here.glob("_*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis.sem"):
+                deps.add(node.module.rsplit(".", 1)[-1])
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module":
+                deps.add("import_module")
+        graph[f.stem] = deps
+    assert not any("import_module" in d for d in graph.values())
+
+    def reach(start, seen):
+        for d in graph.get(start, ()):
+            if d not in seen:
+                seen.add(d)
+                reach(d, seen)
+        return seen
+
+    assert [m for m in graph if m in reach(m, set())] == []
+    assert not hasattr(pkg, "register_engine")

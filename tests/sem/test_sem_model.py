@@ -1,4 +1,4 @@
-"""Tests of analysis.sem._model: parser, parameter table, implied moments, derivatives."""
+"""Tests of analysis.sem._syntax, _partable, _matrices: parser, parameter table, implied moments, derivatives."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.sem._model import SEMModel, build_partable, parse_syntax, start_values
+from analysis.sem import SEMModel, build_partable, parse_syntax, start_values
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 HS3 = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -57,7 +57,7 @@ def test_parse_operators_and_modifiers():
         ("f =~ x1 + x2\nthis is not a model", 2, None),
         ("f =~ x1 + + x2", 1, None),
         ("f g =~ x1", 1, "f g"),
-        ("f =~ x1\nd := a*b", 2, None),
+        ("f =~ x1\n2d := a*b", 2, None),
     ],
 )
 def test_syntax_errors_name_line_and_token(text, line, token):
@@ -223,3 +223,8 @@ def test_implied_regression_model():
     # cov(y1, y3) = 1 * b * var(f1) * 1 with every free value 0.5
     assert_allclose(sigma[0, 2], 0.5 * 0.5)
     assert_allclose(m.x_to_table(x)[pt["free"].to_numpy() > 0], 0.5)
+
+
+def test_defined_parameters_are_parsed():
+    st = parse_syntax("y ~ a*x\nz ~ b*y\nind := a * b")
+    assert (st[-1].lhs, st[-1].op, st[-1].rhs, st[-1].line) == ("ind", ":=", "a*b", 3)

@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis.errors import InputError
-from analysis.sem._wlsmv import (
+from analysis.sem import (
     fit_wlsmv,
     ordinal_invariance,
     sample_statistics,
@@ -163,8 +163,8 @@ class TestInvariance(CheckLavaanFit):
         assert_allclose(table["p_value"].iloc[1:], lrt["p_value"].iloc[1:].astype(float), rtol=1e-3)
 
     def test_measurement_invariance_hook(self, bfi):
-        # analysis.sem._invariance dispatches estimator="WLSMV" to this module (small model: fast)
-        from analysis.sem._invariance import measurement_invariance
+        # measurement_invariance finds estimator="WLSMV" in the estimator table (small model: fast)
+        from analysis.sem import measurement_invariance
 
         m = "N =~ N1 + N2 + N3 + N4 + N5"
         fits, table = ordinal_invariance(m, bfi, group="gender")
@@ -225,7 +225,7 @@ class TestBinary(CheckLavaanFit):
 
 
 def test_zero_cell_2x2_keeps_margins():
-    from analysis.sem._wlsmv import _zero_cells_2x2
+    from analysis.sem._wlsmv_stats import _zero_cells_2x2
 
     tab = np.array([[[0.0, 5.0], [7.0, 20.0]], [[3.0, 0.0], [0.0, 9.0]]])
     out, fixed, n_adj = _zero_cells_2x2(tab, np.array([2, 2]), np.array([2, 2]))
@@ -275,8 +275,7 @@ def test_cfa_dispatches_wlsmv():
     import pandas as pd
 
     from analysis import config
-    from analysis.sem._cfa import cfa
-    from analysis.sem._wlsmv import fit_wlsmv
+    from analysis.sem import cfa
 
     bfi = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "bfi.csv")
     items = ["N1", "N2", "N3", "N4", "N5"]

@@ -1,0 +1,631 @@
+"""Normal-theory ML over missing-data patterns: data, fit function, gradient, information
+(lavaan ``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information``).
+
+The data of each group are reduced to per-pattern sufficient statistics
+(:mod:`analysis.sem._ml_data`), so that the fit function, its analytic gradient and the information
+matrices of :class:`_MLProblem` cost nothing per case; casewise quantities (MLR scores) are
+accumulated in chunks. :func:`_minimize` is the optimiser (Fisher scoring then Newton). The
+saturated and independence models used by the fit measures live here as well. With several
+missing-data patterns the information matrices use the low-rank factors of the covariance
+derivatives, and the saturated model's information a closed form over the patterns.
+
+References
+----------
+Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
+Statistical Software*, 48(2), 1-36.
+Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and covariance
+structure analysis with nonnormal missing data. *Sociological Methodology*, 30, 165-200.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize
+
+from analysis.sem._ml_data import (
+    _GroupData,
+    _loglik_patterns,
+)
+
+
+# --------------------------------------------------------------------------- baseline model
+class _IndependenceModel:
+    """Baseline model: uncorrelated observed variables (free variances and means).
+
+    With ``x_idx`` (fixed.x) the observed exogenous variables keep their sample covariance
+    matrix and means (``x_moments``: one ``(cov, mean)`` per group) and the others are
+    uncorrelated with them and with each other, as lavaan's baseline model.
+    """
+
+    def __init__(self, p: int, ngroups: int, meanstructure: bool, x_idx=None, x_moments=None):
+        self.p, self.ngroups, self.meanstructure = p, ngroups, meanstructure
+        self.linear = True  # moments are linear in the parameters
+        xs = set(x_idx or ())
+        self.free_idx = np.array([j for j in range(p) if j not in xs], dtype=int)
+        self.x_idx = np.array(sorted(xs), dtype=int) if xs else None
+        self.x_moments = x_moments
+        self.q = len(self.free_idx)
+        self.per = self.q * (2 if meanstructure else 1)
+        self.npar = self.per * ngroups
+
+    def implied(self, x):
+        out = []
+        q, y = self.q, self.free_idx
+        for g in range(self.ngroups):
+            v = x[g * self.per : g * self.per + q]
+            mu = x[g * self.per + q : (g + 1) * self.per] if self.meanstructure else None
+            if self.x_idx is None:
+                out.append((np.diag(v), mu if mu is not None else np.zeros(self.p)))
+                continue
+            sigma = np.zeros((self.p, self.p))
+            sigma[y, y] = v
+            m = np.zeros(self.p)
+            sxx, mx = self.x_moments[g]
+            sigma[np.ix_(self.x_idx, self.x_idx)] = sxx
+            if mu is not None:
+                m[y] = mu
+                m[self.x_idx] = mx
+            out.append((sigma, m))
+        return out
+
+    def jacobian_factors(self, x):
+        eye = np.eye(self.p)[:, self.free_idx]
+        q = self.q
+        idx = np.array([g * self.per + j for g in range(self.ngroups) for j in range(q)])
+        return [
+            (eye, eye, np.full(q, 0.5), idx[g * q : (g + 1) * q])
+            for g in range(self.ngroups)
+        ]
+
+    def jacobian(self, x):
+        out = []
+        for g in range(self.ngroups):
+            ds = np.zeros((self.npar, self.p, self.p))
+            dm = np.zeros((self.npar, self.p))
+            for j, jj in enumerate(self.free_idx):
+                ds[g * self.per + j, jj, jj] = 1.0
+                if self.meanstructure:
+                    dm[g * self.per + self.q + j, jj] = 1.0
+            out.append((ds, dm))
+        return out
+
+
+# --------------------------------------------------------------------------- core ML machinery
+class _MLProblem:
+    """ML fit function, gradient and information matrices of a model on grouped data."""
+
+    def __init__(self, model, data: list[_GroupData], meanstructure: bool):
+        self.model = model
+        self.data = data
+        self.meanstructure = meanstructure
+        self.ntotal = sum(d.n for d in data)
+
+    def _mu(self, g, mu):
+        # without a mean structure the means are saturated: mu = sample mean
+        return mu if self.meanstructure else self.data[g].mean
+
+    def objective(self, x, grad: bool = True):
+        """f(x) = -loglik(x)/N up to a constant (0.5 * sum_g n_g/N * F_ML,g); and gradient."""
+        f = 0.0
+        try:
+            impl = self.model.implied(x)
+        except np.linalg.LinAlgError:
+            return (np.inf, None) if grad else np.inf
+        jac = self.model.jacobian(x) if grad else None
+        gvec = np.zeros(len(x)) if grad else None
+        for g, (sigma, mu) in enumerate(impl):
+            mu = self._mu(g, mu)
+            gfull = np.zeros_like(sigma)
+            gmu = np.zeros(len(mu))
+            for pat in self.data[g].patterns:
+                o = pat.idx
+                try:
+                    c = np.linalg.cholesky(sigma[pat.ix])
+                except np.linalg.LinAlgError:
+                    return (np.inf, None) if grad else np.inf
+                logdet = 2.0 * np.sum(np.log(np.diag(c)))
+                cinv = np.linalg.inv(c)
+                inv = cinv.T @ cinv
+                d = pat.mean - mu[o]
+                m2 = pat.cov + np.outer(d, d)
+                f += pat.n * (logdet + np.sum(inv * m2))
+                if grad:
+                    gfull[pat.ix] += pat.n * (inv - inv @ m2 @ inv)
+                    gmu[o] += pat.n * (inv @ d)
+            if grad:
+                ds, dm = jac[g]
+                gvec += np.tensordot(ds, gfull, axes=([1, 2], [0, 1]))
+                if self.meanstructure:
+                    gvec -= 2.0 * dm @ gmu
+        f = 0.5 * f / self.ntotal
+        if grad:
+            return f, 0.5 * gvec / self.ntotal
+        return f
+
+    def loglik(self, x) -> float:
+        impl = self.model.implied(x)
+        return sum(
+            _loglik_patterns(sigma, self._mu(g, mu), self.data[g].patterns)
+            for g, (sigma, mu) in enumerate(impl)
+        )
+
+    def _lowrank(self) -> bool:
+        """Use the low-rank information formulas: several missing-data patterns (FIML) and a
+        model with :meth:`SEMModel.jacobian_factors`."""
+        return hasattr(self.model, "jacobian_factors") and any(
+            len(d.patterns) > 1 for d in self.data
+        )
+
+    def _lowrank_information(self, x, observed: bool) -> np.ndarray:
+        """Expected or (the analytic part of the) observed information from the low-rank
+        factors of the covariance derivatives, pattern by pattern.
+
+        With ``dSigma_k = sum_j c_j (u_j v_j' + v_j u_j')`` and, per pattern, ``P = W' A W``
+        and ``Q = W' B W`` for ``W = [U V]`` restricted to the observed variables,
+        ``tr(A X_k Q' X_l) = (Q_vu o P_uv + Q_vv o P_uu + Q_uu o P_vv + Q_uv o P_vu)`` summed
+        over the pieces of ``k`` and ``l``: ``O(p q^2)`` per pattern instead of
+        ``O(p^2 npar^2)``. The mean terms ``dmu' A dmu`` are summed over patterns first.
+        """
+        k = len(x)
+        info = np.zeros((k, k))
+        for g, ((sigma, mu), (_ds, dm), (u, v, coef, index)) in enumerate(
+            zip(self.model.implied(x), self.model.jacobian(x), self.model.jacobian_factors(x))
+        ):
+            mu = self._mu(g, mu)
+            q = u.shape[1]
+            w = np.concatenate([u, v], axis=1)
+            agg = np.zeros((q, k))
+            agg[np.arange(q), index] = coef
+            tsum = np.zeros((q, q))
+            a_sum = np.zeros_like(sigma)  # sum of n A (embedded): the mean terms
+            cross = np.zeros((k, k))
+            for pat in self.data[g].patterns:
+                o = pat.idx
+                a_inv = np.linalg.inv(sigma[pat.ix])
+                wo = w[o]
+                pm = wo.T @ (a_inv @ wo)
+                puu, puv, pvu, pvv = pm[:q, :q], pm[:q, q:], pm[q:, :q], pm[q:, q:]
+                if not observed:
+                    tsum += 0.5 * pat.n * (puv * pvu + puu * pvv) * 2.0
+                else:
+                    d = pat.mean - mu[o]
+                    b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+                    qm = wo.T @ (b @ wo)
+                    quu, quv, qvu, qvv = qm[:q, :q], qm[:q, q:], qm[q:, :q], qm[q:, q:]
+                    t_aa = 2.0 * (puv * pvu + puu * pvv)
+                    t_ab = qvu * puv + qvv * puu + quu * pvv + quv * pvu
+                    tsum += pat.n * (-t_aa + 2.0 * t_ab)
+                    if self.meanstructure:
+                        ad = a_inv @ d
+                        uo, vo = u[o], v[o]
+                        xa = (uo * (vo.T @ ad) + vo * (uo.T @ ad)) @ agg  # po x k: X_k a
+                        am = a_inv @ dm[:, o].T  # po x k: A m_l
+                        cross += pat.n * (xa.T @ am)
+                a_sum[pat.ix] += pat.n * a_inv
+            blk = agg.T @ tsum @ agg
+            if self.meanstructure:
+                mam = dm @ a_sum @ dm.T
+                blk = blk + (2.0 * mam if observed else mam)
+                if observed:
+                    blk = blk + 2.0 * (cross + cross.T)
+            info += blk
+        return info / (2.0 * self.ntotal) if observed else info / self.ntotal
+
+    def _saturated_information(self, x, observed: bool) -> np.ndarray:
+        """Information of the saturated model (``vech(Sigma)``, ``mu``) in closed form.
+
+        For ``sigma_ij`` (weight ``c = 1/2`` on the diagonal) and a pattern with
+        ``A = Sigma_oo^-1`` (embedded in a ``p x p`` matrix of zeros), ``B = A M A``,
+        ``D = B - A`` and ``a = A d``:
+        ``tr(A X_ij A X_kl) = 2 c_ij c_kl (A_ik A_jl + A_il A_jk)`` and
+        ``-tr(A X_ij A X_kl) + 2 tr(A X_ij B X_kl) = 2 c_ij c_kl (A_il D_jk + A_ik D_jl +
+        A_jl B_ik + A_jk B_il)``, ``a' X_ij A e_t = c_ij (a_i A_jt + a_j A_it)``. The sums over
+        patterns of the products are Gram matrices of the flattened pattern matrices
+        (``sum_pattern n A_ik A_jl = (V' N V)[(i,k), (j,l)]``): two matrix products instead of
+        one ``vech x vech`` update per pattern.
+        """
+        m = self.model
+        p = m.p
+        sigma, mu = m.implied(x)[0]
+        pats = self.data[0].patterns
+        n = np.array([pat.n for pat in pats], dtype=float)
+        va = np.zeros((len(pats), p, p))
+        vb = np.zeros_like(va) if observed else None
+        vad = np.zeros((len(pats), p)) if observed else None
+        for r, pat in enumerate(pats):
+            a_inv = np.linalg.inv(sigma[pat.ix])
+            va[r][pat.ix] = a_inv
+            if observed:
+                d = pat.mean - mu[pat.idx]
+                vb[r][pat.ix] = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+                vad[r, pat.idx] = a_inv @ d
+        rows, cols = m.rows, m.cols  # vech order of the parameters
+        c = np.where(rows == cols, 0.5, 1.0)
+        cc = np.outer(c, c)
+        i, j = rows[:, None], cols[:, None]
+        kk, ll = rows[None, :], cols[None, :]
+        fa = va.reshape(len(pats), -1)
+        a_sum = np.tensordot(n, va, axes=1)
+        info = np.zeros((m.npar, m.npar))
+        nv = m.nvech
+        if not observed:
+            g = fa.T @ (n[:, None] * fa)  # (p^2, p^2): sum n A_ik A_jl at [(i,k), (j,l)]
+            blk = g[i * p + kk, j * p + ll] + g[i * p + ll, j * p + kk]
+            info[:nv, :nv] = cc * blk / self.ntotal
+            info[nv:, nv:] = a_sum / self.ntotal
+            return info
+        fd = (vb - va).reshape(len(pats), -1)
+        fb = vb.reshape(len(pats), -1)
+        g_ad = fa.T @ (n[:, None] * fd)
+        g_ab = fa.T @ (n[:, None] * fb)
+        blk = (
+            g_ad[i * p + ll, j * p + kk] + g_ad[i * p + kk, j * p + ll]
+            + g_ab[j * p + ll, i * p + kk] + g_ab[j * p + kk, i * p + ll]
+        )  # fmt: skip
+        info[:nv, :nv] = cc * blk / self.ntotal
+        info[nv:, nv:] = a_sum / self.ntotal
+        cm = (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
+        t_ = np.arange(p)[None, :]
+        cross = c[:, None] * (cm[rows[:, None], cols[:, None] * p + t_]
+                              + cm[cols[:, None], rows[:, None] * p + t_]) / self.ntotal  # fmt: skip
+        info[:nv, nv:] = cross
+        info[nv:, :nv] = cross.T
+        return info
+
+    def expected_information(self, x) -> np.ndarray:
+        """Sum_g n_g/N * [0.5 tr(S^-1 dS_k S^-1 dS_l) + dmu_k' S^-1 dmu_l] (pattern-wise)."""
+        if isinstance(self.model, _SaturatedModel):
+            return self._saturated_information(x, observed=False)
+        if self._lowrank():
+            return self._lowrank_information(x, observed=False)
+        info = np.zeros((len(x), len(x)))
+        for g, ((sigma, _mu), (ds, dm)) in enumerate(
+            zip(self.model.implied(x), self.model.jacobian(x))
+        ):
+            for pat in self.data[g].patterns:
+                o = pat.idx
+                inv = np.linalg.inv(sigma[np.ix_(o, o)])
+                dso = ds[:, o][:, :, o]
+                m = np.matmul(inv, dso)  # k x po x po
+                mf = m.reshape(len(x), -1)
+                mt = np.transpose(m, (0, 2, 1)).reshape(len(x), -1)
+                blk = 0.5 * (mf @ mt.T)
+                if self.meanstructure:
+                    dmo = dm[:, o]
+                    blk = blk + dmo @ inv @ dmo.T
+                info += pat.n * blk
+        return info / self.ntotal
+
+    def numerical_observed_information(self, x) -> np.ndarray:
+        """Hessian of f(x) by central differences of the analytic gradient."""
+        k = len(x)
+        h = np.empty((k, k))
+        for j in range(k):
+            step = 1e-5 * max(1.0, abs(x[j]))
+            xp, xm = x.copy(), x.copy()
+            xp[j] += step
+            xm[j] -= step
+            h[:, j] = (self.objective(xp)[1] - self.objective(xm)[1]) / (2 * step)
+        return 0.5 * (h + h.T)
+
+    def _pattern_terms(self, x):
+        """Per group and pattern: (pattern, A = Sigma_oo^-1, B = A M A, a = A d), and the
+        gradient of f with respect to the full Sigma (p x p) and mu of each group."""
+        out = []
+        for g, (sigma, mu) in enumerate(self.model.implied(x)):
+            mu = self._mu(g, mu)
+            terms = []
+            gfull = np.zeros_like(sigma)
+            gmu = np.zeros(len(mu))
+            for pat in self.data[g].patterns:
+                o = pat.idx
+                a_inv = np.linalg.inv(sigma[pat.ix])
+                d = pat.mean - mu[o]
+                b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
+                ad = a_inv @ d
+                terms.append((pat, a_inv, b, ad))
+                gfull[pat.ix] += pat.n * (a_inv - b)
+                gmu[o] += pat.n * ad
+            out.append((terms, 0.5 * gfull / self.ntotal, -gmu / self.ntotal))
+        return out
+
+    def observed_information(self, x) -> np.ndarray:
+        """Hessian of f(x) (the observed information per case), analytically.
+
+        ``H = sum_pattern n/(2N) [-tr(A X_k A X_l) + 2 tr(A X_k B X_l) + 2 a' X_k A m_l
+        + 2 a' X_l A m_k + 2 m_k' A m_l] + d/dx_l (J_k(x)' G)`` with ``A = Sigma_oo^-1``,
+        ``B = A (S + d d') A``, ``a = A d``, ``X_k``/``m_k`` the derivatives of ``Sigma_oo``
+        and ``mu_o``, and ``G`` the gradient of ``f`` with respect to the moments (held fixed
+        in the last term, whose derivative is taken numerically on the model Jacobian only).
+        """
+        k = len(x)
+        h = np.zeros((k, k))
+        if isinstance(self.model, _SaturatedModel):
+            return self._saturated_information(x, observed=True)
+        pterms = self._pattern_terms(x)
+        lowrank = self._lowrank()
+        if lowrank:
+            h += self._lowrank_information(x, observed=True)
+        for (ds, dm), (terms, _gs, _gm) in zip(self.model.jacobian(x), pterms):
+            if lowrank:
+                break
+            for pat, a_inv, b, ad in terms:
+                o = pat.idx
+                xo = ds[:, o][:, :, o]
+                pa = np.matmul(a_inv, xo)
+                qb = np.matmul(b, xo)
+                paf = pa.reshape(k, -1)
+                pat_t = np.transpose(pa, (0, 2, 1)).reshape(k, -1)
+                qbt = np.transpose(qb, (0, 2, 1)).reshape(k, -1)
+                blk = -(paf @ pat_t.T) + 2.0 * (paf @ qbt.T)
+                if self.meanstructure:
+                    mo = dm[:, o]
+                    u = xo @ ad  # k x po : X_k a
+                    w = mo @ a_inv  # k x po : A m_l
+                    cross = u @ w.T
+                    blk = blk + 2.0 * (cross + cross.T) + 2.0 * (mo @ a_inv @ mo.T)
+                h += pat.n / (2.0 * self.ntotal) * blk
+
+        # second-derivative part: derivative of J(x)' G with the moment gradient G fixed
+        gs_all = [gs for _t, gs, _gm in pterms]
+        gm_all = [gm for _t, _gs, gm in pterms] if self.meanstructure else None
+        dot = getattr(self.model, "jacobian_dot", None)
+
+        def jg(z):
+            if dot is not None:  # J(z)' G without building J(z)
+                return dot(z, gs_all, gm_all)
+            tot = np.zeros(k)
+            for (dsz, dmz), (_t, gs, gm) in zip(self.model.jacobian(z), pterms):
+                tot += np.tensordot(dsz, gs, axes=([1, 2], [0, 1]))
+                if self.meanstructure:
+                    tot += dmz @ gm
+            return tot
+
+        if not getattr(self.model, "linear", False):
+            for j in range(k):
+                step = 1e-5 * max(1.0, abs(x[j]))
+                xp, xm = x.copy(), x.copy()
+                xp[j] += step
+                xm[j] -= step
+                h[:, j] += (jg(xp) - jg(xm)) / (2 * step)
+        return 0.5 * (h + h.T)
+
+    def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
+        """Scores d loglik_i / d x of the cases of one group (n_g x npar).
+
+        ``s_ik = 0.5 z_i' dSigma_k z_i - 0.5 tr(Sigma_oo^-1 dSigma_k) + z_i' dmu_k`` with
+        ``z_i = Sigma_oo^-1 (y_i,o - mu_o)`` (zero for the missing entries); the quadratic
+        forms use the low-rank factors of :meth:`SEMModel.jacobian_factors`.
+        """
+        sigma, mu = self.model.implied(x)[group]
+        mu = self._mu(group, mu)
+        ds, dm = self.model.jacobian(x)[group]
+        u, v, coef, index = self.model.jacobian_factors(x)[group]
+        npar = len(x)
+        # q x npar matrix that adds the pieces of each parameter; when every parameter has at
+        # most one piece (no equality constraint within the group) a scatter does the same
+        unique = len(np.unique(index)) == len(index)
+        identity = len(index) == npar and np.array_equal(index, np.arange(npar))
+        agg = np.zeros((len(index), npar))
+        agg[np.arange(len(index)), index] = coef
+        data = self.data[group]
+        p = data.x.shape[1]
+        q = u.shape[1]
+        products = _column_products(np.concatenate([u, v], axis=1))
+        out = np.zeros((data.n, npar))
+        for pat in data.patterns:
+            o = pat.idx
+            inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            inv_full = np.zeros((p, p))
+            inv_full[np.ix_(o, o)] = inv
+            const = -0.5 * np.tensordot(ds, inv_full, axes=([1, 2], [0, 1]))  # npar
+            for start in range(0, pat.n, chunk):
+                rows = pat.rows[start : start + chunk]
+                z = np.zeros((len(rows), p))
+                z[:, o] = (data.x[np.ix_(rows, o)] - mu[o]) @ inv
+                zuv = products(z)  # [z @ u, z @ v]
+                if identity:
+                    sc = zuv[:, :q] * zuv[:, q:] * coef
+                    sc += const
+                elif unique:
+                    sc = np.zeros((len(rows), npar))
+                    sc[:, index] = zuv[:, :q] * zuv[:, q:] * coef
+                    sc += const
+                else:
+                    sc = (zuv[:, :q] * zuv[:, q:]) @ agg + const
+                if self.meanstructure:
+                    sc += z @ dm.T
+                out[rows] = sc
+        return out
+
+
+def _score_cross(problem: _MLProblem, x, group: int) -> np.ndarray:
+    """``s' s`` for the casewise scores ``s`` of one group.
+
+    The scores of the parameters that do not enter the group's moments (those of the other
+    groups) are zero: the product is taken over the other columns only.
+    """
+    s = problem.casewise_scores(x, group)
+    used = np.flatnonzero(np.any(s != 0, axis=0))
+    if len(used) == s.shape[1]:
+        return s.T @ s
+    sub = s[:, used]
+    out = np.zeros((s.shape[1], s.shape[1]))
+    out[np.ix_(used, used)] = sub.T @ sub
+    return out
+
+
+def _column_products(cols: np.ndarray):
+    """A function ``z -> z @ cols`` that computes each distinct column once.
+
+    The low-rank factors of the Jacobian repeat columns (a column of ``Lambda Psi`` for every
+    loading of a factor) and hold unit vectors (residual variances, loadings): those are
+    copied from ``z``, the other distinct columns come from one matrix product.
+    """
+    uniq, inv = np.unique(cols, axis=1, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    unit = ((uniq != 0).sum(axis=0) == 1) & (uniq.max(axis=0) == 1.0)
+    pos = np.argmax(uniq[:, unit] != 0, axis=0)
+    other = uniq[:, ~unit]
+
+    def products(z):
+        res = np.empty((len(z), uniq.shape[1]))
+        res[:, unit] = z[:, pos]
+        if other.shape[1]:
+            res[:, ~unit] = z @ other
+        return res[:, inv]
+
+    return products
+
+
+def _minimize(problem: _MLProblem, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-10):
+    """Minimise the ML fit function; returns ``(x, converged, iterations)``.
+
+    Fisher scoring (expected information) with backtracking until the gradient is small,
+    then Newton steps with the observed information (numerical Hessian of the analytic
+    gradient, recomputed when progress stalls); L-BFGS as a fallback.
+    """
+    x = x0.copy()
+    f, g = problem.objective(x)
+    if not np.isfinite(f):
+        # inadmissible start (Sigma not positive definite): a derivative-free search first
+        res = optimize.minimize(
+            lambda z: problem.objective(z, grad=False),
+            x,
+            method="Nelder-Mead",
+            options={"maxiter": 2000},
+        )
+        x = res.x
+        f, g = problem.objective(x)
+    converged = False
+    it = 0
+    hess = None
+    while it < max_iter:
+        it += 1
+        gmax = np.max(np.abs(g))
+        if gmax > 1e-4 or hess is None and gmax > 1e-3:
+            metric = problem.expected_information(x)
+        else:
+            if hess is None:
+                hess = problem.observed_information(x)
+            metric = hess
+        try:
+            step = np.linalg.solve(metric + 1e-12 * np.eye(len(x)), g)
+            if g @ step <= 0:  # not a descent direction (Hessian not PD): use scoring
+                step = np.linalg.solve(problem.expected_information(x), g)
+        except np.linalg.LinAlgError:
+            step = g
+        t = 1.0
+        while True:
+            xn = x - t * step
+            fn, gn = problem.objective(xn)
+            if np.isfinite(fn) and fn <= f + 1e-4 * t * (g @ -step) + 1e-15:
+                break
+            t *= 0.5
+            if t < 1e-10:
+                break
+        if t < 1e-10:
+            break
+        if hess is not None and np.max(np.abs(gn)) > 0.1 * gmax:
+            hess = None  # slow progress: refresh the Hessian
+        x, fprev, f, g = xn, f, fn, gn
+        if np.max(np.abs(g)) < tol or (abs(fprev - f) < 1e-16 and np.max(np.abs(g)) < 1e-7):
+            converged = True
+            break
+    if not converged:
+        res = optimize.minimize(
+            problem.objective,
+            x,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 20000, "ftol": 1e-16, "gtol": 1e-11},
+        )
+        if np.isfinite(res.fun) and res.fun <= f:
+            x, f = res.x, res.fun
+            g = problem.objective(x)[1]
+        converged = bool(np.max(np.abs(g)) < 1e-6)
+        it += int(res.nit)
+    return x, converged, it
+
+
+class _SaturatedModel:
+    """Unrestricted model of one group: free ``vech(Sigma)`` (column-wise lower) and ``mu``."""
+
+    def __init__(self, p: int):
+        self.p, self.ngroups, self.meanstructure = p, 1, True
+        self.linear = True
+        self.rows, self.cols = np.tril_indices(p)
+        self.nvech = len(self.rows)
+        self.npar = self.nvech + p
+
+    def pack(self, sigma, mu):
+        return np.concatenate([sigma[self.rows, self.cols], mu])
+
+    def implied(self, x):
+        s = np.zeros((self.p, self.p))
+        s[self.rows, self.cols] = x[: self.nvech]
+        s[self.cols, self.rows] = x[: self.nvech]
+        return [(s, x[self.nvech :])]
+
+    def jacobian(self, x):
+        ds = np.zeros((self.npar, self.p, self.p))
+        k = np.arange(self.nvech)
+        ds[k, self.rows, self.cols] = 1.0
+        ds[k, self.cols, self.rows] = 1.0
+        dm = np.zeros((self.npar, self.p))
+        dm[self.nvech + np.arange(self.p), np.arange(self.p)] = 1.0
+        return [(ds, dm)]
+
+    def jacobian_factors(self, x):
+        eye = np.eye(self.p)
+        coef = np.where(self.rows == self.cols, 0.5, 1.0)
+        return [(eye[:, self.rows], eye[:, self.cols], coef, np.arange(self.nvech))]
+
+
+def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
+    """tr(B1 A1^-1) per group at the saturated model (Yuan-Bentler, Mplus variant).
+
+    ``A1`` is the observed information and ``B1`` the first-order information (mean outer
+    product of the casewise scores) of the unrestricted model at the sample (or EM) moments.
+    For complete data it is a Mardia-type kurtosis: with
+    ``m_i = (y_i - ybar)' S^-1 (y_i - ybar)`` the covariance part is
+    ``mean(0.5 (m_i^2 - 2 m_i + p))``, plus ``mean(m_i)`` for the means; with missing data
+    both matrices are computed over the missing-data patterns.
+    """
+    out = []
+    for d in gdata:
+        p = d.x.shape[1]
+        if len(x_idx):
+            # fixed.x: the moments of the exogenous variables are not estimated (lavaan)
+            a1, b1 = _h1_information(d)
+            rows, cols = np.tril_indices(p)
+            xs = np.zeros(p, dtype=bool)
+            xs[list(x_idx)] = True
+            keep = ~np.concatenate([xs[rows] & xs[cols], xs if ms else np.ones(p, dtype=bool)])
+            a1, b1 = a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
+            out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+            continue
+        if d.complete:
+            e = d.x - d.mean
+            m = np.einsum("ij,ij->i", e @ np.linalg.inv(d.cov), e)
+            t = np.mean(0.5 * (m**2 - 2 * m + p))
+            if ms:
+                t += np.mean(m)
+            out.append(float(t))
+            continue
+        a1, b1 = _h1_information(d)
+        out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+    return out
+
+
+def _h1_information(d: _GroupData) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and first-order information of the saturated model over the missing-data
+    patterns, at the EM moments, per case; parameters ``(vech(Sigma), mu)``."""
+    if d.h1_info is None:
+        sat = _SaturatedModel(d.x.shape[1])
+        prob = _MLProblem(sat, [d], True)
+        xh = sat.pack(d.cov, d.mean)
+        a1 = prob.observed_information(xh)
+        sc = prob.casewise_scores(xh, 0)
+        d.h1_info = (a1, sc.T @ sc / d.n)
+    return d.h1_info

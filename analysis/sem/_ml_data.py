@@ -1,0 +1,189 @@
+"""Data of an ML fit: per-group, per-missing-data-pattern sufficient statistics, the EM
+estimate of the saturated moments, and the log-likelihood over patterns (lavaan
+``lav_samplestats``, ``lav_mvnorm_missing``).
+
+:func:`_prepare` checks and splits the data by group and reduces every group to its
+missing-data patterns (:class:`_Pattern`: cases, means and covariances of the observed
+variables), with the sample (complete data) or EM (missing data) moments.
+
+References
+----------
+Little, R. J. A., & Rubin, D. B. (2019). *Statistical analysis with missing data* (3rd ed.).
+Wiley.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+
+_LOG2PI = np.log(2.0 * np.pi)
+
+
+# --------------------------------------------------------------------------- data
+@dataclass
+class _Pattern:
+    """Sufficient statistics of the cases of one group sharing a missing-data pattern."""
+
+    idx: np.ndarray  # observed variable positions
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray  # divisor n
+    rows: np.ndarray  # positions of the cases in the group's data matrix
+
+    def __post_init__(self):
+        self.ix = np.ix_(self.idx, self.idx)
+
+
+@dataclass
+class _GroupData:
+    x: np.ndarray  # n x p, NaN = missing
+    n: int
+    patterns: list[_Pattern]
+    complete: bool
+    mean: np.ndarray  # h1 mean (sample, or EM)
+    cov: np.ndarray  # h1 covariance (divisor n, or EM)
+    h1_info: tuple | None = None  # cached saturated-model information (missing data)
+
+
+def _patterns(x: np.ndarray) -> list[_Pattern]:
+    obs = ~np.isnan(x)
+    if obs.all():
+        rows = np.arange(len(x))
+        return [_Pattern(np.arange(x.shape[1]), len(x), *_moments(x), rows)]
+    keys, inverse = np.unique(obs, axis=0, return_inverse=True)
+    out = []
+    for k, key in enumerate(keys):
+        rows = np.flatnonzero(inverse.ravel() == k)
+        idx = np.flatnonzero(key)
+        sub = x[np.ix_(rows, idx)]
+        out.append(_Pattern(idx, len(rows), *_moments(sub), rows))
+    return out
+
+
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = x.mean(axis=0)
+    d = x - m
+    return m, (d.T @ d) / len(x)
+
+
+def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-5, max_iter: int = 500):
+    """Saturated ML mean and covariance with missing data (EM algorithm).
+
+    As lavaan's ``lav_mvnorm_missing_h1_estimate_moments``: start from the available-case
+    means and variances (no covariances), stop when no mean or (co)variance changes by more
+    than ``tol`` (lavaan's default 1e-5) between two iterations.
+    """
+    p = x.shape[1]
+    mu = np.nanmean(x, axis=0)
+    var0 = np.nanvar(x, axis=0)
+    var0[~np.isfinite(var0) | (var0 == 0)] = 1.0
+    sigma = np.diag(var0)
+    n = len(x)
+    rows, cols = np.tril_indices(p)
+    for _ in range(max_iter):
+        prev = np.concatenate([mu, sigma[rows, cols]])
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for pat in patterns:
+            o = pat.idx
+            m = np.setdiff1d(np.arange(p), o)
+            if len(m) == 0:
+                t1 += pat.n * pat.mean
+                t2 += pat.n * (pat.cov + np.outer(pat.mean, pat.mean))
+                continue
+            soo_inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            b = sigma[np.ix_(m, o)] @ soo_inv
+            cmean_m = mu[m] + b @ (pat.mean - mu[o])  # mean of the conditional means
+            # E[y y'] summed over the cases of the pattern
+            c = sigma[np.ix_(m, m)] - b @ sigma[np.ix_(o, m)]
+            ey = np.zeros(p)
+            ey[o], ey[m] = pat.mean, cmean_m
+            sxx = pat.cov + np.outer(pat.mean, pat.mean)  # E_o[y_o y_o']
+            e2 = np.zeros((p, p))
+            e2[np.ix_(o, o)] = sxx
+            # y_m = mu_m + b (y_o - mu_o): cross and square moments
+            a0 = mu[m] - b @ mu[o]
+            e2[np.ix_(m, o)] = np.outer(a0, pat.mean) + b @ sxx
+            e2[np.ix_(o, m)] = e2[np.ix_(m, o)].T
+            e2[np.ix_(m, m)] = (
+                np.outer(a0, a0)
+                + np.outer(a0, pat.mean @ b.T)
+                + np.outer(b @ pat.mean, a0)
+                + b @ sxx @ b.T
+                + c
+            )
+            t1 += pat.n * ey
+            t2 += pat.n * e2
+        mu = t1 / n
+        sigma = t2 / n - np.outer(mu, mu)
+        if np.linalg.eigvalsh(sigma).min() < 1e-6:
+            sigma[np.diag_indices(p)] += np.max(np.diag(sigma)) * 1e-8
+        if np.max(np.abs(np.concatenate([mu, sigma[rows, cols]]) - prev)) < tol:
+            break
+    return mu, sigma
+
+
+def _loglik_patterns(sigma, mu, patterns) -> float:
+    total = 0.0
+    for pat in patterns:
+        o = pat.idx
+        s = sigma[np.ix_(o, o)]
+        sign, logdet = np.linalg.slogdet(s)
+        if sign <= 0:
+            return -np.inf
+        d = pat.mean - mu[o]
+        inv = np.linalg.inv(s)
+        total += -0.5 * pat.n * (len(o) * _LOG2PI + logdet + np.sum(inv * pat.cov) + d @ inv @ d)
+    return float(total)
+
+
+def _prepare(data, ov, group, missing):
+    if not isinstance(data, pd.DataFrame):
+        raise InputError("data must be a pandas DataFrame", value=type(data).__name__)
+    cols = list(ov) + ([group] if group is not None else [])
+    for c in cols:
+        if c not in data.columns:
+            raise InputError("column not found in the data", column=c, expected="a column name")
+    x = data[list(ov)]
+    try:
+        x = x.apply(pd.to_numeric, errors="raise").astype(float)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"indicators must be numeric ({exc})", expected="numbers") from exc
+    if group is not None:
+        gcol = data[group]
+        keep_g = gcol.notna().to_numpy()
+        labels = list(pd.unique(gcol[keep_g]))
+    else:
+        keep_g = np.ones(len(data), dtype=bool)
+        labels = [1]
+    arr = x.to_numpy(dtype=float)
+    if missing == "listwise":
+        keep = keep_g & ~np.isnan(arr).any(axis=1)
+    else:
+        keep = keep_g & ~np.isnan(arr).all(axis=1)
+    out = []
+    for lab in labels:
+        rows = keep & ((data[group] == lab).to_numpy() if group is not None else True)
+        xg = arr[rows]
+        if len(xg) < 2:
+            raise InputError("a group has fewer than 2 usable cases", column=group, value=lab)
+        pats = _patterns(xg)
+        complete = len(pats) == 1 and len(pats[0].idx) == xg.shape[1]
+        if complete:
+            mean, cov = pats[0].mean, pats[0].cov
+        else:
+            mean, cov = _em_h1(xg, pats)
+        out.append(_GroupData(xg, len(xg), pats, complete, mean, cov))
+    return out, labels
+
+
+def _pseudo_complete(d: _GroupData) -> _GroupData:
+    """Complete-data stand-in whose sample moments are the EM (h1) moments of ``d``."""
+    p = d.x.shape[1]
+    pat = _Pattern(np.arange(p), d.n, d.mean, d.cov, np.zeros(0, dtype=int))
+    return _GroupData(np.zeros((0, p)), d.n, [pat], True, d.mean, d.cov)
