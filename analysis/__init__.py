@@ -14,7 +14,7 @@ reliability and EFA       alpha, omega, kmo, bartlett, parallel_analysis, efa, f
                           rotate, correlation_matrix
 ordinal methods           polychoric, tetrachoric, fit_wlsmv, ordinal_invariance
                           (also ``cfa(..., estimator="WLSMV")``)
-CFA                       cfa, htmt, measurement_invariance
+CB-SEM                    cfa, sem, htmt, measurement_invariance
 PLS-SEM                   pls
 survey design             SurveyDesign, design_weights, poststratify, rake,
                           load_population_totals
@@ -88,18 +88,19 @@ _EXPORTS: dict[str, str] = {
     "polychoric": "psychometrics",
     "tetrachoric": "psychometrics",
     "PolychoricResult": "psychometrics",
-    "fit_wlsmv": "sem",
-    "ordinal_invariance": "sem",
-    "WLSMVResult": "sem",
+    "fit_wlsmv": "cbsem",
+    "ordinal_invariance": "cbsem",
+    "WLSMVResult": "cbsem",
     # confirmatory factor analysis
-    "cfa": "sem",
-    "htmt": "sem",
-    "CFAResults": "sem",
-    "measurement_invariance": "sem",
+    "cfa": "cbsem",
+    "sem": "cbsem",
+    "htmt": "cbsem",
+    "CFAResults": "cbsem",
+    "measurement_invariance": "cbsem",
     # PLS-SEM
     "pls": "plssem",
     "PLSResults": "plssem",
-    "InvarianceResults": "sem",
+    "InvarianceResults": "cbsem",
     # survey design and weights
     "SurveyDesign": "survey",
     "SurveyEstimate": "survey",

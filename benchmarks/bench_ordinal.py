@@ -5,7 +5,7 @@ factor, seed fixed), then times in separate child processes (so that each peak m
 its own):
 
 * ``analysis.psychometrics.polychoric``           vs ``psych::polychoric``
-* ``analysis.sem.fit_wlsmv`` (3-factor CFA)  vs ``lavaan::cfa(..., ordered = TRUE)``
+* ``analysis.cbsem.fit_wlsmv`` (3-factor CFA)  vs ``lavaan::cfa(..., ordered = TRUE)``
 * ``analysis.psychometrics.parallel_analysis(corr="pearson")`` vs ``psych::fa.parallel`` (if present)
 
 Timings exclude imports and reading the data (the same CSV for both); each si-survey task
@@ -59,7 +59,7 @@ def make_data(n: int, seed: int = 20261127) -> pd.DataFrame:
 
 PY_TASKS = {
     "polychoric": "from analysis.psychometrics import polychoric\nrun = lambda: polychoric(df)",
-    "wlsmv_cfa": "from analysis.sem import fit_wlsmv\nrun = lambda: fit_wlsmv(MODEL, df, ordered=True)",
+    "wlsmv_cfa": "from analysis.cbsem import fit_wlsmv\nrun = lambda: fit_wlsmv(MODEL, df, ordered=True)",
     "parallel_pearson": (
         "from analysis.psychometrics import parallel_analysis\n"
         "run = lambda: parallel_analysis(df, corr='pearson', seed=1)"

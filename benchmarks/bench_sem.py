@@ -1,6 +1,6 @@
 """Benchmark: bootstrap of the PoliticalDemocracy SEM, si-survey vs lavaan, in one run.
 
-``analysis.sem.sem(model, data, se="bootstrap", bootstrap=1000)`` against
+``analysis.cbsem.sem(model, data, se="bootstrap", bootstrap=1000)`` against
 ``lavaan::sem(model, data, se = "bootstrap", bootstrap = 1000)`` on the same model (latent
 regressions, equality constraints, residual covariances, defined indirect and total effects)
 and the same number of draws; both on one BLAS thread. Prints the two wall times and the ratio.
@@ -59,7 +59,7 @@ cat(el, pe$se[pe$lhs == "indirect"], "\\n")
 
 
 def run_python(draws: int) -> tuple[float, float]:
-    from analysis.sem import sem
+    from analysis.cbsem import sem
 
     data = pd.read_csv(DATA)
     with warnings.catch_warnings():
@@ -119,7 +119,7 @@ def demo_cfa_inputs() -> tuple[str, pd.DataFrame]:
 
 
 def run_fiml_demo() -> None:
-    from analysis.sem import cfa
+    from analysis.cbsem import cfa
 
     model, items = demo_cfa_inputs()
     with warnings.catch_warnings():

@@ -61,8 +61,8 @@ def test_no_public_name_is_also_a_module():
 
     for name in analysis.__all__:
         assert importlib.util.find_spec(f"analysis.{name}") is None or name in {"config"}, name
-    for sub in ["cleaning", "descriptives", "fieldwork", "ingest", "plssem", "psychometrics", "regression", "report", "sem",
-                "study", "survey", "xlsform"]:
+    for sub in ["cbsem", "cleaning", "descriptives", "fieldwork", "ingest", "plssem", "psychometrics",
+                "regression", "report", "simulate", "study", "survey", "xlsform"]:
         pkg = importlib.import_module(f"analysis.{sub}")
         for name in pkg.__all__:
             assert importlib.util.find_spec(f"analysis.{sub}.{name}") is None, f"analysis.{sub}.{name}"
@@ -70,20 +70,22 @@ def test_no_public_name_is_also_a_module():
 
 @pytest.mark.parametrize("order", ["private_module_first", "function_first"])
 def test_public_functions_whatever_the_import_order(order):
-    """``si.cfa`` and ``si.polychoric`` are the functions whatever was imported before."""
+    """``si.cfa``, ``si.sem``, ``si.pls`` and ``si.polychoric`` are the functions whatever was imported before."""
     import subprocess
     import sys
 
     first = {
-        "private_module_first": "import analysis.sem._cfa, analysis.psychometrics._polychoric",
-        "function_first": "import analysis; analysis.cfa; analysis.polychoric",
+        "private_module_first": "import analysis.cbsem._cfa, analysis.cbsem._sem, analysis.plssem._pls, "
+                                "analysis.psychometrics._polychoric",
+        "function_first": "import analysis; analysis.cfa; analysis.sem; analysis.pls; analysis.polychoric",
     }[order]
     code = (
         f"{first}\n"
-        "import types, analysis, analysis.sem, analysis.psychometrics\n"
-        "for f in (analysis.cfa, analysis.polychoric, analysis.sem.cfa, analysis.psychometrics.polychoric):\n"
+        "import types, analysis, analysis.cbsem, analysis.psychometrics\n"
+        "for f in (analysis.cfa, analysis.sem, analysis.pls, analysis.polychoric, analysis.cbsem.cfa,\n"
+        "          analysis.psychometrics.polychoric):\n"
         "    assert callable(f) and not isinstance(f, types.ModuleType), f\n"
-        "assert analysis.cfa is analysis.sem.cfa\n"
+        "assert analysis.cfa is analysis.cbsem.cfa\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -31,9 +31,9 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable, Ca
 
     Examples
     --------
-    >>> get, names = lazy_exports("analysis.sem", {"cfa": "_cfa"})
+    >>> get, names = lazy_exports("analysis.cbsem", {"cfa": "_cfa"})
     >>> get("cfa").__module__
-    'analysis.sem._cfa'
+    'analysis.cbsem._cfa'
     >>> "cfa" in names()
     True
     """

@@ -629,7 +629,7 @@ _SCALED_FIT = [
 
 
 def lavaan_rows(fast: bool) -> Iterator[Row]:
-    from analysis.sem import cfa, htmt, measurement_invariance
+    from analysis.cbsem import cfa, htmt, measurement_invariance
 
     ref = _json("lavaan_reference.json")
     model = ref["header"]["model"]
@@ -928,8 +928,8 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
 
 
 def ordinal_rows(fast: bool) -> Iterator[Row]:
+    from analysis.cbsem import fit_wlsmv, ordinal_invariance
     from analysis.psychometrics import polychoric, tetrachoric
-    from analysis.sem import fit_wlsmv, ordinal_invariance
 
     ref = _json("ordinal_reference.json")
     bfi = pd.read_csv(DATA / "bfi.csv")

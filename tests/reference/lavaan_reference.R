@@ -1,4 +1,4 @@
-# Reference values for analysis/sem/_model.py, analysis/sem/_cfa.py, analysis/sem/_invariance.py.
+# Reference values for analysis/cbsem/_model.py, analysis/cbsem/_cfa.py, analysis/cbsem/_invariance.py.
 #
 # Run from the repository root:
 #     Rscript tests/reference/lavaan_reference.R

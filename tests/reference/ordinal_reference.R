@@ -1,4 +1,4 @@
-# Reference values for analysis.psychometrics._polychoric and analysis.sem._wlsmv (ordinal methods).
+# Reference values for analysis.psychometrics._polychoric and analysis.cbsem._wlsmv (ordinal methods).
 # Run from the repository root:  Rscript tests/reference/ordinal_reference.R
 # Reads ../shared/data/bfi.csv, writes tests/reference/ordinal_reference.json.
 suppressPackageStartupMessages({

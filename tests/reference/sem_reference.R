@@ -1,4 +1,4 @@
-# Reference values for analysis.sem.sem (lavaan 0.6 sem()).
+# Reference values for analysis.cbsem.sem (lavaan 0.6 sem()).
 # Run from the repository root:  Rscript tests/reference/sem_reference.R
 # Writes tests/reference/sem_reference.json. Data:
 #   tests/data/political_democracy.csv   (lavaan::PoliticalDemocracy, copied from /work/shared/data)

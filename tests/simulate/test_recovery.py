@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.sem import cfa
+from analysis.cbsem import cfa, fit_wlsmv
 from analysis.cleaning._clean import clean_data
 from analysis.regression import regress
 from analysis.simulate import implied_item_correlations, simulate_export, simulate_survey
@@ -38,7 +38,6 @@ from analysis.study._analysis_plan import load_analysis_plan
 from analysis.study._constructs import load_constructs, prepare_items
 from analysis.study._dataset import LEGAL_FORM_GROUPS, design_weights_for, prepare_analysis_data
 from analysis.survey._design import SurveyDesign
-from analysis.sem import fit_wlsmv
 
 N_CLEAN = 5000
 SEED_CLEAN = 20261
@@ -232,7 +231,7 @@ def test_cfa_ml_second_order_recovers_population_values(clean5k, spec):
 
     Truth, first-order loadings: ML on Pearson correlations of 5-point items does not estimate
     the latent-response loadings (discretisation attenuates the correlations), so the target is
-    the *population value of the ML estimate*: the model is fitted by :func:`analysis.sem.cfa` to
+    the *population value of the ML estimate*: the model is fitted by :func:`analysis.cbsem.cfa` to
     the model-implied Pearson correlation matrix of the discretised items
     (:func:`analysis.simulate.implied_item_correlations`, from the true thresholds and loadings
     in ``truth_params`` and the moments of the true latent scores of the organisations analysed),

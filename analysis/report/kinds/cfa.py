@@ -73,8 +73,8 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
 
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 6: CFA of the measurement model (fit, standardised loadings, CR, AVE, HTMT)."""
+    from analysis.cbsem._cfa import cfa
     from analysis.report import cfa_loadings_plot
-    from analysis.sem._cfa import cfa
 
     out = TableOutput(spec["id"])
     names = spec.get("constructs") or [c.name for c in ctx.spec.reflective]

@@ -30,7 +30,7 @@ OPTIONS: dict[str, str] = {
 
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 6b: measurement invariance across legal forms (configural, metric, scalar)."""
-    from analysis.sem._invariance import measurement_invariance
+    from analysis.cbsem._invariance import measurement_invariance
     from analysis.tables import format_integer
 
     out = TableOutput(spec["id"])

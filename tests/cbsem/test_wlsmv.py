@@ -1,4 +1,4 @@
-"""Tests for analysis.sem._wlsmv against lavaan 0.6-14 (tests/reference/ordinal_reference.json)."""
+"""Tests for analysis.cbsem._wlsmv against lavaan 0.6-14 (tests/reference/ordinal_reference.json)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.errors import InputError
-from analysis.sem import (
+from analysis.cbsem import (
     fit_wlsmv,
     ordinal_invariance,
     sample_statistics,
     wlsmv_difference_test,
 )
+from analysis.errors import InputError
 
 HERE = Path(__file__).parents[1]
 REF = json.loads((HERE / "reference" / "ordinal_reference.json").read_text())
@@ -164,7 +164,7 @@ class TestInvariance(CheckLavaanFit):
 
     def test_measurement_invariance_hook(self, bfi):
         # measurement_invariance finds estimator="WLSMV" in the estimator table (small model: fast)
-        from analysis.sem import measurement_invariance
+        from analysis.cbsem import measurement_invariance
 
         m = "N =~ N1 + N2 + N3 + N4 + N5"
         fits, table = ordinal_invariance(m, bfi, group="gender")
@@ -225,7 +225,7 @@ class TestBinary(CheckLavaanFit):
 
 
 def test_zero_cell_2x2_keeps_margins():
-    from analysis.sem._wlsmv_stats import _zero_cells_2x2
+    from analysis.cbsem._wlsmv_stats import _zero_cells_2x2
 
     tab = np.array([[[0.0, 5.0], [7.0, 20.0]], [[3.0, 0.0], [0.0, 9.0]]])
     out, fixed, n_adj = _zero_cells_2x2(tab, np.array([2, 2]), np.array([2, 2]))
@@ -275,7 +275,7 @@ def test_cfa_dispatches_wlsmv():
     import pandas as pd
 
     from analysis import config
-    from analysis.sem import cfa
+    from analysis.cbsem import cfa
 
     bfi = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "bfi.csv")
     items = ["N1", "N2", "N3", "N4", "N5"]

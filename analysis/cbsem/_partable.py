@@ -1,6 +1,6 @@
 """Parameter table of a model with lavaan's defaults (lavaan ``lavaanify``), and starting values.
 
-:func:`build_partable` turns statements (:mod:`analysis.sem._syntax`) into one row per model
+:func:`build_partable` turns statements (:mod:`analysis.cbsem._syntax`) into one row per model
 parameter per group, with lavaan's defaults for ``cfa()`` added (marker loading fixed to 1 or
 ``std.lv``, residual variances, latent covariances, intercepts when there is a mean structure)
 and equality constraints across groups expressed by a shared free-parameter index;
@@ -20,7 +20,7 @@ Parameter table columns
 ``label``     user label or the automatic ``.pN.`` label given by ``group_equal``.
 ``matrix, row, col``  where the parameter lives in the group's model matrices (0-based).
 
-Ordered indicators (hook for ``analysis.sem._wlsmv``)
+Ordered indicators (hook for ``analysis.cbsem._wlsmv``)
 ------------------------------------------------
 ``x | t1 + t2`` is parsed into rows with ``op == "|"`` and ``rhs == "t1"``, ``"t2"``, mapped to
 the ``tau`` vector (one entry per threshold, ordered by variable then threshold).
@@ -43,8 +43,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.cbsem._syntax import Statement, parse_syntax
 from analysis.errors import InputError
-from analysis.sem._syntax import Statement, parse_syntax
 
 __all__ = ["build_partable", "start_values", "fill_fixed_x", "GROUP_EQUAL_CHOICES"]
 
@@ -150,7 +150,7 @@ def build_partable(
 
     Examples
     --------
-    >>> from analysis.sem import build_partable
+    >>> from analysis.cbsem import build_partable
     >>> pt = build_partable("f =~ x1 + x2 + x3")  # R: lavaan::lavaanify(model, auto = TRUE)
     >>> pt[["lhs", "op", "rhs", "free", "value"]].head(3).to_string(index=False)
     'lhs op rhs  free  value\\n  f =~  x1     0    1.0\\n  f =~  x2     1    NaN\\n  f =~  x3     2    NaN'
@@ -562,7 +562,7 @@ def start_values(
     Examples
     --------
     >>> import numpy as np
-    >>> from analysis.sem import build_partable, start_values
+    >>> from analysis.cbsem import build_partable, start_values
     >>> pt = start_values(build_partable("f =~ x1 + x2"), [np.eye(2)])
     >>> bool(pt["value"].notna().all())
     True
@@ -652,7 +652,7 @@ def fill_fixed_x(
     Examples
     --------
     >>> import numpy as np
-    >>> from analysis.sem._partable import build_partable, fill_fixed_x
+    >>> from analysis.cbsem._partable import build_partable, fill_fixed_x
     >>> pt = fill_fixed_x(build_partable("y ~ x", fixed_x=True), [np.array([[2.0, 0.5], [0.5, 1.0]])])
     >>> float(pt.loc[(pt["lhs"] == "x") & (pt["op"] == "~~"), "value"].iloc[0])
     1.0

@@ -1,4 +1,4 @@
-"""Parity of analysis.sem._cfa with R lavaan 0.6 (values in tests/reference/lavaan_reference.json).
+"""Parity of analysis.cbsem._cfa with R lavaan 0.6 (values in tests/reference/lavaan_reference.json).
 
 One comparison mixin, several reference cases (ML, MLR, std.lv, mean structure, multi-group
 configural/metric/scalar, FIML, listwise on the masked data). Tolerances:
@@ -22,8 +22,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis import config
+from analysis.cbsem import CFAResults, cfa, htmt
 from analysis.errors import EstimationWarning, InputError
-from analysis.sem import CFAResults, cfa, htmt
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 DATA = config.PROJECT_ROOT / "tests" / "data"
@@ -215,8 +215,8 @@ class TestFIMLMLRScalar(CheckLavaan):
 
 
 def test_trace_h1_closed_form_equals_pattern_computation():
-    mod = importlib.import_module("analysis.sem._ml")
-    data = importlib.import_module("analysis.sem._ml_data")
+    mod = importlib.import_module("analysis.cbsem._ml")
+    data = importlib.import_module("analysis.cbsem._ml_data")
 
     x = HS[[f"x{i}" for i in range(1, 10)]].to_numpy(dtype=float)
     pats = data._patterns(x)
@@ -292,8 +292,8 @@ class TestBfiFIMLMLR(TestBfiListwiseMLR):
 
 
 def test_observed_information_analytic_equals_numerical():
-    mod = importlib.import_module("analysis.sem._ml")
-    data = importlib.import_module("analysis.sem._ml_data")
+    mod = importlib.import_module("analysis.cbsem._ml")
+    data = importlib.import_module("analysis.cbsem._ml_data")
 
     res = _fit("fiml", HS_MISSING, {"missing": "fiml"})
     gd, _ = data._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
@@ -371,7 +371,7 @@ def test_heywood_case_warns():
 
 
 def test_non_convergence_warns(monkeypatch):
-    mod = importlib.import_module("analysis.sem._ml_fit")
+    mod = importlib.import_module("analysis.cbsem._ml_fit")
 
     orig = mod._minimize
     monkeypatch.setattr(

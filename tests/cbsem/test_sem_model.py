@@ -1,4 +1,4 @@
-"""Tests of analysis.sem._syntax, _partable, _matrices: parser, parameter table, implied moments, derivatives."""
+"""Tests of analysis.cbsem._syntax, _partable, _matrices: parser, parameter table, implied moments, derivatives."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis import config
+from analysis.cbsem import SEMModel, build_partable, parse_syntax, start_values
 from analysis.errors import InputError
-from analysis.sem import SEMModel, build_partable, parse_syntax, start_values
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 HS3 = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"

@@ -1,4 +1,4 @@
-"""Parity of analysis.sem.sem with lavaan 0.6 sem() (tests/reference/sem_reference.json).
+"""Parity of analysis.cbsem.sem with lavaan 0.6 sem() (tests/reference/sem_reference.json).
 
 Cases: PoliticalDemocracy (latent regressions, equality constraints, residual covariances,
 defined indirect and total effects) under ML and MLR; Holzinger-Swineford with observed
@@ -17,8 +17,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis import config
+from analysis.cbsem import cfa, product_indicators, sem
 from analysis.errors import InputError
-from analysis.sem import cfa, product_indicators, sem
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "sem_reference.json").read_text())
 DATA = config.PROJECT_ROOT / "tests" / "data"

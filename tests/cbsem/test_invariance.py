@@ -1,4 +1,4 @@
-"""Parity of analysis.sem._invariance with lavaan's lavTestLRT(configural, metric, scalar).
+"""Parity of analysis.cbsem._invariance with lavaan's lavTestLRT(configural, metric, scalar).
 
 Tolerance 1e-4 relative on chi-squares, differences and p-values (values from
 tests/reference/lavaan_reference.json, lavaan 0.6); fit indices 1e-4 relative.
@@ -13,13 +13,13 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis import config
-from analysis.errors import InputError
-from analysis.sem import (
+from analysis.cbsem import (
     ORDERED_LEVELS,
     InvarianceEngine,
     InvarianceResults,
     measurement_invariance,
 )
+from analysis.errors import InputError
 
 REF = json.loads((config.TESTS_REFERENCE_DIR / "lavaan_reference.json").read_text())
 HS = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
@@ -97,7 +97,7 @@ def test_other_estimators_are_passed_as_an_engine():
 def test_shared_model_free_work_gives_the_same_fits(missing):
     # measurement_invariance hands cfa a dict that keeps the prepared data, the baseline
     # model and the HTMT across levels: each fit must equal a fit on its own
-    from analysis.sem import cfa
+    from analysis.cbsem import cfa
 
     hs = HS.copy()
     hs.loc[hs.index[::7], "x3"] = float("nan")
@@ -116,13 +116,13 @@ def test_no_import_cycle_and_no_registry():
     import ast
     import importlib
 
-    pkg = importlib.import_module("analysis.sem")
+    pkg = importlib.import_module("analysis.cbsem")
     here = config.PROJECT_ROOT / "analysis" / "sem"
     graph = {}
     for f in here.glob("_*.py"):
         deps = set()
         for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis.sem"):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis.cbsem"):
                 deps.add(node.module.rsplit(".", 1)[-1])
             elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module":
                 deps.add("import_module")

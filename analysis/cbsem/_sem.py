@@ -1,10 +1,10 @@
 """Structural equation models (lavaan ``sem()``): regressions between latent and observed
-variables, defined effects, bootstrap, on the engine of :func:`analysis.sem.cfa`.
+variables, defined effects, bootstrap, on the engine of :func:`analysis.cbsem.cfa`.
 
 :func:`sem` fits a model in lavaan syntax with measurement (``=~``), regressions (``~``)
 between latent and observed variables, (co)variances, labels and equality constraints, and
 defined parameters (``:=``); observed exogenous covariates are handled as lavaan's
-``fixed.x = TRUE``. It returns the :class:`~analysis.sem.CFAResults` of :func:`cfa` with the
+``fixed.x = TRUE``. It returns the :class:`~analysis.cbsem.CFAResults` of :func:`cfa` with the
 defined parameters as rows of ``params``, plus ``r2`` and ``effects``.
 
 Moderation is done as lavaan users do it: multiple groups (``group=``, ``group_equal=``), or a
@@ -28,19 +28,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.errors import InputError
-from analysis.sem._bootstrap import bca_ci, bootstrap_fits, jackknife_fits, percentile_ci
-from analysis.sem._estimators import ESTIMATORS
-from analysis.sem._results import CFAResults
-from analysis.sem._standardize import _standardized
-from analysis.sem._structural import (
+from analysis.cbsem._bootstrap import bca_ci, bootstrap_fits, jackknife_fits, percentile_ci
+from analysis.cbsem._estimators import ESTIMATORS
+from analysis.cbsem._results import CFAResults
+from analysis.cbsem._standardize import _standardized
+from analysis.cbsem._structural import (
     DefinedParameters,
     effect_pairs,
     effect_values,
     numerical_jacobian,
     r_squared,
 )
-from analysis.sem._syntax import parse_syntax
+from analysis.cbsem._syntax import parse_syntax
+from analysis.errors import InputError
 from analysis.utils.blas import one_blas_thread
 
 __all__ = ["sem", "product_indicators"]
@@ -157,7 +157,7 @@ def sem(
         One row per case.
     estimator : {"ML", "MLR", "WLSMV"}
         ``"MLR"``: ML estimates with sandwich SEs and scaled tests (as :func:`cfa`).
-        ``"WLSMV"``: ordered indicators (:func:`analysis.sem.fit_wlsmv`), without ``r2``,
+        ``"WLSMV"``: ordered indicators (:func:`analysis.cbsem.fit_wlsmv`), without ``r2``,
         ``effects`` or bootstrap.
     missing : {"listwise", "fiml"}
         As :func:`cfa` (``"fiml"`` is lavaan ``missing = "ml"``).
@@ -208,7 +208,7 @@ def sem(
     --------
     >>> import pandas as pd
     >>> from analysis import config
-    >>> from analysis.sem import sem
+    >>> from analysis.cbsem import sem
     >>> pd_ = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "political_democracy.csv")
     >>> m = "y1 ~ a*x1\\ny5 ~ b*y1 + cp*x1\\nindirect := a*b"
     >>> res = sem(m, pd_)  # R: lavaan::sem(m, PoliticalDemocracy)

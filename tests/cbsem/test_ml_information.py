@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analysis.sem._ml as ml
-import analysis.sem._ml_data as ml_data
+import analysis.cbsem._ml as ml
+import analysis.cbsem._ml_data as ml_data
 from analysis import config
-from analysis.sem._matrices import SEMModel
-from analysis.sem._partable import build_partable, start_values
+from analysis.cbsem._matrices import SEMModel
+from analysis.cbsem._partable import build_partable, start_values
 
 HS_MISSING = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939_missing.csv")
 HS = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")

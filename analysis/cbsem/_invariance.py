@@ -5,7 +5,7 @@ parameters held equal across groups and compares each model with the previous on
 chi-square difference test (lavaan ``lavTestLRT``), with the changes in CFI and RMSEA.
 
 The estimator-specific work (fitting a model, the difference test, which parameters each level
-constrains) comes from the estimator table :data:`analysis.sem._estimators.ESTIMATORS`
+constrains) comes from the estimator table :data:`analysis.cbsem._estimators.ESTIMATORS`
 (``"ML"``, ``"MLR"``: :data:`CONTINUOUS_LEVELS`; ``"WLSMV"``: :data:`ORDERED_LEVELS`,
 configural, thresholds, thresholds + loadings, Wu & Estabrook, 2016, with a scaled-shifted
 difference test). Another estimator is used by passing its :class:`InvarianceEngine` as
@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
-from analysis.sem._estimators import (
+from analysis.cbsem._estimators import (
     CONTINUOUS_LEVELS,
     ESTIMATORS,
     ORDERED_LEVELS,
     InvarianceEngine,
 )
-from analysis.sem._lrt import difference_test
+from analysis.cbsem._lrt import difference_test
+from analysis.errors import InputError
 
 __all__ = [
     "measurement_invariance",
@@ -68,7 +68,7 @@ class InvarianceResults:
     Attributes
     ----------
     models : dict
-        Level name -> fitted model (e.g. :class:`analysis.sem.CFAResults`), in sequence order.
+        Level name -> fitted model (e.g. :class:`analysis.cbsem.CFAResults`), in sequence order.
     comparison : pandas.DataFrame
         One row per level: ``model, npar, chisq, df, delta_chisq, delta_df, p_value, cfi,
         rmsea, delta_cfi, delta_rmsea`` (``delta_*`` against the previous level, ``p_value``
@@ -153,7 +153,7 @@ def measurement_invariance(
     --------
     >>> import pandas as pd
     >>> from analysis import config
-    >>> from analysis.sem import measurement_invariance
+    >>> from analysis.cbsem import measurement_invariance
     >>> hs = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
     >>> model = "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9"
     >>> mi = measurement_invariance(model, hs, "school")  # R: lavaan::lavTestLRT(conf, metr, scal)

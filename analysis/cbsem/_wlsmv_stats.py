@@ -117,7 +117,7 @@ def sample_statistics(
     Examples
     --------
     >>> import numpy as np
-    >>> from analysis.sem import sample_statistics
+    >>> from analysis.cbsem import sample_statistics
     >>> rng = np.random.default_rng(0)
     >>> z = rng.multivariate_normal([0, 0, 0], 0.5 * np.eye(3) + 0.5, size=1000)
     >>> codes = np.digitize(z, [-0.5, 0.5]).astype(np.int8)

@@ -4,7 +4,7 @@
 :func:`parse_syntax` turns a model written in lavaan syntax into a list of :class:`Statement`
 (``lhs``, ``op``, ``rhs``, the line and the per-group :class:`Modifier` of fixed values, labels
 and starting values). It knows nothing about defaults, data or estimation:
-:mod:`analysis.sem._partable` builds the parameter table from the statements.
+:mod:`analysis.cbsem._partable` builds the parameter table from the statements.
 
 References
 ----------
@@ -222,7 +222,7 @@ def parse_syntax(model: str) -> list[Statement]:
 
     Examples
     --------
-    >>> from analysis.sem import parse_syntax
+    >>> from analysis.cbsem import parse_syntax
     >>> st = parse_syntax("f =~ 1*x1 + a*x2 + c(NA, 0.5)*x3")  # R: lavaan::lavParseModelString
     >>> [(s.lhs, s.op, s.rhs) for s in st]
     [('f', '=~', 'x1'), ('f', '=~', 'x2'), ('f', '=~', 'x3')]

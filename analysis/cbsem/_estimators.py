@@ -1,16 +1,16 @@
 """The table of estimators, chosen by name (as lavaan's ``estimator`` argument).
 
 Each entry of :data:`ESTIMATORS` says how to fit a model with that estimator, which
-measurement-invariance levels it knows (:func:`analysis.sem.measurement_invariance`) and how
+measurement-invariance levels it knows (:func:`analysis.cbsem.measurement_invariance`) and how
 to compare two nested fits. The table is written out here: importing a module registers
 nothing, and the modules of the estimators do not know the table.
 
 ==========  ==========================================  ==========================  =========
 name        fit                                         invariance levels           test
 ==========  ==========================================  ==========================  =========
-``ML``      :func:`analysis.sem._ml_fit.fit_ml`         :data:`CONTINUOUS_LEVELS`   plain
-``MLR``     :func:`analysis.sem._ml_fit.fit_ml`         :data:`CONTINUOUS_LEVELS`   SB 2001
-``WLSMV``   :func:`analysis.sem._wlsmv.fit_wlsmv`       :data:`ORDERED_LEVELS`      Satorra 2000
+``ML``      :func:`analysis.cbsem._ml_fit.fit_ml`         :data:`CONTINUOUS_LEVELS`   plain
+``MLR``     :func:`analysis.cbsem._ml_fit.fit_ml`         :data:`CONTINUOUS_LEVELS`   SB 2001
+``WLSMV``   :func:`analysis.cbsem._wlsmv.fit_wlsmv`       :data:`ORDERED_LEVELS`      Satorra 2000
 ==========  ==========================================  ==========================  =========
 
 ``DWLS`` is an alias of ``WLSMV`` (same estimates; lavaan reports the WLSMV test with it).
@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.sem._lrt import difference_test, wlsmv_difference_test
-from analysis.sem._ml_fit import fit_ml
-from analysis.sem._wlsmv import fit_wlsmv
+from analysis.cbsem._lrt import difference_test, wlsmv_difference_test
+from analysis.cbsem._ml_fit import fit_ml
+from analysis.cbsem._wlsmv import fit_wlsmv
 
 __all__ = ["InvarianceEngine", "ESTIMATORS", "CONTINUOUS_LEVELS", "ORDERED_LEVELS"]
 
@@ -70,7 +70,7 @@ class InvarianceEngine:
 
     Examples
     --------
-    >>> from analysis.sem._estimators import ESTIMATORS
+    >>> from analysis.cbsem._estimators import ESTIMATORS
     >>> sorted(ESTIMATORS)
     ['DWLS', 'ML', 'MLR', 'WLSMV']
     >>> list(ESTIMATORS["WLSMV"].levels)[:2]

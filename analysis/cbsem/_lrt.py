@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from analysis.cbsem._results import DifferenceTest, WLSMVResult
+from analysis.cbsem._wlsmv_model import _blockdiag
 from analysis.errors import InputError
-from analysis.sem._results import DifferenceTest, WLSMVResult
-from analysis.sem._wlsmv_model import _blockdiag
 
 __all__ = ["difference_test", "wlsmv_difference_test"]
 
@@ -52,7 +52,7 @@ def difference_test(res0, res1, method: str = "default") -> tuple[float, float, 
     --------
     >>> from types import SimpleNamespace
     >>> import pandas as pd
-    >>> from analysis.sem._lrt import difference_test
+    >>> from analysis.cbsem._lrt import difference_test
     >>> a = SimpleNamespace(fit=pd.Series({"chisq": 10.0, "df": 5}))
     >>> b = SimpleNamespace(fit=pd.Series({"chisq": 14.0, "df": 7}))
     >>> difference_test(a, b)[:2]  # R: lavaan::lavTestLRT(fit0, fit1)
@@ -115,7 +115,7 @@ def wlsmv_difference_test(h0: WLSMVResult, h1: WLSMVResult) -> DifferenceTest:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.sem import fit_wlsmv, wlsmv_difference_test
+    >>> from analysis.cbsem import fit_wlsmv, wlsmv_difference_test
     >>> rng = np.random.default_rng(2)
     >>> y = 0.7 * rng.normal(size=(3000, 1)) + rng.normal(size=(3000, 4)) * 0.71
     >>> d = pd.DataFrame(np.digitize(y, [-1, 0, 1]) + 1, columns=list("abcd"))

@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from analysis.sem._matrices import SEMModel
-from analysis.sem._ml import _MLProblem
-from analysis.sem._ml_data import _GroupData, _Pattern, _patterns
+from analysis.cbsem._matrices import SEMModel
+from analysis.cbsem._ml import _MLProblem
+from analysis.cbsem._ml_data import _GroupData, _Pattern, _patterns
 
 __all__ = ["bootstrap_fits", "jackknife_fits", "percentile_ci", "bca_ci"]
 

@@ -2,7 +2,7 @@
 (lavaan ``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information``).
 
 The data of each group are reduced to per-pattern sufficient statistics
-(:mod:`analysis.sem._ml_data`), so that the fit function, its analytic gradient and the information
+(:mod:`analysis.cbsem._ml_data`), so that the fit function, its analytic gradient and the information
 matrices of :class:`_MLProblem` cost nothing per case; casewise quantities (MLR scores) are
 accumulated in chunks. :func:`_minimize` is the optimiser (Fisher scoring then Newton). The
 saturated and independence models used by the fit measures live here as well. With several
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from analysis.sem._ml_data import (
+from analysis.cbsem._ml_data import (
     _GroupData,
     _loglik_patterns,
 )

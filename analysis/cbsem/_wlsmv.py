@@ -17,7 +17,7 @@ Public functions
 :func:`ordinal_invariance`
     Configural, thresholds and thresholds+loadings models across groups, with the tests.
 
-The model is written with :mod:`analysis.sem._partable` and :mod:`analysis.sem._matrices`;
+The model is written with :mod:`analysis.cbsem._partable` and :mod:`analysis.cbsem._matrices`;
 the delta parameterisation is used (lavaan's default): the latent responses ``y*`` have unit
 variance in the first group, residual variances are ``1/delta^2 - diag(Lambda Psi Lambda')``.
 """
@@ -31,14 +31,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.errors import EstimationWarning, InputError
-from analysis.sem._fit_measures import _dwls_robust_indices, dwls_fit_measures
-from analysis.sem._lrt import wlsmv_difference_test
-from analysis.sem._partable import build_partable
-from analysis.sem._results import WLSMVResult
-from analysis.sem._standardize import _ordinal_std_values, _table_arrays, ordinal_std_solution
-from analysis.sem._syntax import parse_syntax
-from analysis.sem._wlsmv_model import (
+from analysis.cbsem._fit_measures import _dwls_robust_indices, dwls_fit_measures
+from analysis.cbsem._lrt import wlsmv_difference_test
+from analysis.cbsem._partable import build_partable
+from analysis.cbsem._results import WLSMVResult
+from analysis.cbsem._standardize import _ordinal_std_values, _table_arrays, ordinal_std_solution
+from analysis.cbsem._syntax import parse_syntax
+from analysis.cbsem._wlsmv_model import (
     _dwls_fit,
     _free_deltas,
     _OrdinalModel,
@@ -46,7 +45,8 @@ from analysis.sem._wlsmv_model import (
     _start_values,
     _ugamma_traces,
 )
-from analysis.sem._wlsmv_stats import sample_statistics
+from analysis.cbsem._wlsmv_stats import sample_statistics
+from analysis.errors import EstimationWarning, InputError
 from analysis.utils.blas import one_blas_thread as _one_blas_thread
 from analysis.utils.blas import single_blas_thread as _single_blas
 
@@ -129,7 +129,7 @@ def fit_wlsmv(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.sem import fit_wlsmv
+    >>> from analysis.cbsem import fit_wlsmv
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=(2000, 1))
     >>> y = 0.7 * f + rng.normal(size=(2000, 4)) * np.sqrt(1 - 0.49)
@@ -356,7 +356,7 @@ def ordinal_invariance(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.sem import ordinal_invariance
+    >>> from analysis.cbsem import ordinal_invariance
     >>> rng = np.random.default_rng(3)
     >>> y = 0.7 * rng.normal(size=(3000, 1)) + rng.normal(size=(3000, 4)) * 0.71
     >>> d = pd.DataFrame(np.digitize(y, [-1, 0, 1]) + 1, columns=list("abcd"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.cbsem._matrices import SEMModel
+from analysis.cbsem._wlsmv_stats import _lavaan_pairs
 from analysis.errors import InputError
 from analysis.psychometrics._polychoric import _as_codes
-from analysis.sem._matrices import SEMModel
-from analysis.sem._wlsmv_stats import _lavaan_pairs
 
 
 class _OrdinalModel:
@@ -182,7 +182,7 @@ def _prepare(data, ov, ordered, group):
         raise InputError(
             "the WLSMV estimator is for ordered indicators",
             value=ordered,
-            expected="ordered=True or a list of item names (continuous items: analysis.sem._cfa.cfa)",
+            expected="ordered=True or a list of item names (continuous items: analysis.cbsem._cfa.cfa)",
         )
     if ordered is not True and ordered is not None:
         if isinstance(ordered, str):

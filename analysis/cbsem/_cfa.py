@@ -1,6 +1,6 @@
 """Confirmatory factor analysis by maximum likelihood, matching R lavaan.
 
-:func:`cfa` fits a measurement model written in lavaan syntax (see :mod:`analysis.sem._syntax`)
+:func:`cfa` fits a measurement model written in lavaan syntax (see :mod:`analysis.cbsem._syntax`)
 by normal-theory maximum likelihood (``estimator="ML"``) or by ML with robust (Huber-White
 sandwich) standard errors and the Yuan-Bentler (Mplus variant) scaled test statistic
 (``estimator="MLR"``), on complete cases (``missing="listwise"``) or by full-information ML
@@ -27,9 +27,9 @@ Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessin
 validity in variance-based structural equation modeling. *Journal of the Academy of Marketing
 Science*, 43(1), 115-135.
 
-The estimator is chosen by name in the table :data:`analysis.sem._estimators.ESTIMATORS`
-(``"ML"``, ``"MLR"``: :func:`analysis.sem._ml_fit.fit_ml`; ``"WLSMV"``:
-:func:`analysis.sem._wlsmv.fit_wlsmv`).
+The estimator is chosen by name in the table :data:`analysis.cbsem._estimators.ESTIMATORS`
+(``"ML"``, ``"MLR"``: :func:`analysis.cbsem._ml_fit.fit_ml`; ``"WLSMV"``:
+:func:`analysis.cbsem._wlsmv.fit_wlsmv`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from analysis.cbsem._estimators import ESTIMATORS
+from analysis.cbsem._htmt import htmt
+from analysis.cbsem._results import CFAResults
 from analysis.errors import InputError
-from analysis.sem._estimators import ESTIMATORS
-from analysis.sem._htmt import htmt
-from analysis.sem._results import CFAResults
 
 __all__ = ["cfa", "CFAResults", "htmt"]
 
@@ -75,7 +75,7 @@ def cfa(
         Yuan-Bentler scaled chi-square (Mplus variant), with scaled and robust fit indices.
         ``"WLSMV"`` (or any ``ordered``): DWLS on polychoric correlations and thresholds with
         robust SEs and the scaled-and-shifted test, as lavaan with ``ordered = TRUE``
-        (:func:`analysis.sem.fit_wlsmv`, which returns a ``WLSMVResult`` with the same
+        (:func:`analysis.cbsem.fit_wlsmv`, which returns a ``WLSMVResult`` with the same
         core attributes).
     missing : {"listwise", "fiml"}
         ``"listwise"`` (lavaan's default) drops incomplete rows; ``"fiml"`` uses every
@@ -85,7 +85,7 @@ def cfa(
     group_equal : sequence of str
         Parameters held equal across groups, e.g. ``("loadings",)`` (metric) or
         ``("loadings", "intercepts")`` (scalar); see
-        :data:`analysis.sem.GROUP_EQUAL_CHOICES`.
+        :data:`analysis.cbsem.GROUP_EQUAL_CHOICES`.
     group_partial : sequence of str
         Parameters released from ``group_equal`` (e.g. ``["visual =~ x2"]``).
     std_lv : bool
@@ -98,7 +98,7 @@ def cfa(
         Ordered-categorical indicators (``True``: all of them); implies ``"WLSMV"``.
     _shared : dict, optional
         Private: a dict kept across several fits of models of the *same* data object (as
-        :func:`analysis.sem._invariance.measurement_invariance` does), holding what does not
+        :func:`analysis.cbsem._invariance.measurement_invariance` does), holding what does not
         depend on the model (prepared data and sample moments, baseline model, HTMT).
 
     Returns
@@ -138,7 +138,7 @@ def cfa(
     --------
     >>> import pandas as pd
     >>> from analysis import config
-    >>> from analysis.sem import cfa
+    >>> from analysis.cbsem import cfa
     >>> hs = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
     >>> model = "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9"
     >>> res = cfa(model, hs)  # R: lavaan::cfa(model, data = HolzingerSwineford1939)

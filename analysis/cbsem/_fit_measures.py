@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis.sem._ml import (
+from analysis.cbsem._ml import (
     _h1_information,
     _IndependenceModel,
     _minimize,
@@ -33,9 +33,9 @@ from analysis.sem._ml import (
     _score_cross,
     _yb_trace_h1,
 )
-from analysis.sem._ml_data import _loglik_patterns, _Pattern, _pseudo_complete
-from analysis.sem._wlsmv_model import _blockdiag, _ugamma_traces
-from analysis.sem._wlsmv_stats import _lavaan_pairs
+from analysis.cbsem._ml_data import _loglik_patterns, _Pattern, _pseudo_complete
+from analysis.cbsem._wlsmv_model import _blockdiag, _ugamma_traces
+from analysis.cbsem._wlsmv_stats import _lavaan_pairs
 
 __all__ = ["FIT_MEASURES", "SCALED_FIT_MEASURES", "ml_fit_measures", "dwls_fit_measures"]
 

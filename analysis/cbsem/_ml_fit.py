@@ -1,11 +1,11 @@
 """The ML / MLR fit of a model to continuous indicators (the estimation stage of
-:func:`analysis.sem.cfa`, lavaan ``lav_model_estimate`` + ``lav_model_vcov``).
+:func:`analysis.cbsem.cfa`, lavaan ``lav_model_estimate`` + ``lav_model_vcov``).
 
-:func:`fit_ml` prepares the data (:mod:`analysis.sem._ml`), builds the parameter table and the
-model (:mod:`analysis.sem._partable`, :mod:`analysis.sem._matrices`), minimises the fit
+:func:`fit_ml` prepares the data (:mod:`analysis.cbsem._ml`), builds the parameter table and the
+model (:mod:`analysis.cbsem._partable`, :mod:`analysis.cbsem._matrices`), minimises the fit
 function, computes the covariance matrix of the estimates (expected, observed or sandwich),
-the fit measures (:mod:`analysis.sem._fit_measures`) and the standardised solution
-(:mod:`analysis.sem._standardize`).
+the fit measures (:mod:`analysis.cbsem._fit_measures`) and the standardised solution
+(:mod:`analysis.cbsem._standardize`).
 
 References
 ----------
@@ -24,22 +24,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.cbsem._fit_measures import ml_fit_measures
+from analysis.cbsem._htmt import htmt
+from analysis.cbsem._matrices import SEMModel
+from analysis.cbsem._ml import _minimize, _MLProblem, _score_cross
+from analysis.cbsem._ml_data import _prepare
+from analysis.cbsem._partable import build_partable, fill_fixed_x, start_values
+from analysis.cbsem._results import CFAResults
+from analysis.cbsem._standardize import _reliability, _standardized
 from analysis.errors import EstimationWarning, InputError
-from analysis.sem._fit_measures import ml_fit_measures
-from analysis.sem._htmt import htmt
-from analysis.sem._matrices import SEMModel
-from analysis.sem._ml import _minimize, _MLProblem, _score_cross
-from analysis.sem._ml_data import _prepare
-from analysis.sem._partable import build_partable, fill_fixed_x, start_values
-from analysis.sem._results import CFAResults
-from analysis.sem._standardize import _reliability, _standardized
 from analysis.utils.blas import one_blas_thread as _one_blas_thread
 
 __all__ = ["fit_ml"]
 
 
 def fit_ml(model: str, data: pd.DataFrame, **kw) -> CFAResults:
-    """ML / MLR fit on one BLAS thread; arguments as :func:`analysis.sem.cfa`."""
+    """ML / MLR fit on one BLAS thread; arguments as :func:`analysis.cbsem.cfa`."""
     with _one_blas_thread():
         return _fit_ml(model, data, **kw)
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.sem._matrices import SEMModel
-from analysis.sem._wlsmv_model import _OrdinalModel
+from analysis.cbsem._matrices import SEMModel
+from analysis.cbsem._wlsmv_model import _OrdinalModel
 
 
 def _std_plan(sem: SEMModel, pt: pd.DataFrame) -> dict:

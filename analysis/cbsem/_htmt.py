@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.sem._partable import build_partable
+from analysis.cbsem._partable import build_partable
 
 __all__ = ["htmt"]
 
@@ -53,7 +53,7 @@ def htmt(model: str, data: pd.DataFrame, absolute: bool = True) -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> from analysis import config
-    >>> from analysis.sem import htmt
+    >>> from analysis.cbsem import htmt
     >>> hs = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
     >>> h = htmt("a =~ x1 + x2 + x3; b =~ x4 + x5 + x6", hs)  # R: semTools::htmt(model, data)
     >>> round(float(h.loc["a", "b"]), 4)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.sem._matrices import SEMModel
+from analysis.cbsem._matrices import SEMModel
 
 __all__ = ["CFAResults", "WLSMVResult", "DifferenceTest"]
 
@@ -62,7 +62,7 @@ class CFAResults:
         Number of cases used per group.
     group_labels : list
         Labels of the groups.
-    sem_model : analysis.sem.SEMModel
+    sem_model : analysis.cbsem.SEMModel
         The model (parameter table, matrices); ``sem_model.matrices(x)`` gives the
         estimated Lambda, Theta, Psi, ... per group.
     x : numpy.ndarray
@@ -72,7 +72,7 @@ class CFAResults:
     --------
     >>> import pandas as pd
     >>> from analysis import config
-    >>> from analysis.sem import cfa
+    >>> from analysis.cbsem import cfa
     >>> hs = pd.read_csv(config.PROJECT_ROOT / "tests" / "data" / "holzinger1939.csv")
     >>> res = cfa("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", hs)
     >>> # R: lavaan::standardizedSolution(fit)
@@ -98,7 +98,7 @@ class CFAResults:
     sem_model: SEMModel | None = field(default=None, repr=False)
     x: np.ndarray | None = field(default=None, repr=False)
     _trace_h1: list | None = field(default=None, repr=False)
-    #: :func:`analysis.sem.sem` only: R-squared of the endogenous variables, direct /
+    #: :func:`analysis.cbsem.sem` only: R-squared of the endogenous variables, direct /
     #: indirect / total effects, the bootstrap draws of the free parameters, method notes
     r2: pd.Series | None = field(default=None, repr=False)
     effects: pd.DataFrame | None = field(default=None, repr=False)
@@ -150,7 +150,7 @@ class WLSMVResult:
         p_value, ci_low, ci_high`` (delta-method SEs); ``std_loadings`` holds its ``=~`` rows.
     fit : pandas.Series
         ``fit_measures`` with ``_`` for ``.``, plus ``scaling_factor`` and
-        ``shift_parameter`` (the vocabulary of :class:`analysis.sem.CFAResults`).
+        ``shift_parameter`` (the vocabulary of :class:`analysis.cbsem.CFAResults`).
     model : str
         The model syntax.
     missing : str
@@ -174,7 +174,7 @@ class WLSMVResult:
     converged : bool
         Whether the DWLS minimisation converged.
     partable : pandas.DataFrame
-        The parameter table (from :func:`analysis.sem.build_partable`).
+        The parameter table (from :func:`analysis.cbsem.build_partable`).
     sample : list of SampleStats
         Thresholds, polychoric correlations and NACOV per group.
     x : numpy.ndarray
@@ -210,7 +210,7 @@ class WLSMVResult:
         """Fit measures as a Series, lavaan names with ``_`` for ``.`` (``cfi_scaled`` ...).
 
         Also ``scaling_factor`` (= ``chisq_scaling_factor``) and ``shift_parameter``, the names
-        :mod:`analysis.sem._cfa` and :mod:`analysis.sem._invariance` use.
+        :mod:`analysis.cbsem._cfa` and :mod:`analysis.cbsem._invariance` use.
         """
         out = {k.replace(".", "_"): v for k, v in self.fit_measures.items()}
         out["scaling_factor"] = self.fit_measures["chisq.scaling.factor"]

@@ -62,7 +62,7 @@ class SEMModel:
     Examples
     --------
     >>> import numpy as np
-    >>> from analysis.sem import build_partable, SEMModel
+    >>> from analysis.cbsem import build_partable, SEMModel
     >>> m = SEMModel(build_partable("f =~ x1 + x2 + x3"))  # R: lavaan::lavInspect(fit, "implied")
     >>> x = np.array([0.8, 0.6, 0.5, 0.5, 0.5, 1.0])  # 2 loadings, 3 residuals, 1 variance
     >>> sigma, mu = m.implied(x)[0]

@@ -25,8 +25,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from analysis.cbsem._matrices import SEMModel
 from analysis.errors import InputError
-from analysis.sem._matrices import SEMModel
 
 __all__ = ["DefinedParameters", "r_squared", "effect_values", "effect_pairs"]
 
@@ -55,7 +55,7 @@ class DefinedParameters:
 
     Examples
     --------
-    >>> from analysis.sem._partable import build_partable
+    >>> from analysis.cbsem._partable import build_partable
     >>> pt = build_partable("m ~ a*x\\ny ~ b*m\\nind := a*b")
     >>> d = DefinedParameters(pt.attrs["defined"], pt)
     >>> d.names, d.values({"a": 2.0, "b": 0.5})
