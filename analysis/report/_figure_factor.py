@@ -23,6 +23,7 @@ from analysis.report._figure_style import (
     _row_pitch,
     _texts,
     _wrap,
+    _wrap_to_width,
 )
 from analysis.tables.formatting import format_number
 
@@ -103,7 +104,8 @@ def scree_plot(
             ax.axhline(1.0, color="#777777", linestyle=":", linewidth=1, label=tx["kaiser"])
         if n_keep > 0:
             ax.plot(x[:n_keep], obs[:n_keep], linestyle="none", marker="o", markersize=8,
-                    markerfacecolor="none", markeredgecolor=_QUALITATIVE[0], markeredgewidth=1)
+                    markerfacecolor="none", markeredgecolor=_QUALITATIVE[0], markeredgewidth=1,
+                    label=tx["retained_circles"])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _number_axis(ax.yaxis, loc)
         ax.set_xlabel(tx["eigen_x"])
@@ -216,7 +218,7 @@ def cfa_loadings_plot(
     factor, item, estimate, ci_low, ci_high : str
         Column names (the CI columns are used when present).
     reference : float or None, default 0.7
-        Dotted reference line (a common threshold for standardised loadings).
+        Dotted reference line (a common threshold for standardised loadings), named in the legend.
     item_labels : mapping, optional
     title : str, optional
     locale : {"fr", "en"}, default "fr"
@@ -240,31 +242,41 @@ def cfa_loadings_plot(
     counts = [int((loadings[factor] == f).sum()) for f in factors]
     lo = float(min(0.0, loadings[ci_low if has_ci else estimate].min()))
     hi = float(max(1.0, loadings[ci_high if has_ci else estimate].max()))
-    pitch = _row_pitch([_wrap((item_labels or {}).get(i, i)) for i in loadings[item]], 0.24)
+    # full item wordings, wrapped at word boundaries into at most ~60 % of the width (a dot plot
+    # needs little room; fewer lines keep the figure within a page)
+    texts = [str((item_labels or {}).get(i, i)) for i in loadings[item]]
+    wrapped = dict(zip(texts, _wrap_to_width(texts, 0.6 * FIGURE_WIDTH, _rc()["ytick.labelsize"])))
+    pitch = _row_pitch(list(wrapped.values()), 0.24)
     with mpl.rc_context(_rc()):
-        fig = _new_figure(FIGURE_WIDTH, 0.8 + pitch * sum(counts) + 0.3 * len(factors))
+        fig = _new_figure(FIGURE_WIDTH, 1.1 + pitch * sum(counts) + 0.3 * len(factors))
         axes = fig.subplots(len(factors), 1, sharex=True, squeeze=False,
-                            gridspec_kw={"height_ratios": [c + 0.8 for c in counts]})[:, 0]
+                            gridspec_kw={"height_ratios": [c * pitch + 0.3 for c in counts]})[:, 0]
         for k, (ax, f) in enumerate(zip(axes, factors)):
             d = loadings[loadings[factor] == f].iloc[::-1]
             y = np.arange(len(d))
             est = d[estimate].to_numpy(dtype=float)
-            colour = _QUALITATIVE[k % len(_QUALITATIVE)]
+            colour = _QUALITATIVE[0]
             if has_ci:
                 err = np.vstack([est - d[ci_low].to_numpy(dtype=float), d[ci_high].to_numpy(dtype=float) - est])
-                ax.errorbar(est, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1, capsize=2)
-            ax.plot(est, y, "o", color=colour, markersize=5)
-            ax.set_yticks(y, [_wrap((item_labels or {}).get(i, i)) for i in d[item]])
+                ax.errorbar(est, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1, capsize=2,
+                            label=tx["ci95"])
+            ax.plot(est, y, "o", color=colour, markersize=5, label=tx["point_estimate"])
+            ax.set_yticks(y, [wrapped[str((item_labels or {}).get(i, i))] for i in d[item]])
             ax.set_ylim(-0.7, len(d) - 0.3)
             ax.set_title(str(f), loc="left", fontsize=9, fontweight="bold")
             if reference is not None:
-                ax.axvline(reference, color="#777777", linestyle=":", linewidth=1)
+                ax.axvline(reference, color="#555555", linestyle=":", linewidth=1.2,
+                           label=tx["reference_line"].format(t=format_number(reference, 2, loc, leading_zero=False)))
             ax.axvline(0, color="#333333", linewidth=0.6)
             ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
             ax.tick_params(axis="y", length=0)
         axes[-1].set_xlim(lo - 0.05, hi + 0.05)
         _number_axis(axes[-1].xaxis, loc)
         axes[-1].set_xlabel(tx["std_loading"])
+        found = dict(zip(*axes[0].get_legend_handles_labels()[::-1]))
+        labels = sorted(found, key=lambda x: [tx["point_estimate"], tx["ci95"]].index(x)
+                        if x in (tx["point_estimate"], tx["ci95"]) else 2)
+        fig.legend([found[x] for x in labels], labels, frameon=False, loc="outside lower center", ncol=len(labels))
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     return fig

@@ -166,5 +166,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         dims = {ctx.construct_label(f"{c}__{d.name}") for d in ctx.spec[c].dimensions}
         part = fig_df[fig_df["factor"].isin(dims)]
         if not part.empty:
-            out.figures[f"cfa_loadings_{c}"] = cfa_loadings_plot(part, title=ctx.construct_label(c), locale=ctx.lang)
+            reverse = set(ctx.spec[c].reverse)
+            wording = {i: f"{ctx.label(i)} ({i}{', R' if i in reverse else ''})" for i in part["item"]}
+            out.figures[f"cfa_loadings_{c}"] = cfa_loadings_plot(part, item_labels=wording, title=ctx.construct_label(c),
+                                                                 locale=ctx.lang)
     return out
