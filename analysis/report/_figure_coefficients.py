@@ -14,7 +14,6 @@ from analysis.errors import InputError
 from analysis.report._figure_style import (
     _QUALITATIVE,
     FIGURE_WIDTH,
-    _legend_columns,
     _new_figure,
     _number_axis,
     _order,

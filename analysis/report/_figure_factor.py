@@ -21,6 +21,7 @@ from analysis.report._figure_style import (
     _rc,
     _require,
     _row_pitch,
+    _row_positions,
     _texts,
     _wrap,
     _wrap_to_width,
@@ -239,21 +240,23 @@ def cfa_loadings_plot(
     loc, tx = _texts(locale)
     has_ci = bool(ci_low and ci_high and ci_low in loadings.columns and ci_high in loadings.columns)
     factors = _order(loadings[factor], None)
-    counts = [int((loadings[factor] == f).sum()) for f in factors]
     lo = float(min(0.0, loadings[ci_low if has_ci else estimate].min()))
     hi = float(max(1.0, loadings[ci_high if has_ci else estimate].max()))
     # full item wordings, wrapped at word boundaries into at most ~60 % of the width (a dot plot
     # needs little room; fewer lines keep the figure within a page)
     texts = [str((item_labels or {}).get(i, i)) for i in loadings[item]]
     wrapped = dict(zip(texts, _wrap_to_width(texts, 0.6 * FIGURE_WIDTH, _rc()["ytick.labelsize"])))
-    pitch = _row_pitch(list(wrapped.values()), 0.24)
+    size = _rc()["ytick.labelsize"]
+    rows = {f: _row_positions([wrapped[str((item_labels or {}).get(i, i))]
+                               for i in loadings.loc[loadings[factor] == f, item].iloc[::-1]], 0.24, size)
+            for f in factors}
     with mpl.rc_context(_rc()):
-        fig = _new_figure(FIGURE_WIDTH, 1.1 + pitch * sum(counts) + 0.3 * len(factors))
+        fig = _new_figure(FIGURE_WIDTH, 1.1 + sum(r[1] for r in rows.values()) + 0.3 * len(factors))
         axes = fig.subplots(len(factors), 1, sharex=True, squeeze=False,
-                            gridspec_kw={"height_ratios": [c * pitch + 0.3 for c in counts]})[:, 0]
-        for k, (ax, f) in enumerate(zip(axes, factors)):
+                            gridspec_kw={"height_ratios": [rows[f][1] + 0.3 for f in factors]})[:, 0]
+        for ax, f in zip(axes, factors):
             d = loadings[loadings[factor] == f].iloc[::-1]
-            y = np.arange(len(d))
+            y = rows[f][0]  # in inches: each row as tall as its label
             est = d[estimate].to_numpy(dtype=float)
             colour = _QUALITATIVE[0]
             if has_ci:
@@ -262,7 +265,7 @@ def cfa_loadings_plot(
                             label=tx["ci95"])
             ax.plot(est, y, "o", color=colour, markersize=5, label=tx["point_estimate"])
             ax.set_yticks(y, [wrapped[str((item_labels or {}).get(i, i))] for i in d[item]])
-            ax.set_ylim(-0.7, len(d) - 0.3)
+            ax.set_ylim(-0.05, rows[f][1] + 0.05)
             ax.set_title(str(f), loc="left", fontsize=9, fontweight="bold")
             if reference is not None:
                 ax.axvline(reference, color="#555555", linestyle=":", linewidth=1.2,

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from analysis.errors import InputError
 from analysis.report._figure_style import (
-    _LABEL_SHARE,
     FIGURE_WIDTH,
     _diverging_colours,
     _hatches,
@@ -24,7 +23,7 @@ from analysis.report._figure_style import (
     _order,
     _rc,
     _require,
-    _row_pitch,
+    _row_positions,
     _stacked_barh,
     _texts,
     _wrap_to_width,
@@ -32,6 +31,9 @@ from analysis.report._figure_style import (
 from analysis.tables.formatting import format_integer
 
 __all__ = ["likert_diverging_bars"]
+
+#: Largest share of the figure width given to the item labels (full wordings, wrapped).
+_LIKERT_LABEL_SHARE = 0.5
 
 
 def _levels_of(data: pd.DataFrame, level: str, levels, scale_value) -> list[object]:
@@ -159,11 +161,11 @@ def likert_diverging_bars(
             "neg": neg_levels, "pos": pos_levels, "ns": ns,
             "colours": _diverging_colours(len(lv), neutral_level is not None),
             "hatches": _hatches(len(lv), neutral_level is not None),
-            # labels at most ~45 % of the width, in balanced lines; rows as far apart as the labels need
-            "labels": _wrap_to_width(items, _LABEL_SHARE * FIGURE_WIDTH, size),
-            # the legend under the bars (the axes' width: the figure less the labels and the n column)
+            # labels at most half the width, in balanced lines; rows as far apart as the labels need
+            "labels": _wrap_to_width(items, _LIKERT_LABEL_SHARE * FIGURE_WIDTH, size),
+            # the legend of the scale below the panel, centred on the figure
             "ncol": _legend_columns(lv, 5, handlelength=1.2, columnspacing=1.2,
-                                    width=FIGURE_WIDTH * (1 - _LABEL_SHARE) - (0.45 if n else 0.0)),
+                                    width=FIGURE_WIDTH - (0.6 if n else 0.0)),
         })
     lim = max(max(float((p["wide"][p["neg"]].sum(axis=1) + p["half"]).max()),
                   float((p["wide"][p["pos"]].sum(axis=1) + p["half"]).max())) for p in panels)
@@ -174,20 +176,21 @@ def likert_diverging_bars(
         legend_rows = math.ceil(len(p["levels"]) / p["ncol"])
         extra = 0.55 + 0.15 * legend_rows + (0.2 if j == n_panels - 1 else 0.0)  # ticks, legend, x label
         extra += 0.25 if (scale_titles or {}).get(p["scale"]) else 0.0
-        heights.append(_row_pitch(p["labels"], 0.34) * len(p["items"]) + extra)
+        p["y"], p["rows"] = _row_positions(p["labels"], 0.34, size)
+        heights.append(p["rows"] + extra)
     with mpl.rc_context(_rc()):
         fig = _new_figure(FIGURE_WIDTH, sum(heights) + (0.3 if title else 0.05))
         axes = fig.subplots(n_panels, 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
         for j, (ax, p) in enumerate(zip(axes, panels)):
             wide, lv, items = p["wide"], p["levels"], p["items"]
-            y = np.arange(len(items))
+            y = p["y"]  # in inches: each row as tall as its label
             left_start = -(wide[p["neg"]].sum(axis=1) + p["half"])
             _stacked_barh(ax, y, [wide[name].to_numpy(dtype=float) for name in lv], p["colours"],
-                          [str(name) for name in lv], left_start.to_numpy(dtype=float), 0.7, min_label, loc,
+                          [str(name) for name in lv], left_start.to_numpy(dtype=float), 0.24, min_label, loc,
                           hatches=p["hatches"])
             ax.axvline(0, color="#333333", linewidth=0.8, zorder=0.5)
             ax.set_yticks(y, p["labels"])
-            ax.set_ylim(-0.6, len(items) - 0.4)
+            ax.set_ylim(-0.03, p["rows"] + 0.03)
             ax.set_xlim(-lim, lim)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
             _number_axis(ax.xaxis, loc, percent=True, absolute=True)
@@ -208,7 +211,8 @@ def likert_diverging_bars(
             drop = 20 + (15 if last else 0)
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=p["ncol"], frameon=False,
                       handlelength=1.2, columnspacing=1.2,
-                      bbox_transform=ax.transAxes + ScaledTranslation(0, -drop / 72, fig.dpi_scale_trans))
+                      bbox_transform=blended_transform_factory(fig.transFigure, ax.transAxes)
+                      + ScaledTranslation(0, -drop / 72, fig.dpi_scale_trans))
             panel_title = (scale_titles or {}).get(p["scale"])
             if panel_title:
                 ax.set_title(panel_title, loc="left", fontsize=9, fontstyle="italic")

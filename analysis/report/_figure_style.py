@@ -329,6 +329,15 @@ def _row_pitch(labels: Sequence[str], minimum: float, size: float = 8.0) -> floa
     return max(minimum, (lines * 1.2 * size + 3) / 72)
 
 
+def _row_positions(labels: Sequence[str], minimum: float, size: float = 8.0) -> tuple[np.ndarray, float]:
+    """Centres of the rows of a bar or dot chart, in inches from the bottom, each row as tall as its
+    own label needs (at least ``minimum``); the first label at the bottom. Returns the centres and
+    the total height: a label of three lines no longer spreads every row."""
+    heights = np.array([max(minimum, ((str(x).count("\n") + 1) * 1.2 * size + 3) / 72) for x in labels])
+    tops = np.cumsum(heights)
+    return tops - heights / 2, float(tops[-1]) if len(tops) else 0.0
+
+
 def _legend_columns(labels: Sequence[object], max_cols: int, *, handlelength: float = 2.0,
                     columnspacing: float = 2.0, size: float = 8.0, width: float = FIGURE_WIDTH) -> int:
     """Columns of a legend below the plot: the fewest rows that fit across the figure, balanced.

@@ -37,7 +37,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     One table by legal form (sources in rows, groups in columns) and one by region
     (the hybridisation indicators and the main sources, regions in rows).
     """
-    from analysis.report import funding_mix_bars, regional_bars
+    from analysis.report import funding_mix_bars
 
     out = TableOutput(spec["id"])
     hyb = next((c for c in ctx.spec.constructs if getattr(c, "kind", "") == "formative"), None)
