@@ -17,6 +17,7 @@ from analysis.report._figure_style import (
     _new_figure,
     _number_axis,
     _order,
+    _panel_title,
     _rc,
     _require,
     _row_pitch,
@@ -161,7 +162,7 @@ def coefficient_plot(
             ax.tick_params(axis="y", length=0)
             ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
             if o is not None:
-                ax.set_title(o, loc="left", fontsize=9, fontstyle="italic")
+                _panel_title(fig, ax, o, fontstyle="italic")
         axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
         _number_axis(axes[-1].xaxis, loc)
         axes[-1].set_xlabel(xlabel or tx["estimate"])

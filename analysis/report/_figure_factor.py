@@ -18,6 +18,7 @@ from analysis.report._figure_style import (
     _new_figure,
     _number_axis,
     _order,
+    _panel_title,
     _rc,
     _require,
     _row_pitch,
@@ -266,7 +267,7 @@ def cfa_loadings_plot(
             ax.plot(est, y, "o", color=colour, markersize=5, label=tx["point_estimate"])
             ax.set_yticks(y, [wrapped[str((item_labels or {}).get(i, i))] for i in d[item]])
             ax.set_ylim(-0.05, rows[f][1] + 0.05)
-            ax.set_title(str(f), loc="left", fontsize=9, fontweight="bold")
+            _panel_title(fig, ax, str(f), fontweight="bold")
             if reference is not None:
                 ax.axvline(reference, color="#555555", linestyle=":", linewidth=1.2,
                            label=tx["reference_line"].format(t=format_number(reference, 2, loc, leading_zero=False)))

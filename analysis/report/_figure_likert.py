@@ -21,6 +21,7 @@ from analysis.report._figure_style import (
     _new_figure,
     _number_axis,
     _order,
+    _panel_title,
     _rc,
     _require,
     _row_positions,
@@ -215,7 +216,7 @@ def likert_diverging_bars(
                       + ScaledTranslation(0, -drop / 72, fig.dpi_scale_trans))
             panel_title = (scale_titles or {}).get(p["scale"])
             if panel_title:
-                ax.set_title(panel_title, loc="left", fontsize=9, fontstyle="italic")
+                _panel_title(fig, ax, panel_title, fontstyle="italic")
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     return fig

@@ -329,6 +329,20 @@ def _row_pitch(labels: Sequence[str], minimum: float, size: float = 8.0) -> floa
     return max(minimum, (lines * 1.2 * size + 3) / 72)
 
 
+def _panel_title(fig, ax, text: str, **kwargs) -> None:
+    """Title of a panel, from the left edge of the figure (over the item labels), just above the axes.
+
+    A title left-aligned on the axes would run off the figure when the labels take half the
+    width; this one has the whole width. Constrained layout keeps room for it above the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    transform = blended_transform_factory(fig.transFigure, ax.transAxes) + ScaledTranslation(
+        4 / 72, 5 / 72, fig.dpi_scale_trans)
+    ax.text(0.0, 1.0, text, transform=transform, ha="left", va="bottom", gid="panel-title",
+            **{"fontsize": 9, **kwargs})
+
+
 def _row_positions(labels: Sequence[str], minimum: float, size: float = 8.0) -> tuple[np.ndarray, float]:
     """Centres of the rows of a bar or dot chart, in inches from the bottom, each row as tall as its
     own label needs (at least ``minimum``); the first label at the bottom. Returns the centres and

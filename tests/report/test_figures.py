@@ -37,6 +37,10 @@ def likert():
     return d
 
 
+def _panel_title(ax) -> str:
+    return "".join(t.get_text() for t in ax.texts if t.get_gid() == "panel-title")
+
+
 def _ytick_texts(ax):
     return [t.get_text() for t in ax.get_yticklabels()]
 
@@ -105,7 +109,7 @@ def test_cfa_loadings_plot():
     d = pd.DataFrame({"factor": ["F1", "F1", "F2"], "item": ["a", "b", "c"], "estimate": [0.8, 0.6, 0.75],
                       "ci_low": [0.7, 0.5, 0.65], "ci_high": [0.9, 0.7, 0.85]})
     fig = cfa_loadings_plot(d, title="AFC")
-    assert [ax.get_title(loc="left") for ax in fig.axes] == ["F1", "F2"]
+    assert [_panel_title(ax) for ax in fig.axes] == ["F1", "F2"]
     assert fig.axes[-1].get_xlabel() == "Saturation standardisée"
     assert _ytick_texts(fig.axes[0]) == ["b", "a"]  # first item on top
 
@@ -463,7 +467,7 @@ def test_likert_one_panel_and_legend_per_scale_with_n():
     assert [t.get_text() for t in bars[0].get_legend().get_texts()] == impact
     assert [t.get_text() for t in bars[1].get_legend().get_texts()] == agree
     assert sorted(_ytick_texts(bars[0])) == ["Domaine 1", "Domaine 2"] and _ytick_texts(bars[1]) == ["Changement"]
-    assert bars[0].get_title(loc="left") == "Impact par domaine"
+    assert _panel_title(bars[0]) == "Impact par domaine"
     n_texts = [t for ax in fig.axes if ax.get_legend() is None for t in _ytick_texts(ax)]
     assert sorted(n_texts) == ["n = 1\u202f002", "n = 975", "n = 980"]
     _assert_no_overlap(fig, bars[0])
@@ -476,7 +480,7 @@ def test_coefficient_plot_one_panel_per_outcome_with_model_names():
                       "outcome": ["Impact", "Impact", "Impact", "Présence"]})
     fig = coefficient_plot(d, outcome="outcome", model_labels={"m1": "Modèle (1), H1", "m2": "Modèle (2), H1 bis",
                                                                "m3": "Modèle (3), H2"})
-    assert [ax.get_title(loc="left") for ax in fig.axes] == ["Impact", "Présence"]
+    assert [_panel_title(ax) for ax in fig.axes] == ["Impact", "Présence"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Modèle (1), H1", "Modèle (2), H1 bis",
                                                                   "Modèle (3), H2"]
     assert _ytick_texts(fig.axes[1]) == ["w"]
@@ -493,6 +497,20 @@ def test_regional_bars_draw_the_promised_intervals_and_n():
     assert _ytick_texts(fig.axes[1]) == ["n = 121", "n = 83"]  # bottom to top, as the regions
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["Moyenne", "Intervalle de confiance à 95\u00a0% de la moyenne"]
+
+
+def test_panel_titles_stay_inside_the_figure():
+    title = "Changement des comportements et de la communauté, un titre de panneau assez long"
+    d = pd.DataFrame({"factor": [title, title, "F2"], "item": ["a", "b", "c"], "estimate": [0.8, 0.6, 0.7]})
+    long = {k: LONG_ITEMS[-1] + f" {k}" for k in "abc"}
+    fig = cfa_loadings_plot(d, item_labels=long)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        (text,) = [t for t in ax.texts if t.get_gid() == "panel-title"]
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+        assert box.y0 >= ax.get_window_extent(renderer).y1  # above its panel
 
 
 def test_cfa_loadings_show_wordings_and_explain_the_threshold():
