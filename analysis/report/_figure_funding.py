@@ -13,6 +13,8 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.errors import InputError
 from analysis.report._figure_style import (
+    _PRINT_HATCHES,
+    _PRINT_PALETTE,
     _QUALITATIVE,
     FIGURE_WIDTH,
     _legend_columns,
@@ -74,9 +76,9 @@ def funding_mix_bars(
     loc, tx = _texts(locale)
     sources = _order(data[source], source_order)
     groups = _order(data[group], group_order)
-    if len(sources) > len(_QUALITATIVE):
+    if len(sources) > len(_PRINT_PALETTE):
         raise InputError("funding_mix_bars: too many sources for a readable palette.",
-                         value=len(sources), expected=f"at most {len(_QUALITATIVE)} (group the small ones)")
+                         value=len(sources), expected=f"at most {len(_PRINT_PALETTE)} (group the small ones)")
     wide = data.pivot_table(index=group, columns=source, values=share, aggfunc="sum", observed=True)
     wide = wide.reindex(index=groups, columns=sources).fillna(0.0)
     wide = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
@@ -90,8 +92,9 @@ def funding_mix_bars(
         fig = _new_figure(FIGURE_WIDTH, bars + margins)
         ax = fig.add_subplot()
         y = np.arange(len(groups))[::-1]
-        _stacked_barh(ax, y, [wide[s].to_numpy(dtype=float) for s in sources], _QUALITATIVE,
-                      [str(s) for s in sources], np.zeros(len(groups)), 0.65, min_label, loc)
+        _stacked_barh(ax, y, [wide[s].to_numpy(dtype=float) for s in sources], _PRINT_PALETTE,
+                      [str(s) for s in sources], np.zeros(len(groups)), 0.65, min_label, loc,
+                      hatches=_PRINT_HATCHES)
         ax.set_yticks(y, [_wrap(g, 30) for g in groups])
         ax.set_xlim(0, 1)
         _number_axis(ax.xaxis, loc, percent=True)

@@ -51,6 +51,13 @@ _LABEL_SHARE = 0.45
 #: Colour-blind-safe qualitative palette (Okabe & Ito).
 _QUALITATIVE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 
+#: Palette of the stacked bars of unordered categories (funding sources), with a hatch each, so
+#: that every category stays distinct once printed in greyscale: the plain colours have grey
+#: levels at least 50 apart (blue 87, orange 162, yellow 213),
+#: the colours of similar grey levels carry different hatchings.
+_PRINT_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#F0E442", "#CC79A7", "#4D4D4D"]
+_PRINT_HATCHES = ["", "", "//", "..", "\\\\", "", "xx", "--"]
+
 _TEXTS = {
     "fr": {
         "likert_x": "Part des répondants",

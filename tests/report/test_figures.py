@@ -533,3 +533,18 @@ def test_scree_plot_explains_every_mark():
     assert texts == ["Données observées", "Données simulées (analyse parallèle)", "Critère de Kaiser (1)",
                      "Facteurs retenus"]
     assert len(ax.get_legend().legend_handles) == len(ax.get_lines())  # every line drawn is in the legend
+
+
+def test_funding_sources_distinct_in_greyscale():
+    """Two sources never print alike: their grey levels differ, or their hatchings do."""
+    from matplotlib.colors import to_hex
+
+    from analysis.report._figure_style import _luma
+
+    d = pd.DataFrame({"group": "Associations", "source": FUNDING_SOURCES, "share": 1.0})
+    ax = funding_mix_bars(d).axes[0]
+    looks = [(_luma(to_hex(p.get_facecolor())), p.get_hatch() or "") for p in ax.patches]
+    assert len(looks) == len(FUNDING_SOURCES)
+    for i, (grey_a, hatch_a) in enumerate(looks):
+        for grey_b, hatch_b in looks[i + 1:]:
+            assert hatch_a != hatch_b or abs(grey_a - grey_b) >= 40, looks
