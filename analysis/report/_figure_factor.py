@@ -142,7 +142,7 @@ def loadings_heatmap(
     item_labels : mapping, optional
         Item code to the label shown.
     threshold : float, default 0.3
-        Loadings below it in absolute value are written in grey.
+        Loadings below it in absolute value are written in grey, the others in bold (said below the map).
     annotate : bool, default True
         Write the loadings in the cells.
     title : str, optional
@@ -193,6 +193,9 @@ def loadings_heatmap(
         bar.set_label(tx["loading"])
         _number_axis(bar.ax.yaxis, loc)
         bar.outline.set_visible(False)
+        if annotate:  # what the bold and grey numbers mean
+            fig.supxlabel(tx["bold_loadings"].format(t=format_number(threshold, 2, loc, leading_zero=False)),
+                          fontsize=8, x=0.01, ha="left")
         if title:
             ax.set_title(title, loc="left", pad=18)
     return fig

@@ -103,6 +103,7 @@ def test_loadings_heatmap():
     assert _ytick_texts(ax) == ["Item A", "b", "c"]
     texts = sorted(t.get_text() for t in ax.texts)
     assert ",80" in texts and "\u2212,20" in texts
+    assert fig._supxlabel.get_text().startswith("En gras\u00a0: saturations de valeur absolue d'au moins ,30")
 
 
 def test_cfa_loadings_plot():
