@@ -174,8 +174,9 @@ def _coefficient_figure(ctx: ReportContext, plan, results: dict, cols: dict, dvs
 
 
 def _lower_first(text: str) -> str:
-    """``Part des recettes`` -> ``part des recettes`` (an acronym such as ``HHI`` kept)."""
-    return text[:1].lower() + text[1:] if len(text) > 1 and text[1:2].islower() else text
+    """``Part des recettes`` -> ``part des recettes`` (an acronym such as ``HHI`` kept), each side of an interaction."""
+    parts = text.split(" × ")
+    return " × ".join(p[:1].lower() + p[1:] if len(p) > 1 and p[1:2].islower() else p for p in parts)
 
 
 def _named(ctx: ReportContext, section: str, name: str) -> str:
