@@ -191,7 +191,7 @@ def loadings_heatmap(
             ax.spines[side].set_visible(False)
         bar = fig.colorbar(im, ax=ax, shrink=0.8, aspect=30, pad=0.02, ticks=[-1, -0.5, 0, 0.5, 1])
         bar.set_label(tx["loading"])
-        _number_axis(bar.ax.yaxis, loc)
+        _number_axis(bar.ax.yaxis, loc, leading_zero=False)
         bar.outline.set_visible(False)
         if annotate:  # what the bold and grey numbers mean
             fig.supxlabel(tx["bold_loadings"].format(t=format_number(threshold, 2, loc, leading_zero=False)),
@@ -278,7 +278,7 @@ def cfa_loadings_plot(
             ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
             ax.tick_params(axis="y", length=0)
         axes[-1].set_xlim(lo - 0.05, hi + 0.05)
-        _number_axis(axes[-1].xaxis, loc)
+        _number_axis(axes[-1].xaxis, loc, leading_zero=False)
         axes[-1].set_xlabel(tx["std_loading"])
         found = dict(zip(*axes[0].get_legend_handles_labels()[::-1]))
         labels = sorted(found, key=lambda x: [tx["point_estimate"], tx["ci95"]].index(x)

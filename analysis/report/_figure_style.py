@@ -175,8 +175,10 @@ def _texts(locale: str | Locale) -> tuple[Locale, dict[str, str]]:
 class _LocaleFormatter(Formatter):
     """Tick labels in the locale, with just enough decimals to tell the ticks apart."""
 
-    def __init__(self, loc: Locale, decimals: int | None, percent: bool, absolute: bool):
+    def __init__(self, loc: Locale, decimals: int | None, percent: bool, absolute: bool,
+                 leading_zero: bool = True):
         self.loc, self.fixed, self.percent, self.absolute = loc, decimals, percent, absolute
+        self.leading_zero = leading_zero
         self.decimals = decimals if decimals is not None else 1
 
     def set_locs(self, locs) -> None:
@@ -196,14 +198,20 @@ class _LocaleFormatter(Formatter):
         value = abs(x) if self.absolute else x
         if self.percent:
             return format_number(value * 100, self.decimals, self.loc) + self.loc.percent
-        return format_number(value, self.decimals, self.loc)
+        if value == 0:
+            return "0"
+        return format_number(value, self.decimals, self.loc, leading_zero=self.leading_zero or abs(value) >= 1)
 
 
 def _number_axis(
-    axis, loc: Locale, decimals: int | None = None, *, percent: bool = False, absolute: bool = False
+    axis, loc: Locale, decimals: int | None = None, *, percent: bool = False, absolute: bool = False,
+    leading_zero: bool = True,
 ) -> None:
-    """Locale-aware tick labels (``0,5``, ``20 %``); decimals chosen from the ticks by default."""
-    axis.set_major_formatter(_LocaleFormatter(loc, decimals, percent, absolute))
+    """Locale-aware tick labels (``0,5``, ``20 %``); decimals chosen from the ticks by default.
+
+    ``leading_zero=False`` for values bounded by 1 (loadings, correlations: ``,5``, APA style, as the tables).
+    """
+    axis.set_major_formatter(_LocaleFormatter(loc, decimals, percent, absolute, leading_zero))
 
 
 def _require(data: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
@@ -302,7 +310,7 @@ def _wrap_to_width(labels: Sequence[object], max_width: float, size: float) -> l
     takes more lines than at `max_width`: the lines are balanced and the bars keep the rest.
     """
     texts = [str(x) for x in labels]
-    words = [t.split() for t in texts]
+    words = [[w for w in t.split(" ") if w] for t in texts]  # a no-break space keeps its words together
     widths = {w: _text_width(w, size) for ws in words for w in ws}
     space = _text_width("a a", size) - 2 * _text_width("a", size)
 

@@ -524,6 +524,19 @@ def test_cfa_loadings_show_wordings_and_explain_the_threshold():
     assert all(len(line) > 0 and "…" not in line for line in labels[1].split("\n"))
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["Estimation", "IC à 95\u00a0%", "Seuil usuel (,70)"]
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[-1].get_xticklabels() if t.get_text()]
+    assert "0" in ticks and ",4" in ticks and "1,0" in ticks  # loadings: no leading zero, as in the tables
+
+
+def test_reverse_mark_never_wrapped_alone():
+    from analysis.report._figure_style import _wrap_to_width
+
+    label = "Le départ d'une ou deux personnes clés mettrait nos activités en danger. (ic_hr_03,\u00a0R)"
+    for width in (1.5, 2.0, 2.5, 3.0, 3.5):
+        (wrapped,) = _wrap_to_width([label], width, 8)
+        assert all(line not in ("R)", "\u00a0R)") for line in wrapped.split("\n"))
+        assert "(ic_hr_03,\u00a0R)" in wrapped
 
 
 def test_scree_plot_explains_every_mark():

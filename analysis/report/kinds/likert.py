@@ -11,6 +11,9 @@ from analysis.report._common import finish, item_text, new_table, present_column
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
+#: Mark of a reverse-keyed item after its code, glued by a no-break space (never wrapped alone).
+_REVERSED = ",\u00a0R"
+
 #: Options of a table of kind ``likert`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {
     "constructs": "list of reflective construct names from constructs.yaml (default: all of them)",
@@ -79,7 +82,7 @@ def _likert_figure(ctx: ReportContext, name: str, construct, items: list[str], d
     cb = ctx._cb_index
     scale_of = {i: (str(cb.at[i, "list_name"]) if i in cb.index and "list_name" in cb.columns else "")
                 for i in items}
-    figure_label = {i: f"{ctx.label(i)} ({i}{', R' if i in construct.reverse else ''})" for i in items}
+    figure_label = {i: f"{ctx.label(i)} ({i}{_REVERSED if i in construct.reverse else ''})" for i in items}
     levels, titles = {}, {}
     for sc in dict.fromkeys(scale_of.values()):
         members = [i for i in items if scale_of[i] == sc]
