@@ -10,6 +10,12 @@ their metadata, so that the same data give byte-identical files.
 
 Numbers on axes follow the locale (``0,5`` and ``20 %`` in French).
 
+For print: the texts are set in the tables' serif, a Times metric clone from Debian
+(:data:`SERIF_FAMILIES`: Liberation Serif, else TeX Gyre Termes), named as a concrete family so
+that the saved file uses it whatever the rc settings at save time; :func:`figure_bytes` embeds
+it as TrueType (Type 42), never Type 3. Ordered scales keep distinct grey levels (and the
+disagreement side is hatched), unordered stacks combine colours and hatchings.
+
 Examples
 --------
 >>> import pandas as pd
