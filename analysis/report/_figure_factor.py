@@ -18,11 +18,14 @@ from analysis.report._figure_style import (
     _new_figure,
     _number_axis,
     _order,
+    _panel_title,
     _rc,
     _require,
     _row_pitch,
+    _row_positions,
     _texts,
     _wrap,
+    _wrap_to_width,
 )
 from analysis.tables.formatting import format_number
 
@@ -103,7 +106,8 @@ def scree_plot(
             ax.axhline(1.0, color="#777777", linestyle=":", linewidth=1, label=tx["kaiser"])
         if n_keep > 0:
             ax.plot(x[:n_keep], obs[:n_keep], linestyle="none", marker="o", markersize=8,
-                    markerfacecolor="none", markeredgecolor=_QUALITATIVE[0], markeredgewidth=1)
+                    markerfacecolor="none", markeredgecolor=_QUALITATIVE[0], markeredgewidth=1,
+                    label=tx["retained_circles"])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _number_axis(ax.yaxis, loc)
         ax.set_xlabel(tx["eigen_x"])
@@ -138,7 +142,7 @@ def loadings_heatmap(
     item_labels : mapping, optional
         Item code to the label shown.
     threshold : float, default 0.3
-        Loadings below it in absolute value are written in grey.
+        Loadings below it in absolute value are written in grey, the others in bold (said below the map).
     annotate : bool, default True
         Write the loadings in the cells.
     title : str, optional
@@ -187,8 +191,11 @@ def loadings_heatmap(
             ax.spines[side].set_visible(False)
         bar = fig.colorbar(im, ax=ax, shrink=0.8, aspect=30, pad=0.02, ticks=[-1, -0.5, 0, 0.5, 1])
         bar.set_label(tx["loading"])
-        _number_axis(bar.ax.yaxis, loc)
+        _number_axis(bar.ax.yaxis, loc, leading_zero=False)
         bar.outline.set_visible(False)
+        if annotate:  # what the bold and grey numbers mean
+            fig.supxlabel(tx["bold_loadings"].format(t=format_number(threshold, 2, loc, leading_zero=False)),
+                          fontsize=8, x=0.01, ha="left")
         if title:
             ax.set_title(title, loc="left", pad=18)
     return fig
@@ -216,7 +223,7 @@ def cfa_loadings_plot(
     factor, item, estimate, ci_low, ci_high : str
         Column names (the CI columns are used when present).
     reference : float or None, default 0.7
-        Dotted reference line (a common threshold for standardised loadings).
+        Dotted reference line (a common threshold for standardised loadings), named in the legend.
     item_labels : mapping, optional
     title : str, optional
     locale : {"fr", "en"}, default "fr"
@@ -237,34 +244,46 @@ def cfa_loadings_plot(
     loc, tx = _texts(locale)
     has_ci = bool(ci_low and ci_high and ci_low in loadings.columns and ci_high in loadings.columns)
     factors = _order(loadings[factor], None)
-    counts = [int((loadings[factor] == f).sum()) for f in factors]
     lo = float(min(0.0, loadings[ci_low if has_ci else estimate].min()))
     hi = float(max(1.0, loadings[ci_high if has_ci else estimate].max()))
-    pitch = _row_pitch([_wrap((item_labels or {}).get(i, i)) for i in loadings[item]], 0.24)
+    # full item wordings, wrapped at word boundaries into at most ~60 % of the width (a dot plot
+    # needs little room; fewer lines keep the figure within a page)
+    texts = [str((item_labels or {}).get(i, i)) for i in loadings[item]]
+    wrapped = dict(zip(texts, _wrap_to_width(texts, 0.6 * FIGURE_WIDTH, _rc()["ytick.labelsize"])))
+    size = _rc()["ytick.labelsize"]
+    rows = {f: _row_positions([wrapped[str((item_labels or {}).get(i, i))]
+                               for i in loadings.loc[loadings[factor] == f, item].iloc[::-1]], 0.24, size)
+            for f in factors}
     with mpl.rc_context(_rc()):
-        fig = _new_figure(FIGURE_WIDTH, 0.8 + pitch * sum(counts) + 0.3 * len(factors))
+        fig = _new_figure(FIGURE_WIDTH, 1.1 + sum(r[1] for r in rows.values()) + 0.3 * len(factors))
         axes = fig.subplots(len(factors), 1, sharex=True, squeeze=False,
-                            gridspec_kw={"height_ratios": [c + 0.8 for c in counts]})[:, 0]
-        for k, (ax, f) in enumerate(zip(axes, factors)):
+                            gridspec_kw={"height_ratios": [rows[f][1] + 0.3 for f in factors]})[:, 0]
+        for ax, f in zip(axes, factors):
             d = loadings[loadings[factor] == f].iloc[::-1]
-            y = np.arange(len(d))
+            y = rows[f][0]  # in inches: each row as tall as its label
             est = d[estimate].to_numpy(dtype=float)
-            colour = _QUALITATIVE[k % len(_QUALITATIVE)]
+            colour = _QUALITATIVE[0]
             if has_ci:
                 err = np.vstack([est - d[ci_low].to_numpy(dtype=float), d[ci_high].to_numpy(dtype=float) - est])
-                ax.errorbar(est, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1, capsize=2)
-            ax.plot(est, y, "o", color=colour, markersize=5)
-            ax.set_yticks(y, [_wrap((item_labels or {}).get(i, i)) for i in d[item]])
-            ax.set_ylim(-0.7, len(d) - 0.3)
-            ax.set_title(str(f), loc="left", fontsize=9, fontweight="bold")
+                ax.errorbar(est, y, xerr=err, fmt="none", ecolor=colour, elinewidth=1, capsize=2,
+                            label=tx["ci95"])
+            ax.plot(est, y, "o", color=colour, markersize=5, label=tx["point_estimate"])
+            ax.set_yticks(y, [wrapped[str((item_labels or {}).get(i, i))] for i in d[item]])
+            ax.set_ylim(-0.05, rows[f][1] + 0.05)
+            _panel_title(fig, ax, str(f), fontweight="bold")
             if reference is not None:
-                ax.axvline(reference, color="#777777", linestyle=":", linewidth=1)
+                ax.axvline(reference, color="#555555", linestyle=":", linewidth=1.2,
+                           label=tx["reference_line"].format(t=format_number(reference, 2, loc, leading_zero=False)))
             ax.axvline(0, color="#333333", linewidth=0.6)
             ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
             ax.tick_params(axis="y", length=0)
         axes[-1].set_xlim(lo - 0.05, hi + 0.05)
-        _number_axis(axes[-1].xaxis, loc)
+        _number_axis(axes[-1].xaxis, loc, leading_zero=False)
         axes[-1].set_xlabel(tx["std_loading"])
+        found = dict(zip(*axes[0].get_legend_handles_labels()[::-1]))
+        labels = sorted(found, key=lambda x: [tx["point_estimate"], tx["ci95"]].index(x)
+                        if x in (tx["point_estimate"], tx["ci95"]) else 2)
+        fig.legend([found[x] for x in labels], labels, frameon=False, loc="outside lower center", ncol=len(labels))
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     return fig

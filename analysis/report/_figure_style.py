@@ -10,6 +10,12 @@ their metadata, so that the same data give byte-identical files.
 
 Numbers on axes follow the locale (``0,5`` and ``20 %`` in French).
 
+For print: the texts are set in the tables' serif, a Times metric clone from Debian
+(:data:`SERIF_FAMILIES`: Liberation Serif, else TeX Gyre Termes), named as a concrete family so
+that the saved file uses it whatever the rc settings at save time; :func:`figure_bytes` embeds
+it as TrueType (Type 42), never Type 3. Ordered scales keep distinct grey levels (and the
+disagreement side is hatched), unordered stacks combine colours and hatchings.
+
 Examples
 --------
 >>> import pandas as pd
@@ -40,7 +46,7 @@ from analysis.errors import ConfigError, InputError
 from analysis.tables.formatting import Locale, format_number, get_locale
 from analysis.utils.atomic import atomic_write_bytes
 
-__all__ = ["FIGURE_WIDTH", "figure_bytes", "save_figure"]
+__all__ = ["FIGURE_WIDTH", "SERIF_FAMILIES", "figure_bytes", "save_figure"]
 
 #: Width of a figure in inches (a thesis text block of about 16 cm).
 FIGURE_WIDTH = 6.3
@@ -50,6 +56,13 @@ _LABEL_SHARE = 0.45
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito).
 _QUALITATIVE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+
+#: Palette of the stacked bars of unordered categories (funding sources), with a hatch each, so
+#: that every category stays distinct once printed in greyscale: the plain colours have grey
+#: levels at least 50 apart (blue 87, orange 162, yellow 213),
+#: the colours of similar grey levels carry different hatchings.
+_PRINT_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#F0E442", "#CC79A7", "#4D4D4D"]
+_PRINT_HATCHES = ["", "", "//", "..", "\\\\", "", "xx", "--"]
 
 _TEXTS = {
     "fr": {
@@ -69,6 +82,15 @@ _TEXTS = {
         "missing_x": "Part de valeurs manquantes",
         "threshold": "Seuil ({t})",
         "loading": "Saturation",
+        "coef_marks": "Point\u00a0: coefficient\u00a0; barre\u00a0: intervalle de confiance à 95\u00a0%",
+        "retained_circles": "Facteurs retenus",
+        "reference_line": "Seuil usuel ({t})",
+        "ci95": "IC à 95\u00a0%",
+        "point_estimate": "Estimation",
+        "bold_loadings": "En gras\u00a0: saturations de valeur absolue d'au moins {t}\u00a0; en gris\u00a0: les autres.",
+        "n_of": "n = {n}",
+        "mean": "Moyenne",
+        "mean_ci_95": "Intervalle de confiance à 95\u00a0% de la moyenne",
     },
     "en": {
         "likert_x": "Share of respondents",
@@ -87,21 +109,46 @@ _TEXTS = {
         "missing_x": "Share of missing values",
         "threshold": "Threshold ({t})",
         "loading": "Loading",
+        "coef_marks": "Point: estimate; bar: 95% confidence interval",
+        "retained_circles": "Factors retained",
+        "reference_line": "Usual threshold ({t})",
+        "ci95": "95% CI",
+        "point_estimate": "Estimate",
+        "bold_loadings": "Bold: loadings of absolute value at least {t}; grey: the others.",
+        "n_of": "n = {n}",
+        "mean": "Mean",
+        "mean_ci_95": "95% confidence interval of the mean",
     },
 }
 
 
 
+#: The serif families of the figures, in order of preference: Times metric clones from Debian
+#: (``fonts-liberation``, ``fonts-texgyre``), the same design as the tables' Times New Roman.
+SERIF_FAMILIES = ("Liberation Serif", "TeX Gyre Termes", "Times New Roman", "Nimbus Roman", "DejaVu Serif")
+
+
 def _serif_fonts() -> list[str]:
-    wanted = ["Times New Roman", "Liberation Serif", "TeX Gyre Termes", "DejaVu Serif"]
+    """The installed families of :data:`SERIF_FAMILIES` (DejaVu Serif, shipped with matplotlib, last)."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return [f for f in wanted if f in installed] or ["DejaVu Serif"]
+    return [f for f in SERIF_FAMILIES if f in installed] or ["DejaVu Serif"]
 
 
 def _rc() -> dict[str, object]:
+    """The rc settings of every figure, when it is built and when it is saved (:func:`figure_bytes`).
+
+    ``font.family`` names the concrete family (not the generic ``serif``), so that every text keeps
+    it whatever the rc settings when the figure is drawn; fonts are embedded as TrueType (Type 42)
+    in PDF and PostScript, never as Type 3.
+    """
+    serif = _serif_fonts()
     return {
-        "font.family": "serif",
-        "font.serif": _serif_fonts(),
+        "font.family": serif,
+        "font.serif": serif,
+        "mathtext.fontset": "custom",
+        "mathtext.rm": serif[0],
+        "mathtext.it": f"{serif[0]}:italic",
+        "mathtext.bf": f"{serif[0]}:bold",
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.labelsize": 9,
@@ -113,6 +160,9 @@ def _rc() -> dict[str, object]:
         "axes.axisbelow": True,
         "axes.unicode_minus": True,
         "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "hatch.linewidth": 0.6,
+        "svg.fonttype": "path",
         "svg.hashsalt": "si-survey",
     }
 
@@ -131,8 +181,10 @@ def _texts(locale: str | Locale) -> tuple[Locale, dict[str, str]]:
 class _LocaleFormatter(Formatter):
     """Tick labels in the locale, with just enough decimals to tell the ticks apart."""
 
-    def __init__(self, loc: Locale, decimals: int | None, percent: bool, absolute: bool):
+    def __init__(self, loc: Locale, decimals: int | None, percent: bool, absolute: bool,
+                 leading_zero: bool = True):
         self.loc, self.fixed, self.percent, self.absolute = loc, decimals, percent, absolute
+        self.leading_zero = leading_zero
         self.decimals = decimals if decimals is not None else 1
 
     def set_locs(self, locs) -> None:
@@ -152,14 +204,20 @@ class _LocaleFormatter(Formatter):
         value = abs(x) if self.absolute else x
         if self.percent:
             return format_number(value * 100, self.decimals, self.loc) + self.loc.percent
-        return format_number(value, self.decimals, self.loc)
+        if value == 0:
+            return "0"
+        return format_number(value, self.decimals, self.loc, leading_zero=self.leading_zero or abs(value) >= 1)
 
 
 def _number_axis(
-    axis, loc: Locale, decimals: int | None = None, *, percent: bool = False, absolute: bool = False
+    axis, loc: Locale, decimals: int | None = None, *, percent: bool = False, absolute: bool = False,
+    leading_zero: bool = True,
 ) -> None:
-    """Locale-aware tick labels (``0,5``, ``20 %``); decimals chosen from the ticks by default."""
-    axis.set_major_formatter(_LocaleFormatter(loc, decimals, percent, absolute))
+    """Locale-aware tick labels (``0,5``, ``20 %``); decimals chosen from the ticks by default.
+
+    ``leading_zero=False`` for values bounded by 1 (loadings, correlations: ``,5``, APA style, as the tables).
+    """
+    axis.set_major_formatter(_LocaleFormatter(loc, decimals, percent, absolute, leading_zero))
 
 
 def _require(data: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
@@ -182,15 +240,50 @@ def _order(values: pd.Series, order: Sequence[object] | None) -> list[object]:
     return list(pd.unique(values.dropna()))
 
 
-def _diverging_colours(n: int, neutral: bool) -> list[str]:
-    """ColorBrewer RdBu colours from disagreement (red) to agreement (blue), neutral in grey."""
+def _luma(colour: str) -> float:
+    """Grey level (0-255) of a colour once printed in greyscale (ITU-R 601 luma, as Pillow's ``L`` mode)."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return 255 * (0.299 * r + 0.587 * g + 0.114 * b)
+
+
+def _colour_of_luma(cmap_name: str, target: float) -> str:
+    """The colour of a sequential colormap whose grey level is closest to ``target`` (0-255)."""
     from matplotlib.colors import to_hex
 
-    cmap = mpl.colormaps["RdBu"]
-    colours = [to_hex(cmap(x)) for x in np.linspace(0.08, 0.92, n)]
+    cmap = mpl.colormaps[cmap_name]
+    samples = [to_hex(cmap(x)) for x in np.linspace(0.0, 1.0, 257)]
+    return min(samples, key=lambda c: abs(_luma(c) - target))
+
+
+def _diverging_colours(n: int, neutral: bool) -> list[str]:
+    """Colours of an ordered scale, disagreement (reds) to agreement (blues), neutral in light grey.
+
+    Chosen by their grey level so that the scale survives greyscale printing: every point
+    differs from its neighbours and from the others by a clear step (disagreement from
+    about 95 to 185 of 255, agreement from 155 to 60, the strongest points darkest, the
+    neutral point 220); the disagreement side is also hatched (:func:`_hatches`).
+
+    Examples
+    --------
+    >>> [round(_luma(c)) for c in _diverging_colours(5, True)]
+    [95, 185, 220, 155, 60]
+    """
+    k = n // 2
+    neg = np.linspace(95, 185, k) if k > 1 else np.array([140.0] * k)
+    pos = np.linspace(155, 60, k) if k > 1 else np.array([70.0] * k)
+    colours = [_colour_of_luma("Reds", t) for t in neg]
     if neutral:
-        colours[n // 2] = "#BDBDBD"
+        colours.append("#DCDCDC")  # luma 220
+    colours += [_colour_of_luma("Blues", t) for t in pos]
     return colours
+
+
+def _hatches(n: int, neutral: bool) -> list[str]:
+    """Hatching of an ordered scale: the disagreement side hatched, so that it never reads as agreement in grey."""
+    k = n // 2
+    return ["////"] * k + [""] * (n - k)
 
 
 def _wrap(label: object, width: int = 38) -> str:
@@ -204,20 +297,16 @@ _MEASURE: list = []
 def _text_width(text: str, size: float) -> float:
     """Width in inches of one line of text at `size` points, in the serif font the text will be drawn in.
 
-    The figures' texts ask for the generic family ``serif``, which matplotlib resolves when the
-    figure is drawn, with the rc settings of that moment (``font.serif``), not those of
-    :func:`_rc`; so the width is the larger of that font and the preferred one of :func:`_rc`.
-    Call it outside ``rc_context(_rc())`` to measure the font that a figure saved afterwards uses.
+    The figures' texts name the concrete family of :func:`_rc` (``font.family``), the one measured here.
     """
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
 
     if not _MEASURE:
         _MEASURE.append(RendererAgg(1, 1, 72))  # 72 dpi: pixels are points
-    widths = [_MEASURE[0].get_text_width_height_descent(text, FontProperties(family=family, size=size),
-                                                        ismath=False)[0]
-              for family in ("serif", _serif_fonts()[0])]
-    return max(widths) / 72
+    width = _MEASURE[0].get_text_width_height_descent(text, FontProperties(family=_serif_fonts(), size=size),
+                                                      ismath=False)[0]
+    return width / 72
 
 
 def _wrap_to_width(labels: Sequence[object], max_width: float, size: float) -> list[str]:
@@ -227,7 +316,7 @@ def _wrap_to_width(labels: Sequence[object], max_width: float, size: float) -> l
     takes more lines than at `max_width`: the lines are balanced and the bars keep the rest.
     """
     texts = [str(x) for x in labels]
-    words = [t.split() for t in texts]
+    words = [[w for w in t.split(" ") if w] for t in texts]  # a no-break space keeps its words together
     widths = {w: _text_width(w, size) for ws in words for w in ws}
     space = _text_width("a a", size) - 2 * _text_width("a", size)
 
@@ -263,6 +352,29 @@ def _row_pitch(labels: Sequence[str], minimum: float, size: float = 8.0) -> floa
     return max(minimum, (lines * 1.2 * size + 3) / 72)
 
 
+def _panel_title(fig, ax, text: str, **kwargs) -> None:
+    """Title of a panel, from the left edge of the figure (over the item labels), just above the axes.
+
+    A title left-aligned on the axes would run off the figure when the labels take half the
+    width; this one has the whole width. Constrained layout keeps room for it above the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    transform = blended_transform_factory(fig.transFigure, ax.transAxes) + ScaledTranslation(
+        4 / 72, 5 / 72, fig.dpi_scale_trans)
+    ax.text(0.0, 1.0, text, transform=transform, ha="left", va="bottom", gid="panel-title",
+            **{"fontsize": 9, **kwargs})
+
+
+def _row_positions(labels: Sequence[str], minimum: float, size: float = 8.0) -> tuple[np.ndarray, float]:
+    """Centres of the rows of a bar or dot chart, in inches from the bottom, each row as tall as its
+    own label needs (at least ``minimum``); the first label at the bottom. Returns the centres and
+    the total height: a label of three lines no longer spreads every row."""
+    heights = np.array([max(minimum, ((str(x).count("\n") + 1) * 1.2 * size + 3) / 72) for x in labels])
+    tops = np.cumsum(heights)
+    return tops - heights / 2, float(tops[-1]) if len(tops) else 0.0
+
+
 def _legend_columns(labels: Sequence[object], max_cols: int, *, handlelength: float = 2.0,
                     columnspacing: float = 2.0, size: float = 8.0, width: float = FIGURE_WIDTH) -> int:
     """Columns of a legend below the plot: the fewest rows that fit across the figure, balanced.
@@ -293,10 +405,15 @@ def _text_colour(hex_colour: str) -> str:
 
 
 
-def _stacked_barh(ax, y, parts, colours, labels, start, height, min_label, loc) -> None:
-    """Stacked horizontal bars, one segment per part, each share >= ``min_label`` written inside (in %)."""
-    for values, colour, label in zip(parts, colours, labels):
-        ax.barh(y, values, left=start, height=height, color=colour, edgecolor="white", linewidth=0.5, label=label)
+def _stacked_barh(ax, y, parts, colours, labels, start, height, min_label, loc, hatches=None) -> None:
+    """Stacked horizontal bars, one segment per part, each share >= ``min_label`` written inside (in %).
+
+    ``hatches``: a hatch pattern per part (drawn in white, so that the figures stay legible in grey).
+    """
+    hatches = list(hatches) if hatches is not None else [""] * len(colours)
+    for values, colour, label, hatch in zip(parts, colours, labels, hatches):
+        ax.barh(y, values, left=start, height=height, color=colour, edgecolor="white", linewidth=0.5, label=label,
+                hatch=hatch or None)
         for yi, x0, w in zip(y, start, values):
             if w >= min_label:
                 ax.text(x0 + w / 2, yi, format_number(w * 100, 0, loc), ha="center", va="center",
@@ -363,7 +480,7 @@ def figure_bytes(
             buf = io.BytesIO()
             extra = {"pil_kwargs": {"compress_level": png_compress_level}} \
                 if fmt == "png" and png_compress_level is not None else {}
-            with mpl.rc_context({"svg.hashsalt": "si-survey"}):
+            with mpl.rc_context(_rc()):  # the fonts and their embedding (Type 42), whatever the caller's rc
                 fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], **extra)
             out.append(buf.getvalue())
             if engine is not None and fig.get_layout_engine() is engine:

@@ -37,6 +37,10 @@ def likert():
     return d
 
 
+def _panel_title(ax) -> str:
+    return "".join(t.get_text() for t in ax.texts if t.get_gid() == "panel-title")
+
+
 def _ytick_texts(ax):
     return [t.get_text() for t in ax.get_yticklabels()]
 
@@ -47,13 +51,15 @@ def test_likert_diverging(likert):
     ax = fig.axes[0]
     assert len(ax.patches) == 5 * 3
     # each item spans exactly 100 %, the neutral bar straddles zero
-    for k in range(3):
-        bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - k) < 1e-9]
+    rows = sorted({round(p.get_y() + p.get_height() / 2, 9) for p in ax.patches})
+    assert len(rows) == 3
+    for centre in rows:
+        bars = [p for p in ax.patches if abs(p.get_y() + p.get_height() / 2 - centre) < 1e-6]
         assert sum(p.get_width() for p in bars) == pytest.approx(1.0)
         neutral = bars[2]
         assert neutral.get_x() == pytest.approx(-neutral.get_width() / 2)
     assert ax.get_xlabel() == "Part des répondants"
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == LEVELS
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == LEVELS
     # axis shows positive percentages on both sides, with a decimal comma locale
     fig.canvas.draw()
     assert all("\u2212" not in t.get_text() for t in ax.get_xticklabels())
@@ -97,13 +103,14 @@ def test_loadings_heatmap():
     assert _ytick_texts(ax) == ["Item A", "b", "c"]
     texts = sorted(t.get_text() for t in ax.texts)
     assert ",80" in texts and "\u2212,20" in texts
+    assert fig._supxlabel.get_text().startswith("En gras\u00a0: saturations de valeur absolue d'au moins ,30")
 
 
 def test_cfa_loadings_plot():
     d = pd.DataFrame({"factor": ["F1", "F1", "F2"], "item": ["a", "b", "c"], "estimate": [0.8, 0.6, 0.75],
                       "ci_low": [0.7, 0.5, 0.65], "ci_high": [0.9, 0.7, 0.85]})
     fig = cfa_loadings_plot(d, title="AFC")
-    assert [ax.get_title(loc="left") for ax in fig.axes] == ["F1", "F2"]
+    assert [_panel_title(ax) for ax in fig.axes] == ["F1", "F2"]
     assert fig.axes[-1].get_xlabel() == "Saturation standardisée"
     assert _ytick_texts(fig.axes[0]) == ["b", "a"]  # first item on top
 
@@ -122,7 +129,9 @@ def test_coefficient_plot_from_results():
     ax = fig.axes[0]
     by_position = sorted(zip(ax.get_yticks(), _ytick_texts(ax)), reverse=True)
     assert [label for _, label in by_position] == ["Taille", "Âge"]  # mapping order, from the top
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["M1", "M2"]
+    legend = fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["M1", "M2"]
+    assert "intervalle de confiance à 95" in legend.get_title().get_text()  # the marks explained
     with pytest.raises(InputError):
         coefficient_plot(tidy[tidy.term == "Intercept"])
 
@@ -317,7 +326,7 @@ def test_likert_long_labels_do_not_overlap(n):
     label_right = ax.get_window_extent(fig.canvas.get_renderer()).x0
     assert label_right / fig.bbox.width < 0.55
     # the legend stays below the axes, inside the figure
-    legend, = _drawn_extents(fig, fig.legends)
+    legend, = _drawn_extents(fig, [ax.get_legend()])
     assert legend.y1 <= ax.get_window_extent(fig.canvas.get_renderer()).y0
     assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width
 
@@ -367,3 +376,189 @@ def test_no_figure_workers_inside_a_jupyter_kernel(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     assert default_workers() == 1
+
+
+# --------------------------------------------------------------------------- print: fonts, greyscale, every mark explained
+def _pdf_fonts(pdf: bytes, tmp_path) -> list[tuple[str, str]]:
+    """(name, type) of every font of a PDF: ``pdffonts`` when installed, else the font dictionaries."""
+    import re
+    import shutil
+    import subprocess
+    import zlib
+
+    if shutil.which("pdffonts"):
+        path = tmp_path / "fonts.pdf"
+        path.write_bytes(pdf)
+        lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        out = []
+        for line in lines.splitlines()[2:]:
+            kind = re.search(r"\s(Type 3|Type 1C?|CID TrueType|TrueType|CID Type 0C?|Type 0)\s", line)
+            out.append((line.split()[0], kind.group(1) if kind else "?"))
+        return out
+    data = pdf
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, flags=re.S):  # object streams
+        try:
+            data += zlib.decompress(stream)
+        except zlib.error:
+            pass
+    fonts = [(name.decode(), sub.decode()) for sub, name in
+             re.findall(rb"/Subtype\s*/(Type0|TrueType|Type1|CIDFontType2)\b[^>]*?/BaseFont\s*/([^\s/>]+)", data)]
+    return fonts + [("(Type 3 font)", "Type3")] * len(re.findall(rb"/Subtype\s*/Type3\b", data))
+
+
+def test_pdf_embeds_a_times_clone_as_truetype(tmp_path, likert):
+    """The tables' serif (a Times clone) is the font the PDF embeds, as TrueType (Type 42), never Type 3,
+    whatever the rc settings of the caller when the figure is saved."""
+    import matplotlib as mpl
+
+    from analysis.report import figure_bytes
+    from analysis.report._figure_style import SERIF_FAMILIES, _serif_fonts
+
+    if _serif_fonts()[0] not in SERIF_FAMILIES[:4]:
+        pytest.skip("no Times clone installed (Debian: fonts-liberation or fonts-texgyre)")
+    fig = likert_diverging_bars(likert, title="Bloc C")
+    with mpl.rc_context({"font.family": "sans-serif", "pdf.fonttype": 3}):  # a caller's settings
+        _, pdf = figure_bytes(fig)
+    fonts = _pdf_fonts(pdf, tmp_path)
+    assert fonts
+    assert not [f for f in fonts if "3" in f[1]], fonts
+    compact = _serif_fonts()[0].replace(" ", "")
+    assert all(compact in name for name, _ in fonts), fonts
+    assert not any("DejaVu" in name for name, _ in fonts)
+
+
+def _patch_grey(fig, patch) -> float:
+    """Median grey level (0-255) of a bar once the figure is printed in greyscale."""
+    from PIL import Image
+
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    grey = np.asarray(Image.fromarray(rgba[..., :3]).convert("L"), dtype=float)
+    box = patch.get_window_extent(fig.canvas.get_renderer())
+    h = grey.shape[0]
+    x0, x1 = int(np.ceil(box.x0)) + 1, int(np.floor(box.x1)) - 1
+    y0, y1 = h - int(np.floor(box.y1)) + 1, h - int(np.ceil(box.y0)) - 1
+    return float(np.median(grey[y0:y1, x0:x1]))
+
+
+def test_likert_survives_greyscale_printing():
+    d = pd.DataFrame({"item": "A", "level": LEVELS, "share": [0.2] * 5})
+    fig = likert_diverging_bars(d, levels=LEVELS)
+    ax = fig.axes[0]
+    greys = [_patch_grey(fig, p) for p in sorted(ax.patches, key=lambda p: p.get_x())]
+    assert len(greys) == 5
+    steps = np.abs(np.diff(greys))
+    assert steps.min() >= 25, greys  # adjacent answers differ in lightness
+    assert min(abs(a - b) for i, a in enumerate(greys) for b in greys[i + 1:]) >= 20, greys  # all of them
+    assert [bool(p.get_hatch()) for p in sorted(ax.patches, key=lambda p: p.get_x())] == [True, True, False,
+                                                                                          False, False]
+
+
+def test_likert_one_panel_and_legend_per_scale_with_n():
+    agree = ["Pas d'accord", "Plutôt pas", "Neutre", "Plutôt d'accord", "D'accord"]
+    impact = ["Aucun", "Faible", "Moyen", "Fort", "Très fort"]
+    rows = []
+    for item, scale, levels, n in (("Domaine 1", "impact5", impact, 975), ("Domaine 2", "impact5", impact, 980),
+                                   ("Changement", "agree5", agree, 1002)):
+        rows += [{"item": item, "level": lev, "share": 0.2, "scale": scale, "n": n} for lev in levels]
+    fig = likert_diverging_bars(pd.DataFrame(rows), levels={"impact5": impact, "agree5": agree}, scale="scale",
+                                n="n", scale_titles={"impact5": "Impact par domaine"}, title="Impact perçu")
+    bars = [ax for ax in fig.axes if ax.get_legend() is not None]
+    assert len(bars) == 2
+    assert [t.get_text() for t in bars[0].get_legend().get_texts()] == impact
+    assert [t.get_text() for t in bars[1].get_legend().get_texts()] == agree
+    assert sorted(_ytick_texts(bars[0])) == ["Domaine 1", "Domaine 2"] and _ytick_texts(bars[1]) == ["Changement"]
+    assert _panel_title(bars[0]) == "Impact par domaine"
+    n_texts = [t for ax in fig.axes if ax.get_legend() is None for t in _ytick_texts(ax)]
+    assert sorted(n_texts) == ["n = 1\u202f002", "n = 975", "n = 980"]
+    _assert_no_overlap(fig, bars[0])
+
+
+def test_coefficient_plot_one_panel_per_outcome_with_model_names():
+    d = pd.DataFrame({"model": ["m1", "m1", "m2", "m3"], "term": ["x", "z", "x", "w"],
+                      "estimate": [0.5, 0.1, 0.4, -0.2], "ci_low": [0.3, -0.1, 0.2, -0.4],
+                      "ci_high": [0.7, 0.3, 0.6, 0.0],
+                      "outcome": ["Impact", "Impact", "Impact", "Présence"]})
+    fig = coefficient_plot(d, outcome="outcome", model_labels={"m1": "Modèle (1), H1", "m2": "Modèle (2), H1 bis",
+                                                               "m3": "Modèle (3), H2"})
+    assert [_panel_title(ax) for ax in fig.axes] == ["Impact", "Présence"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Modèle (1), H1", "Modèle (2), H1 bis",
+                                                                  "Modèle (3), H2"]
+    assert _ytick_texts(fig.axes[1]) == ["w"]
+
+
+def test_regional_bars_draw_the_promised_intervals_and_n():
+    d = pd.DataFrame({"region": ["Oriental", "Souss-Massa"], "value": [0.3, 0.2], "lo": [0.25, 0.1],
+                      "hi": [0.35, 0.3], "n": [83, 121]})
+    fig = regional_bars(d, ci_low="lo", ci_high="hi", n="n")
+    ax = fig.axes[0]
+    (bars,) = [c for c in ax.containers if hasattr(c, "has_xerr") and c.has_xerr]
+    segments = bars.lines[2][0].get_segments()
+    assert sorted((round(s[0][0], 6), round(s[1][0], 6)) for s in segments) == [(0.1, 0.3), (0.25, 0.35)]
+    assert _ytick_texts(fig.axes[1]) == ["n = 121", "n = 83"]  # bottom to top, as the regions
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["Moyenne", "Intervalle de confiance à 95\u00a0% de la moyenne"]
+
+
+def test_panel_titles_stay_inside_the_figure():
+    title = "Changement des comportements et de la communauté, un titre de panneau assez long"
+    d = pd.DataFrame({"factor": [title, title, "F2"], "item": ["a", "b", "c"], "estimate": [0.8, 0.6, 0.7]})
+    long = {k: LONG_ITEMS[-1] + f" {k}" for k in "abc"}
+    fig = cfa_loadings_plot(d, item_labels=long)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        (text,) = [t for t in ax.texts if t.get_gid() == "panel-title"]
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+        assert box.y0 >= ax.get_window_extent(renderer).y1  # above its panel
+
+
+def test_cfa_loadings_show_wordings_and_explain_the_threshold():
+    long = "Les bénéficiaires participent aux décisions importantes de l'organisation, y compris budgétaires"
+    d = pd.DataFrame({"factor": ["F1", "F1"], "item": ["a", "b"], "estimate": [0.8, 0.6],
+                      "ci_low": [0.7, 0.5], "ci_high": [0.9, 0.7]})
+    fig = cfa_loadings_plot(d, item_labels={"a": long + " (a)", "b": "Court (b)"})
+    labels = _ytick_texts(fig.axes[0])
+    assert labels[1].replace("\n", " ") == long + " (a)"  # whole, broken between words only
+    assert all(len(line) > 0 and "…" not in line for line in labels[1].split("\n"))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["Estimation", "IC à 95\u00a0%", "Seuil usuel (,70)"]
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[-1].get_xticklabels() if t.get_text()]
+    assert "0" in ticks and ",4" in ticks and "1,0" in ticks  # loadings: no leading zero, as in the tables
+
+
+def test_reverse_mark_never_wrapped_alone():
+    from analysis.report._figure_style import _wrap_to_width
+
+    label = "Le départ d'une ou deux personnes clés mettrait nos activités en danger. (ic_hr_03,\u00a0R)"
+    for width in (1.5, 2.0, 2.5, 3.0, 3.5):
+        (wrapped,) = _wrap_to_width([label], width, 8)
+        assert all(line not in ("R)", "\u00a0R)") for line in wrapped.split("\n"))
+        assert "(ic_hr_03,\u00a0R)" in wrapped
+
+
+def test_scree_plot_explains_every_mark():
+    e = pd.DataFrame({"position": [1, 2, 3, 4], "observed_pc": [3.5, 1.5, 0.8, 0.2],
+                      "simulated_pc_mean": [1.3, 1.1, 0.9, 0.7]})
+    ax = scree_plot(e, kind="pc", kaiser=True).axes[0]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["Données observées", "Données simulées (analyse parallèle)", "Critère de Kaiser (1)",
+                     "Facteurs retenus"]
+    assert len(ax.get_legend().legend_handles) == len(ax.get_lines())  # every line drawn is in the legend
+
+
+def test_funding_sources_distinct_in_greyscale():
+    """Two sources never print alike: their grey levels differ, or their hatchings do."""
+    from matplotlib.colors import to_hex
+
+    from analysis.report._figure_style import _luma
+
+    d = pd.DataFrame({"group": "Associations", "source": FUNDING_SOURCES, "share": 1.0})
+    ax = funding_mix_bars(d).axes[0]
+    looks = [(_luma(to_hex(p.get_facecolor())), p.get_hatch() or "") for p in ax.patches]
+    assert len(looks) == len(FUNDING_SOURCES)
+    for i, (grey_a, hatch_a) in enumerate(looks):
+        for grey_b, hatch_b in looks[i + 1:]:
+            assert hatch_a != hatch_b or abs(grey_a - grey_b) >= 40, looks

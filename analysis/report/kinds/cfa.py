@@ -15,6 +15,9 @@ from analysis.report._common import cached_items, finish, first_order_model, ite
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
+#: Mark of a reverse-keyed item after its code, glued by a no-break space (never wrapped alone).
+_REVERSED = ",\u00a0R"
+
 #: Options of a table of kind ``cfa`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {
     "constructs": "list of reflective construct names from constructs.yaml (default: all of them)",
@@ -166,5 +169,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         dims = {ctx.construct_label(f"{c}__{d.name}") for d in ctx.spec[c].dimensions}
         part = fig_df[fig_df["factor"].isin(dims)]
         if not part.empty:
-            out.figures[f"cfa_loadings_{c}"] = cfa_loadings_plot(part, title=ctx.construct_label(c), locale=ctx.lang)
+            reverse = set(ctx.spec[c].reverse)
+            wording = {i: f"{ctx.label(i)} ({i}{_REVERSED if i in reverse else ''})" for i in part["item"]}
+            out.figures[f"cfa_loadings_{c}"] = cfa_loadings_plot(part, item_labels=wording, title=ctx.construct_label(c),
+                                                                 locale=ctx.lang)
     return out

@@ -37,7 +37,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     One table by legal form (sources in rows, groups in columns) and one by region
     (the hybridisation indicators and the main sources, regions in rows).
     """
-    from analysis.report import funding_mix_bars, regional_bars
+    from analysis.report import funding_mix_bars
 
     out = TableOutput(spec["id"])
     hyb = next((c for c in ctx.spec.constructs if getattr(c, "kind", "") == "formative"), None)
@@ -179,13 +179,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         t2 = finish(t2, ctx, labels_note=True)
         out.add(t2, counts=["n"])
         if "funding_diversity" in indicators:  # one figure per grouping in rows (regions)
-            reg = tab.drop(index="__total__")
-            reg = reg[reg["n"] >= threshold]["funding_diversity"].rename_axis("region").reset_index()
-            reg["region"] = reg["region"].map(lambda r, v=vl: v.get(str(r), str(r)))  # regional_bars' column
-            reg = reg.rename(columns={"funding_diversity": "value"})
-            out.figures[f"funding_diversity_by_{by}"] = regional_bars(
-                reg, xlabel=ctx.text("funding.diversity_axis"),
-                locale=ctx.lang)
+            out.figures[f"funding_diversity_by_{by}"] = _diversity_figure(ctx, d[by], ind_values["funding_diversity"],
+                                                                          vl, threshold)
     tab = frames[first]
     keep = [g for g in tab.index if g != "__total__" and tab.at[g, "n"] >= threshold]
     long = tab.loc[keep, shares].reset_index(names="group").melt(id_vars="group", var_name="source", value_name="share")
@@ -195,6 +190,26 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     long = long.groupby(["group", "source"], sort=False, as_index=False)["share"].sum()
     out.figures["funding_mix"] = funding_mix_bars(long, locale=ctx.lang)
     return out
+
+
+def _diversity_figure(ctx: ReportContext, groups: pd.Series, diversity: pd.Series, value_labels: dict,
+                      threshold: int):
+    """Mean resource diversification (1 - HHI) by level of ``groups`` (regions), with the 95 % confidence
+    interval of each mean (Student t, unweighted) and the number of organisations; groups under the
+    small-cell threshold left out."""
+    from scipy import stats
+
+    from analysis.report import regional_bars
+
+    g = diversity.groupby(groups.astype("string"))
+    reg = pd.DataFrame({"value": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
+    reg = reg[reg["n"] >= threshold]
+    half = stats.t.ppf(0.975, (reg["n"] - 1).clip(lower=1)) * reg["sd"] / np.sqrt(reg["n"])
+    reg["ci_low"], reg["ci_high"] = reg["value"] - half, reg["value"] + half
+    reg = reg.rename_axis("region").reset_index()
+    reg["region"] = reg["region"].map(lambda r: value_labels.get(str(r), str(r)))
+    return regional_bars(reg, ci_low="ci_low", ci_high="ci_high", n="n",
+                         xlabel=ctx.text("funding.diversity_axis"), locale=ctx.lang)
 
 
 def _by_label(ctx: ReportContext, by: str, group: str) -> str:

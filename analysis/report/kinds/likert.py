@@ -11,6 +11,9 @@ from analysis.report._common import finish, item_text, new_table, present_column
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
+#: Mark of a reverse-keyed item after its code, glued by a no-break space (never wrapped alone).
+_REVERSED = ",\u00a0R"
+
 #: Options of a table of kind ``likert`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {
     "constructs": "list of reflective construct names from constructs.yaml (default: all of them)",
@@ -21,8 +24,6 @@ OPTIONS: dict[str, str] = {
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 3: distribution of every Likert block (shares per point, mean, top-2-box) + figures."""
     from analysis.descriptives._describe import likert_distribution
-    from analysis.report import likert_diverging_bars
-
     out = TableOutput(spec["id"])
     names = spec.get("constructs") or [c.name for c in ctx.spec.reflective]
     frames = []
@@ -36,16 +37,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         dist = dist[dist["group"] == dist["group"].iloc[0]].copy()
         dist["construct"] = ctx.construct_label(name)
         frames.append(dist)
-        point_labels = ctx.value_labels(items[0])
-        fig_df = dist.assign(
-            level=dist["value"].map(lambda v, pl=point_labels: pl.get(str(int(v)), str(int(v)))),
-            share=dist["percent"] / 100,
-            item=dist["label"],
-        )
-        order = [point_labels.get(str(k), str(k)) for k in range(1, 6)]
-        out.figures[f"likert_{name}"] = likert_diverging_bars(
-            fig_df, levels=order, neutral=order[2], title=ctx.construct_label(name), locale=ctx.lang
-        )
+        out.figures[f"likert_{name}"] = _likert_figure(ctx, name, construct, items, dist)
     if not frames:
         return out
     dist = pd.concat(frames, ignore_index=True)
@@ -80,3 +72,33 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = finish(t, ctx, labels_note=True)
     out.add(t, landscape=bool(spec.get("landscape", True)))  # long item texts: a wide first column
     return out
+
+
+def _likert_figure(ctx: ReportContext, name: str, construct, items: list[str], dist: pd.DataFrame):
+    """The diverging bars of a construct: full item wordings, n per item, one panel per response scale
+    (the XLSForm ``list_name`` of each item), each with the legend of its own scale."""
+    from analysis.report import likert_diverging_bars
+
+    cb = ctx._cb_index
+    scale_of = {i: (str(cb.at[i, "list_name"]) if i in cb.index and "list_name" in cb.columns else "")
+                for i in items}
+    figure_label = {i: f"{ctx.label(i)} ({i}{_REVERSED if i in construct.reverse else ''})" for i in items}
+    levels, titles = {}, {}
+    for sc in dict.fromkeys(scale_of.values()):
+        members = [i for i in items if scale_of[i] == sc]
+        point_labels = ctx.value_labels(members[0])
+        levels[sc] = [point_labels.get(str(k), str(k)) for k in range(1, 6)]
+        dims = list(dict.fromkeys(
+            ctx.construct_label(f"{name}__{d.name}") for d in construct.dimensions for i in members if i in d.items))
+        if len(set(scale_of.values())) > 1 and 0 < len(dims) <= 2:
+            titles[sc] = " ; ".join(dims) if ctx.lang == "fr" else "; ".join(dims)
+    fig_df = dist.assign(
+        level=[levels[scale_of[i]][int(v) - 1] if 1 <= int(v) <= 5 else str(int(v))
+               for i, v in zip(dist["item"], dist["value"])],
+        share=dist["percent"] / 100,
+        scale=dist["item"].map(scale_of),
+        item=dist["item"].map(figure_label),
+    )
+    return likert_diverging_bars(fig_df, levels=levels, neutral={sc: lv[2] for sc, lv in levels.items()},
+                                 n="n", scale="scale", scale_titles=titles,
+                                 title=ctx.construct_label(name), locale=ctx.lang)

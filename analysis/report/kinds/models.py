@@ -29,7 +29,6 @@ def _dependent(formula: str) -> str:
 
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 9: regression models of H1-H3 side by side, plus a coefficient plot."""
-    from analysis.report import coefficient_plot, tidy_coefficients
     from analysis.study import run_analysis_plan
     from analysis.tables import model_table
 
@@ -122,16 +121,62 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                    + ctx.text("common.list_sep").join(descs) + ".")
     t = finish(t, ctx, labels_note=True)
     out.add(t, counts=[])
-    coefs = tidy_coefficients({k: v for k, v in cols.items() if getattr(v, "model", "") == "ols"})
-    # the figure: construct scores, interactions and the moderators of the plan's simple slopes
+    fig = _coefficient_figure(ctx, plan, results, cols, dvs)
+    if fig is not None:
+        out.figures["coefficients_h1_h3"] = fig
+    return out
+
+
+def _coefficient_figure(ctx: ReportContext, plan, results: dict, cols: dict, dvs: list):
+    """The coefficient plot of the OLS models: one panel per dependent variable, the models named by
+    their number in the table, their hypothesis and what they add to the first model of that outcome."""
+    from analysis.report import coefficient_plot, tidy_coefficients
+
+    keys = dict(zip(results, cols))  # model name -> table column "(i) MCO"
+    ols = [n for n in results if getattr(cols[keys[n]], "model", "") == "ols"]
+    if not ols:
+        return None
+    coefs = tidy_coefficients({n: cols[keys[n]] for n in ols})
+    # construct scores, interactions and the moderators of the plan's simple slopes
     moderators = {str((plan.models[n].simple_slopes or {}).get("moderator")) for n in results}
     keep = [t_ for t_ in coefs["term"].unique() if t_.startswith("score_") or ":" in t_ or t_ in moderators]
     coefs = coefs[coefs["term"].isin(keep)]
-    if not coefs.empty:
-        out.figures["coefficients_h1_h3"] = coefficient_plot(
-            coefs, term_labels={k: term_label(ctx, k) for k in keep}, locale=ctx.lang
-        )
-    return out
+    if coefs.empty:
+        return None
+    dv_of = dict(dvs)
+    outcome_text = {}
+    for n in ols:
+        dv = dv_of[keys[n]]
+        label = ctx.labels.variable(dv, "label", ctx.lang) or term_label(ctx, dv)
+        outcome_text[n] = ctx.text("common.colon").join(
+            ["Variable dépendante" if ctx.lang == "fr" else "Dependent variable", label])
+    coefs["outcome"] = coefs["model"].map(outcome_text)
+    first_terms: dict[str, set] = {}
+    model_labels = {}
+    for n in ols:
+        number = keys[n].split(")")[0] + ")"
+        terms = set(cols[keys[n]].coefficients.index.astype(str))
+        first = first_terms.setdefault(outcome_text[n], terms)
+        extra = [t for t in cols[keys[n]].coefficients.index.astype(str) if t not in first]
+        word = "Modèle" if ctx.lang == "fr" else "Model"
+        text = f"{word} {number}, {plan.models[n].hypothesis}"
+        if extra:
+            added = ", ".join(_lower_first(term_label(ctx, t)) for t in extra)
+            text += (" ; ajoute " if ctx.lang == "fr" else "; adds ") + added
+        model_labels[n] = text
+    ses = {str(plan.models[n].se or "classical").lower() for n in ols}
+    kind = _named(ctx, "model_kinds", "ols")
+    se = _named(ctx, "se_kinds", ses.pop()) if len(ses) == 1 else ""
+    xlabel = (("Coefficient non standardisé" if ctx.lang == "fr" else "Unstandardised coefficient")
+              + f" ({kind}{', ' + se if se else ''})")
+    return coefficient_plot(coefs, outcome="outcome", term_labels={k: term_label(ctx, k) for k in keep},
+                            model_labels=model_labels, xlabel=xlabel, locale=ctx.lang)
+
+
+def _lower_first(text: str) -> str:
+    """``Part des recettes`` -> ``part des recettes`` (an acronym such as ``HHI`` kept), each side of an interaction."""
+    parts = text.split(" × ")
+    return " × ".join(p[:1].lower() + p[1:] if len(p) > 1 and p[1:2].islower() else p for p in parts)
 
 
 def _named(ctx: ReportContext, section: str, name: str) -> str:
