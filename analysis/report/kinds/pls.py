@@ -298,7 +298,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     latent = {c for c in in_paths if c in multi}
     node = {c: labels.get(c, c) for c in in_paths}
     for name in model_spec.interactions:  # "A × B" with each side shortened, to fit its box
-        node[name] = " × ".join(_short(labels.get(x, x), 18) for x in blocks[name].components)
+        node[name] = " × ".join(_short(labels.get(x, x), 30) for x in blocks[name].components)
     out.figures[f"{spec['id']}_paths"] = path_diagram(
         diag, latent=latent, r2={c: float(res.r2[c]) for c in endo}, labels=node, lang=ctx.lang)
     return out
