@@ -111,6 +111,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     from analysis.plssem import pls
     from analysis.plssem._syntax import parse_model
     from analysis.report import path_diagram
+    from analysis.tables import format_integer
 
     out = TableOutput(spec["id"])
     model = spec.get("model")
@@ -262,7 +263,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_align("right", "ci")
         .sub_missing("")
         .tab_note(ctx.text("pls.paths_note", scheme=ctx.text(f"pls.schemes.{scheme}"),
-                           plsc=ctx.text("pls.plsc") if consistent else "", n=res.n))
+                           plsc=ctx.text("pls.plsc") if consistent else "",
+                           n=format_integer(res.n, ctx.lang)))
     )
     if model_spec.interactions:
         t = t.tab_note(ctx.text("pls.interaction_note"))
