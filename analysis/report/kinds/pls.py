@@ -150,9 +150,12 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             rows.append({"construct": labels[c], "indicator": _indicator_label(ctx, r.rhs, labels),
                          "kind": ctx.text("pls.weight_short" if typ == "weight" else "pls.loading_short"),
                          "estimate": r.estimate, "statistic": r.statistic, "ci": _interval(ctx, r.ci_low, r.ci_high),
-                         "vif": outer_vif.get((c, r.rhs), np.nan)})
-    mm = pd.DataFrame(rows, columns=["construct", "indicator", "kind", "estimate", "statistic", "ci", "vif"])
-    out.results["measurement"] = mm
+                         "vif": outer_vif.get((c, r.rhs), np.nan), "lhs": c, "rhs": r.rhs, "p_value": r.p_value,
+                         "ci_low": r.ci_low, "ci_high": r.ci_high})
+    numbers = ["lhs", "rhs", "p_value", "ci_low", "ci_high"]  # in the results CSV, not in the table
+    full = pd.DataFrame(rows, columns=["construct", "indicator", "kind", "estimate", "statistic", "ci", "vif", *numbers])
+    out.results["measurement"] = full.drop(columns=["ci"])
+    mm = full.drop(columns=numbers)
     weak = int(((mm["kind"] == ctx.text("pls.loading_short")) & (mm["estimate"] < 0.708)).sum())
     notes = [ctx.text("pls.measurement_note", weak=weak)]
     if model_spec.hocs:
@@ -242,15 +245,19 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         rows.append({"section": ctx.text("pls.direct"), "path": f"{labels[r.rhs]}{arrow}{labels[r.lhs]}",
                      "estimate": r.estimate, "statistic": r.statistic, "p_value": r.p_value,
                      "ci": _interval(ctx, r.ci_low, r.ci_high), "f2": f2.get((r.lhs, r.rhs), np.nan),
-                     "vif": inner_vif.get((r.lhs, r.rhs), np.nan)})
+                     "vif": inner_vif.get((r.lhs, r.rhs), np.nan), "lhs": r.lhs, "rhs": r.rhs, "through": "",
+                     "ci_low": r.ci_low, "ci_high": r.ci_high})
     ind = res.specific_indirect
     for r in ind.itertuples():
         chain = [r.rhs] + r.through.split(" -> ") + [r.lhs]
         rows.append({"section": ctx.text("pls.indirect"), "path": arrow.join(labels[c] for c in chain),
                      "estimate": r.estimate, "statistic": r.statistic, "p_value": r.p_value,
-                     "ci": _interval(ctx, r.ci_low, r.ci_high), "f2": np.nan, "vif": np.nan})
-    st = pd.DataFrame(rows, columns=["section", "path", "estimate", "statistic", "p_value", "ci", "f2", "vif"])
-    out.results["paths"] = st
+                     "ci": _interval(ctx, r.ci_low, r.ci_high), "f2": np.nan, "vif": np.nan,
+                     "lhs": r.lhs, "rhs": r.rhs, "through": r.through, "ci_low": r.ci_low, "ci_high": r.ci_high})
+    numbers = ["lhs", "rhs", "through", "ci_low", "ci_high"]
+    full = pd.DataFrame(rows, columns=["section", "path", "estimate", "statistic", "p_value", "ci", "f2", "vif", *numbers])
+    out.results["paths"] = full.drop(columns=["ci"])
+    st = full.drop(columns=numbers)
     t = (
         new_table(st, ctx, spec, number, suffix=ctx.text("pls.paths_title"), key="paths")
         .tab_stub("path", "section")
