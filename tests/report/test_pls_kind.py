@@ -91,3 +91,12 @@ def test_a_bad_model_is_one_warning_naming_the_line():
                                        plan=_plan("si =~ si_nov_01 + nonsense\nimpact =~ imp_chg_01\nimpact ~ si", 0))
     assert "t11_pls" not in outputs or not outputs["t11_pls"].tables
     assert any("nonsense" in w and "si =~" in w for w in warnings), warnings
+
+
+def test_no_bootstrap_and_bad_options():
+    survey, flow = small_survey()
+    outputs, warnings = compute_report(survey, flow, lang="en", plan=_plan(FIRST_ORDER, 0))
+    md = "\n".join(to_markdown(t) for t in outputs["t11_pls"].tables)
+    assert "No bootstrap (bootstrap: 0)" in md
+    _, warnings = compute_report(survey, flow, lang="en", plan=_plan(FIRST_ORDER, "many"))
+    assert any("bootstrap must be a number of draws" in w for w in warnings), warnings

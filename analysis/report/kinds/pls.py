@@ -117,10 +117,15 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     model = spec.get("model")
     if not isinstance(model, str) or not model.strip():
         raise ConfigError(f"table '{spec['id']}' (kind pls) needs a model: the PLS path model in lavaan-style syntax")
-    n_boot = int(spec.get("bootstrap", 1000))
+    n_boot = spec.get("bootstrap", 1000)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
+        raise ConfigError(f"table '{spec['id']}' (kind pls): bootstrap must be a number of draws (0 or more), "
+                          f"not {n_boot!r}")
     seed = ctx.option(spec, "seed")
     scheme = spec.get("scheme", "path")
-    consistent = bool(spec.get("consistent", False))
+    consistent = spec.get("consistent", False)
+    if not isinstance(consistent, bool):
+        raise ConfigError(f"table '{spec['id']}' (kind pls): consistent must be true or false, not {consistent!r}")
     data = _model_data(ctx, model)
     model_spec = parse_model(model, data.columns)
     with _warnings.catch_warnings(record=True) as caught:
@@ -135,8 +140,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     in_paths = model_spec.constructs_in_paths()
     multi = [c for c, b in blocks.items() if b.kind != "interaction" and len(b.items) > 1]
     single = [c for c, b in blocks.items() if b.kind != "interaction" and len(b.items) == 1]
-    boot_txt = ctx.text("pls.bootstrap_note", n_boot=n_boot, seed=seed if seed is not None else "—",
-                        level=int(round(100 * res.ci_level)))
+    boot_txt = (ctx.text("pls.bootstrap_note", n_boot=format_integer(n_boot, ctx.lang),
+                         seed=seed if seed is not None else "—", level=int(round(100 * res.ci_level)))
+                if n_boot else ctx.text("pls.no_bootstrap"))
 
     # ------------------------------------------------------------------ measurement model
     vif = res.vif
