@@ -5,7 +5,7 @@ Each notebook is executed with nbclient (kernel ``python3`` of the virtual envir
 directory ``notebooks/``) and the test fails on the first cell that raises. The notebooks read
 ``data/processed/survey.parquet`` when it exists, else clean the bundled demo export in memory;
 they write nothing into ``data/`` or ``questionnaire/`` (6.0 works on a temporary copy).
-Executing all six takes two to four minutes on two shared cores: marked ``slow``.
+Executing all seven takes two to four minutes on two shared cores: marked ``slow``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ EXPECTED = [
     "4.0-afc-et-invariance",
     "5.0-modeles-des-hypotheses",
     "6.0-ajouter-une-question",
+    "7.0-modele-structurel-pls",
 ]
 IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w.]*)", re.M)
 ALLOWED_IMPORTS = {"analysis", "pandas", "numpy", "warnings", "shutil", "tempfile", "pathlib"}

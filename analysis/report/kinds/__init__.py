@@ -35,6 +35,7 @@ KINDS: dict[str, str] = {
     "problems": "problems",
     "models": "models",
     "groups": "groups",
+    "pls": "pls",
 }
 
 
