@@ -381,7 +381,8 @@ def add_caption(document, label: str, number: int | str, title: str | None = Non
     True
     """
     counters = _counters(document)
-    para = document.add_paragraph(style="Caption")
+    para = document.add_paragraph()
+    para._p.style = "Caption"  # the style id (a look-up by name costs more than the rest of the caption)
     pf = para.paragraph_format
     pf.keep_with_next = True
     pf.space_before = Pt(0)
