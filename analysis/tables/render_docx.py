@@ -243,19 +243,29 @@ def _column_widths(r: RenderedTable, font_size: float, available: Length) -> lis
     """Widths from the longest text of each column; text wraps at word breaks if the table is too wide.
 
     No column is made narrower than its longest single word (a number, a header word), so
-    numbers and short headers never break in the middle; the stub gives way first.
+    numbers and short headers never break in the middle. When the table is too wide, the
+    column headers wrap first (down to the width of their column's body), then the stub
+    gives way.
     """
     char = Cm(0.2 * font_size / 10)
     pad = Cm(0.35)
     longest = [len(x) for x in r.column_labels]
     word = [max((len(w) for w in x.split()), default=0) for x in r.column_labels]
+    body = list(word)
     for s in r.sections:
         for row in s.rows:
             for j, c in enumerate(row):
                 longest[j] = max(longest[j], len(c.text) + (2 if j == 0 and s.label else 0))
+                body[j] = max(body[j], len(c.text))
                 word[j] = max(word[j], max((len(w) for w in c.text.split()), default=0))
     widths = [int(char * n + pad) for n in longest]
     minimal = [int(char * n + pad) for n in word]
+    if r.has_stub and sum(widths) > available:
+        # wrap the headers of the other columns before the stub's every row
+        slack = [0] + [max(0, w - int(char * b + pad)) for w, b in zip(widths[1:], body[1:])]
+        if sum(slack):
+            k = min(1.0, (sum(widths) - int(available)) / sum(slack))
+            widths = [w - int(x * k) for w, x in zip(widths, slack)]
     for spans in r.spanner_rows:
         for span in spans:
             need = int(char * len(span.label) + pad)
