@@ -99,6 +99,31 @@ def test_snapshot(ext, locale):
     assert text == path.read_text(encoding="utf-8")
 
 
+def word_body_xml(path: Path) -> str:
+    """The body of a Word document as indented XML, without the namespace declarations (normalised text)."""
+    import zipfile
+
+    from lxml import etree
+
+    root = etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"))
+    body = root.find(qn("w:body"))
+    text = etree.tostring(body, pretty_print=True, encoding="unicode")
+    return re.sub(r' xmlns:\w+="[^"]+"', "", text)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_snapshot_word_xml(locale, tmp_path):
+    """The Word XML of one table (caption field, rows, keep flags, languages), as reviewed text."""
+    text = word_body_xml(write_docx([sample_table().with_locale(locale), model_table_fixture()],
+                                    tmp_path / "t.docx"))
+    path = SNAPSHOTS / f"sample_{locale}.docx.xml"
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"missing snapshot {path}; run with SI_UPDATE_SNAPSHOTS=1")
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert text == path.read_text(encoding="utf-8")
+
+
 def test_snapshot_model_table():
     coefs = pd.DataFrame(
         {"estimate": [1.2, 0.35], "se": [0.3, 0.1], "statistic": [4.0, 3.5], "p_value": [0.0001, 0.02],
