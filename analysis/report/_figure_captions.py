@@ -30,8 +30,9 @@ def figure_caption(ctx, name: str, fig=None) -> str:
             tail = name[len(prefix):]
             if rest == "construct":
                 return ctx.text(f"figures.{key}", construct=ctx.construct_label(tail))
-            if rest == "by":
-                return ctx.text(f"figures.{key}", by=ctx.label(tail).lower())
+            if rest == "by":  # the questionnaire's labels are French only: the variable's name in English
+                by = ctx.label(tail) if ctx.lang == "fr" else tail.replace("_", " ")
+                return ctx.text(f"figures.{key}", by=by[:1].lower() + by[1:])
             return ctx.text(f"figures.{key}")
     title = fig._suptitle.get_text() if fig is not None and fig._suptitle is not None else ""
     return title or name.replace("_", " ")
