@@ -49,7 +49,8 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
 
     Each table is rendered once and the rendering handed to the writer of every
     format (:data:`analysis.report.writers.WRITERS`): first the files of all the
-    tables, then those of each plan entry. The numbers behind a table go to
+    tables, then those of each plan entry; a combined file that holds the figures too
+    (``Writer.figures``: the Word document) is written once they are rendered. The numbers behind a table go to
     ``results/`` unless they hold counts below ``threshold`` (small cells).
 
     The figures are rendered while the tables are written, a share of them in

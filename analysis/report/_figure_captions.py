@@ -24,7 +24,19 @@ _FAMILIES = (
 
 
 def figure_caption(ctx, name: str, fig=None) -> str:
-    """The caption of figure ``name``: a text of its family, else the figure's own title, else its name."""
+    """The caption of figure ``name``: a text of its family, else the figure's own title, else its name.
+
+    Examples
+    --------
+    >>> from analysis.report._texts import load_texts
+    >>> class Ctx:
+    ...     lang, text = "fr", load_texts("fr")
+    ...     def construct_label(self, name): return "Capacités internes"
+    >>> figure_caption(Ctx(), "likert_internal_capacity")
+    'Distribution des réponses aux items : Capacités internes'
+    >>> figure_caption(Ctx(), "mystery_plot")
+    'mystery plot'
+    """
     for prefix, key, rest in _FAMILIES:
         if name.startswith(prefix):
             tail = name[len(prefix):]
