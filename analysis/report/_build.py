@@ -10,7 +10,8 @@ Layout of ``reports/``::
 
     tables.html            every table on one self-contained page
     tables.md              every table, Markdown
-    tables.docx            every table, one Word document (wide tables on landscape pages)
+    tables.docx            every table and figure, one Word document (lists of tables and figures,
+                           wide tables on landscape pages)
     tables.xlsx            every table, one sheet each
     tex/<id>.tex           one LaTeX file per table (\\input{} them)
     md/<id>.md, docx/<id>.docx
@@ -31,11 +32,12 @@ import pandas as pd
 from analysis import config
 from analysis.errors import ConfigError
 from analysis.report._compute import compute_report
-from analysis.report._figure_render import figure_renderer, write_figure_files
+from analysis.report._figure_render import FIGURE_FORMATS, figure_renderer, write_figure_files
 from analysis.report._manifest import is_demo, report_manifest
 from analysis.report._outputs import ReportResult
 from analysis.report._plan import TablePlan, load_table_plan
 from analysis.report.writers import ALL_FORMATS, WRITERS
+from analysis.report.writers._base import ReportFigure
 from analysis.report.writers.results import write_results
 
 __all__ = ["write_report", "build_reports", "render_reports"]
@@ -47,7 +49,8 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
 
     Each table is rendered once and the rendering handed to the writer of every
     format (:data:`analysis.report.writers.WRITERS`): first the files of all the
-    tables, then those of each plan entry. The numbers behind a table go to
+    tables, then those of each plan entry; a combined file that holds the figures too
+    (``Writer.figures``: the Word document) is written once they are rendered. The numbers behind a table go to
     ``results/`` unless they hold counts below ``threshold`` (small cells).
 
     The figures are rendered while the tables are written, a share of them in
@@ -69,21 +72,39 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
         all_r = [r for tid in outputs for r in rendered[tid]]
         all_land = [bool(x) for o in outputs.values() for x in (o.landscape or [False] * len(o.tables))]
         if all_r:
-            files.extend(w.combined(all_r, all_land, out_dir, lang) for w in writers if w.combined)
+            files.extend(w.combined(all_r, all_land, out_dir, lang) for w in writers if w.combined and not w.figures)
         for tid, o in outputs.items():
             rs = rendered[tid]
             land = list(o.landscape or [False] * len(rs))
             if rs:
                 files.extend(w.per_table(tid, rs, land, out_dir) for w in writers if w.per_table)
             files.extend(write_results(tid, o.results, out_dir, threshold))
-        figure_data = iter(renderer.finish())
+        figure_data = renderer.finish()
+    with_figures = [w for w in writers if w.combined and w.figures]
+    if all_r and with_figures:
+        figures = _report_figures(outputs, figure_data)
+        files.extend(w.combined(all_r, all_land, out_dir, lang, figures=figures) for w in with_figures)
+    data = iter(figure_data)
     for o in outputs.values():
         for name, fig in o.figures.items():
-            files.extend(write_figure_files(fig, out_dir / "figures" / name, next(figure_data)))
+            files.extend(write_figure_files(fig, out_dir / "figures" / name, next(data)))
             plt.close(fig)
     text = "\n".join(warnings) + ("\n" if warnings else "")
     files.append(atomic_write_text(out_dir / "warnings.txt", text))
     return files
+
+
+def _report_figures(outputs: dict, figure_data: list) -> list[ReportFigure]:
+    """The rendered figures, each with its caption and the index of the table it follows."""
+    figures, data, n_tables = [], iter(figure_data), 0
+    for o in outputs.values():
+        n_tables += len(o.tables)
+        for name, fig in o.figures.items():
+            png = next(data)[FIGURE_FORMATS.index("png")]
+            caption, note = o.figure_captions.get(name, (name.replace("_", " "), None))
+            width, height = fig.get_size_inches()
+            figures.append(ReportFigure(name, png, float(width), float(height), caption, note, n_tables - 1))
+    return figures
 
 
 def build_reports(

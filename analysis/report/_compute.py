@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.errors import ConfigError, InputError
 from analysis.report._context import ReportContext
+from analysis.report._figure_captions import fill_figure_captions
 from analysis.report._plan import TablePlan, load_table_plan
 from analysis.report._texts import load_study_labels, load_texts
 from analysis.report.kinds import kind_module
@@ -56,12 +57,12 @@ def compute_report(
     The whole plan on the demo data takes about a minute; one table::
 
         plan = load_table_plan()
-        one = TablePlan(plan.options, tuple(t for t in plan.tables if t["id"] == "table04_reliability"))
+        one = TablePlan(plan.options, tuple(t for t in plan.tables if t["id"] == "reliability"))
         outputs, warnings = compute_report(load_survey(), plan=one)
-        outputs["table04_reliability"].tables[0].to_frame()
+        outputs["reliability"].tables[0].to_frame()
 
     >>> load_table_plan().ids[:2]
-    ['table01_flow', 'table02_sample']
+    ['flow', 'sample']
     """
     import time
 
@@ -96,4 +97,5 @@ def compute_report(
         for i, t in enumerate(o.tables):
             k += 1
             o.tables[i] = t.tab_header(t.title, t.subtitle, number=k)
+        fill_figure_captions(ctx, o, k if o.tables else None)
     return outputs, ctx.warnings

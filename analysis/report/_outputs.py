@@ -27,6 +27,9 @@ class TableOutput:
     landscape : list of bool
         Per table, whether it is set on a landscape page (Word) or in a ``landscape``
         environment (LaTeX).
+    figure_captions : dict of str -> (str, str or None)
+        Per figure name, its caption and note (the documents that insert the figures);
+        those left out get one from :mod:`analysis.report._figure_captions`.
     """
 
     id: str
@@ -36,6 +39,7 @@ class TableOutput:
     count_columns: list = field(default_factory=list)
     count_rows: list = field(default_factory=list)
     landscape: list = field(default_factory=list)
+    figure_captions: dict = field(default_factory=dict)
 
     def add(self, table, counts: Sequence[str] = (), rows: Sequence[int] | None = None,
             landscape: bool | None = None) -> None:

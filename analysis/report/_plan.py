@@ -47,7 +47,7 @@ def load_table_plan(path: str | Path | None = None) -> TablePlan:
     --------
     >>> plan = load_table_plan()
     >>> plan.ids[0]
-    'table01_flow'
+    'flow'
     """
     import yaml
 

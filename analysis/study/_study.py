@@ -165,7 +165,7 @@ class Study:
     --------
     >>> study = load_study()
     >>> study.constructs.names[0], study.tables.ids[0]
-    ('si_presence', 'table01_flow')
+    ('si_presence', 'flow')
     """
 
     folder: Path

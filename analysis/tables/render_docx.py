@@ -44,7 +44,8 @@ from analysis.utils.atomic import atomic_write_bytes
 if TYPE_CHECKING:
     from analysis.tables.builder import Table
 
-__all__ = ["write_docx", "add_table_to_document", "new_document"]
+__all__ = ["write_docx", "add_table_to_document", "new_document", "add_caption", "add_field", "set_page",
+           "proofing_language"]
 
 _RULE_THICK = "8"  # eighths of a point: 1 pt
 _RULE_THIN = "4"  # 0.5 pt
@@ -106,7 +107,35 @@ def _repeat_header_tr(tr) -> None:
     trPr.append(el)
 
 
-def _fill(cell, text: str, *, size: Pt, align=None, italic: bool = False, indent: Pt | None = None) -> None:
+def _cant_split_tr(tr) -> None:
+    """The row is never broken across two pages (``w:cantSplit``, before ``w:tblHeader``)."""
+    trPr = tr.get_or_add_trPr()
+    el = OxmlElement("w:cantSplit")
+    el.set(qn("w:val"), "true")
+    trPr.insert(0, el)
+
+
+def _set_lang(rPr, lang: str | None) -> None:
+    """Proofing language of a run (``w:lang``, last of the run properties it may follow)."""
+    if lang:
+        el = OxmlElement("w:lang")
+        el.set(qn("w:val"), lang)
+        rPr.append(el)
+
+
+def proofing_language(code: str) -> str:
+    """Word's proofing language of a table locale: ``fr-FR`` for ``fr``, ``en-US`` for ``en``.
+
+    Examples
+    --------
+    >>> proofing_language("fr"), proofing_language("en")
+    ('fr-FR', 'en-US')
+    """
+    return {"fr": "fr-FR", "en": "en-US"}.get(code, code)
+
+
+def _fill(cell, text: str, *, size: Pt, align=None, italic: bool = False, indent: Pt | None = None,
+          lang: str | None = None) -> None:
     para = cell.paragraphs[0]
     for extra in cell.paragraphs[1:]:
         extra._p.getparent().remove(extra._p)
@@ -133,6 +162,7 @@ def _fill(cell, text: str, *, size: Pt, align=None, italic: bool = False, indent
         run = para.add_run(text)
         run.font.size = size
         run.italic = italic or None
+        _set_lang(run._r.get_or_add_rPr(), lang)
 
 
 class _CellFactory:
@@ -145,18 +175,19 @@ class _CellFactory:
     a deep copy of its template with the run of text appended.
     """
 
-    def __init__(self, tbl, size: Pt):
-        self.tbl, self.size = tbl, size
+    def __init__(self, tbl, size: Pt, lang: str | None = None):
+        self.tbl, self.size, self.lang = tbl, size, lang
         self._cells: dict = {}
         self._runs: dict = {}
         self._rows: dict = {}
         self._twips: dict = {}
 
     def row(self, header: bool):
-        """A new ``w:tr``, repeated at the top of each page if ``header``."""
+        """A new ``w:tr`` never split across pages, repeated at the top of each page if ``header``."""
         template = self._rows.get(header)
         if template is None:
             template = self._rows[header] = OxmlElement("w:tr")
+            _cant_split_tr(template)
             if header:
                 _repeat_header_tr(template)
         return deepcopy(template)
@@ -195,6 +226,7 @@ class _CellFactory:
             run = Paragraph(OxmlElement("w:p"), None).add_run()
             run.font.size = self.size
             run.italic = italic or None
+            _set_lang(run._r.get_or_add_rPr(), self.lang)
             template = self._runs[italic] = run._r
         r = deepcopy(template)
         if "\t" in text or "\n" in text or "\r" in text:
@@ -211,19 +243,29 @@ def _column_widths(r: RenderedTable, font_size: float, available: Length) -> lis
     """Widths from the longest text of each column; text wraps at word breaks if the table is too wide.
 
     No column is made narrower than its longest single word (a number, a header word), so
-    numbers and short headers never break in the middle; the stub gives way first.
+    numbers and short headers never break in the middle. When the table is too wide, the
+    column headers wrap first (down to the width of their column's body), then the stub
+    gives way.
     """
     char = Cm(0.2 * font_size / 10)
     pad = Cm(0.35)
     longest = [len(x) for x in r.column_labels]
     word = [max((len(w) for w in x.split()), default=0) for x in r.column_labels]
+    body = list(word)
     for s in r.sections:
         for row in s.rows:
             for j, c in enumerate(row):
                 longest[j] = max(longest[j], len(c.text) + (2 if j == 0 and s.label else 0))
+                body[j] = max(body[j], len(c.text))
                 word[j] = max(word[j], max((len(w) for w in c.text.split()), default=0))
     widths = [int(char * n + pad) for n in longest]
     minimal = [int(char * n + pad) for n in word]
+    if r.has_stub and sum(widths) > available:
+        # wrap the headers of the other columns before the stub's every row
+        slack = [0] + [max(0, w - int(char * b + pad)) for w, b in zip(widths[1:], body[1:])]
+        if sum(slack):
+            k = min(1.0, (sum(widths) - int(available)) / sum(slack))
+            widths = [w - int(x * k) for w, x in zip(widths, slack)]
     for spans in r.spanner_rows:
         for span in spans:
             need = int(char * len(span.label) + pad)
@@ -248,7 +290,9 @@ def _column_widths(r: RenderedTable, font_size: float, available: Length) -> lis
     return [Length(w) for w in widths]
 
 
-def _caption_paragraph(document, text: str, *, bold: bool = False, italic: bool = False, size: Pt | None = None):
+
+def _caption_paragraph(document, text: str, *, bold: bool = False, italic: bool = False, size: Pt | None = None,
+                       lang: str | None = None):
     para = document.add_paragraph()
     pf = para.paragraph_format
     pf.keep_with_next = True
@@ -259,7 +303,181 @@ def _caption_paragraph(document, text: str, *, bold: bool = False, italic: bool 
     run.italic = italic or None
     if size is not None:
         run.font.size = size
+    _set_lang(run._r.get_or_add_rPr(), lang)
     return para
+
+
+def _text_run(para, text: str, *, bold: bool = False, italic: bool = False, lang: str | None = None):
+    run = para.add_run(text)
+    run.bold = bold or None
+    run.italic = italic or None
+    _set_lang(run._r.get_or_add_rPr(), lang)
+    return run
+
+
+def add_field(para, instruction: str, result: str, *, bold: bool = False, lang: str | None = None) -> None:
+    r"""Append a Word field (``SEQ``, ``TOC``, ``REF``...) to a paragraph, with ``result`` as its shown value.
+
+    A complex field: ``begin``, the instruction, ``separate``, the cached result, ``end``;
+    Word recomputes it on update (F9, or on opening when ``w:updateFields`` is set).
+
+    Examples
+    --------
+    >>> import docx
+    >>> p = docx.Document().add_paragraph()
+    >>> add_field(p, r"SEQ Tableau \* ARABIC", "3")
+    >>> p.text
+    '3'
+    """
+    def char(kind):
+        r = _text_run(para, "", bold=bold, lang=lang)  # formatted like the result (LibreOffice shows it so)
+        fld = OxmlElement("w:fldChar")
+        fld.set(qn("w:fldCharType"), kind)
+        r._r.append(fld)
+
+    char("begin")
+    r = _text_run(para, "", bold=bold, lang=lang)
+    instr = OxmlElement("w:instrText")
+    instr.set(_XML_SPACE, "preserve")
+    instr.text = f" {instruction} "
+    r._r.append(instr)
+    char("separate")
+    _text_run(para, result, bold=bold, lang=lang)
+    char("end")
+
+
+def _bookmark(para, name: str, ident: int) -> None:
+    """Wrap the paragraph's content in a bookmark ``name`` (for cross-references)."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(ident))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(ident))
+    pPr = para._p.pPr
+    if pPr is not None:
+        pPr.addnext(start)
+    else:
+        para._p.insert(0, start)
+    para._p.append(end)
+
+
+def _counters(document) -> dict:
+    """Running numbers of the caption sequences (and bookmark ids) of a document."""
+    counters = getattr(document, "_si_counters", None)
+    if counters is None:
+        counters = {"_bookmark": 0}
+        document._si_counters = counters
+    return counters
+
+
+def add_caption(document, label: str, number: int | str, title: str | None = None, *,
+                lang: str | None = None, bold_label: bool = True):
+    r"""A caption paragraph in Word's "Caption" style: ``label`` and a ``SEQ label`` field, then the title.
+
+    The number is a real caption field (``SEQ Tableau \* ARABIC``), so that Word's list
+    of tables (``TOC \c "Tableau"``) and its cross-references find it; the paragraph is
+    wrapped in a bookmark ``Tableau_3``. The field restarts at ``number`` (``\r``) when
+    the running count of the document would give another number (a document holding
+    one table of a larger report). The title follows a line break, in italics (APA).
+
+    Examples
+    --------
+    >>> import docx
+    >>> d = docx.Document()
+    >>> p = add_caption(d, "Tableau", 3, "Effectifs")
+    >>> p.style.name, p.text.split(), "SEQ Tableau" in p._p.xml, "Tableau_3" in p._p.xml
+    ('Caption', ['Tableau', '3', 'Effectifs'], True, True)
+    >>> "\\r 3" in p._p.xml  # the document's first table is number 3
+    True
+    """
+    counters = _counters(document)
+    para = document.add_paragraph()
+    para._p.style = "Caption"  # the style id (a look-up by name costs more than the rest of the caption)
+    pf = para.paragraph_format
+    pf.keep_with_next = True
+    pf.space_before = Pt(0)
+    pf.space_after = Pt(6)
+    seq = label.replace(" ", "_")
+    instruction = f"SEQ {seq} \\* ARABIC"
+    expected = counters.get(seq, 0) + 1
+    try:
+        value = int(number)
+    except (TypeError, ValueError):
+        value = expected
+    if value != expected:
+        instruction += f" \\r {value}"
+    counters[seq] = value
+    _text_run(para, f"{label} ", bold=bold_label, lang=lang)
+    add_field(para, instruction, str(number), bold=bold_label, lang=lang)
+    if title:
+        para.add_run().add_break()
+        _text_run(para, title, italic=True, lang=lang)
+    counters["_bookmark"] += 1
+    _bookmark(para, f"{seq}_{number}", counters["_bookmark"])
+    return para
+
+
+def _split_number(number_text: str) -> tuple[str, str]:
+    """``"Tableau 3"`` -> ``("Tableau", "3")``."""
+    label, _, number = number_text.rpartition(" ")
+    return (label, number) if label and number else (number_text, "")
+
+
+def _keep_flags(r: RenderedTable, n_header: int, keep_together_rows: int) -> list[bool]:
+    """Per table row: whether its paragraphs are kept with the next row (or the notes) on one page.
+
+    A short table (at most ``keep_together_rows`` rows) is kept whole. A longer one may break
+    between rows, but never under the header or a group label, nor within its first three
+    rows, nor between a row and the next one when that one has an empty stub (a coefficient
+    and its standard error), nor within its last three rows, which stay with the notes (no
+    note alone on a page).
+    """
+    body: list[str] = []
+    for s in r.sections:
+        if s.label:
+            body.append("group")
+        body += ["" if r.has_stub and not row[0].text.strip() else "row" for row in s.rows]
+    kinds = ["header"] * n_header + body
+    n = len(kinds)
+    last_keeps = bool(r.notes)
+    if n <= keep_together_rows:
+        return [True] * (n - 1) + [last_keeps]
+    flags = []
+    for i, kind in enumerate(kinds):
+        if i == n - 1:
+            flags.append(last_keeps)
+        else:
+            flags.append(kind in ("header", "group") or kinds[i + 1] == "" or i >= n - 3
+                         or i < n_header + 2)
+    return flags
+
+
+def _add_notes(document, r: RenderedTable, note_size: Pt, lang: str | None) -> None:
+    """The notes under the table, each kept with the next (the last ends the block)."""
+    for k, note in enumerate(r.notes):
+        para = document.add_paragraph()
+        pf = para.paragraph_format
+        pf.space_before = Pt(4) if k == 0 else Pt(0)
+        pf.space_after = Pt(0)
+        pf.line_spacing = 1.0
+        if k < len(r.notes) - 1:
+            pf.keep_with_next = True
+        for text, italic in note.segments():
+            run = para.add_run(text)
+            run.italic = italic or None
+            run.font.size = note_size
+            _set_lang(run._r.get_or_add_rPr(), lang)
+
+
+def _add_heading(document, r: RenderedTable, size: Pt, lang: str | None) -> None:
+    """Caption (number field and title) and subtitle above the table."""
+    if r.number_text:
+        label, number = _split_number(r.number_text)
+        add_caption(document, label, number, r.title, lang=lang)
+    elif r.title:
+        _caption_paragraph(document, r.title, italic=True, lang=lang)
+    if r.subtitle:
+        _caption_paragraph(document, r.subtitle, size=size, lang=lang)
 
 
 def add_table_to_document(
@@ -270,7 +488,13 @@ def add_table_to_document(
     note_font_size: float = 9,
     keep_together_rows: int = 30,
 ) -> None:
-    """Append one table (number, title, Word table, notes) to a python-docx Document.
+    """Append one table (caption, Word table, notes) to a python-docx Document.
+
+    The caption is a Word caption field (:func:`add_caption`); the header rows are
+    repeated on each page, no row is split across pages, and the rows are kept
+    together as :func:`_keep_flags` says (a coefficient with its standard error, the
+    last rows with the notes). The text is marked in the table's language (``fr-FR``,
+    ``en-US``) for Word's proofing.
 
     Parameters
     ----------
@@ -293,15 +517,10 @@ def add_table_to_document(
     (3, 'G')
     """
     r = as_rendered(table)
+    lang = proofing_language(r.locale.code)
     size, note_size = Pt(font_size), Pt(note_font_size)
-    if r.number_text:
-        _caption_paragraph(document, r.number_text, bold=True)
-    if r.title:
-        _caption_paragraph(document, r.title, italic=True)
-    if r.subtitle:
-        _caption_paragraph(document, r.subtitle, size=size)
+    _add_heading(document, r, size, lang)
     n_header = len(r.spanner_rows) + 1
-    n_rows = n_header + sum(len(s.rows) + bool(s.label) for s in r.sections)
     tbl = document.add_table(rows=0, cols=r.n_columns)
     tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
     tbl.autofit = False
@@ -313,18 +532,17 @@ def add_table_to_document(
         tbl.columns[j].width = w
     center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
     how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
-    keep = n_rows <= keep_together_rows
+    keep = _keep_flags(r, n_header, keep_together_rows)
     row_index = 0
-    cells = _CellFactory(tbl, size)
+    cells = _CellFactory(tbl, size, lang)
 
     def new_row(segments, *, header: bool = False, rule_above: bool = False) -> None:
         """Append a row; `segments` lists (start, stop, text, align, italic, indent, rule_below)."""
         nonlocal row_index
         tr = cells.row(header)
-        last = row_index == n_rows - 1
         for start, stop, text, align, italic, indent, rule_below in segments:
             tr.append(cells.cell(sum(widths[start:stop]), stop - start, text, align, italic, indent,
-                                 keep and not last, rule_above, rule_below))
+                                 keep[row_index], rule_above, rule_below))
         tbl._tbl.append(tr)
         row_index += 1
 
@@ -350,29 +568,66 @@ def add_table_to_document(
                  for j, (c, al) in enumerate(zip(row, r.alignments))],
                 rule_above=rule and k == 0,
             )
-    for k, note in enumerate(r.notes):
-        para = document.add_paragraph()
-        pf = para.paragraph_format
-        pf.space_before = Pt(4) if k == 0 else Pt(0)
-        pf.space_after = Pt(0)
-        pf.line_spacing = 1.0
-        for text, italic in note.segments():
-            run = para.add_run(text)
-            run.italic = italic or None
-            run.font.size = note_size
+    _add_notes(document, r, note_size, lang)
+
+#: Page size (A4) and margins of a thesis, in cm: (width, height), (top, right, bottom, left).
+A4_CM = (21.0, 29.7)
+MARGINS_CM = (2.5, 2.5, 2.5, 3.0)
 
 
-def new_document(font: str = "Times New Roman", font_size: float = 12):
-    """Return an empty python-docx Document with `font` as the default font.
-
-    The core properties get a fixed date so that saved files are byte-stable.
+def set_page(section, landscape: bool = False) -> None:
+    """An A4 page with the margins of a thesis (wider on the binding side), portrait or landscape.
 
     Examples
     --------
-    >>> new_document().styles["Normal"].font.name
-    'Times New Roman'
+    >>> import docx
+    >>> s = docx.Document().sections[0]
+    >>> set_page(s, landscape=True)
+    >>> round(s.page_width.cm, 1), round(s.page_height.cm, 1), round(s.top_margin.cm, 1)
+    (29.7, 21.0, 3.0)
+    """
+    width, height = (Cm(A4_CM[0]), Cm(A4_CM[1]))
+    top, right, bottom, left = (Cm(x) for x in MARGINS_CM)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = height, width
+        # the binding edge of a portrait page is the top of a page turned landscape
+        section.top_margin, section.right_margin, section.bottom_margin, section.left_margin = left, right, bottom, top
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = width, height
+        section.top_margin, section.right_margin, section.bottom_margin, section.left_margin = top, right, bottom, left
+    section.header_distance = section.footer_distance = Cm(1.25)
+
+
+def _style_lang(rPr, lang: str) -> None:
+    for old in rPr.findall(qn("w:lang")):
+        rPr.remove(old)
+    _set_lang(rPr, lang)
+    rPr[-1].set(qn("w:eastAsia"), lang)
+
+
+def new_document(font: str = "Times New Roman", font_size: float = 12, lang: str = "fr"):
+    """Return an empty python-docx Document for a thesis: A4, `font`, proofing language `lang`.
+
+    The page is A4 with thesis margins (:func:`set_page`); the default text, the
+    "Normal" and "Caption" styles are in `lang` (``fr-FR``: Word checks the French
+    spelling), the "Caption" style black, upright, in the body size. The core
+    properties get a fixed date so that saved files are byte-stable.
+
+    Examples
+    --------
+    >>> d = new_document()
+    >>> d.styles["Normal"].font.name, round(d.sections[0].page_width.cm, 1)
+    ('Times New Roman', 21.0)
+    >>> 'w:val="fr-FR"' in d.styles["Normal"].element.xml
+    True
     """
     document = docx.Document()
+    proofing = proofing_language(lang)
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    rpr_default = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _style_lang(rpr_default, proofing)
     normal = document.styles["Normal"]
     normal.font.name = font
     normal.font.size = Pt(font_size)
@@ -383,6 +638,18 @@ def new_document(font: str = "Times New Roman", font_size: float = 12):
         rpr.append(fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), font)
+    _style_lang(rpr, proofing)
+    caption = document.styles["Caption"]
+    caption.font.bold = False
+    caption.font.size = Pt(font_size)
+    crpr = caption.element.get_or_add_rPr()
+    for tag in ("w:color", "w:bCs", "w:b"):
+        for old in crpr.findall(qn(tag)):
+            crpr.remove(old)
+    caption.element.remove(caption.element.find(qn("w:semiHidden")))
+    caption.paragraph_format.keep_with_next = True
+    _style_lang(crpr, proofing)
+    set_page(document.sections[0])
     props = document.core_properties
     props.author = "si-survey"
     props.last_modified_by = "si-survey"
@@ -391,6 +658,7 @@ def new_document(font: str = "Times New Roman", font_size: float = 12):
     props.last_printed = FIXED_TIMESTAMP
     props.revision = 1
     props.title = ""
+    props.language = proofing
     return document
 
 
@@ -431,12 +699,11 @@ def write_docx(
     >>> write_docx(t, d / "a.docx").read_bytes() == write_docx(t, d / "b.docx").read_bytes()
     True
     """
-    document = new_document(font, font_size)
+    rendered = as_rendered_list(tables)
+    document = new_document(font, font_size, lang=rendered[0].locale.code)
     if landscape:
-        section = document.sections[-1]
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = section.page_height, section.page_width
-    for k, r in enumerate(as_rendered_list(tables)):
+        set_page(document.sections[-1], landscape=True)
+    for k, r in enumerate(rendered):
         if k > 0:
             document.add_paragraph()
         add_table_to_document(document, r, font_size=table_font_size, note_font_size=note_font_size)

@@ -472,7 +472,7 @@ def test_demo_no_published_count_below_threshold(demo):
 
 def test_demo_flow_counts_equal_flow_csv(demo):
     flow = pd.read_csv(demo["processed"] / "flow.csv")
-    o = demo["result"].report.outputs["table01_flow"]
+    o = demo["result"].report.outputs["flow"]
     body = _body(o.tables[0])
     assert [row[1] for row in body] == [format_integer(v, "fr") for v in flow["all"]]
     assert o.results["flow_adds_up"] is True
@@ -486,7 +486,7 @@ def test_demo_alpha_equals_reliability_alpha(demo):
 
     spec = load_constructs()
     data = prepare_analysis_data(load_survey(demo["processed"]), spec)
-    o = demo["result"].report.outputs["table04_reliability"]
+    o = demo["result"].report.outputs["reliability"]
     construct = spec["si_presence"]
     for d in construct.dimensions[:3]:
         X = data[list(d.items)].apply(pd.to_numeric, errors="coerce")
@@ -508,7 +508,7 @@ def test_demo_coefficient_equals_regress(demo):
     spec = load_analysis_plan().models["h1_impact"]
     res = regress(spec.formula, data, model=spec.model, se=spec.se)
     est = res.coefficients.loc["score_si_presence"]
-    o = demo["result"].report.outputs["table09_models"]
+    o = demo["result"].report.outputs["models"]
     t = o.tables[0]
     body = _body(t)
     k = next(i for i, row in enumerate(body) if row[0] == "Présence de l'innovation sociale")
@@ -519,7 +519,7 @@ def test_demo_coefficient_equals_regress(demo):
 
 
 def test_demo_cfa_and_efa_numbers_equal_their_results(demo):
-    o = demo["result"].report.outputs["table06_cfa"]
+    o = demo["result"].report.outputs["cfa"]
     res = o.results["cfa"]
     fit = dict((row[0], row[1]) for row in _body(o.tables[0]))
     assert fit["CFI"] == format_number(float(res.fit["cfi_robust"]), 3, "fr")
@@ -527,7 +527,7 @@ def test_demo_cfa_and_efa_numbers_equal_their_results(demo):
     sl = res.std_loadings.set_index("rhs")["estimate"]
     row = next(r for r in _body(o.tables[1]) if "(si_nov_01" in r[0])
     assert row[1] == format_number(float(sl["si_nov_01"]), 2, "fr")
-    e = demo["result"].report.outputs["table05_efa"]
+    e = demo["result"].report.outputs["efa"]
     threshold = load_table_plan().options["loading_threshold"]
     L = e.results["efa"].loadings
     shown = [c for row in _body(e.tables[0]) if "(si_" in row[0] for c in row[1:-1] if c]

@@ -168,7 +168,7 @@ def apply_post_pilot_edits(q: Path) -> None:
     # 10. remove a whole block of questions with its tables: the problems grid (Annexe 2)
     _drop_block(survey, "begin_group,grp_problems,", "end_group,grp_problems,")
     _drop_block(constructs, "# Groups of the problems of Annexe 2", "prob_community_particip, prob_cultural_context]\n")
-    _drop_block(tables, "  - id: table08_problems", "serious_from: 4\n")
+    _drop_block(tables, "  - id: problems", "serious_from: 4\n")
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_the_edited_study_validates_and_follows_the_edits(edited):
     assert "ic_net =~ ic_net_01 + ic_net_02 + ic_net_03" in spec.measurement_model
     assert "internal_capacity =~ ic_hr + ic_fin + ic_mgt + ic_com + ic_net" in spec.measurement_model
     assert spec["digital_maturity"].label_en == "Digital maturity"
-    assert not spec.problem_groups and "table08_problems" not in study.tables.ids
+    assert not spec.problem_groups and "problems" not in study.tables.ids
 
 
 # --------------------------------------------------------------------------- end to end (slow)
@@ -222,39 +222,39 @@ def _warnings(outputs) -> str:
 
 @pytest.mark.slow
 def test_added_item_is_analysed(outputs):
-    loadings = pd.read_csv(outputs["fr"] / "results" / "table06_cfa__loadings.csv")
+    loadings = pd.read_csv(outputs["fr"] / "results" / "cfa__loadings.csv")
     assert loadings.astype(str).apply(lambda c: c.str.contains("si_nov_05")).any().any()
-    assert "si_nov_05" in (outputs["fr"] / "results" / "table04_reliability__items.csv").read_text(encoding="utf-8")
+    assert "si_nov_05" in (outputs["fr"] / "results" / "reliability__items.csv").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_dropped_item_is_gone(outputs):
-    for name in ("table06_cfa__loadings.csv", "table04_reliability__items.csv"):
+    for name in ("cfa__loadings.csv", "reliability__items.csv"):
         assert "si_fin_03" not in (outputs["fr"] / "results" / name).read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_added_construct_with_its_english_label(outputs):
-    assert (outputs["fr"] / "results" / "table04_reliability__alpha_digital_maturity.csv").exists()
-    assert "Maturité numérique" in _md(outputs, "table04_reliability")
+    assert (outputs["fr"] / "results" / "reliability__alpha_digital_maturity.csv").exists()
+    assert "Maturité numérique" in _md(outputs, "reliability")
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="the report takes English construct labels from its own dictionary "
                    "(CONSTRUCT_LABELS_EN), not from label_en in constructs.yaml (report helper)")
 def test_added_construct_english_label_in_the_report(outputs):
-    assert "Digital maturity" in _md(outputs, "table04_reliability", "en")
+    assert "Digital maturity" in _md(outputs, "reliability", "en")
 
 
 @pytest.mark.slow
 def test_added_dimension(outputs):
-    assert (outputs["fr"] / "results" / "table04_reliability__alpha_internal_capacity__networks.csv").exists()
-    assert "ic_net_01" in (outputs["fr"] / "results" / "table06_cfa__loadings.csv").read_text(encoding="utf-8")
+    assert (outputs["fr"] / "results" / "reliability__alpha_internal_capacity__networks.csv").exists()
+    assert "ic_net_01" in (outputs["fr"] / "results" / "cfa__loadings.csv").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_added_factor_covariate(outputs):
-    md = _md(outputs, "table09_models")
+    md = _md(outputs, "models")
     # French typography: a no-break space before the colon; reference level = the first code (mixte)
     assert re.search(r"\| Milieu d'intervention\s: Rural \(douars et centres ruraux\) \|", md)
     assert re.search(r"\| Milieu d'intervention\s: Urbain \|", md)
@@ -264,7 +264,7 @@ def test_added_factor_covariate(outputs):
 @pytest.mark.xfail(strict=True, reason="the report knows the reference categories of legal_form, sector and region "
                    "only (report helper: reference categories from analysis_plan.yaml / the first category)")
 def test_added_factor_covariate_reference_in_the_note(outputs):
-    note = _md(outputs, "table09_models").split("*Note.*", 1)[1]
+    note = _md(outputs, "models").split("*Note.*", 1)[1]
     assert re.search(r"Milieu d'intervention\s=\sMixte", note)
 
 
@@ -283,14 +283,14 @@ def test_select_multiple_table_one_row_per_option(outputs):
 
 @pytest.mark.slow
 def test_added_model(outputs):
-    header = next(ln for ln in _md(outputs, "table09_models").splitlines() if ln.startswith("| Variable"))
+    header = next(ln for ln in _md(outputs, "models").splitlines() if ln.startswith("| Variable"))
     assert "(7)" in header
     assert "h1_impact_capacity" not in _warnings(outputs)
 
 
 @pytest.mark.slow
 def test_renamed_choice_label(outputs):
-    assert "Rural (douars et centres ruraux)" in _md(outputs, "table02_sample")
+    assert "Rural (douars et centres ruraux)" in _md(outputs, "sample")
 
 
 @pytest.mark.slow
@@ -304,6 +304,6 @@ def test_relevance_condition(outputs):
 
 @pytest.mark.slow
 def test_removed_block_and_its_table(outputs):
-    assert not (outputs["fr"] / "md" / "table08_problems.md").exists()
+    assert not (outputs["fr"] / "md" / "problems.md").exists()
     assert "prob_" not in _warnings(outputs)
     assert "table08" not in _warnings(outputs)

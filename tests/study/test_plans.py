@@ -75,7 +75,7 @@ def test_misspelt_option(folder):
     line = edit(folder / "tables.yaml", "    rotation: oblimin", "    rotaton: oblimin")
     p = only_problem(folder)
     assert p.file.endswith("tables.yaml") and p.line == line
-    assert "'rotaton'" in p.message and "table05_efa" in p.message
+    assert "'rotaton'" in p.message and "efa" in p.message
     assert p.suggestion == "; did you mean 'rotation'?"
 
 

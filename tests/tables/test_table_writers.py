@@ -99,6 +99,31 @@ def test_snapshot(ext, locale):
     assert text == path.read_text(encoding="utf-8")
 
 
+def word_body_xml(path: Path) -> str:
+    """The body of a Word document as indented XML, without the namespace declarations (normalised text)."""
+    import zipfile
+
+    from lxml import etree
+
+    root = etree.fromstring(zipfile.ZipFile(path).read("word/document.xml"))
+    body = root.find(qn("w:body"))
+    text = etree.tostring(body, pretty_print=True, encoding="unicode")
+    return re.sub(r' xmlns:\w+="[^"]+"', "", text)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_snapshot_word_xml(locale, tmp_path):
+    """The Word XML of one table (caption field, rows, keep flags, languages), as reviewed text."""
+    text = word_body_xml(write_docx([sample_table().with_locale(locale), model_table_fixture()],
+                                    tmp_path / "t.docx"))
+    path = SNAPSHOTS / f"sample_{locale}.docx.xml"
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"missing snapshot {path}; run with SI_UPDATE_SNAPSHOTS=1")
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert text == path.read_text(encoding="utf-8")
+
+
 def test_snapshot_model_table():
     coefs = pd.DataFrame(
         {"estimate": [1.2, 0.35], "se": [0.3, 0.1], "statistic": [4.0, 3.5], "p_value": [0.0001, 0.02],
@@ -202,17 +227,75 @@ def test_docx_structure(tmp_path):
     body = list(d.element.body.iterchildren())
     tbl_pos = body.index(table._tbl)
     paras = [p for p in d.paragraphs]
-    assert paras[0].text == "Tableau 3" and paras[0].runs[0].bold
-    assert paras[1].text == "Répartition des organisations" and paras[1].runs[0].italic
-    assert body.index(paras[1]._p) < tbl_pos
+    # the caption: "Tableau" and a SEQ field in bold, a line break, the title in italics
+    assert paras[0].style.name == "Caption" and paras[0].text == "Tableau 3\nRépartition des organisations"
+    assert paras[0].runs[0].bold and paras[0].runs[0].text == "Tableau "
+    assert [run.italic for run in paras[0].runs if run.text == "Répartition des organisations"] == [True]
+    instr = paras[0]._p.findall(".//" + qn("w:instrText"))
+    assert [i.text for i in instr] == [" SEQ Tableau \\* ARABIC \\r 3 "]  # the document's first table is Tableau 3
+    assert paras[0]._p.find(qn("w:bookmarkStart")).get(qn("w:name")) == "Tableau_3"
+    assert body.index(paras[0]._p) < tbl_pos
     notes = [p for p in paras if body.index(p._p) > tbl_pos]
     assert [p.text.split(" ")[0] for p in notes] == ["Note.", "*p", "Source\u00a0:"]
     assert notes[0].runs[0].italic and notes[0].runs[0].text == "Note."
     assert [run.text for run in notes[1].runs if run.italic] == ["p", "p", "p"]  # APA italic p
     cell_size = table.rows[4].cells[1].paragraphs[0].runs[0].font.size
     assert all(run.font.size < cell_size for p in notes for run in p.runs)
-    # default font
+    # default font, A4, French proofing
     assert d.styles["Normal"].font.name == "Times New Roman"
+    assert round(d.sections[0].page_width.cm, 1) == 21.0 and round(d.sections[0].page_height.cm, 1) == 29.7
+    langs = {el.get(qn("w:val")) for el in d.element.body.iter(qn("w:lang"))}
+    assert langs == {"fr-FR"}
+    # rows never split, header rows repeated, short table kept whole and with its notes
+    trs = table._tbl.findall(qn("w:tr"))
+    assert all(tr.trPr.find(qn("w:cantSplit")) is not None for tr in trs)
+    assert [tr.trPr.find(qn("w:tblHeader")) is not None for tr in trs] == [True] * 3 + [False] * 6
+    assert all(row.cells[0].paragraphs[0].paragraph_format.keep_with_next for row in table.rows)
+    assert [p.paragraph_format.keep_with_next for p in notes] == [True, True, None]
+
+
+def test_docx_english_proofing_language(tmp_path):
+    d = docx.Document(write_docx(sample_table().with_locale("en"), tmp_path / "en.docx"))
+    assert {el.get(qn("w:val")) for el in d.element.body.iter(qn("w:lang"))} == {"en-US"}
+    assert 'w:val="en-US"' in d.styles["Normal"].element.xml
+    assert " SEQ Table " in d.paragraphs[0]._p.xml
+
+
+def _stub_table(n: int, se_rows: bool) -> Table:
+    """A long table whose stub is empty on every other row (a coefficient and its standard error)."""
+    stub = [f"x{i // 2}" if i % 2 == 0 or not se_rows else "" for i in range(n)]
+    return (Table(pd.DataFrame({"v": stub, "b": np.arange(n, dtype=float)})).tab_stub("v")
+            .tab_header("Long", number=1).tab_note("Note.").tab_source("Source"))
+
+
+def test_docx_long_table_keeps_coefficient_with_se_and_last_rows_with_notes(tmp_path):
+    from analysis.tables.render_docx import _keep_flags
+
+    r = _stub_table(60, se_rows=True).render()
+    flags = _keep_flags(r, 1, 30)
+    assert len(flags) == 61
+    assert flags[0] and flags[1] and flags[2]  # the header and the first two rows: no row alone under the header
+    # a coefficient row (odd index: header + even body row) is kept with its standard error
+    assert all(flags[1 + i] for i in range(0, 60, 2))
+    # a standard-error row may end a page, except the last ones (kept with the notes)
+    assert not flags[1 + 31] and flags[-1] and flags[-2] and flags[-3]
+    d = docx.Document(write_docx(_stub_table(60, se_rows=True), tmp_path / "long.docx"))
+    rows = d.tables[0].rows
+    assert [bool(row.cells[0].paragraphs[0].paragraph_format.keep_with_next) for row in rows] == flags
+    # without notes, the last row is not kept with what follows
+    plain = Table(pd.DataFrame({"v": list("ab")})).render()
+    assert _keep_flags(plain, 1, 30) == [True, True, False]
+
+
+def test_docx_caption_numbers_follow_the_document(tmp_path):
+    """In a document holding tables 1, 2, 3 in order the fields need no restart; a gap restarts them."""
+    tables = [Table(pd.DataFrame({"a": [k]})).tab_header(f"T{k}", number=k) for k in (1, 2, 3, 7)]
+    d = docx.Document(write_docx(tables, tmp_path / "n.docx"))
+    instr = [el.text.strip() for el in d.element.body.iter(qn("w:instrText"))]
+    assert instr == ["SEQ Tableau \\* ARABIC"] * 3 + ["SEQ Tableau \\* ARABIC \\r 7"]
+    names = [el.get(qn("w:name")) for el in d.element.body.iter(qn("w:bookmarkStart"))]
+    ids = [el.get(qn("w:id")) for el in d.element.body.iter(qn("w:bookmarkStart"))]
+    assert names == ["Tableau_1", "Tableau_2", "Tableau_3", "Tableau_7"] and len(set(ids)) == 4
 
 
 def test_docx_byte_stable(tmp_path):
@@ -347,15 +430,10 @@ def _add_table_per_cell_api(document, table, *, font_size=10, note_font_size=9, 
     from analysis.tables import render_docx as rd
 
     r = table.render()
+    lang = rd.proofing_language(r.locale.code)
     size, note_size = Pt(font_size), Pt(note_font_size)
-    if r.number_text:
-        rd._caption_paragraph(document, r.number_text, bold=True)
-    if r.title:
-        rd._caption_paragraph(document, r.title, italic=True)
-    if r.subtitle:
-        rd._caption_paragraph(document, r.subtitle, size=size)
+    rd._add_heading(document, r, size, lang)
     n_header = len(r.spanner_rows) + 1
-    n_rows = n_header + sum(len(s.rows) + bool(s.label) for s in r.sections)
     tbl = document.add_table(rows=0, cols=r.n_columns)
     tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
     tbl.autofit = False
@@ -367,23 +445,23 @@ def _add_table_per_cell_api(document, table, *, font_size=10, note_font_size=9, 
         tbl.columns[j].width = w
     center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
     how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
-    keep = n_rows <= keep_together_rows
+    keep = rd._keep_flags(r, n_header, keep_together_rows)
     row_index = 0
 
     def new_row(segments, *, header=False, rule_above=False):
         nonlocal row_index
         tr = tbl._tbl.add_tr()
+        rd._cant_split_tr(tr)
         if header:
             rd._repeat_header_tr(tr)
-        last = row_index == n_rows - 1
         for start, stop, text, align, italic, indent, rule_below in segments:
             tc = tr.add_tc()
             tc.width = Length(sum(widths[start:stop]))
             if stop - start > 1:
                 tc.grid_span = stop - start
             cell = _Cell(tc, tbl)
-            rd._fill(cell, text, size=size, align=align, italic=italic, indent=indent)
-            if keep and not last:
+            rd._fill(cell, text, size=size, align=align, italic=italic, indent=indent, lang=lang)
+            if keep[row_index]:
                 cell.paragraphs[0].paragraph_format.keep_with_next = True
             if rule_below or rule_above:
                 rd._cell_rules(cell, top=rule_above, bottom=rule_below)
@@ -407,16 +485,7 @@ def _add_table_per_cell_api(document, table, *, font_size=10, note_font_size=9, 
         for k, row in enumerate(section.rows):
             new_row([(j, j + 1, c.text, how[al], False, Pt(12) if j == 0 and grouped and r.has_stub else None,
                       False) for j, (c, al) in enumerate(zip(row, r.alignments))], rule_above=rule and k == 0)
-    for k, note in enumerate(r.notes):
-        para = document.add_paragraph()
-        pf = para.paragraph_format
-        pf.space_before = Pt(4) if k == 0 else Pt(0)
-        pf.space_after = Pt(0)
-        pf.line_spacing = 1.0
-        for text, italic in note.segments():
-            run = para.add_run(text)
-            run.italic = italic or None
-            run.font.size = note_size
+    rd._add_notes(document, r, note_size, lang)
 
 
 def _document_xml(add, tables, **kw) -> bytes:

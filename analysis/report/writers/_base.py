@@ -6,12 +6,42 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Writer"]
+__all__ = ["Writer", "ReportFigure"]
 
-#: (rendered tables, landscape flags, output folder, language) -> the file written.
-CombinedWriter = Callable[[Sequence, Sequence[bool], Path, str], Path]
+#: (rendered tables, landscape flags, output folder, language) -> the file written; a writer
+#: with ``figures=True`` is also given ``figures=`` (a list of :class:`ReportFigure`).
+CombinedWriter = Callable[..., Path]
 #: (table id, its rendered tables, landscape flags, output folder) -> the file written.
 TableWriter = Callable[[str, Sequence, Sequence[bool], Path], Path]
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure of the report, rendered, for the documents that insert it.
+
+    Attributes
+    ----------
+    name : str
+        Its file name without extension (``figures/<name>.png``).
+    png : bytes
+        The PNG (300 dpi).
+    width_in, height_in : float
+        Its size in inches (the PNG's size at 300 dpi).
+    caption : str
+        The caption text, without "Figure N".
+    note : str or None
+        The note under it.
+    after : int
+        Index (among all the tables of the report) of the table it follows.
+    """
+
+    name: str
+    png: bytes
+    width_in: float
+    height_in: float
+    caption: str
+    note: str | None
+    after: int
 
 
 @dataclass(frozen=True)
@@ -26,8 +56,12 @@ class Writer:
         Writes every table of the report into one file (``tables.<ext>``).
     per_table : callable or None
         Writes the tables of one plan entry into one file (``<format>/<id>.<ext>``).
+    figures : bool, default False
+        Whether ``combined`` inserts the figures: it is then called once they are
+        rendered, with ``figures=`` a list of :class:`ReportFigure`.
     """
 
     name: str
     combined: CombinedWriter | None = None
     per_table: TableWriter | None = None
+    figures: bool = False
