@@ -18,6 +18,8 @@ _EXPORTS: dict[str, str] = {
     "FLAG_COLUMNS": "_clean",
     "FLOW_STEPS": "_clean",
     "OUTPUT_FILES": "_clean",
+    "STEPS": "_clean",
+    "CleaningState": "_state",
     "ParsedNumbers": "_numbers",
     "parse_numbers": "_numbers",
     "parse_number": "_numbers",
