@@ -40,7 +40,7 @@ def build_analysis_file(s: CleaningState) -> None:
         info = {"label_fr": cbi.at[c, "label_fr"], "label_ar": cbi.at[c, "label_ar"], "type": t}
         if c in dt:
             cols[c] = dt[c].reset_index(drop=True)
-        elif t in ("integer", "decimal", "calculate"):
+        elif t in ("integer", "decimal", "calculate") and c not in s.text_calculates:
             cols[c] = np.asarray(final[c], dtype=float)
         elif t == "select_one":
             ch = q.choice_list(cbi.at[c, "list_name"]) if cbi.at[c, "list_name"] else None

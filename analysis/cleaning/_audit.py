@@ -151,6 +151,8 @@ def build_manifest(s: CleaningState) -> None:
         "rows": {"received": int(f["received"]), "analysed": int(f["analysed"]),
                  "columns": int(data.shape[1])},
         "speeder_threshold_minutes": float(thr),
+        "time_zone": dict(s.time_zone),
+        "calculates_kept_as_text": sorted(s.text_calculates),
         "personal_columns_removed": sorted(personal),
         "unknown_columns_dropped": list(unknown),
         "survey_parquet": "one row per submission received; analyse rows with analysed == True",

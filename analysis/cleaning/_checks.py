@@ -7,6 +7,7 @@ and extends a :class:`~analysis.cleaning._state.CleaningState`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from analysis.cleaning._validation import RelevanceEvaluator
 from analysis.errors import InputError
 from analysis.study._regions import match_provinces, match_regions
 
-__all__ = ["evaluate_relevance", "match_places", "check_choices", "apply_skip_logic", "check_ranges",
+__all__ = ["evaluate_relevance", "match_places", "check_choices", "check_file_fit", "apply_skip_logic", "check_ranges",
            "check_constraints"]
 
 
@@ -110,14 +111,9 @@ def check_choices(s: CleaningState) -> None:
                 p2 = pos[is_miss][mapped[is_miss] == code]
                 st[p2] = R.MISSING_REASONS.get(code, "missing_code")
             bad = st == "not_allowed"
-            nonempty = int((st != "empty").sum())
-            if bad.any() and bad.sum() == nonempty and nonempty >= 3:
-                i = int(np.flatnonzero(bad)[0])
-                raise InputError(
-                    f"no cell of the column holds a code of the choice list '{cbi.at[c, 'list_name']}' "
-                    "(wrong column, or an export of another form version?)", file=s.files[i], row=int(s.rows[i]),
-                    column=c, value=cur[c][i], expected="codes " + ", ".join(allowed[:8]),
-                )
+            s.set_aside_wrong_columns(c, bad, st, f"no cell holds a code or label of the choice list "
+                                                  f"'{cbi.at[c, 'list_name']}' (codes {', '.join(allowed[:8])}): "
+                                                  "wrong column, or an export of another form version?")
             V.add(bad, c, cur[c], "not_allowed", "set missing")
             C.add(c, bad, "not_allowed")
         for reason in ("dont_know", "refused", "not_applicable"):
@@ -132,6 +128,36 @@ def check_choices(s: CleaningState) -> None:
                 s.final[c] = uf[ucodes] if len(uniq) else np.full(n, np.nan)
         else:
             s.final[c] = vals
+
+
+def check_file_fit(s: CleaningState) -> None:
+    """Stop when a file cannot be this form's export: most of its typed columns were set aside.
+
+    One wrong column is set aside and the rest is read; a file where more than
+    half of the number and choice columns holding data match nothing of the
+    form is another form (or another version of it): one clear sentence.
+    """
+    if not s.set_aside:
+        return
+    typed = [c for c in s.known if c not in s.personal and s.types.get(c) in ("integer", "decimal", "select_one")]
+    for f in pd.unique(s.files):
+        name = Path(str(f)).name
+        aside = [c for (fn, c, _r) in s.set_aside if fn == name]
+        if not aside:
+            continue
+        m = s.files == f
+        with_data = [c for c in typed if (s.cur[c][m] != "").any()]
+        s.warnings.append(f"{name}: {len(aside)} column(s) set aside, matching nothing the form allows "
+                          f"(validation.csv, column_set_aside): {', '.join(repr(c) for c in aside[:6])}"
+                          + (" ..." if len(aside) > 6 else ""))
+        if len(with_data) >= 4 and len(aside) > len(with_data) / 2:
+            i = int(np.flatnonzero(m)[0])
+            raise InputError(
+                f"this does not look like an export of this form: {len(aside)} of its {len(with_data)} number "
+                f"and choice columns match nothing the form allows (first: '{aside[0]}')",
+                file=next((p for p in s.paths if p.name == name), name), row=int(s.rows[i]),
+                expected="an export of this form (its codes and numbers)",
+            )
 
 
 def apply_skip_logic(s: CleaningState) -> None:

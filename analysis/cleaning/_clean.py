@@ -113,6 +113,7 @@ STEPS: tuple[tuple[str, Callable[[CleaningState], None]], ...] = (
     ("relevance", _checks.evaluate_relevance),
     ("places", _checks.match_places),
     ("choices", _checks.check_choices),
+    ("file_fit", _checks.check_file_fit),
     ("recode_other", _answers.recode_other),
     ("skip_logic", _checks.apply_skip_logic),
     ("ranges", _checks.check_ranges),
@@ -137,10 +138,12 @@ STEPS: tuple[tuple[str, Callable[[CleaningState], None]], ...] = (
 
 def start_state(raw_paths: Sequence[str | Path] | None = None, progress: Callable[[str], None] | None = None, *,
                 questionnaire_dir: str | Path | None = None,
-                config_path: str | Path | None = None) -> CleaningState:
+                config_path: str | Path | None = None, time_zone: str | None = None) -> CleaningState:
     """The state before the first step: options, questionnaire, codebook and raw file list."""
     qdir = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
     cfg = load_cleaning_config(config_path or (qdir / CONFIG_NAME))
+    if time_zone is not None:  # --time-zone wins over the options file
+        cfg["time_zone"] = time_zone
     paths = [Path(p) for p in raw_paths] if raw_paths else default_raw_files()
     if not paths:
         raise InputError("no raw export to clean", file=config.DEMO_RAW_DIR,
@@ -153,7 +156,8 @@ def start_state(raw_paths: Sequence[str | Path] | None = None, progress: Callabl
 
 
 def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable[[str], None] | None = None, *,
-               questionnaire_dir: str | Path | None = None, config_path: str | Path | None = None) -> CleanResult:
+               questionnaire_dir: str | Path | None = None, config_path: str | Path | None = None,
+               time_zone: str | None = None) -> CleanResult:
     """Read, validate and clean the raw exports (in memory; nothing is written).
 
     Parameters
@@ -167,6 +171,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
         (default ``questionnaire/``).
     config_path : path, optional
         Another cleaning rules file.
+    time_zone : str, optional
+        UTC offset (``+01:00``) of ``start``/``end`` written without one;
+        overrides the ``time_zone`` option (``--time-zone``).
 
     Returns
     -------
@@ -187,7 +194,8 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     >>> int(result.data["analysed"].sum()) <= 60
     True
     """
-    state = start_state(raw_paths, progress, questionnaire_dir=questionnaire_dir, config_path=config_path)
+    state = start_state(raw_paths, progress, questionnaire_dir=questionnaire_dir, config_path=config_path,
+                        time_zone=time_zone)
     for _name, step in STEPS:
         step(state)
     result = CleanResult(data=state.data, log=state.log, flow=state.flow, validation=state.validation,

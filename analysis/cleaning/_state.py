@@ -134,6 +134,15 @@ class CleaningState:
         Parsed timestamps (UTC).
     numeric_columns : list of str
         Variables parsed as numbers.
+    set_aside : list of tuple
+        ``(file, column, reason)`` of every column set aside in a file (a
+        whole column matching nothing its question allows: the cells are set
+        missing and reported, the rest of the file is read).
+    text_calculates : set of str
+        ``calculate`` fields kept as text (their use is not a number).
+    time_zone : dict
+        ``offset`` given to start/end without one and its ``source``
+        (``option``, ``inferred``, ``export`` or ``none``).
     numbers : dict of str to numpy.ndarray
         The numbers as recorded (missing codes kept, for the skip logic).
     multi : dict of str to list
@@ -212,6 +221,9 @@ class CleaningState:
     final: dict = field(default_factory=dict, repr=False)
     dt: dict = field(default_factory=dict, repr=False)
     numeric_columns: list = field(default_factory=list, repr=False)
+    set_aside: list = field(default_factory=list)
+    text_calculates: set = field(default_factory=set)
+    time_zone: dict = field(default_factory=dict)
     numbers: dict = field(default_factory=dict, repr=False)
     multi: dict = field(default_factory=dict, repr=False)
     year: int = 2026
@@ -237,6 +249,34 @@ class CleaningState:
     validation: pd.DataFrame | None = field(default=None, repr=False)
     link: pd.DataFrame | None = field(default=None, repr=False)
     manifest: dict = field(default_factory=dict, repr=False)
+
+    def set_aside_wrong_columns(self, column: str, bad: np.ndarray, status: np.ndarray, reason: str) -> np.ndarray:
+        """Set aside, file by file, a column whose every non-empty cell (3 or more) is wrong.
+
+        A whole column matching nothing its question allows is another column
+        or another form version: it is reported once per file
+        (``column_set_aside``, with ``reason``), its cells are set missing by
+        the caller (each already reported), and the rest of the file is read.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            Rows of the files where the column was set aside.
+        """
+        out = np.zeros(self.n, dtype=bool)
+        if not bad.any():
+            return out
+        nonempty = status != "empty"
+        for f in pd.unique(self.files[bad]):
+            m = self.files == f
+            k = int((nonempty & m).sum())
+            if k >= 3 and int((bad & m).sum()) == k:
+                out |= m
+                name = Path(str(f)).name
+                self.set_aside.append((name, column, reason))
+                self.problems.add_column(name, column, "column_set_aside",
+                                         f"set aside (cells set missing): {reason}")
+        return out
 
     def distinct(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, distinct values)`` of the column's current cells (from the raw column when unchanged)."""
