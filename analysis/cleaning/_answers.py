@@ -90,5 +90,7 @@ def split_select_multiple(s: CleaningState) -> None:
             if oc in cur:
                 rawnum = to_float(cur[oc])
                 diff = ~((rawnum == fr[oc].to_numpy()) | (np.isnan(rawnum) & np.isnan(fr[oc].to_numpy())))
+                if oc in s.absent:  # a file without the 0/1 columns (an export setting): built, not changed
+                    diff &= ~s.absent[oc]
                 s.changes.add(oc, diff, "select_multiple_rebuilt")
         s.multi_frames[c] = fr

@@ -62,6 +62,8 @@ def build_log(s: CleaningState) -> None:
                 new = col_data.to_numpy(dtype=object, na_value="")
             changed = old != new
             v = None
+        if c in s.absent:  # a column the file does not have: built (select_multiple options), not changed
+            changed = changed & ~s.absent[c]
         pos = np.flatnonzero(changed)
         if not len(pos):
             continue

@@ -58,13 +58,24 @@ def identify_submissions(s: CleaningState) -> None:
 def check_columns(s: CleaningState) -> None:
     """Unknown columns reported and dropped; missing codebook columns reported and left empty."""
     raw, cb = s.raw, s.cb
+    option_of = {c: c.split("/", 1)[0] for c, t in s.types.items() if t == "select_multiple_option"}
     for t in s.tables:
         for c in t.unknown_columns:
             s.problems.add_column(t.path.name, c, "unknown_column", "dropped from the analysis file")
         present = set(t.data.columns)
         for c in cb["variable"]:
-            if c not in present and c not in OPTIONAL_SYSTEM:
-                s.problems.add_column(t.path.name, c, "missing_column", "left empty")
+            if c in present or c in OPTIONAL_SYSTEM:
+                continue
+            if c in option_of and option_of[c] in present:
+                continue  # an export setting: select_multiple as one column (the 0/1 columns are rebuilt)
+            s.problems.add_column(t.path.name, c, "missing_column", "left empty")
+    for t in s.tables:
+        present = set(t.data.columns)
+        absent = [c for c in cb["variable"] if c not in present]
+        if absent:
+            m = s.files == (t.data["_source_file"].iloc[0] if len(t.data) else t.path.name)
+            for c in absent:
+                s.absent[c] = s.absent.get(c, np.zeros(s.n, dtype=bool)) | m
     for c in cb["variable"]:
         if c not in raw.columns:
             raw[c] = ""

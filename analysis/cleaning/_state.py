@@ -116,6 +116,8 @@ class CleaningState:
         The codebook's variables (every one has a column, empty when absent).
     unknown_columns : list of str
         Columns of the exports that are not in the codebook (dropped).
+    absent : dict of str to numpy.ndarray
+        Per variable, the rows of the files that have no such column.
 
     Values
 
@@ -214,6 +216,7 @@ class CleaningState:
     changes: Changes | None = field(default=None, repr=False)
     known: list = field(default_factory=list, repr=False)
     unknown_columns: list = field(default_factory=list)
+    absent: dict = field(default_factory=dict, repr=False)
     # values
     asread: dict = field(default_factory=dict, repr=False)
     cur: dict = field(default_factory=dict, repr=False)

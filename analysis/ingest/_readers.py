@@ -69,6 +69,36 @@ _TRUE = {"1", "true", "vrai", "oui", "yes", "selected", "نعم"}
 _FALSE = {"0", "false", "faux", "non", "no", "لا"}
 
 
+#: Other exporters' names of Kobo's system columns (lower case; ``.`` and ``-`` read as ``/``).
+_SYSTEM_ALIASES = {
+    "submissiondate": "_submission_time",
+    "submission_time": "_submission_time",
+    "meta/instanceid": "_uuid",
+    "instanceid": "_uuid",
+    "key": "_uuid",
+    "uuid": "_uuid",
+    "submitterid": "_submitted_by",
+    "submittername": "_submitted_by",
+    "submitted_by": "_submitted_by",
+    "deviceid": "deviceid",
+    "formversion": "__version__",
+    "version": "__version__",
+    "reviewstate": "_validation_status",
+}
+_GEO_PARTS = {"latitude": "latitude", "longitude": "longitude", "altitude": "altitude", "accuracy": "precision",
+              "precision": "precision"}
+_BOM_MANGLED = ("\ufeff", "ï»¿", "X.U.FEFF.", "ï..", "ï.")
+
+
+def _strip_bom(h: str) -> str:
+    """A header without its byte-order mark, also as Excel or R mangle it (``ï»¿``, ``X.U.FEFF.``, ``ï..``)."""
+    h = h.strip()
+    for b in _BOM_MANGLED:
+        if h.startswith(b):
+            return h[len(b):].strip()
+    return h
+
+
 def _fold(text: object) -> str:
     s = unicodedata.normalize("NFKC", str(text)).casefold()
     s = unicodedata.normalize("NFKD", s)
@@ -138,22 +168,57 @@ class HeaderMap:
     options: dict  # option column -> (parent, code)
 
     def resolve(self, header: str) -> str | None:
-        """Export column name for a header, or None if unknown."""
-        h = str(header).strip().lstrip("\ufeff")
+        """Export column name for a header, or None if unknown.
+
+        Accepted: the name itself; group paths with ``/``, ``.``, ``-`` or
+        ``:`` as separator (``sec_a/org_name``, ``sec_a.org_name``,
+        ``sec_a-org_name``), also for select_multiple options
+        (``target_groups.women``) and geopoint parts (``gps-Latitude`` of ODK
+        Central, ``_sec_a/gps_latitude`` of Kobo); names as R's
+        ``write.csv`` makes them (``X_uuid``, dots for slashes, a BOM read as
+        ``ï..`` or ``X.U.FEFF.``); SPSS/Stata-safe names; question labels.
+        """
+        h = _strip_bom(str(header))
         if h in self._names:
             return h
-        parts = h.split("/")
-        # strip leading group names (sec_a/grp_x/question or question/option)
-        while len(parts) > 1 and parts[0] in self.groups:
-            parts = parts[1:]
-            cand = "/".join(parts)
-            if cand in self._names:
-                return cand
+        hit = self._by_path(h)
+        if hit is not None:
+            return hit
         hit = self.by_fold.get(_fold(h))
         if hit is not None:
             return hit
         low = h.lower()
-        return self._lower.get(low)
+        hit = self._lower.get(low)
+        if hit is None and h.startswith("X_"):  # R's make.names: "_uuid" -> "X_uuid"
+            hit = self.resolve(h[1:])
+        return hit
+
+    def _by_path(self, h: str) -> str | None:
+        for sep in ("/", ".", "-", ":"):
+            if sep not in h:
+                continue
+            parts = [p for p in h.split(sep)]
+            lead = parts[0].startswith("_") and parts[0][1:] in self.groups  # Kobo: _group/gps_latitude
+            if lead:
+                parts[0] = parts[0][1:]
+            while len(parts) > 1 and parts[0] in self.groups:
+                parts = parts[1:]
+            for cand in ("/".join(parts), sep.join(parts)):
+                if cand in self._names:
+                    return cand
+                if lead and "_" + cand in self._names:
+                    return "_" + cand
+            if len(parts) == 2 and parts[1].lower() in _GEO_PARTS:  # ODK Central: gps-Latitude
+                cand = f"_{parts[0]}_{_GEO_PARTS[parts[1].lower()]}"
+                if cand in self._names:
+                    return cand
+        return None
+
+    def alias(self, header: str) -> str | None:
+        """Kobo's name of another exporter's system column (ODK Central, KoBoCAT, R), or None."""
+        h = _strip_bom(str(header))
+        key = re.sub(r"^X(?=[_.])", "", h).lower().lstrip("_").replace(".", "/").replace("-", "/")
+        return _SYSTEM_ALIASES.get(key)
 
     def __post_init__(self):
         self._names = set(self.variables)
@@ -516,6 +581,52 @@ def _read_stat(path: Path, kind: str, notes: list) -> pd.DataFrame:
 # --------------------------------------------------------------------------- labels -> codes
 
 
+def _drop_hxl_row(df: pd.DataFrame, notes: list, path: Path) -> pd.DataFrame:
+    """Drop the HXL hashtag row (``#date``, ``#adm1+name``...) under the header of a Kobo export."""
+    if not len(df):
+        return df
+    first = [str(v).strip() for v in df.iloc[0].tolist()]
+    filled = [v for v in first if v]
+    if filled and all(re.match(r"^#[a-z][a-z0-9_]*(?:\s*\+[a-z][a-z0-9_]*)*$", v) for v in filled):
+        notes.append(f"{path.name}: HXL hashtag row under the header ignored")
+        out = df.iloc[1:]
+        out.attrs["row_offset"] = 1
+        return out
+    return df
+
+
+def _strip_instance_prefix(df: pd.DataFrame, notes: list, path: Path) -> None:
+    """``uuid:`` of ODK's ``meta/instanceID`` (and ODK Central's ``KEY``) dropped: Kobo's ``_uuid`` is bare."""
+    if "_uuid" not in df.columns:
+        return
+    v = df["_uuid"].astype(str).str.strip()
+    pre = v.str.startswith("uuid:")
+    if pre.any():
+        df["_uuid"] = v.str.replace(r"^uuid:", "", regex=True)
+        notes.append(f"{path.name}: 'uuid:' prefix of {int(pre.sum())} instance id(s) removed")
+
+
+def _rebuild_select_multiple(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> None:
+    """A select_multiple exported as its 0/1 option columns only: the answer column rebuilt from them."""
+    rebuilt = []
+    for col in hmap.select_multiple:
+        if col in df.columns:
+            continue
+        opts = [c for c in df.columns if isinstance(c, str) and c.startswith(col + "/")]
+        if not opts:
+            continue
+        vals = {o: df[o].astype(str).str.strip().str.casefold() for o in opts}
+        on = np.column_stack([vals[o].isin(list(_TRUE)).to_numpy() for o in opts])
+        answered = np.column_stack([(vals[o] != "").to_numpy() for o in opts]).any(axis=1)
+        codes = [o.split("/", 1)[1] for o in opts]
+        text = np.array([" ".join(c for c, x in zip(codes, row) if x) for row in on], dtype=object)
+        df[col] = np.where(answered, text, "")
+        rebuilt.append(col)
+    if rebuilt:
+        notes.append(f"{path.name}: {len(rebuilt)} select_multiple answer column(s) rebuilt from their option "
+                     f"columns (e.g. {rebuilt[0]!r})")
+
+
 def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> dict:
     mapped: dict = {}
     for col, lut in hmap.select_one.items():
@@ -675,8 +786,16 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             file=path, row=1, column=first, expected="each column name once",
         )
     renamed, unknown, mapping = {}, [], {}
+    resolved = {h: hmap.resolve(h) for h in headers}
+    taken = {v for v in resolved.values() if v is not None}
+    for h in headers:  # other exporters' system columns, when Kobo's own is not there
+        if resolved[h] is None:
+            a = hmap.alias(h)
+            if a is not None and a not in taken:
+                resolved[h] = a
+                taken.add(a)
     for h in headers:
-        name = hmap.resolve(h)
+        name = resolved[h]
         if name is None:
             unknown.append(h)
             mapping[h] = h
@@ -704,8 +823,12 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
     if renamed:
         notes.append(f"{path.name}: {len(renamed)} header(s) renamed to questionnaire names "
                      f"(e.g. {next(iter(renamed.items()))[0]!r} -> {next(iter(renamed.items()))[1]!r})")
+    df = _drop_hxl_row(df, notes, path)
+    _strip_instance_prefix(df, notes, path)
+    _rebuild_select_multiple(df, hmap, notes, path)
     label_cols = _labels_to_codes(df, hmap, notes, path)
-    rows = np.arange(2, len(df) + 2, dtype=np.int64)
+    first_row = 2 + int(df.attrs.get("row_offset", 0))
+    rows = np.arange(first_row, len(df) + first_row, dtype=np.int64)
     blank = np.ones(len(df), dtype=bool)
     for c in df.columns:
         blank &= (df[c] == "").to_numpy(dtype=bool)
