@@ -111,7 +111,36 @@ def _variants(tmp: Path) -> dict:
     central["SubmissionDate"] = central["SubmissionDate"].where(central["SubmissionDate"] == "",
                                                                 central["SubmissionDate"] + ".000Z")
     out["odk_central"] = _write(central, tmp / "central.csv", sep=",")
+    out["labels_arabic"] = _write(_labels_export(base, "ar"), tmp / "labels_ar.csv")
+    out["labels_french"] = _write(_labels_export(base, "fr"), tmp / "labels_fr.csv")
     return out
+
+
+def _labels_export(base: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Kobo's "labels" export in one form language: question labels as headers, choice labels as values."""
+    q, cb, _h = _form()
+    cbi = cb.set_index("variable")
+    out = base.copy()
+    heads = {}
+    used = set()
+    for c in base.columns:
+        if c not in cbi.index or cbi.at[c, "type"] in ("system", "calculate") or c.startswith("_"):
+            continue
+        t = cbi.at[c, "type"]
+        if t == "select_one" and cbi.at[c, "list_name"] and c not in ("region", "province"):
+            ch = q.choice_list(cbi.at[c, "list_name"])
+            out[c] = out[c].map(dict(zip(ch["name"], ch[f"label_{lang}"]))).fillna(out[c])
+        if t == "select_multiple_option":
+            parent, code = c.split("/", 1)
+            ch = q.choice_list(cbi.at[parent, "list_name"])
+            opt = dict(zip(ch["name"], ch[f"label_{lang}"])).get(code, code)
+            head = f"{cbi.at[parent, f'label_{lang}']}/{opt}"
+        else:
+            head = cbi.at[c, f"label_{lang}"]
+        if head and head not in used and head not in base.columns:
+            heads[c] = head
+            used.add(head)
+    return out.rename(columns=heads)
 
 
 def _question_frame(result) -> pd.DataFrame:
@@ -126,7 +155,7 @@ def cleaned(tmp_path_factory):
 
 
 SETTINGS = ["comma", "groups_slash", "groups_dot", "groups_dash", "multiple_details_only", "multiple_true_false",
-            "multiple_one_column", "hxl_row", "xlsx", "r_write_csv", "odk_central"]
+            "multiple_one_column", "hxl_row", "xlsx", "r_write_csv", "odk_central", "labels_arabic", "labels_french"]
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
