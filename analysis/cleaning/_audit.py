@@ -22,12 +22,14 @@ def build_log(s: CleaningState) -> None:
     Each row names the rule(s) that changed the cell (``other`` when none was
     recorded); timestamps count as changed only when a rule touched them (the
     same instant in another notation is not a change); personal columns are
-    never logged. Rows are in data order (row, then column).
+    never logged. Rows are in data order (row, then column); a cell is
+    ``(file, source_row, column)``, so no two rows are the same (a submission
+    received twice has two rows with the same ``_uuid``).
     """
     data, known, personal, asread, changes = s.data, s.known, s.personal, s.asread, s.changes
     uuid_arr, files, final, multi_frames, dt, fac, cur = s.uuid, s.files, s.final, s.multi_frames, s.dt, s.fac, s.cur
     cols_idx = {c: i for i, c in enumerate(data.columns)}
-    acc = {k: [] for k in ("file", "_uuid", "column", "old_value", "new_value", "rule", "_pos", "_col")}
+    acc = {k: [] for k in ("file", "source_row", "_uuid", "column", "old_value", "new_value", "rule", "_pos", "_col")}
     for c in list(known) + [oc for fr in multi_frames.values() for oc in fr.columns if oc in asread]:
         if c in personal or c not in data.columns or c not in asread:
             continue
@@ -72,6 +74,7 @@ def build_log(s: CleaningState) -> None:
         rules = np.where(rules == "", "other", rules).astype(object)
         k = len(pos)
         acc["file"].append(files[pos])
+        acc["source_row"].append(np.asarray(s.rows)[pos].astype(np.int64))
         acc["_uuid"].append(uuid_arr[pos])
         acc["column"].append(np.full(k, c, dtype=object))
         acc["old_value"].append(np.asarray(old, dtype=object)[pos])
@@ -86,6 +89,7 @@ def build_log(s: CleaningState) -> None:
     col = np.concatenate(acc["_col"])
     order = np.lexsort((col, pos))
     s.log = pd.DataFrame({c: np.concatenate(acc[c])[order] for c in LOG_COLUMNS}, dtype=object)
+    s.log["source_row"] = s.log["source_row"].astype(np.int64)
 
 
 def build_flow(s: CleaningState) -> None:

@@ -16,7 +16,9 @@ from analysis.errors import ConfigError
 __all__ = ["load_cleaning_config", "recode_table", "instrument", "default_raw_files", "LOG_COLUMNS",
            "FLAG_COLUMNS", "FLOW_STEPS", "OUTPUT_FILES", "DROP_SYSTEM", "DATETIME", "CONFIG_NAME"]
 
-LOG_COLUMNS = ["file", "_uuid", "column", "old_value", "new_value", "rule"]
+#: Columns of cleaning_log.csv: a cell is (file, source_row, column); ``_uuid`` repeats for a submission
+#: received twice, so the source row keeps every row of the log distinct.
+LOG_COLUMNS = ["file", "source_row", "_uuid", "column", "old_value", "new_value", "rule"]
 FLAG_COLUMNS = ["flag_duplicate", "flag_test", "flag_speeder", "flag_straightliner", "flag_ineligible",
                 "flag_incomplete"]
 #: Flow steps in order: (step, flag, description).
