@@ -71,7 +71,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analysis import config
-from analysis.cleaning import _answers, _assemble, _audit, _checks, _flags, _read, _types
+from analysis.cleaning import _answers, _assemble, _audit, _checks, _flags, _personal, _read, _types
 from analysis.cleaning._config import (
     CONFIG_NAME,
     FLAG_COLUMNS,
@@ -105,6 +105,7 @@ __all__ = [
 #: The cleaning steps in order: (name, function over a CleaningState). The one place a rule is added.
 STEPS: tuple[tuple[str, Callable[[CleaningState], None]], ...] = (
     ("read", _read.read_raw),
+    ("personal_data", _personal.find_personal_data),
     ("identify", _read.identify_submissions),
     ("columns", _read.check_columns),
     ("harmonise_text", _read.harmonise_text),

@@ -104,6 +104,8 @@ class CleaningState:
         Variable -> XLSForm type.
     personal : set of str
         Personal columns (never in the analysis file, the log or a report).
+    personal_reasons : dict of str to str
+        Why each personal column is personal (``manifest.json``).
     files, rows : numpy.ndarray
         Source file and row of each submission.
     uuid : numpy.ndarray
@@ -209,6 +211,7 @@ class CleaningState:
     cbi: pd.DataFrame | None = field(default=None, repr=False)
     types: dict = field(default_factory=dict, repr=False)
     personal: set = field(default_factory=set)
+    personal_reasons: dict = field(default_factory=dict)
     files: np.ndarray | None = field(default=None, repr=False)
     rows: np.ndarray | None = field(default=None, repr=False)
     uuid: np.ndarray | None = field(default=None, repr=False)
