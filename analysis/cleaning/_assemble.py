@@ -75,13 +75,13 @@ def build_analysis_file(s: CleaningState) -> None:
             v = final.get(c, cur[c])
             cols[c] = str_array(v)
         labels[c] = info
-    if "region" in cols:
+    if "region" in cols and s.study:
         from analysis.study._regions import REGIONS, REGIONS_AR
 
         labels["region"]["values"] = {k: {"fr": REGIONS[k], "ar": REGIONS_AR[k]} for k in REGIONS}
     start = dt.get("start")
     sy = cfg.get("survey_year")
-    if "year_created" in cols:
+    if "year_created" in cols and s.study:
         if sy:
             ref = np.full(n, float(sy))
         elif start is not None:
@@ -91,10 +91,11 @@ def build_analysis_file(s: CleaningState) -> None:
         cols["org_age"] = ref - np.asarray(cols["year_created"], dtype=float)
         labels["org_age"] = {"label_fr": "Âge de l'organisation (années, année de l'entretien - année de création)",
                              "label_ar": "عمر المنظمة (بالسنوات)", "type": "derived"}
-    cols["legal_form_group"] = str_array(lf_group)
-    labels["legal_form_group"] = {"label_fr": "Groupe de forme juridique", "label_ar": "مجموعة الشكل القانوني",
-                                  "type": "derived", "values": {"association": {"fr": "Association", "ar": "جمعية"},
-                                                                "cooperative": {"fr": "Coopérative", "ar": "تعاونية"}}}
+    if s.study:
+        cols["legal_form_group"] = str_array(lf_group)
+        labels["legal_form_group"] = {"label_fr": "Groupe de forme juridique", "label_ar": "مجموعة الشكل القانوني",
+                                      "type": "derived", "values": {"association": {"fr": "Association", "ar": "جمعية"},
+                                                                    "cooperative": {"fr": "Coopérative", "ar": "تعاونية"}}}
     cols["duration_min"] = dur
     labels["duration_min"] = {"label_fr": "Durée de l'entretien (minutes, fin - début)", "label_ar": "مدة المقابلة",
                               "type": "derived"}

@@ -16,8 +16,11 @@ from analysis.cleaning import _rules as R
 from analysis.cleaning._config import DATETIME
 from analysis.cleaning._state import CleaningState, S, to_float
 from analysis.cleaning._validation import RelevanceEvaluator
-from analysis.errors import InputError
+from analysis.errors import ConfigError, InputError
 from analysis.study._regions import match_provinces, match_regions
+
+#: Errors of an expression the evaluator cannot compute (unsupported function, reference into a repeat...).
+_EXPRESSION_ERRORS = (ConfigError, KeyError, ValueError, TypeError, IndexError)
 
 __all__ = ["evaluate_relevance", "match_places", "check_choices", "check_file_fit", "apply_skip_logic", "check_ranges",
            "check_constraints"]
@@ -38,9 +41,18 @@ def evaluate_relevance(s: CleaningState) -> None:
             opts[c] = (np.column_stack([cur[o] == "1" for o in ocols]) & answered[:, None], answered)
     s.evaluator = RelevanceEvaluator({c: cur[c] for c in s.known}, s.numbers, s.multi, n, today_year=s.year,
                                      options=opts)
+    unsupported = []
     for c in s.known:
         expr = cbi.at[c, "relevant"]
-        s.relevant[c] = s.evaluator.relevant(expr) if expr else np.ones(n, dtype=bool)
+        try:
+            s.relevant[c] = s.evaluator.relevant(expr) if expr else np.ones(n, dtype=bool)
+        except _EXPRESSION_ERRORS:  # outside the evaluator's subset: the question counts as shown
+            s.relevant[c] = np.ones(n, dtype=bool)
+            unsupported.append(c)
+    if unsupported:
+        s.warnings.append(f"{len(unsupported)} relevance expression(s) outside the supported XLSForm subset "
+                          f"not checked (answers kept): {', '.join(unsupported[:6])}"
+                          + (" ..." if len(unsupported) > 6 else ""))
 
 
 def match_places(s: CleaningState) -> None:
@@ -78,7 +90,7 @@ def check_choices(s: CleaningState) -> None:
     mapped back, other values set missing; numeric codes stored as float codes (``likert``)."""
     cbi, types, n, cur, V, C = s.cbi, s.types, s.n, s.cur, s.problems, s.changes
     for c in s.known:
-        if types.get(c) != "select_one" or c in s.personal or c == "region":
+        if types.get(c) != "select_one" or c in s.personal or (c == "region" and s.study):
             continue
         ch = s.q.choice_list(cbi.at[c, "list_name"])
         allowed = list(ch["name"])
@@ -206,7 +218,11 @@ def check_constraints(s: CleaningState) -> None:
         expr = cbi.at[c, "constraint"]
         if not expr or "${" not in expr:
             continue
-        ok = s.evaluator.constraint(expr, c)
+        try:
+            ok = s.evaluator.constraint(expr, c)
+        except _EXPRESSION_ERRORS:
+            s.warnings.append(f"{c}: constraint outside the supported XLSForm subset, not checked")
+            continue
         bad = ~ok & np.isfinite(s.final[c]) & s.relevant[c]
         if bad.any():
             s.problems.add(bad, c, cur[c], "constraint", "set missing")
@@ -215,5 +231,9 @@ def check_constraints(s: CleaningState) -> None:
     for c in s.multi:
         expr = cbi.at[c, "constraint"]
         if expr:
-            ok = s.evaluator.constraint(expr, c)
+            try:
+                ok = s.evaluator.constraint(expr, c)
+            except _EXPRESSION_ERRORS:
+                s.warnings.append(f"{c}: constraint outside the supported XLSForm subset, not checked")
+                continue
             s.problems.add(~ok & (cur[c] != ""), c, cur[c], "constraint", "reported only")

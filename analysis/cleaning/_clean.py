@@ -67,8 +67,11 @@ it. Cells of personal columns are never logged (the columns are removed).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from analysis import config
 from analysis.cleaning import _answers, _assemble, _audit, _checks, _flags, _personal, _read, _types
@@ -100,6 +103,9 @@ __all__ = [
     "FLOW_STEPS",
     "OUTPUT_FILES",
     "STEPS",
+    "STUDY_STEPS",
+    "clean_form",
+    "clean_form_data",
 ]
 
 #: The cleaning steps in order: (name, function over a CleaningState). The one place a rule is added.
@@ -135,6 +141,84 @@ STEPS: tuple[tuple[str, Callable[[CleaningState], None]], ...] = (
     ("problems", _audit.collect_problems),
     ("manifest", _audit.build_manifest),
 )
+
+
+#: Steps that apply the study's own rules (regions of Morocco, "autre (précisez)" recode table, funding
+#: shares, legal-form eligibility): skipped for a form given with ``--form`` (generic rules only).
+STUDY_STEPS = frozenset({"places", "recode_other", "funding_shares", "flag_ineligible"})
+
+#: Options of a generic cleaning run (a form given with ``--form``): the generic checks only.
+GENERIC_OPTIONS = {
+    "text": {"unicode_form": "NFC", "collapse_spaces": True},
+    "numbers": {"dot_thousands": True},
+    "speeders": {"fraction_of_median": 0.3},
+    "exclude": ["duplicate"],
+    "eligibility": {"require_legal_form_group": False},
+}
+
+
+def run_steps(state: CleaningState) -> CleanResult:
+    """Run :data:`STEPS` over ``state`` (the study steps only for the study's questionnaire)."""
+    for name, step in STEPS:
+        if not state.study and name in STUDY_STEPS:
+            continue
+        step(state)
+    result = CleanResult(data=state.data, log=state.log, flow=state.flow, validation=state.validation,
+                         manifest=state.manifest, warnings=state.warnings, labels=state.labels, link=state.link)
+    result._dup_kept = state.kept  # positions of kept rows (tests, audits)
+    result._uuid = state.uuid
+    return result
+
+
+def clean_form_data(exports: Sequence[str | Path], form: str | Path, *, time_zone: str | None = None,
+                    progress: Callable[[str], None] | None = None) -> CleanResult:
+    """Clean the exports of any XLSForm with the generic rules (in memory; ``si-survey clean --form``).
+
+    Parameters
+    ----------
+    exports : sequence of path
+        The exports (any Kobo/ODK export setting of the form).
+    form : path
+        The XLSForm: an ``.xlsx``/``.xls`` workbook or a folder with
+        ``survey.csv``, ``choices.csv``, ``settings.csv``.
+    time_zone : str, optional
+        UTC offset of ``start``/``end`` written without one (``--time-zone``);
+        else it is inferred from ``_submission_time`` and reported.
+
+    Returns
+    -------
+    CleanResult
+    """
+    from analysis.ingest._readers import header_map
+    from analysis.xlsform._workbook import form_codebook, load_xlsform
+
+    paths = [Path(p) for p in exports]
+    if not paths:
+        raise InputError("no export to clean", expected="at least one export file")
+    q = load_xlsform(form)
+    cb = form_codebook(q)
+    cfg = json.loads(json.dumps(GENERIC_OPTIONS))
+    cfg["_path"] = str(form)
+    if time_zone is not None:
+        cfg["time_zone"] = time_zone
+    state = CleaningState(paths=paths, cfg=cfg, qdir=Path(form), q=q, cb=cb, hmap=header_map(cb, q),
+                          recode=pd.DataFrame(columns=["question", "text", "code"]), study=False)
+    if progress is not None:
+        state.say = progress
+    return run_steps(state)
+
+
+def clean_form(exports: Sequence[str | Path], form: str | Path, out_dir: str | Path, *,
+               private_dir: str | Path | None = None, time_zone: str | None = None,
+               progress: Callable[[str], None] | None = None) -> CleanResult:
+    """:func:`clean_form_data`, then the outputs written to ``out_dir`` (``si-survey clean EXPORT... --form FORM
+    --out DIR``); the link table goes to ``private_dir`` (default ``DIR/../private``)."""
+    result = clean_form_data(exports, form, time_zone=time_zone, progress=progress)
+    out = Path(out_dir)
+    with RunLock(out), staged_directory(out) as stage:
+        result.write(stage)
+    write_link_table(result, private_dir if private_dir is not None else out.parent / "private")
+    return result
 
 
 def start_state(raw_paths: Sequence[str | Path] | None = None, progress: Callable[[str], None] | None = None, *,
@@ -197,13 +281,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     """
     state = start_state(raw_paths, progress, questionnaire_dir=questionnaire_dir, config_path=config_path,
                         time_zone=time_zone)
-    for _name, step in STEPS:
-        step(state)
-    result = CleanResult(data=state.data, log=state.log, flow=state.flow, validation=state.validation,
-                         manifest=state.manifest, warnings=state.warnings, labels=state.labels, link=state.link)
-    result._dup_kept = state.kept  # positions of kept rows (tests, audits)
-    result._uuid = state.uuid
-    return result
+    return run_steps(state)
 
 
 def clean(raw_paths: Sequence[str | Path] | None = None, out_dir: str | Path = config.PROCESSED_DIR, *,

@@ -113,6 +113,9 @@ def flag_straightliners(s: CleaningState) -> None:
     grids = likert_grids(s.q, s.cb)
     lik_vals = {c: np.asarray(s.final[c], dtype=float) for g in grids.values() for c in g if c in s.final}
     stcfg = s.cfg.get("straightliners") or {}
+    if not lik_vals:  # a form without Likert grids
+        s.flags["flag_straightliner"] = np.zeros(s.n, dtype=bool)
+        return
     s.flags["flag_straightliner"], _share = R.flag_straightliners(
         lik_vals, grids, min_items=int(stcfg.get("min_items", 3)), min_grids=int(stcfg.get("min_grids", 4)),
         min_share_flat=float(stcfg.get("min_share_flat", 0.75)))
@@ -160,7 +163,10 @@ def decide_analysed(s: CleaningState) -> None:
 
     What only the checks needed is released here (memory), before the analysis file is built.
     """
-    s.flags = {col: s.flags[col] for _step, col, _d in FLOW_STEPS}
+    # a flag whose step did not run (a study step on a generic form) marks no row
+    s.flags = {col: s.flags.get(col, np.zeros(s.n, dtype=bool)) for _step, col, _d in FLOW_STEPS}
+    if s.legal_form_group is None:
+        s.legal_form_group = np.full(s.n, "", dtype=object)
     s.excluded_steps = set(s.cfg.get("exclude") or [])
     analysed = np.ones(s.n, dtype=bool)
     for step, col, _d in FLOW_STEPS:

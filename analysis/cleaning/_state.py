@@ -83,6 +83,10 @@ class CleaningState:
         The "autre (précisez)" recode table (``question``, ``text``, ``code``).
     say : callable
         Progress messages.
+    study : bool
+        True for the study's own questionnaire; False for a form given with
+        ``--form`` (generic rules only: the study steps and derived columns
+        are skipped, see :data:`analysis.cleaning._clean.STUDY_STEPS`).
 
     Read step
 
@@ -202,6 +206,7 @@ class CleaningState:
     hmap: dict
     recode: pd.DataFrame
     say: Callable[[str], None] = field(default=lambda _m: None, repr=False)
+    study: bool = True
     # read
     raw: pd.DataFrame | None = field(default=None, repr=False)
     tables: list = field(default_factory=list, repr=False)
