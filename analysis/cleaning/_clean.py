@@ -174,6 +174,10 @@ def clean_form_data(exports: Sequence[str | Path], form: str | Path, *, time_zon
                     progress: Callable[[str], None] | None = None) -> CleanResult:
     """Clean the exports of any XLSForm with the generic rules (in memory; ``si-survey clean --form``).
 
+    Repeat groups (XLSX sheets matched by their columns, ODK Central child
+    CSVs linked by ``PARENT_KEY``) become :attr:`CleanResult.repeats` and
+    ``<name>_count`` in the main table (:mod:`analysis.cleaning._repeats`).
+
     Parameters
     ----------
     exports : sequence of path
@@ -189,10 +193,13 @@ def clean_form_data(exports: Sequence[str | Path], form: str | Path, *, time_zon
     -------
     CleanResult
     """
+    from analysis.cleaning._repeats import add_repeat_tables
     from analysis.ingest._readers import header_map
+    from analysis.ingest._repeats import is_child_csv
     from analysis.xlsform._workbook import form_codebook, load_xlsform
 
-    paths = [Path(p) for p in exports]
+    every = [Path(p) for p in exports]
+    paths = [p for p in every if not is_child_csv(p)]  # ODK Central child CSVs hold repeat instances
     if not paths:
         raise InputError("no export to clean", expected="at least one export file")
     q = load_xlsform(form)
@@ -205,7 +212,9 @@ def clean_form_data(exports: Sequence[str | Path], form: str | Path, *, time_zon
                           recode=pd.DataFrame(columns=["question", "text", "code"]), study=False)
     if progress is not None:
         state.say = progress
-    return run_steps(state)
+    result = run_steps(state)
+    add_repeat_tables(state, result, every)
+    return result
 
 
 def clean_form(exports: Sequence[str | Path], form: str | Path, out_dir: str | Path, *,

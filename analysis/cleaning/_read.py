@@ -68,6 +68,8 @@ def check_columns(s: CleaningState) -> None:
                 continue
             if c in option_of and option_of[c] in present:
                 continue  # an export setting: select_multiple as one column (the 0/1 columns are rebuilt)
+            if s.types.get(c) == "repeat_count":
+                continue  # counted from the repeat tables
             s.problems.add_column(t.path.name, c, "missing_column", "left empty")
     for t in s.tables:
         present = set(t.data.columns)

@@ -50,6 +50,10 @@ class CleanResult:
     link : pandas.DataFrame
         ``resp_id`` <-> ``_uuid`` and personal data: **private**, never
         written by :meth:`write` (see :func:`write_link_table`).
+    repeats : dict of str to pandas.DataFrame
+        Repeat group name -> its table (``resp_id``, ``_index``,
+        ``_parent_index``, the repeat's questions; personal columns removed),
+        written as ``repeats/<name>.parquet``.
     """
 
     data: pd.DataFrame
@@ -60,6 +64,7 @@ class CleanResult:
     warnings: list = field(default_factory=list)
     labels: dict = field(default_factory=dict)
     link: pd.DataFrame | None = field(default=None, repr=False)
+    repeats: dict = field(default_factory=dict, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The respondent flow (tidy table)."""
@@ -90,8 +95,15 @@ class CleanResult:
         paths["log"] = _write_bytes(out / "cleaning_log.csv", csv_bytes(self.log))
         paths["validation"] = _write_bytes(out / "validation.csv", csv_bytes(self.validation))
         paths["flow"] = _write_bytes(out / "flow.csv", csv_bytes(self.flow))
+        if self.repeats:
+            (out / "repeats").mkdir(exist_ok=True)
+            for name, frame in sorted(self.repeats.items()):
+                rp = out / "repeats" / f"{name}.parquet"
+                pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), rp, compression="zstd")
+                paths[f"repeat:{name}"] = rp
         manifest = dict(self.manifest)
-        manifest["outputs"] = {p.name: sha256_file(p) for k, p in sorted(paths.items())}
+        manifest["outputs"] = {(f"repeats/{p.name}" if k.startswith("repeat:") else p.name): sha256_file(p)
+                               for k, p in sorted(paths.items())}
         paths["manifest"] = _write_bytes(out / "manifest.json", json_bytes(manifest))
         return paths
 
