@@ -84,6 +84,15 @@ def split_select_multiple(s: CleaningState) -> None:
             s.changes.add(c, bad, "not_allowed")
             fixed = np.array([" ".join(x for x in str(u).split() if x in cs) for u in uniq], dtype=object)
             v = S(np.where(toks_ok, v.to_numpy(dtype=object), fixed[np.maximum(ucodes, 0)]))
+        # one order for the same answer whatever the export setting (0/1 columns rebuild it in choice order)
+        rank = {k: i for i, k in enumerate(codes)}
+        ucodes, uniq = pd.factorize(v)
+        ordered = np.array([" ".join(sorted(str(u).split(), key=lambda t: rank.get(t, len(rank)))) for u in uniq],
+                           dtype=object)
+        reordered = (ordered != np.asarray(uniq, dtype=object)) if len(uniq) else np.zeros(0, dtype=bool)
+        if reordered.any():
+            s.changes.add(c, reordered[ucodes] & (ucodes >= 0), "select_multiple_order")
+            v = S(ordered[ucodes])
         s.final[c] = v.to_numpy(dtype=object)
         fr = R.split_multiple(v, codes, c)
         for oc in fr.columns:

@@ -97,7 +97,11 @@ def add_repeat_tables(s: CleaningState, result, paths) -> None:
                 "_parent_index": pd.to_numeric(t["_parent_index"], errors="coerce").to_numpy(dtype=float)}
         cols.update(_typed(t, cb, form, set(pers), problems, name))
         result.repeats[name] = pd.DataFrame(cols)
-        if name in top:
+        if name in top and name not in tables:  # the export holds no instance table (a CSV export)
+            result.data[f"{name}_count"] = np.full(len(result.data), np.nan)
+            result.labels[f"{name}_count"] = {"label_fr": f"{name}: number of instances (not in the export)",
+                                             "type": "repeat_count"}
+        elif name in top:
             counts = pd.Series(uuid).value_counts()
             n = pd.Series(np.asarray(s.uuid, dtype=object)).map(counts).fillna(0).to_numpy(dtype=float)
             result.data[f"{name}_count"] = n
