@@ -506,7 +506,54 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _sheet_frame(header, rows) -> pd.DataFrame:
+    header = list(header)
+    while header and (header[-1] is None or header[-1] == ""):
+        header = header[:-1]
+    ncols = len(header)
+    body = []
+    for r in rows:
+        vals = [_cell_text(v) for v in r[:ncols]]
+        if len(vals) < ncols:
+            vals += [""] * (ncols - len(vals))
+        body.append(vals)
+    head = [_cell_text(h).strip() for h in header]
+    df = pd.DataFrame(body, columns=range(ncols), dtype=object) if body else pd.DataFrame(columns=range(ncols))
+    df.columns = head
+    return df.astype(str) if len(df) else df.astype(object)
+
+
+def xlsx_sheets(path: Path, first_only: bool = False) -> list[tuple[str, pd.DataFrame]]:
+    """Every sheet of a workbook as ``(title, cells as text)`` (python-calamine when installed: fast).
+
+    Returns an empty list when the fast reader cannot read the file (the
+    caller then uses openpyxl, whose errors are reported).
+    """
+    try:
+        import python_calamine
+    except ImportError:  # pragma: no cover - optional accelerator
+        return []
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        out = []
+        for i, title in enumerate(wb.sheet_names):
+            rows = wb.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            if not rows:
+                if i == 0:
+                    return []
+                continue
+            out.append((title, _sheet_frame(rows[0], rows[1:])))
+            if first_only:
+                break
+        return out
+    except Exception:  # noqa: BLE001 - any failure: the openpyxl path reports it
+        return []
+
+
 def _read_xlsx(path: Path) -> pd.DataFrame:
+    fast = xlsx_sheets(path, first_only=True)
+    if fast:
+        return fast[0][1]
     import openpyxl
 
     try:

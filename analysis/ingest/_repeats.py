@@ -161,6 +161,11 @@ def _parents(form) -> dict:
 
 
 def _xlsx_sheets(path: Path) -> list:
+    from analysis.ingest._readers import xlsx_sheets
+
+    fast = xlsx_sheets(path)
+    if fast:
+        return fast
     import openpyxl
 
     from analysis.ingest._readers import _cell_text
