@@ -230,6 +230,19 @@ def clean_form(exports: Sequence[str | Path], form: str | Path, out_dir: str | P
     return result
 
 
+def _in_repeats(survey: pd.DataFrame) -> set:
+    """Names of the questions inside a repeat group (any depth)."""
+    out, depth = set(), 0
+    for bt, name in zip(survey["base_type"], survey["name"]):
+        if bt == "begin_repeat":
+            depth += 1
+        elif bt == "end_repeat":
+            depth = max(0, depth - 1)
+        elif depth and name:
+            out.add(str(name))
+    return out
+
+
 def start_state(raw_paths: Sequence[str | Path] | None = None, progress: Callable[[str], None] | None = None, *,
                 questionnaire_dir: str | Path | None = None,
                 config_path: str | Path | None = None, time_zone: str | None = None) -> CleaningState:
@@ -243,6 +256,9 @@ def start_state(raw_paths: Sequence[str | Path] | None = None, progress: Callabl
         raise InputError("no raw export to clean", file=config.DEMO_RAW_DIR,
                          expected="at least one export file (CSV, XLSX, SAV or DTA)")
     q, cb, hmap = instrument(qdir)
+    inside = _in_repeats(q.survey)
+    if inside:  # questions of a repeat group are in their own table (repeats/<name>.parquet), not the main one
+        cb = cb[~cb["variable"].map(lambda v: str(v).split("/", 1)[0] in inside)].reset_index(drop=True)
     state = CleaningState(paths=paths, cfg=cfg, qdir=qdir, q=q, cb=cb, hmap=hmap, recode=recode_table(cfg, qdir))
     if progress is not None:
         state.say = progress
@@ -290,7 +306,13 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     """
     state = start_state(raw_paths, progress, questionnaire_dir=questionnaire_dir, config_path=config_path,
                         time_zone=time_zone)
-    return run_steps(state)
+    result = run_steps(state)
+    if "begin_repeat" in set(state.q.survey["base_type"]):  # a repeat group added to the study's form
+        from analysis.cleaning._repeats import add_repeat_tables
+        from analysis.xlsform._workbook import load_xlsform
+
+        add_repeat_tables(state, result, state.paths, form=load_xlsform(state.qdir))
+    return result
 
 
 def clean(raw_paths: Sequence[str | Path] | None = None, out_dir: str | Path = config.PROCESSED_DIR, *,

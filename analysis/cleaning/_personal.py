@@ -53,7 +53,9 @@ _NAME_TOKENS = {
 _LABEL_WORDS = re.compile(
     r"(?:\b(?:nom|noms|prenom|prenoms|name|names|surname|telephone|phone|tel|gsm|mobile|whatsapp|e ?mail|courriel"
     r"|adresse|address|rue|street|avenue|house number|numero de maison|cin|passport|passeport)\b"
-    r"|الاسم|اسم|الهاتف|هاتف|رقم الهاتف|العنوان|عنوان|البريد الإلكتروني|البريد الالكتروني|الشارع|رقم البطاقة)")
+    r"|الاسم|الهاتف|هاتف|رقم الهاتف|عنوان السكن|عنوان المنزل|العنوان البريدي|عنوان الإقامة|البريد الإلكتروني"
+    r"|البريد الالكتروني|الشارع|رقم البطاقة)")
+# (bare "اسم" and "عنوان" are left out: "اسم المشروع" is a project's name, "عنوان" also means a title)
 #: The organisation's own name is not a person's: "nom de l'organisation" alone does not make a column personal.
 _PHONE = re.compile(r"^\+?[\d\s().\-]{8,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")

@@ -63,12 +63,15 @@ def _typed(t: pd.DataFrame, cb: pd.DataFrame, form, personal: set, problems: lis
     return cols
 
 
-def add_repeat_tables(s: CleaningState, result, paths) -> None:
-    """Read the repeat tables of the exports, type them, and add ``<name>_count`` to the main table."""
+def add_repeat_tables(s: CleaningState, result, paths, form=None) -> None:
+    """Read the repeat tables of the exports, type them, and add ``<name>_count`` to the main table.
+
+    ``form`` is the :class:`~analysis.xlsform._workbook.XLSForm` (default: the state's form).
+    """
     from analysis.ingest._repeats import read_repeat_tables
     from analysis.xlsform._workbook import form_codebook
 
-    form = s.q
+    form = form if form is not None else s.q
     tables, notes = read_repeat_tables(paths, form)
     result.warnings.extend(notes)
     if not form.repeats:
@@ -79,6 +82,7 @@ def add_repeat_tables(s: CleaningState, result, paths) -> None:
     top = set(form.survey.loc[(form.survey["base_type"] == "begin_repeat") & (form.survey["repeat"] == ""), "name"])
     problems: list = []
     removed: dict = {}
+    counts_cols: dict = {}
     for name in form.repeats:
         cb = form_codebook(form, repeat=name)
         t = tables.get(name)
@@ -98,14 +102,21 @@ def add_repeat_tables(s: CleaningState, result, paths) -> None:
         cols.update(_typed(t, cb, form, set(pers), problems, name))
         result.repeats[name] = pd.DataFrame(cols)
         if name in top and name not in tables:  # the export holds no instance table (a CSV export)
-            result.data[f"{name}_count"] = np.full(len(result.data), np.nan)
+            counts_cols[f"{name}_count"] = np.full(len(result.data), np.nan)
             result.labels[f"{name}_count"] = {"label_fr": f"{name}: number of instances (not in the export)",
                                              "type": "repeat_count"}
         elif name in top:
             counts = pd.Series(uuid).value_counts()
             n = pd.Series(np.asarray(s.uuid, dtype=object)).map(counts).fillna(0).to_numpy(dtype=float)
-            result.data[f"{name}_count"] = n
+            counts_cols[f"{name}_count"] = n
             result.labels[f"{name}_count"] = {"label_fr": f"{name}: number of instances", "type": "repeat_count"}
+    if counts_cols:  # in place where the codebook already has the column, else added at the end
+        new = {k: v for k, v in counts_cols.items() if k not in result.data.columns}
+        for k, v in counts_cols.items():
+            if k in result.data.columns:
+                result.data[k] = v
+        if new:
+            result.data = pd.concat([result.data, pd.DataFrame(new, index=result.data.index)], axis=1)
     if problems:
         extra = pd.DataFrame([{"file": f"repeats/{r}", "row": "", "source_row": i, "column": c, "value": v,
                                "rule": "not_allowed", "action": f"set missing (expected {e})"}
