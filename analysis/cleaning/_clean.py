@@ -62,7 +62,16 @@ The cleaning log
 ``cleaning_log.csv`` has one row per cell whose value in the analysis file
 differs from the value as read (after the readers' representation changes:
 headers, labels of a label export, encodings), with the rule(s) that changed
-it. Cells of personal columns are never logged (the columns are removed).
+it. A cell is ``(file, source_row, column)``: no two rows are the same, even
+for a submission received twice. Cells of personal columns are never logged
+(the columns are removed).
+
+Other forms
+-----------
+:func:`clean_form_data` / :func:`clean_form` clean the exports of any XLSForm
+(``si-survey clean EXPORT... --form FORM --out DIR``) with the generic rules
+only: :data:`STUDY_STEPS` are skipped and no study-derived column is added.
+Repeat groups become ``repeats/<name>.parquet`` (:mod:`analysis.cleaning._repeats`).
 """
 
 from __future__ import annotations
