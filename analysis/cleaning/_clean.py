@@ -201,6 +201,19 @@ def clean_form_data(exports: Sequence[str | Path], form: str | Path, *, time_zon
     Returns
     -------
     CleanResult
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "survey.csv").write_text("type,name,label\\nselect_one yn,water,Water?\\n"
+    ...     "decimal,share,Share\\n", encoding="utf-8")
+    >>> _ = (d / "choices.csv").write_text("list_name,name,label\\nyn,yes,Yes\\nyn,no,No\\n", encoding="utf-8")
+    >>> _ = (d / "export.csv").write_text("water;share;_uuid;_submission_time\\n"
+    ...     "yes;33.333;u1;2024-05-01T10:00:00\\nno;50;u2;2024-05-01T11:00:00\\n", encoding="utf-8")
+    >>> r = clean_form_data([d / "export.csv"], d)
+    >>> r.data["share"].tolist(), r.data["water"].tolist()
+    ([33.333, 50.0], ['yes', 'no'])
     """
     from analysis.cleaning._repeats import add_repeat_tables
     from analysis.ingest._readers import header_map
@@ -230,7 +243,18 @@ def clean_form(exports: Sequence[str | Path], form: str | Path, out_dir: str | P
                private_dir: str | Path | None = None, time_zone: str | None = None,
                progress: Callable[[str], None] | None = None) -> CleanResult:
     """:func:`clean_form_data`, then the outputs written to ``out_dir`` (``si-survey clean EXPORT... --form FORM
-    --out DIR``); the link table goes to ``private_dir`` (default ``DIR/../private``)."""
+    --out DIR``); the link table goes to ``private_dir`` (default ``DIR/../private``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "survey.csv").write_text("type,name,label\\ninteger,n,People\\n", encoding="utf-8")
+    >>> _ = (d / "export.csv").write_text("n;_uuid\\n3;u1\\n4;u2\\n", encoding="utf-8")
+    >>> r = clean_form([d / "export.csv"], d, d / "out", private_dir=d / "private")
+    >>> sorted(p.name for p in (d / "out").iterdir())[:3]
+    ['cleaning_log.csv', 'flow.csv', 'labels.json']
+    """
     result = clean_form_data(exports, form, time_zone=time_zone, progress=progress)
     out = Path(out_dir)
     with RunLock(out), staged_directory(out) as stage:
@@ -326,7 +350,7 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
 
 def clean(raw_paths: Sequence[str | Path] | None = None, out_dir: str | Path = config.PROCESSED_DIR, *,
           private_dir: str | Path = config.PRIVATE_DIR, progress: Callable[[str], None] | None = None,
-          questionnaire_dir: str | Path | None = None) -> CleanResult:
+          questionnaire_dir: str | Path | None = None, time_zone: str | None = None) -> CleanResult:
     """Clean the raw exports and write the outputs (``si-survey clean``).
 
     :func:`clean_data`, then the outputs are written to ``out_dir`` under a
@@ -348,7 +372,7 @@ def clean(raw_paths: Sequence[str | Path] | None = None, out_dir: str | Path = c
     >>> (tmp / "processed" / "survey.parquet").exists()
     True
     """
-    result = clean_data(raw_paths, progress=progress, questionnaire_dir=questionnaire_dir)
+    result = clean_data(raw_paths, progress=progress, questionnaire_dir=questionnaire_dir, time_zone=time_zone)
     out = Path(out_dir)
     with RunLock(out), staged_directory(out) as stage:
         result.write(stage)

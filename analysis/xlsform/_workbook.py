@@ -170,6 +170,18 @@ def load_xlsform(path: str | Path) -> XLSForm:
     ConfigError
         The file is not an XLSForm (no survey sheet, no ``type``/``name``
         columns, unreadable workbook), in one sentence.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "survey.csv").write_text("type,name,label::English (en)\\n"
+    ...     "select one from yn,water,Water?\\ninteger,n,People\\n", encoding="utf-8")
+    >>> _ = (d / "choices.csv").write_text("list name,name,label::English (en)\\nyn,yes,Yes\\nyn,no,No\\n",
+    ...     encoding="utf-8")
+    >>> form = load_xlsform(d)
+    >>> form.languages, list(form.survey["base_type"]), list(form.choice_list("yn")["name"])
+    (['English (en)'], ['select_one', 'integer'], ['yes', 'no'])
     """
     p = Path(path)
     sheets = _read_sheets(p)
@@ -250,7 +262,18 @@ def _required(v: str) -> bool:
 
 
 def form_codebook(form: XLSForm, repeat: str = "") -> pd.DataFrame:
-    """The export columns of the form's main table (or of one repeat), in export order (see the module notes)."""
+    """The export columns of the form's main table (or of one repeat), in export order (see the module notes).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "survey.csv").write_text("type,name,label\\nselect_multiple src,sources,Sources\\n"
+    ...     "geopoint,gps,Where\\n", encoding="utf-8")
+    >>> _ = (d / "choices.csv").write_text("list_name,name,label\\nsrc,well,Well\\nsrc,tap,Tap\\n", encoding="utf-8")
+    >>> list(form_codebook(load_xlsform(d))["variable"])[:7]
+    ['sources', 'sources/well', 'sources/tap', 'gps', '_gps_latitude', '_gps_longitude', '_gps_altitude']
+    """
     a, b = form.label_columns()
     rows = []
 
