@@ -6,6 +6,8 @@ and extends a :class:`~analysis.cleaning._state.CleaningState`.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -61,6 +63,8 @@ def check_columns(s: CleaningState) -> None:
     option_of = {c: c.split("/", 1)[0] for c, t in s.types.items() if t == "select_multiple_option"}
     for t in s.tables:
         for c in t.unknown_columns:
+            if not s.study and re.search(r"\[\d+\]/", str(c)):
+                continue  # a legacy KoBoCAT repeat instance column: read into its repeat table
             s.problems.add_column(t.path.name, c, "unknown_column", "dropped from the analysis file")
         present = set(t.data.columns)
         for c in cb["variable"]:
@@ -82,7 +86,8 @@ def check_columns(s: CleaningState) -> None:
         if c not in raw.columns:
             raw[c] = ""
     s.known = [c for c in cb["variable"]]
-    s.unknown_columns = [c for c in raw.columns if c not in s.cbi.index and c not in ("_source_file", "_source_row")]
+    s.unknown_columns = [c for c in raw.columns if c not in s.cbi.index and c not in ("_source_file", "_source_row")
+                         and (s.study or not re.search(r"\[\d+\]/", str(c)))]
     unknown = s.unknown_columns
     if unknown:
         s.warnings.append(f"{len(unknown)} unknown column(s) dropped: {', '.join(unknown[:6])}"

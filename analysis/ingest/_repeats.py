@@ -126,6 +126,8 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
             t["_KEY"] = df["KEY"].to_numpy(dtype=object) if "KEY" in df else ""
             t["_PARENT_KEY"] = df["PARENT_KEY"].to_numpy(dtype=object)
             out.setdefault(name, []).append(t)
+        elif p.suffix.lower() in (".csv", ".txt", ".tsv"):  # legacy KoBoCAT: kids/kids_details[1]/kids_name
+            _flattened(p, repeats, groups, out, notes)
     tables = {}
     for name, parts in out.items():
         t = pd.concat(parts, ignore_index=True)
@@ -145,6 +147,56 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
     for name in list(tables):
         tables[name] = tables[name].drop(columns=[c for c in ("_KEY", "_PARENT_KEY") if c in tables[name]])
     return tables, notes
+
+
+def _flattened(p: Path, repeats: dict, groups: set, out: dict, notes: list) -> None:
+    """Repeat instances written as indexed columns of the main table (legacy KoBoCAT CSV)."""
+    with open(p, "rb") as fh:
+        head = fh.readline().decode("utf-8-sig", errors="replace")
+    if "[" not in head:
+        return
+    df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
+    flat = [c for c in df.columns if re.search(r"\[\d+\]/", c)]
+    if not flat:
+        return
+    uuids = _strip_uuid(df["_uuid"]).to_numpy(dtype=object) if "_uuid" in df else \
+        np.array([f"row:{p.name}:{i + 2}" for i in range(len(df))], dtype=object)
+    main_index = df["_index"].to_numpy(dtype=object) if "_index" in df else np.arange(1, len(df) + 1).astype(str)
+    # column -> (repeat name, chain of (repeat, k), question)
+    cells: dict = {}
+    for c in flat:
+        parts = c.split("/")
+        chain, q = [], parts[-1]
+        for seg in parts[:-1]:
+            m = re.match(r"^(.+)\[(\d+)\]$", seg)
+            if m:
+                chain.append((m.group(1), int(m.group(2))))
+        if not chain:
+            continue
+        rep = chain[-1][0]
+        if rep not in repeats or q not in set(repeats[rep]["variable"]):
+            continue
+        cells[c] = (rep, tuple(chain), q)
+    instances: dict = {}  # (repeat, row, chain) -> {question: value}
+    for c, (rep, chain, q) in cells.items():
+        col = df[c].to_numpy(dtype=object)
+        for i in np.flatnonzero(col != ""):
+            instances.setdefault((rep, int(i), chain), {})[q] = col[i]
+    order = sorted(instances, key=lambda k: (len(k[2]), k[1], k[2]))
+    index: dict = {}
+    rows: dict = {}
+    for rep, i, chain in order:
+        n = sum(1 for k in index if k[0] == rep) + 1
+        index[(rep, i, chain)] = n
+        parent = index.get((chain[-2][0], i, chain[:-1])) if len(chain) > 1 else main_index[i]
+        rec = dict(instances[(rep, i, chain)])
+        rec.update({"_submission__uuid": uuids[i], "_index": str(n), "_parent_index": str(parent or "")})
+        rows.setdefault(rep, []).append(rec)
+    for rep, recs in rows.items():
+        out.setdefault(rep, []).append(pd.DataFrame(recs).fillna(""))
+    if rows:
+        notes.append(f"{p.name}: {len(cells)} indexed repeat column(s) (legacy KoBoCAT) read as repeat tables "
+                     f"({', '.join(sorted(rows))})")
 
 
 def _parents(form) -> dict:

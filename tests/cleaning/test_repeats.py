@@ -85,7 +85,36 @@ def _central(tmp_path):
     return out
 
 
-@pytest.mark.parametrize("make", [_kobo_xlsx, _central])
+def _kobocat(tmp_path):
+    """Legacy KoBoCAT CSV: repeat instances as indexed columns of the main table, n/a for skipped cells."""
+    main = _main()
+    member_of = {}  # member _index -> (submission row, k)
+    for row, uuid in enumerate(main["_uuid"]):
+        ms = [m for m in MEMBERS if m[0] == uuid]
+        for k, m in enumerate(ms, 1):
+            member_of[m[1]] = (row, k)
+            main.loc[row, f"{REP}[{k}]/member_name"] = m[2]
+            main.loc[row, f"{REP}[{k}]/age"] = m[3]
+    job_of = {}
+    for jm, ji, paid in JOBS:
+        row, k = member_of[jm]
+        kj = sum(1 for v in job_of.values() if v[:2] == (row, k)) + 1
+        job_of[ji] = (row, k, kj)
+        main.loc[row, f"{REP}[{k}]/jobs[{kj}]/paid"] = paid
+    for pj, _pi, amount in PAYMENTS:
+        row, k, kj = job_of[pj]
+        col = f"{REP}[{k}]/jobs[{kj}]/payments[{{}}]/amount"
+        kp = 1
+        while col.format(kp) in main.columns and main.loc[row, col.format(kp)] not in ("", None) \
+                and not pd.isna(main.loc[row, col.format(kp)]):
+            kp += 1
+        main.loc[row, col.format(kp)] = amount
+    p = tmp_path / "kobocat.csv"
+    main.fillna("").to_csv(p, index=False)
+    return [p]
+
+
+@pytest.mark.parametrize("make", [_kobo_xlsx, _central, _kobocat])
 def test_three_levels_of_repeats(form, tmp_path, make):
     r = clean_form_data(make(tmp_path), form)
     assert set(r.repeats) == {REP, "jobs", "payments"}
