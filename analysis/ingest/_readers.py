@@ -484,9 +484,9 @@ def _strip_instance_prefix(df: pd.DataFrame, notes: list, path: Path) -> None:
         notes.append(f"{path.name}: 'uuid:' prefix of {int(pre.sum())} instance id(s) removed")
 
 
-def _rebuild_select_multiple(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> None:
+def _rebuild_select_multiple(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> pd.DataFrame:
     """A select_multiple exported as its 0/1 option columns only: the answer column rebuilt from them."""
-    rebuilt = []
+    rebuilt, new = [], {}
     for col in hmap.select_multiple:
         if col in df.columns:
             continue
@@ -498,11 +498,13 @@ def _rebuild_select_multiple(df: pd.DataFrame, hmap: HeaderMap, notes: list, pat
         answered = np.column_stack([(vals[o] != "").to_numpy() for o in opts]).any(axis=1)
         codes = [o.split("/", 1)[1] for o in opts]
         text = np.array([" ".join(c for c, x in zip(codes, row) if x) for row in on], dtype=object)
-        df[col] = np.where(answered, text, "")
+        new[col] = np.where(answered, text, "")
         rebuilt.append(col)
     if rebuilt:
+        df = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
         notes.append(f"{path.name}: {len(rebuilt)} select_multiple answer column(s) rebuilt from their option "
                      f"columns (e.g. {rebuilt[0]!r})")
+    return df
 
 
 def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> dict:
@@ -703,7 +705,7 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
                      f"(e.g. {next(iter(renamed.items()))[0]!r} -> {next(iter(renamed.items()))[1]!r})")
     df = _drop_hxl_row(df, notes, path)
     _strip_instance_prefix(df, notes, path)
-    _rebuild_select_multiple(df, hmap, notes, path)
+    df = _rebuild_select_multiple(df, hmap, notes, path)
     label_cols = _labels_to_codes(df, hmap, notes, path)
     first_row = 2 + int(df.attrs.get("row_offset", 0))
     rows = np.arange(first_row, len(df) + first_row, dtype=np.int64)
