@@ -121,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, default=config.PROCESSED_DIR, help="output folder (default data/processed/)"
     )
+    p.add_argument("--form", type=Path, default=None,
+                   help="clean the exports of another form (an XLSForm .xlsx/.xls, or a folder with "
+                        "survey.csv, choices.csv, settings.csv) with the generic rules only")
+    p.add_argument("--time-zone", default=None, metavar="OFFSET",
+                   help="UTC offset of start/end written without one, e.g. +01:00 (default: cleaning.yaml, "
+                        "else inferred from _submission_time and reported)")
+    p.add_argument("--private", type=Path, default=None,
+                   help="folder of the link table (default private/, or beside --out with --form)")
+    p.add_argument("--decisions", type=Path, default=None,
+                   help="decision files or their folder (default data/decisions/ when it exists; not with --form)")
 
     p = sub.add_parser(
         "tables",
@@ -167,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lang", choices=["fr", "en"], default="fr", help="label language (default fr)")
     p.add_argument("--force", action="store_true", help="recompute every stage even if unchanged")
+    p.add_argument("--decisions", type=Path, default=None,
+                   help="decision files or their folder (default data/decisions/ when it exists)")
 
     p = sub.add_parser(
         "sample",
@@ -242,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("raw", nargs="*", type=Path, help="raw export files (default: the demo export)")
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="default data/processed/")
+    p.add_argument("--decisions", type=Path, default=None,
+                   help="decision files or their folder (checked; default data/decisions/ when it exists)")
     return parser
 
 
@@ -291,10 +305,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     if args.command == "clean":
-        from analysis.cleaning._clean import clean
+        if args.form is not None:
+            from analysis.cleaning import clean_form
+
+            if not args.raw:
+                from analysis.errors import InputError
+
+                raise InputError("--form needs the export files to clean", expected="si-survey clean EXPORT... --form FORM")
+            if args.decisions is not None:
+                from analysis.errors import InputError
+
+                raise InputError("decisions apply to the study's own exports, not with --form",
+                                 value=str(args.decisions), expected="si-survey clean without --form")
+            result = clean_form(args.raw, args.form, args.out, private_dir=args.private, time_zone=args.time_zone)
+            print(result.summary())
+            return 0
+        from analysis.cleaning import clean
 
         _checked_study()
-        result = clean(args.raw or None, out_dir=args.out)
+        kw = {"private_dir": args.private} if args.private is not None else {}
+        result = clean(args.raw or None, out_dir=args.out, time_zone=args.time_zone, decisions=args.decisions, **kw)
         print(result.summary())
         return 0
     if args.command == "tables":
@@ -316,6 +346,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             formats=args.formats,
             lang=args.lang,
             force=args.force,
+            decisions=args.decisions,
         )
         print(result.summary())
         return 0
@@ -347,6 +378,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from analysis.cleaning import default_raw_files
         from analysis.fieldwork import verify
 
+        if args.decisions is not None:  # the decisions must still be readable (file and row named otherwise)
+            from analysis.cleaning._clean import decision_sources
+            from analysis.fieldwork import read_decisions
+            from analysis.study import codebook, load_questionnaire
+
+            read_decisions(decision_sources(args.decisions), codebook(load_questionnaire()))
         result = verify(args.raw or default_raw_files(), args.processed)
         print(result.summary())
         if not result.ok:

@@ -133,6 +133,7 @@ def run(
     force: bool = False,
     progress=_progress,
     study=None,
+    decisions=None,
 ) -> RunResult:
     """Run the whole job: clean, score, analyse, render.
 
@@ -148,6 +149,9 @@ def run(
         Label language.
     force : bool
         Recompute every stage even if its inputs did not change.
+    decisions : path or list of paths, optional
+        The researcher's decision files or their folder (default ``data/decisions/`` when it
+        exists); they are inputs of the cleaning stage (a new decision makes it run again).
     progress : callable
         Called with a short message at each step (default: print to stderr).
     study : Study, optional
@@ -194,7 +198,7 @@ def run(
     # processed/ nor reports/ while this one works (it gets a clear message instead).
     with RunLock(processed_dir), RunLock(out_dir):
         return _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress,
-                           result, code, quest, t0)
+                           result, code, quest, t0, decisions)
 
 
 #: Run the cleaning stage in a child process (POSIX): its memory (the raw text of a
@@ -224,21 +228,24 @@ def _preload_report_modules() -> None:
         pass
 
 
-def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0):
+def _run_locked(raw_files, processed_dir, out_dir, formats, lang, force, progress, result, code, quest, t0,
+                decisions=None):
     """The stages of :func:`run`, with both output folders locked by the caller."""
-    from analysis.cleaning._clean import clean_data
+    from analysis.cleaning._clean import clean_data, decision_sources
     from analysis.report._build import build_reports
 
-    # Stage 1: clean.
-    clean_key = _stage_key(
-        raw=hash_files(raw_files), code=code, questionnaire=quest, stage="clean"
-    )
+    # Stage 1: clean (the decision files are inputs too, when there are any).
+    decision_files = decision_sources(decisions)
+    parts = {"raw": hash_files(raw_files), "code": code, "questionnaire": quest, "stage": "clean"}
+    if decision_files:
+        parts["decisions"] = hash_files(decision_files)
+    clean_key = _stage_key(**parts)
     if force or _previous_key(processed_dir) != clean_key:
         t_clean = time.perf_counter()
         progress(f"cleaning {len(raw_files)} raw file(s) ...")
 
         def clean_stage(say):
-            cleaned = clean_data(raw_files, progress=say)
+            cleaned = clean_data(raw_files, progress=say, decisions=decision_files or None)
             with staged_directory(processed_dir) as stage:
                 cleaned.write(stage)
                 _write_stage(stage, clean_key, {"raw_files": [str(p) for p in raw_files]})

@@ -31,7 +31,8 @@ def main(argv: list[str]) -> int:
     import pandas as pd
 
     from analysis import config
-    from analysis.cleaning._clean import _instrument, clean_data
+    from analysis.cleaning._clean import clean_data
+    from analysis.cleaning._config import instrument as _instrument
     from analysis.simulate import simulate_export
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -98,20 +98,20 @@ cat(el, fitMeasures(fit, "chisq"), "\\n")
 
 def demo_cfa_inputs() -> tuple[str, pd.DataFrame]:
     """The demo CFA of the report (model and items), as ``report.build_cfa`` fits it."""
-    from analysis.report._reports import (
-        ReportContext,
-        _cached_items,
-        _first_order_model,
-        load_table_plan,
-    )
+    from analysis.report._common import cached_items as _cached_items
+    from analysis.report._common import first_order_model as _first_order_model
+    from analysis.report._context import ReportContext
+    from analysis.report._plan import load_table_plan
+    from analysis.report._texts import load_study_labels, load_texts
     from analysis.study._constructs import load_constructs
     from analysis.study._dataset import load_survey, prepare_analysis_data
     from analysis.study._instrument import codebook
 
     spec = load_constructs()
     data = prepare_analysis_data(load_survey(), spec)
-    ctx = ReportContext(data=data, flow=None, codebook=codebook(), spec=spec,
-                        plan=load_table_plan(), lang="fr", demo=True)  # fmt: skip
+    ctx = ReportContext(data=data, flow=None, codebook=codebook(), spec=spec, plan=load_table_plan(),
+                        lang="fr", demo=True, texts=load_texts("fr", None),
+                        labels=load_study_labels(None))  # fmt: skip
     names = [c.name for c in ctx.spec.reflective]
     model, _ = _first_order_model(ctx, names)
     items = _cached_items(ctx)

@@ -294,7 +294,7 @@ def read_decisions(source, codebook: pd.DataFrame) -> DecisionSet:
             if d.uuid == "":
                 raise InputError("a decision without a submission uuid", file=path, row=i,
                                  column="uuid", value="", expected="the _uuid of a submission")
-            if d.change_type != "remove_survey":
+            if d.change_type in ("change_response", "blank_response") or d.question:
                 if d.question not in cb.index:
                     raise InputError("unknown question" + _suggest(d.question, cb.index),
                                      file=path, row=i, column="question", value=d.question,

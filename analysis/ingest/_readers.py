@@ -37,7 +37,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.study._regions import normalize_arabic
+from analysis.ingest._headers import HeaderMap, _fold, header_map
 
 __all__ = [
     "RawTable",
@@ -68,13 +67,6 @@ _DELIMITERS = (";", ",", "\t", "|")
 _TRUE = {"1", "true", "vrai", "oui", "yes", "selected", "نعم"}
 _FALSE = {"0", "false", "faux", "non", "no", "لا"}
 
-
-def _fold(text: object) -> str:
-    s = unicodedata.normalize("NFKC", str(text)).casefold()
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = normalize_arabic(s)
-    return " ".join(re.sub(r"[^\w/]+", " ", s).split())
 
 
 @dataclass
@@ -110,102 +102,6 @@ class RawTable:
     renamed: dict = field(default_factory=dict)
     unknown_columns: list = field(default_factory=list)
     label_columns: dict = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- headers
-
-
-def _spss_name(c: str) -> str:
-    s = c
-    if s.startswith("_"):
-        s = "kobo_" + s.strip("_")
-    s = s.replace("/", "_")
-    s = re.sub(r"[^A-Za-z0-9_.]", "_", s)
-    if not re.match(r"[A-Za-z]", s):
-        s = "v_" + s
-    return s.rstrip(".")[:64]
-
-
-@dataclass
-class HeaderMap:
-    """How headers as written map to export column names (see :func:`header_map`)."""
-
-    variables: list
-    groups: set
-    by_fold: dict
-    select_one: dict  # variable -> {folded label or code: code}
-    select_multiple: dict  # variable -> {folded label or code: code}
-    options: dict  # option column -> (parent, code)
-
-    def resolve(self, header: str) -> str | None:
-        """Export column name for a header, or None if unknown."""
-        h = str(header).strip().lstrip("\ufeff")
-        if h in self._names:
-            return h
-        parts = h.split("/")
-        # strip leading group names (sec_a/grp_x/question or question/option)
-        while len(parts) > 1 and parts[0] in self.groups:
-            parts = parts[1:]
-            cand = "/".join(parts)
-            if cand in self._names:
-                return cand
-        hit = self.by_fold.get(_fold(h))
-        if hit is not None:
-            return hit
-        low = h.lower()
-        return self._lower.get(low)
-
-    def __post_init__(self):
-        self._names = set(self.variables)
-        self._lower = {v.lower(): v for v in self.variables}
-
-
-def header_map(codebook: pd.DataFrame, questionnaire=None) -> HeaderMap:
-    """Build the header resolver from the codebook (and the questionnaire's group names)."""
-    cb = codebook
-    variables = list(cb["variable"])
-    groups: set = set()
-    if questionnaire is not None:
-        s = questionnaire.survey
-        groups = set(s.loc[s["base_type"].isin(["begin_group", "begin_repeat"]), "name"])
-    by_fold: dict = {}
-    for v in variables:
-        for alias in (_spss_name(v), _spss_name(v)[:32]):
-            by_fold.setdefault(_fold(alias), v)
-    sel1: dict = {}
-    selm: dict = {}
-    options: dict = {}
-    if questionnaire is not None:
-        for row in cb.itertuples(index=False):
-            if row.type in ("select_one", "select_multiple") and row.list_name:
-                ch = questionnaire.choice_list(row.list_name)
-                lut = {}
-                for code, fr, ar in zip(ch["name"], ch["label_fr"], ch["label_ar"]):
-                    lut[_fold(fr)] = code
-                    lut[_fold(ar)] = code
-                for code in ch["name"]:
-                    lut[code] = code
-                (sel1 if row.type == "select_one" else selm)[row.variable] = lut
-            if row.type == "select_multiple_option":
-                parent, code = row.variable.split("/", 1)
-                options[row.variable] = (parent, code)
-    for row in cb.itertuples(index=False):
-        if row.type == "select_multiple_option":
-            parent, code = row.variable.split("/", 1)
-            qfr = cb.loc[cb["variable"] == parent, "label_fr"]
-            qar = cb.loc[cb["variable"] == parent, "label_ar"]
-            fr_opt = row.label_fr.split(" : ", 1)[-1]
-            ar_opt = row.label_ar.split(" : ", 1)[-1]
-            if len(qfr):
-                by_fold.setdefault(_fold(f"{qfr.iloc[0]}/{fr_opt}"), row.variable)
-                by_fold.setdefault(_fold(f"{qar.iloc[0]}/{ar_opt}"), row.variable)
-        else:
-            for lab in (row.label_fr, row.label_ar):
-                if lab:
-                    by_fold.setdefault(_fold(lab), row.variable)
-    for v in variables:  # names themselves win over labels
-        by_fold[_fold(v)] = v
-    return HeaderMap(variables, groups, by_fold, sel1, selm, options)
 
 
 # --------------------------------------------------------------------------- format and encoding
@@ -441,7 +337,54 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _sheet_frame(header, rows) -> pd.DataFrame:
+    header = list(header)
+    while header and (header[-1] is None or header[-1] == ""):
+        header = header[:-1]
+    ncols = len(header)
+    body = []
+    for r in rows:
+        vals = [_cell_text(v) for v in r[:ncols]]
+        if len(vals) < ncols:
+            vals += [""] * (ncols - len(vals))
+        body.append(vals)
+    head = [_cell_text(h).strip() for h in header]
+    df = pd.DataFrame(body, columns=range(ncols), dtype=object) if body else pd.DataFrame(columns=range(ncols))
+    df.columns = head
+    return df.astype(str) if len(df) else df.astype(object)
+
+
+def xlsx_sheets(path: Path, first_only: bool = False) -> list[tuple[str, pd.DataFrame]]:
+    """Every sheet of a workbook as ``(title, cells as text)`` (python-calamine when installed: fast).
+
+    Returns an empty list when the fast reader cannot read the file (the
+    caller then uses openpyxl, whose errors are reported).
+    """
+    try:
+        import python_calamine
+    except ImportError:  # pragma: no cover - optional accelerator
+        return []
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+        out = []
+        for i, title in enumerate(wb.sheet_names):
+            rows = wb.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            if not rows:
+                if i == 0:
+                    return []
+                continue
+            out.append((title, _sheet_frame(rows[0], rows[1:])))
+            if first_only:
+                break
+        return out
+    except Exception:  # noqa: BLE001 - any failure: the openpyxl path reports it
+        return []
+
+
 def _read_xlsx(path: Path) -> pd.DataFrame:
+    fast = xlsx_sheets(path, first_only=True)
+    if fast:
+        return fast[0][1]
     import openpyxl
 
     try:
@@ -514,6 +457,54 @@ def _read_stat(path: Path, kind: str, notes: list) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- labels -> codes
+
+
+def _drop_hxl_row(df: pd.DataFrame, notes: list, path: Path) -> pd.DataFrame:
+    """Drop the HXL hashtag row (``#date``, ``#adm1+name``...) under the header of a Kobo export."""
+    if not len(df):
+        return df
+    first = [str(v).strip() for v in df.iloc[0].tolist()]
+    filled = [v for v in first if v]
+    if filled and all(re.match(r"^#[a-z][a-z0-9_]*(?:\s*\+[a-z][a-z0-9_]*)*$", v) for v in filled):
+        notes.append(f"{path.name}: HXL hashtag row under the header ignored")
+        out = df.iloc[1:]
+        out.attrs["row_offset"] = 1
+        return out
+    return df
+
+
+def _strip_instance_prefix(df: pd.DataFrame, notes: list, path: Path) -> None:
+    """``uuid:`` of ODK's ``meta/instanceID`` (and ODK Central's ``KEY``) dropped: Kobo's ``_uuid`` is bare."""
+    if "_uuid" not in df.columns:
+        return
+    v = df["_uuid"].astype(str).str.strip()
+    pre = v.str.startswith("uuid:")
+    if pre.any():
+        df["_uuid"] = v.str.replace(r"^uuid:", "", regex=True)
+        notes.append(f"{path.name}: 'uuid:' prefix of {int(pre.sum())} instance id(s) removed")
+
+
+def _rebuild_select_multiple(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> pd.DataFrame:
+    """A select_multiple exported as its 0/1 option columns only: the answer column rebuilt from them."""
+    rebuilt, new = [], {}
+    for col in hmap.select_multiple:
+        if col in df.columns:
+            continue
+        opts = [c for c in df.columns if isinstance(c, str) and c.startswith(col + "/")]
+        if not opts:
+            continue
+        vals = {o: df[o].astype(str).str.strip().str.casefold() for o in opts}
+        on = np.column_stack([vals[o].isin(list(_TRUE)).to_numpy() for o in opts])
+        answered = np.column_stack([(vals[o] != "").to_numpy() for o in opts]).any(axis=1)
+        codes = [o.split("/", 1)[1] for o in opts]
+        text = np.array([" ".join(c for c, x in zip(codes, row) if x) for row in on], dtype=object)
+        new[col] = np.where(answered, text, "")
+        rebuilt.append(col)
+    if rebuilt:
+        df = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
+        notes.append(f"{path.name}: {len(rebuilt)} select_multiple answer column(s) rebuilt from their option "
+                     f"columns (e.g. {rebuilt[0]!r})")
+    return df
 
 
 def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> dict:
@@ -675,8 +666,16 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             file=path, row=1, column=first, expected="each column name once",
         )
     renamed, unknown, mapping = {}, [], {}
+    resolved = {h: hmap.resolve(h) for h in headers}
+    taken = {v for v in resolved.values() if v is not None}
+    for h in headers:  # other exporters' system columns, when Kobo's own is not there
+        if resolved[h] is None:
+            a = hmap.alias(h)
+            if a is not None and a not in taken:
+                resolved[h] = a
+                taken.add(a)
     for h in headers:
-        name = hmap.resolve(h)
+        name = resolved[h]
         if name is None:
             unknown.append(h)
             mapping[h] = h
@@ -704,8 +703,12 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
     if renamed:
         notes.append(f"{path.name}: {len(renamed)} header(s) renamed to questionnaire names "
                      f"(e.g. {next(iter(renamed.items()))[0]!r} -> {next(iter(renamed.items()))[1]!r})")
+    df = _drop_hxl_row(df, notes, path)
+    _strip_instance_prefix(df, notes, path)
+    df = _rebuild_select_multiple(df, hmap, notes, path)
     label_cols = _labels_to_codes(df, hmap, notes, path)
-    rows = np.arange(2, len(df) + 2, dtype=np.int64)
+    first_row = 2 + int(df.attrs.get("row_offset", 0))
+    rows = np.arange(first_row, len(df) + first_row, dtype=np.int64)
     blank = np.ones(len(df), dtype=bool)
     for c in df.columns:
         blank &= (df[c] == "").to_numpy(dtype=bool)

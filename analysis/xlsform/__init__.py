@@ -14,6 +14,10 @@ _EXPORTS: dict[str, str] = {
     "Expression": "_form",
     "Value": "_form",
     "evaluate": "_form",
+    "XLSForm": "_workbook",
+    "load_xlsform": "_workbook",
+    "form_codebook": "_workbook",
+    "KOBO_SYSTEM_COLUMNS": "_workbook",
 }
 
 __all__ = list(_EXPORTS)

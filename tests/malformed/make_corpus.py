@@ -88,7 +88,7 @@ def _xlsx(df) -> bytes:
 def _stat(df, kind: str, path: Path) -> None:
     import pyreadstat
 
-    from analysis.ingest._readers import _spss_name
+    from analysis.ingest._headers import _spss_name
 
     out = df.copy()
     names = {c: _spss_name(c)[: 32 if kind == "dta" else 64] for c in out.columns}
@@ -164,12 +164,22 @@ def build() -> dict:
     huge = base.copy()
     huge.loc[5, "comments"] = "x" * 200_000
     err("huge_field.csv", _csv(huge), "characters", row=7, column="comments")
+    # one column wrong throughout: set aside (reported), the rest of the file read
     wrong = base.copy()
     wrong["n_members"] = "beaucoup"
-    err("wrong_type_throughout.csv", _csv(wrong), "no number", row=2, column="n_members")
+    rec("wrong_type_throughout.csv", _csv(wrong), note="column(s) set aside", validation="column_set_aside")
     wrong = base.copy()
     wrong["legal_form"] = "zzz"
-    err("choice_wrong_throughout.csv", _csv(wrong), "choice list", row=2, column="legal_form")
+    rec("choice_wrong_throughout.csv", _csv(wrong), note="column(s) set aside", validation="column_set_aside")
+    # most columns wrong throughout: not this form's export
+    from analysis.study._instrument import codebook, load_questionnaire
+
+    cb = codebook(load_questionnaire(ROOT / "questionnaire"))
+    typed = set(cb.loc[cb["type"].isin(["integer", "decimal", "select_one"]) & ~cb["personal"], "variable"])
+    wrong = base.copy()
+    for c in [c for c in wrong.columns if c in typed and c not in ("region", "province")]:
+        wrong[c] = "zzz"
+    err("another_form_same_headers.csv", _csv(wrong), "does not look like an export of this form", row=2)
     err("no_separator.csv", b"foo\nbar\nbaz\n", "separator", row=1)
     err("empty_workbook.xlsx", b"", "empty")
 

@@ -37,7 +37,7 @@ def stubs(monkeypatch, tmp_path):
     raw = tmp_path / "raw.csv"
     raw.write_text("a,b\n1,2\n", encoding="utf-8")
 
-    def clean_data(files, progress=None):
+    def clean_data(files, progress=None, decisions=None):
         calls["clean"] += 1
         return _Cleaned(calls["value"])
 

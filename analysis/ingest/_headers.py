@@ -1,0 +1,187 @@
+"""Export headers -> XLSForm names: group paths, separators, labels, SPSS/R-mangled names, system aliases.
+
+:func:`header_map` builds a :class:`HeaderMap` from a codebook and its form;
+:meth:`HeaderMap.resolve` names the column a header means and
+:meth:`HeaderMap.alias` gives Kobo's name of another exporter's system
+column (ODK Central, KoBoCAT, R's ``write.csv``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.study._regions import normalize_arabic
+
+__all__ = ["HeaderMap", "header_map"]
+
+#: Other exporters' names of Kobo's system columns (lower case; ``.`` and ``-`` read as ``/``).
+_SYSTEM_ALIASES = {
+    "submissiondate": "_submission_time",
+    "submission_time": "_submission_time",
+    "meta/instanceid": "_uuid",
+    "instanceid": "_uuid",
+    "key": "_uuid",
+    "uuid": "_uuid",
+    "submitterid": "_submitted_by",
+    "submittername": "_submitted_by",
+    "submitted_by": "_submitted_by",
+    "deviceid": "deviceid",
+    "formversion": "__version__",
+    "version": "__version__",
+    "reviewstate": "_validation_status",
+}
+_GEO_PARTS = {"latitude": "latitude", "longitude": "longitude", "altitude": "altitude", "accuracy": "precision",
+              "precision": "precision"}
+_BOM_MANGLED = ("\ufeff", "ï»¿", "X.U.FEFF.", "ï..", "ï.")
+
+
+def _strip_bom(h: str) -> str:
+    """A header without its byte-order mark, also as Excel or R mangle it (``ï»¿``, ``X.U.FEFF.``, ``ï..``)."""
+    h = h.strip()
+    for b in _BOM_MANGLED:
+        if h.startswith(b):
+            return h[len(b):].strip()
+    return h
+
+
+def _fold(text: object) -> str:
+    s = unicodedata.normalize("NFKC", str(text)).casefold()
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = normalize_arabic(s)
+    return " ".join(re.sub(r"[^\w/]+", " ", s).split())
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def _spss_name(c: str) -> str:
+    s = c
+    if s.startswith("_"):
+        s = "kobo_" + s.strip("_")
+    s = s.replace("/", "_")
+    s = re.sub(r"[^A-Za-z0-9_.]", "_", s)
+    if not re.match(r"[A-Za-z]", s):
+        s = "v_" + s
+    return s.rstrip(".")[:64]
+
+
+@dataclass
+class HeaderMap:
+    """How headers as written map to export column names (see :func:`header_map`)."""
+
+    variables: list
+    groups: set
+    by_fold: dict
+    select_one: dict  # variable -> {folded label or code: code}
+    select_multiple: dict  # variable -> {folded label or code: code}
+    options: dict  # option column -> (parent, code)
+
+    def resolve(self, header: str) -> str | None:
+        """Export column name for a header, or None if unknown.
+
+        Accepted: the name itself; group paths with ``/``, ``.``, ``-`` or
+        ``:`` as separator (``sec_a/org_name``, ``sec_a.org_name``,
+        ``sec_a-org_name``), also for select_multiple options
+        (``target_groups.women``) and geopoint parts (``gps-Latitude`` of ODK
+        Central, ``_sec_a/gps_latitude`` of Kobo); names as R's
+        ``write.csv`` makes them (``X_uuid``, dots for slashes, a BOM read as
+        ``ï..`` or ``X.U.FEFF.``); SPSS/Stata-safe names; question labels.
+        """
+        h = _strip_bom(str(header))
+        if h in self._names:
+            return h
+        hit = self._by_path(h)
+        if hit is not None:
+            return hit
+        hit = self.by_fold.get(_fold(h))
+        if hit is not None:
+            return hit
+        low = h.lower()
+        hit = self._lower.get(low)
+        if hit is None and h.startswith("X_"):  # R's make.names: "_uuid" -> "X_uuid"
+            hit = self.resolve(h[1:])
+        return hit
+
+    def _by_path(self, h: str) -> str | None:
+        for sep in ("/", ".", "-", ":"):
+            if sep not in h:
+                continue
+            parts = [p for p in h.split(sep)]
+            lead = parts[0].startswith("_") and parts[0][1:] in self.groups  # Kobo: _group/gps_latitude
+            if lead:
+                parts[0] = parts[0][1:]
+            while len(parts) > 1 and parts[0] in self.groups:
+                parts = parts[1:]
+            for cand in ("/".join(parts), sep.join(parts)):
+                if cand in self._names:
+                    return cand
+                if lead and "_" + cand in self._names:
+                    return "_" + cand
+            if len(parts) == 2 and parts[1].lower() in _GEO_PARTS:  # ODK Central: gps-Latitude
+                cand = f"_{parts[0]}_{_GEO_PARTS[parts[1].lower()]}"
+                if cand in self._names:
+                    return cand
+        return None
+
+    def alias(self, header: str) -> str | None:
+        """Kobo's name of another exporter's system column (ODK Central, KoBoCAT, R), or None."""
+        h = _strip_bom(str(header))
+        key = re.sub(r"^X(?=[_.])", "", h).lower().lstrip("_").replace(".", "/").replace("-", "/")
+        return _SYSTEM_ALIASES.get(key)
+
+    def __post_init__(self):
+        self._names = set(self.variables)
+        self._lower = {v.lower(): v for v in self.variables}
+
+
+def header_map(codebook: pd.DataFrame, questionnaire=None) -> HeaderMap:
+    """Build the header resolver from the codebook (and the questionnaire's group names)."""
+    cb = codebook
+    variables = list(cb["variable"])
+    groups: set = set()
+    if questionnaire is not None:
+        s = questionnaire.survey
+        groups = set(s.loc[s["base_type"].isin(["begin_group", "begin_repeat"]), "name"])
+    by_fold: dict = {}
+    for v in variables:
+        for alias in (_spss_name(v), _spss_name(v)[:32]):
+            by_fold.setdefault(_fold(alias), v)
+    sel1: dict = {}
+    selm: dict = {}
+    options: dict = {}
+    if questionnaire is not None:
+        for row in cb.itertuples(index=False):
+            if row.type in ("select_one", "select_multiple") and row.list_name:
+                ch = questionnaire.choice_list(row.list_name)
+                lut = {}
+                for code, fr, ar in zip(ch["name"], ch["label_fr"], ch["label_ar"]):
+                    lut[_fold(fr)] = code
+                    lut[_fold(ar)] = code
+                for code in ch["name"]:
+                    lut[code] = code
+                (sel1 if row.type == "select_one" else selm)[row.variable] = lut
+            if row.type == "select_multiple_option":
+                parent, code = row.variable.split("/", 1)
+                options[row.variable] = (parent, code)
+    for row in cb.itertuples(index=False):
+        if row.type == "select_multiple_option":
+            parent, code = row.variable.split("/", 1)
+            qfr = cb.loc[cb["variable"] == parent, "label_fr"]
+            qar = cb.loc[cb["variable"] == parent, "label_ar"]
+            fr_opt = row.label_fr.split(" : ", 1)[-1]
+            ar_opt = row.label_ar.split(" : ", 1)[-1]
+            if len(qfr):
+                by_fold.setdefault(_fold(f"{qfr.iloc[0]}/{fr_opt}"), row.variable)
+                by_fold.setdefault(_fold(f"{qar.iloc[0]}/{ar_opt}"), row.variable)
+        else:
+            for lab in (row.label_fr, row.label_ar):
+                if lab:
+                    by_fold.setdefault(_fold(lab), row.variable)
+    for v in variables:  # names themselves win over labels
+        by_fold[_fold(v)] = v
+    return HeaderMap(variables, groups, by_fold, sel1, selm, options)

@@ -1,0 +1,241 @@
+"""Read repeat groups from exports: Kobo XLSX sheets and ODK Central child CSVs.
+
+A Kobo XLSX export has one sheet per repeat group after the main sheet; Kobo
+cuts sheet titles to 31 characters, so a sheet is matched to its repeat by
+its **columns** (the repeat whose questions name most of them), never by its
+title. An ODK Central export has one CSV per repeat, linked to its parent by
+``PARENT_KEY`` (``uuid:…`` for the submission, the parent's ``KEY`` for a
+nested repeat).
+
+Every repeat table is returned with the columns named by the XLSForm
+``name``, plus ``_submission__uuid`` (the submission's ``_uuid``),
+``_index`` (the instance's number in its table, from 1) and
+``_parent_index`` (the parent row's ``_index``: the submission's row for a
+first-level repeat, the parent instance's for a nested one).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+
+__all__ = ["read_repeat_tables", "is_child_csv", "REPEAT_KEYS"]
+
+#: Link columns of a repeat table (besides the questions).
+REPEAT_KEYS = ("_submission__uuid", "_index", "_parent_index")
+
+
+def _resolve(header: str, names: set, groups: set) -> str | None:
+    h = str(header).strip().lstrip("\ufeff")
+    if h in names:
+        return h
+    for sep in ("/", ".", "-", ":"):
+        if sep in h:
+            parts = h.split(sep)
+            while len(parts) > 1 and (parts[0] in groups or re.sub(r"\[\d+\]$", "", parts[0]) in groups):
+                parts = parts[1:]
+            for cand in ("/".join(parts), sep.join(parts)):
+                if cand in names:
+                    return cand
+    return None
+
+
+def _match(columns: list, repeats: dict, groups: set) -> tuple[str | None, dict]:
+    """The repeat whose questions name most of ``columns``, and the header -> name mapping."""
+    best, best_map = None, {}
+    for name, cb in repeats.items():
+        names = set(cb["variable"])
+        mp = {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
+        if len(mp) > len(best_map):
+            best, best_map = name, mp
+    return best, best_map
+
+
+def _strip_uuid(v: pd.Series) -> pd.Series:
+    return v.astype(str).str.strip().str.replace(r"^uuid:", "", regex=True).str.split("/").str[0]
+
+
+def is_child_csv(path: str | Path) -> bool:
+    """Whether a CSV is an ODK Central child table (its header has ``PARENT_KEY``)."""
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".txt"):
+        return False
+    with open(p, "rb") as fh:
+        head = fh.read(65536).decode("utf-8", errors="replace").splitlines()
+    return bool(head) and "PARENT_KEY" in head[0]
+
+
+def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dict, list]:
+    """Read the repeat tables of the exports (XLSX sheets after the first, ODK Central child CSVs).
+
+    Parameters
+    ----------
+    paths : sequence of path
+        The exports (main files and child CSVs).
+    form : XLSForm
+        The form (:func:`analysis.xlsform._workbook.load_xlsform`).
+    main_uuids : dict, optional
+        ``{(file name, Kobo _index or row): _uuid}`` of the main table, to
+        link sheets that only carry ``_parent_index``.
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+        Repeat name -> its rows (text cells), see the module notes.
+    notes : list of str
+    """
+    from analysis.xlsform._workbook import form_codebook
+
+    repeats = {r: form_codebook(form, repeat=r) for r in form.repeats}
+    if not repeats:
+        return {}, []
+    groups = set(form.survey.loc[form.survey["base_type"].isin(["begin_group", "begin_repeat"]), "name"])
+    parent_of = _parents(form)
+    out: dict[str, list] = {}
+    notes: list[str] = []
+    for p in map(Path, paths):
+        if p.suffix.lower() in (".xlsx", ".xlsm"):
+            for title, df in _xlsx_sheets(p)[1:]:
+                name, mp = _match(list(df.columns), repeats, groups)
+                if name is None:
+                    notes.append(f"{p.name}: sheet '{title}' matches no repeat group of the form; ignored")
+                    continue
+                t = pd.DataFrame({v: df[h].to_numpy(dtype=object) for h, v in mp.items()})
+                t["_submission__uuid"] = _strip_uuid(df["_submission__uuid"]) if "_submission__uuid" in df \
+                    else ""
+                t["_index"] = df["_index"].to_numpy(dtype=object) if "_index" in df else \
+                    np.arange(1, len(df) + 1).astype(str)
+                t["_parent_index"] = df["_parent_index"].to_numpy(dtype=object) if "_parent_index" in df else ""
+                out.setdefault(name, []).append(t)
+                if title != name:
+                    notes.append(f"{p.name}: sheet '{title}' read as repeat '{name}' (matched by its columns)")
+        elif is_child_csv(p):
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
+            name, mp = _match([c for c in df.columns if c not in ("PARENT_KEY", "KEY")], repeats, groups)
+            if name is None:
+                raise InputError("this child table matches no repeat group of the form", file=p, row=1,
+                                 expected="an ODK Central repeat CSV of this form")
+            t = pd.DataFrame({v: df[h].to_numpy(dtype=object) for h, v in mp.items()})
+            t["_submission__uuid"] = _strip_uuid(df["KEY"] if "KEY" in df else df["PARENT_KEY"]).to_numpy()
+            t["_KEY"] = df["KEY"].to_numpy(dtype=object) if "KEY" in df else ""
+            t["_PARENT_KEY"] = df["PARENT_KEY"].to_numpy(dtype=object)
+            out.setdefault(name, []).append(t)
+        elif p.suffix.lower() in (".csv", ".txt", ".tsv"):  # legacy KoBoCAT: kids/kids_details[1]/kids_name
+            _flattened(p, repeats, groups, out, notes)
+    tables = {}
+    for name, parts in out.items():
+        t = pd.concat(parts, ignore_index=True)
+        if "_KEY" in t:  # ODK Central: instance numbers and parent instance from the keys
+            t["_index"] = np.arange(1, len(t) + 1).astype(str)
+            tables[name] = t
+        else:
+            tables[name] = t
+    for name, t in tables.items():  # nested ODK Central repeats: _parent_index from the parent's KEY
+        if "_KEY" in t:
+            parent = parent_of.get(name)
+            if parent and parent in tables and "_KEY" in tables[parent]:
+                idx = dict(zip(tables[parent]["_KEY"], tables[parent]["_index"]))
+                t["_parent_index"] = [idx.get(k, "") for k in t["_PARENT_KEY"]]
+            else:
+                t["_parent_index"] = ""
+    for name in list(tables):
+        tables[name] = tables[name].drop(columns=[c for c in ("_KEY", "_PARENT_KEY") if c in tables[name]])
+    return tables, notes
+
+
+def _flattened(p: Path, repeats: dict, groups: set, out: dict, notes: list) -> None:
+    """Repeat instances written as indexed columns of the main table (legacy KoBoCAT CSV)."""
+    with open(p, "rb") as fh:
+        head = fh.readline().decode("utf-8-sig", errors="replace")
+    if "[" not in head:
+        return
+    df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
+    flat = [c for c in df.columns if re.search(r"\[\d+\]/", c)]
+    if not flat:
+        return
+    uuids = _strip_uuid(df["_uuid"]).to_numpy(dtype=object) if "_uuid" in df else \
+        np.array([f"row:{p.name}:{i + 2}" for i in range(len(df))], dtype=object)
+    main_index = df["_index"].to_numpy(dtype=object) if "_index" in df else np.arange(1, len(df) + 1).astype(str)
+    # column -> (repeat name, chain of (repeat, k), question)
+    cells: dict = {}
+    for c in flat:
+        parts = c.split("/")
+        chain, q = [], parts[-1]
+        for seg in parts[:-1]:
+            m = re.match(r"^(.+)\[(\d+)\]$", seg)
+            if m:
+                chain.append((m.group(1), int(m.group(2))))
+        if not chain:
+            continue
+        rep = chain[-1][0]
+        if rep not in repeats or q not in set(repeats[rep]["variable"]):
+            continue
+        cells[c] = (rep, tuple(chain), q)
+    instances: dict = {}  # (repeat, row, chain) -> {question: value}
+    for c, (rep, chain, q) in cells.items():
+        col = df[c].to_numpy(dtype=object)
+        for i in np.flatnonzero(col != ""):
+            instances.setdefault((rep, int(i), chain), {})[q] = col[i]
+    order = sorted(instances, key=lambda k: (len(k[2]), k[1], k[2]))
+    index: dict = {}
+    rows: dict = {}
+    for rep, i, chain in order:
+        n = sum(1 for k in index if k[0] == rep) + 1
+        index[(rep, i, chain)] = n
+        parent = index.get((chain[-2][0], i, chain[:-1])) if len(chain) > 1 else main_index[i]
+        rec = dict(instances[(rep, i, chain)])
+        rec.update({"_submission__uuid": uuids[i], "_index": str(n), "_parent_index": str(parent or "")})
+        rows.setdefault(rep, []).append(rec)
+    for rep, recs in rows.items():
+        out.setdefault(rep, []).append(pd.DataFrame(recs).fillna(""))
+    if rows:
+        notes.append(f"{p.name}: {len(cells)} indexed repeat column(s) (legacy KoBoCAT) read as repeat tables "
+                     f"({', '.join(sorted(rows))})")
+
+
+def _parents(form) -> dict:
+    stack, out = [], {}
+    for row in form.survey.itertuples(index=False):
+        if row.base_type == "begin_repeat":
+            out[row.name] = next((s for s in reversed(stack) if s[1]), (None,))[0]
+            stack.append((row.name, True))
+        elif row.base_type == "begin_group":
+            stack.append((row.name, False))
+        elif row.base_type in ("end_group", "end_repeat") and stack:
+            stack.pop()
+    return out
+
+
+def _xlsx_sheets(path: Path) -> list:
+    from analysis.ingest._readers import xlsx_sheets
+
+    fast = xlsx_sheets(path)
+    if fast:
+        return fast
+    import openpyxl
+
+    from analysis.ingest._readers import _cell_text
+
+    wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    try:
+        out = []
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                continue
+            head = [_cell_text(h).strip() for h in header]
+            while head and head[-1] == "":
+                head.pop()
+            body = [[_cell_text(v) for v in r[:len(head)]] + [""] * max(0, len(head) - len(r)) for r in rows]
+            out.append((ws.title, pd.DataFrame(body, columns=head, dtype=object) if body else
+                        pd.DataFrame(columns=head, dtype=object)))
+        return out
+    finally:
+        wb.close()
