@@ -26,6 +26,7 @@ EXPECTED = [
     "5.0-modeles-des-hypotheses",
     "6.0-ajouter-une-question",
     "7.0-modele-structurel-pls",
+    "8.0-une-semaine-de-terrain",
 ]
 IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w.]*)", re.M)
 ALLOWED_IMPORTS = {"analysis", "pandas", "numpy", "warnings", "shutil", "tempfile", "pathlib"}
