@@ -110,18 +110,27 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     cross = int((shown > 1).sum())
     df["h2"] = e.communalities.reindex(item_order).to_numpy()
     out.results["loadings"] = L
+    # every derived row recomputed in the order the factors are shown (the engine accumulates
+    # the explained variance in its own factor order)
     var = e.variance
+    ss = var.loc["ss_loadings", order].astype(float)
+    proportion = var.loc["proportion", order].astype(float)
+    derived = {
+        "ss_loadings": ss,
+        "proportion": proportion,
+        "cumulative": proportion.cumsum(),
+    }
+    out.results["variance_shown"] = pd.DataFrame(derived).T.rename(columns=short)
     extra = []
     for key, lab in (("ss_loadings", ctx.text("efa.ss_loadings")),
                      ("proportion", ctx.text("efa.proportion")),
                      ("cumulative", ctx.text("efa.cumulative"))):
-        if key in var.index:
-            row = {"item": lab}
-            for f in order:
-                v = float(var.at[key, f])
-                row[short[f]] = format_number(v * 100, 1, ctx.lang) if key != "ss_loadings" else format_number(v, dec, ctx.lang)
-            row["h2"] = np.nan
-            extra.append(row)
+        row = {"item": lab}
+        for f in order:
+            v = float(derived[key][f])
+            row[short[f]] = format_number(v * 100, 1, ctx.lang) if key != "ss_loadings" else format_number(v, dec, ctx.lang)
+        row["h2"] = np.nan
+        extra.append(row)
     n_items = len(df)
     df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
     fcols = [short[f] for f in order]
