@@ -70,3 +70,39 @@ def test_efa_cumulative_variance_adds_up_in_the_order_shown(run):
     np.testing.assert_allclose(cum, np.cumsum(prop), atol=0.1 * len(prop))
     total = float(out.results["efa"].variance.loc["proportion"].sum()) * 100
     assert abs(cum[-1] - total) < 0.06
+
+
+# --------------------------------------------------------------------------- 2. omega's group factors
+
+
+def _analysed(run) -> pd.DataFrame:
+    data = pd.read_parquet(run["processed"] / "survey.parquet")
+    if "analysed" in data.columns:
+        data = data[data["analysed"].astype(bool)]
+    return data
+
+
+def test_omega_has_one_group_factor_per_dimension_and_equals_the_notebook(run):
+    from analysis.psychometrics import omega
+    from analysis.study._constructs import load_constructs, prepare_items
+
+    tid, out = _kind(run, "reliability")
+    spec = load_constructs()
+    data = _analysed(run)
+    checked = 0
+    for c in spec.reflective:
+        o = out.results.get(f"omega_{c.name}")
+        if len(c.dimensions) < 3:
+            assert o is None
+            continue
+        assert out.results["omega_groups"][c.name] == len(c.dimensions)
+        assert o.phi.shape == (len(c.dimensions), len(c.dimensions))
+        # the computation of notebook 3.0
+        nb = omega(prepare_items(data, spec, construct=c.name), n_factors=len(c.dimensions))
+        assert o.omega_h == pytest.approx(nb.omega_h, abs=1e-9)
+        assert o.omega_total == pytest.approx(nb.omega_total, abs=1e-9)
+        checked += 1
+    assert checked >= 1
+    assert "un facteur par dimension" in run["md"][tid]
+    nb_text = (Path(__file__).parents[2] / "notebooks" / "3.0-construits-fiabilite-afe.ipynb").read_text(encoding="utf-8")
+    assert "n_factors=len(spec" in nb_text and "n_factors=6" not in nb_text

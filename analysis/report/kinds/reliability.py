@@ -17,7 +17,8 @@ from analysis.report._outputs import TableOutput
 
 #: Options of a table of kind ``reliability`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {
-    "omega_factors": "number of group factors of the Schmid-Leiman solution for omega (default 3)",
+    "omega_factors": ("group factors of the Schmid-Leiman solution for omega: dimensions (one per dimension "
+                      "of the scale in constructs.yaml, the default) or a number"),
 }
 
 
@@ -27,7 +28,15 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
 
     out = TableOutput(spec["id"])
     rows, item_rows = [], []
-    n_f = int(spec.get("omega_factors", 3))
+    n_f_option = spec.get("omega_factors", "dimensions")
+    by_dimensions = str(n_f_option) == "dimensions"
+    if not by_dimensions:
+        try:
+            n_f_option = int(n_f_option)
+        except (TypeError, ValueError):
+            raise InputError("omega_factors must be 'dimensions' or a whole number", file="tables.yaml",
+                             row=spec["id"], column="omega_factors", value=n_f_option,
+                             expected="dimensions or a number >= 2") from None
     for construct in ctx.spec.reflective:
         units = [(construct.name, construct.items, construct.reverse)] + [
             (f"{construct.name}__{d.name}", d.items, d.reverse) for d in construct.dimensions
@@ -54,6 +63,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                 "omega_total": np.nan,
                 "omega_h": np.nan,
             }
+            # omega's group factors are the scale's dimensions (constructs.yaml), unless the plan
+            # sets a number
+            n_f = len(construct.dimensions) if by_dimensions else n_f_option
             if "__" not in name and len(construct.dimensions) >= 3 and len(items) >= 3 * n_f:
                 try:
                     Xr = X.copy()
@@ -61,8 +73,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                         Xr[i] = ctx.spec.scale_min + ctx.spec.scale_max - Xr[i]
                     with _warnings.catch_warnings():
                         _warnings.simplefilter("ignore")
-                        o = omega(Xr, n_factors=min(n_f, len(construct.dimensions)))
+                        o = omega(Xr, n_factors=n_f)
                     row["omega_total"], row["omega_h"] = o.omega_total, o.omega_h
+                    out.results.setdefault("omega_groups", {})[name] = n_f
                     out.results[f"omega_{name}"] = o
                 except (InputError, ValueError, np.linalg.LinAlgError) as exc:
                     ctx.warn(spec["id"], f"omega of {name} failed: {exc}")
@@ -90,7 +103,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .tab_spanner(ctx.text("reliability.ci_spanner"), ["ci_low", "ci_high"])
         .fmt_integer(["k", "n"])
         .fmt_number(["alpha", "ci_low", "ci_high", "average_r", "omega_total", "omega_h"], decimals=2)
-        .tab_note(ctx.text("reliability.scales_note", n_f=n_f))
+        .tab_note(ctx.text("reliability.scales_note", groups=(
+            ctx.text("reliability.groups_dimensions") if by_dimensions
+            else ctx.text("reliability.groups_fixed", n_f=n_f_option))))
     )
     t = finish(t, ctx)
     out.add(t)
