@@ -32,7 +32,9 @@ def run(request, tmp_path_factory):
         raw = [simulate_export(n=800, seed=7, out_dir=root / "raw")["export"]]
     result = pipeline.run(raw=raw, processed_dir=root / "processed", out_dir=root / "reports",
                           formats=("md",), progress=lambda m: None)
-    md = {p.stem: p.read_text(encoding="utf-8") for p in (root / "reports" / "md").glob("*.md")}
+    # French typography (thin and no-break spaces) read as plain spaces
+    md = {p.stem: p.read_text(encoding="utf-8").replace("\u202f", " ").replace("\xa0", " ")
+          for p in (root / "reports" / "md").glob("*.md")}
     return {"name": request.param, "result": result, "outputs": result.report.outputs, "md": md,
             "processed": root / "processed", "plan": load_table_plan()}
 
@@ -106,3 +108,84 @@ def test_omega_has_one_group_factor_per_dimension_and_equals_the_notebook(run):
     assert "un facteur par dimension" in run["md"][tid]
     nb_text = (Path(__file__).parents[2] / "notebooks" / "3.0-construits-fiabilite-afe.ipynb").read_text(encoding="utf-8")
     assert "n_factors=len(spec" in nb_text and "n_factors=6" not in nb_text
+
+
+# --------------------------------------------------------------------------- 3. sparse categories
+
+
+def test_sparse_categories_are_pooled_before_a_model_and_the_note_says_so(run):
+    tid, out = _kind(run, "models")
+    spec = next(t for t in run["plan"].tables if t["id"] == tid)
+    min_n = int(spec.get("min_category_n", 20))
+    data = _analysed(run)
+    counts = data["legal_form"].astype(str).value_counts()
+    assert counts["association_rup"] < min_n and counts["fondation"] < min_n  # the defect's levels
+    pooled = dict((lv, target) for lv, _, target in out.results["pooled"]["legal_form"])
+    assert pooled["association_rup"] == "association" and pooled["fondation"] == "association"
+    for name, r in out.results["models"].items():
+        terms = [t for t in r.coefficients.index if t.startswith("C(")]
+        assert not any("association_rup" in t or "fondation" in t for t in terms), name
+        for term in terms:
+            m = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", term)
+            levels = [lv for lv, _, target in out.results["pooled"].get(m.group(1), []) if target == m.group(2)]
+            n = int(data[m.group(1)].astype(str).isin([m.group(2), *levels]).sum())
+            assert n >= min_n, (name, term, n)
+    md = run["md"][tid]
+    assert f"moins de {min_n} organisations regroupées" in md
+    assert f"Association reconnue d'utilité publique (n = {counts['association_rup']}) avec Association" in md
+    assert "Forme juridique : Fondation" not in md
+
+
+# --------------------------------------------------------------------------- 4. one weighting policy
+
+
+def _notes(md: str) -> list[str]:
+    return [line for line in md.splitlines() if line.startswith("*Note.*")]
+
+
+def test_every_table_states_the_weighting_policy(run):
+    weighted_tables = {t["id"] for t in run["plan"].tables if t.get("weights")}
+    assert weighted_tables  # the plan weights Table 2
+    n_notes = 0
+    for tid, md in run["md"].items():
+        notes = _notes(md)
+        assert notes, tid
+        for note in notes:
+            n_notes += 1
+            if tid in weighted_tables:
+                assert "seules les colonnes marquées « pondéré » utilisent les poids de sondage" in note, tid
+                assert "tous les n sont non pondérés" in note, tid
+            else:
+                assert "Statistiques non pondérées ; n : effectifs non pondérés." in note, (tid, note)
+    assert n_notes == sum(len(o.tables) for o in run["outputs"].values())
+
+
+# --------------------------------------------------------------------------- 5. heavy-tailed counts
+
+
+def test_heavy_tailed_counts_get_median_iqr_and_a_rank_test(run):
+    from scipy import stats
+
+    tid, out = _kind(run, "sample")
+    data = _analysed(run)
+    group = run["plan"].options["group"]
+    data = data[data[group].isin(["association", "cooperative"])]
+    md = run["md"][tid]
+    block = md.split("variables quantitatives", 1)[1]
+    for var, label in (("n_members", "Nombre total de membres"), ("budget_mad", "Budget annuel")):
+        x = pd.to_numeric(data[var], errors="coerce")
+        assert abs(x.skew()) > 1
+        tests = out.results[f"test_{var}"].tests.set_index("test")
+        a = x[data[group] == "association"].dropna()
+        c = x[data[group] == "cooperative"].dropna()
+        ref = stats.mannwhitneyu(a, c, alternative="two-sided", use_continuity=True).pvalue
+        assert tests.at["mann_whitney", "p_value"] == pytest.approx(ref, rel=1e-6)
+        section = block.split(f"**{label}", 1)[1].split("\n| **", 1)[0]
+        rows = {r.split("|")[1].strip(): [c.strip() for c in r.strip().strip("|").split("|")]
+                for r in section.splitlines() if r.startswith("| ")}
+        assert rows["Q1–Q3"][1].count("–") == 1  # interquartile range shown
+        p_med = rows["Méd."][-1]
+        assert p_med not in ("", "—")  # the rank test's p on the median row
+        assert rows["M"][-1] in ("", "—")  # no Welch p next to the mean
+    note = _notes(md.split("variables quantitatives", 1)[1])[0]
+    assert "Test de Mann-Whitney" in note and "Nombre total de membres" in note.split("Test de Mann-Whitney", 1)[1]

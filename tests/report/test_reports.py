@@ -208,7 +208,7 @@ def test_sample_table_structure(small):
     legal = r.sections[0].rows
     assert all(row[-1].text == "—" for row in legal)
     rnum = num.render()
-    assert [row[0].text for row in rnum.sections[0].rows] == ["n", "M", "ÉT", "Méd."]
+    assert [row[0].text for row in rnum.sections[0].rows] == ["n", "Méd.", "Q1–Q3", "M", "ÉT"]
 
 
 # --------------------------------------------------------------------------- plan loader

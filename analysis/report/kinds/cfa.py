@@ -101,7 +101,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .tab_note(ctx.text("cfa.fit_note", n_factors=len(factor_of), estimator=estimator, miss_txt=miss_txt,
                            robust=ctx.text("cfa.fit_note_robust") if robust else ""))
     )
-    out.add(t_fit)
+    out.add(finish(t_fit, ctx, spec=spec))
     sl = res.std_loadings.copy()
     cr = res.composite_reliability
     ave = res.ave
@@ -137,7 +137,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         t_ld = dataclasses.replace(t_ld, notes=tuple(n.replace(
             ctx.text("cfa.all_significant"), "")
             for n in t_ld.notes))
-    t_ld = finish(t_ld, ctx, labels_note=True)
+    t_ld = finish(t_ld, ctx, spec=spec, labels_note=True)
     out.add(t_ld)
     H = res.htmt
     if H is not None and not H.empty:
@@ -159,7 +159,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .sub_missing("")
             .tab_note(ctx.text("cfa.htmt_note", above=above))
         )
-        out.add(t_h)
+        out.add(finish(t_h, ctx, spec=spec))
     fig_df = sl.rename(columns={"lhs": "factor", "rhs": "item"})
     fig_df["factor"] = fig_df["factor"].map(lambda f: ctx.construct_label(dim_of.get(f, f)))
     for c in names:

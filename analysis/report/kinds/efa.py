@@ -163,7 +163,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         bartlett_df=int(b.df), chi=chi, pb=pb, n_iter=n_iter, n_parallel=int(pa.n_factors),
         factors_retained=ctx.text("efa.factors_retained"), thr=thr,
         cross=ctx.text("efa.cross", n=cross) if cross else "", dimnames=dimnames, fit=", ".join(parts))
-    t = finish(t.tab_note(note), ctx, labels_note=True)
+    t = finish(t.tab_note(note), ctx, spec=spec, labels_note=True)
     out.add(t)
     if e.phi is not None and len(order) > 1:
         phi = e.phi.loc[order, order].copy()
@@ -181,7 +181,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .sub_missing("")
             .tab_note(ctx.text("efa.phi_note", rotation=rotation))
         )
-        out.add(t2)
+        out.add(finish(t2, ctx, spec=spec))
     eig = pa.eigen.reset_index()
     out.figures["scree_" + construct.name] = scree_plot(
         eig, kind="fa", observed="observed_fa", simulated="simulated_fa_quantile",

@@ -137,7 +137,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = t.tab_note(ctx.text("funding.note_first"))
     if small:
         t = t.tab_note(small_note)
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, counts=[])
     # other groupings: rows = levels, columns = n + indicators + main sources
     for by in by_list:
@@ -176,7 +176,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         )
         if low.any():
             t2 = t2.tab_note(small_note)
-        t2 = finish(t2, ctx, labels_note=True)
+        t2 = finish(t2, ctx, spec=spec, labels_note=True)
         out.add(t2, counts=["n"])
         if "funding_diversity" in indicators:  # one figure per grouping in rows (regions)
             reg = tab.drop(index="__total__")

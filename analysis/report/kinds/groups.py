@@ -10,7 +10,7 @@ import warnings as _warnings
 import numpy as np
 import pandas as pd
 
-from analysis.report._common import group_levels, new_table, table_ref, term_label
+from analysis.report._common import finish, group_levels, new_table, table_ref, term_label
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -108,5 +108,5 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                    ctx.text("groups.invariance_fallback"))
     mann_whitney = ctx.text("groups.mw_differs", n=differ) if differ else ctx.text("groups.mw_same")
     t = t.tab_note(ctx.text("groups.note", n_txt=n_txt, ddl=ddl, mann_whitney=mann_whitney, inv_ref=inv_ref))
-    out.add(t)
+    out.add(finish(t, ctx, spec=spec))
     return out

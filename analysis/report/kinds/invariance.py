@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.report._common import (
     cached_items,
     default_construct,
+    finish,
     first_order_model,
     group_levels,
     new_table,
@@ -113,5 +114,5 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = t.tab_note(ctx.text(
         "invariance.note", lab=lab, n_factors=len(factor_of), ns=ns, miss_txt=miss_txt, estimator=estimator,
         test=ctx.text("invariance.test_robust" if robust else "invariance.test")))
-    out.add(t)
+    out.add(finish(t, ctx, spec=spec))
     return out

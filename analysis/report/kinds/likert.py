@@ -77,6 +77,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     n_text = (format_integer(n_min, ctx.lang) if n_min == n_max
               else f"{format_integer(n_min, ctx.lang)} {ctx.text('likert.to')} {format_integer(n_max, ctx.lang)}")
     t = t.tab_note(ctx.text("likert.note", scale=scale, n_text=n_text, ))
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, landscape=bool(spec.get("landscape", True)))  # long item texts: a wide first column
     return out

@@ -9,7 +9,7 @@ import dataclasses
 import re
 import warnings as _warnings
 
-from analysis.report._common import factor_label, finish, term_label
+from analysis.report._common import POOLED, factor_label, finish, pool_sparse_levels, term_label
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -17,6 +17,8 @@ from analysis.report._outputs import TableOutput
 OPTIONS: dict[str, str] = {
     "models": "list of model names from analysis_plan.yaml (default: all of them)",
     "coef_omit": "list of term prefixes fitted but not shown, e.g. C(region)",
+    "min_category_n": ("levels of a categorical covariate with fewer cases are pooled before the fit "
+                       "(default: the plan option, else 20)"),
 }
 
 
@@ -36,9 +38,16 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out = TableOutput(spec["id"])
     plan = ctx.plan_of_analysis()
     names = spec.get("models") or list(plan.models)
+    # sparse categories pooled with a stated rule before they enter a model
+    min_n = int(ctx.option(spec, "min_category_n", 20))
+    factors = list(dict.fromkeys(v for n in names if n in plan.models
+                                 for v in re.findall(r"C\((\w+)\)", plan.models[n].formula)))
+    keep = {v: (ctx.labels.factors.get(v) or {}).get("reference") for v in factors}
+    data, pooled = pool_sparse_levels(ctx.data, factors, min_n, keep=keep)
+    out.results["pooled"] = pooled
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        results = run_analysis_plan(ctx.data, plan, models=names)
+        results = run_analysis_plan(data, plan, models=names)
     for name, r in results.items():
         for w in getattr(r, "warnings", ()) or ():
             ctx.warn(f"{spec['id']}/{name}", w)
@@ -68,10 +77,16 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         if mspec.center:
             descs[-1] += ctx.text("models.centred") + ", ".join(
                 term_label(ctx, c) for c in mspec.center)
+    pooled_labels = {var: _pooled_label(ctx, var, levels) for var, levels in pooled.items()}
     coef_labels = {}
     for r in results.values():
         for term in r.coefficients.index:
-            coef_labels.setdefault(term, term_label(ctx, term))
+            m = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", term)
+            if m and m.group(2) == POOLED:
+                label = f"{factor_label(ctx, m.group(1))}{ctx.text('common.colon')}{pooled_labels[m.group(1)]}"
+            else:
+                label = term_label(ctx, term)
+            coef_labels.setdefault(term, label)
     # predictors of interest first, then interactions, controls (the variables of the plan's
     # `controls` snippet), factor levels, the intercept last
     controls = {t.strip() for t in str(getattr(plan, "terms", {}).get("controls", "")).split("+")}
@@ -91,7 +106,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     omit = []
     for pattern in spec.get("coef_omit", []):
         omit += [t for t in coef_labels if t.startswith(pattern)]
-    ref = _reference_notes(ctx, results)
+    ref = _reference_notes(ctx, results, data)
     t = model_table(cols, coef_labels=coef_labels, coef_omit=omit, reference_notes=ref, locale=ctx.lang)
     t = (
         t.with_locale(ctx.lang)
@@ -118,9 +133,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = dataclasses.replace(t, notes=(ctx.text("models.se_note", se_txt=se_txt)
                                       + omitted,) + tuple(n for n in t.notes if n not in (
                                           "Erreurs types entre parenthèses.", "Standard errors in parentheses.")))
+    if pooled:
+        t = t.tab_note(_pooling_note(ctx, pooled, pooled_labels, min_n))
     t = t.tab_note(ctx.text("models.dv_note")
                    + ctx.text("common.list_sep").join(descs) + ".")
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, counts=[])
     coefs = tidy_coefficients({k: v for k, v in cols.items() if getattr(v, "model", "") == "ols"})
     # the figure: construct scores, interactions and the moderators of the plan's simple slopes
@@ -140,7 +157,30 @@ def _named(ctx: ReportContext, section: str, name: str) -> str:
     return ctx.text(key) if ctx.texts.has(key) else name
 
 
-def _reference_notes(ctx: ReportContext, results: dict) -> dict:
+def _pooled_label(ctx: ReportContext, var: str, levels: list) -> str:
+    """Label of the pooled level of ``var``: its levels' labels joined by " + "."""
+    labels = ctx.value_labels(var)
+    return " + ".join(labels.get(lv, lv) for lv, _, target in levels if target == POOLED)
+
+
+def _pooling_note(ctx: ReportContext, pooled: dict, pooled_labels: dict, min_n: int) -> str:
+    """The note stating the pooling rule and what was pooled into what, with the counts."""
+    from analysis.tables import format_integer
+
+    parts = []
+    for var, levels in pooled.items():
+        labels = ctx.value_labels(var)
+        moves = []
+        for lv, n, target in levels:
+            into = pooled_labels[var] if target == POOLED else labels.get(target, target)
+            moves.append(ctx.text("models.pooled_move", level=labels.get(lv, lv),
+                                  n=format_integer(n, ctx.lang), target=into))
+        parts.append(f"{factor_label(ctx, var)}{ctx.text('common.colon')}"
+                     + ctx.text("common.list_sep").join(moves))
+    return ctx.text("models.pooled_note", min_n=min_n, moves="; ".join(parts))
+
+
+def _reference_notes(ctx: ReportContext, results: dict, data=None) -> dict:
     """Factor label -> label of its reference category, for the factors of the analysis plan
     (``factors`` in analysis_plan.yaml) that the models use.
 
@@ -151,8 +191,9 @@ def _reference_notes(ctx: ReportContext, results: dict) -> dict:
     for var, factor in ctx.labels.factors.items():
         for r in results.values():
             levels = [t for t in r.coefficients.index if t.startswith(f"C({var})[T.")]
-            if levels and var in ctx.data.columns:
-                present = sorted(ctx.data[var].dropna().astype(str).unique())
+            data = ctx.data if data is None else data
+            if levels and var in data.columns:
+                present = sorted(data[var].dropna().astype(str).unique())
                 shown = {t.split("[T.", 1)[1].rstrip("]") for t in levels}
                 base = [p for p in present if p not in shown]
                 declared = factor.get("reference")

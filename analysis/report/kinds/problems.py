@@ -92,6 +92,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = t.tab_note(ctx.text("problems.note", serious_from=serious_from))
     if hidden:
         t = t.tab_note(ctx.text("problems.small_shares", threshold=threshold, SUPPRESSED=SUPPRESSED))
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, counts=["n"])
     return out

@@ -107,7 +107,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             ctx.text("reliability.groups_dimensions") if by_dimensions
             else ctx.text("reliability.groups_fixed", n_f=n_f_option))))
     )
-    t = finish(t, ctx)
+    t = finish(t, ctx, spec=spec)
     out.add(t)
     items_df = pd.DataFrame(item_rows)
     out.results["items"] = items_df
@@ -121,6 +121,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .fmt_number(["r_drop", "alpha_if_deleted"], decimals=2)
             .tab_note(ctx.text("reliability.items_note"))
         )
-        t2 = finish(t2, ctx, labels_note=True)
+        t2 = finish(t2, ctx, spec=spec, labels_note=True)
         out.add(t2)
     return out
