@@ -189,3 +189,34 @@ def test_heavy_tailed_counts_get_median_iqr_and_a_rank_test(run):
         assert rows["M"][-1] in ("", "—")  # no Welch p next to the mean
     note = _notes(md.split("variables quantitatives", 1)[1])[0]
     assert "Test de Mann-Whitney" in note and "Nombre total de membres" in note.split("Test de Mann-Whitney", 1)[1]
+
+
+# --------------------------------------------------------------------------- 6. each item's own scale
+
+
+def _scale_text(list_name: str) -> str:
+    choices = pd.read_csv(Path(__file__).parents[2] / "questionnaire" / "choices.csv", dtype=str)
+    c = choices[choices["list_name"] == list_name].set_index("name")["label::Français (fr)"]
+    return ", ".join(f"{k} = {c[str(k)]}" for k in range(1, 6))
+
+
+def test_each_item_is_described_with_its_own_response_scale(run):
+    survey = pd.read_csv(Path(__file__).parents[2] / "questionnaire" / "survey.csv", dtype=str)
+    list_of = {r["name"]: r["type"].split()[1] for _, r in survey.iterrows()
+               if isinstance(r["type"], str) and r["type"].startswith("select_one ")}
+    tid, out = _kind(run, "likert")
+    shown = {i for i in out.results["distribution"]["item"]}
+    lists = {list_of[i] for i in shown}
+    assert {"agree5", "impact5"} <= lists
+    note = _notes(run["md"][tid])[0]
+    agree, impact = _scale_text("agree5"), _scale_text("impact5")
+    assert agree in note and impact in note
+    # the impact scale is given for the dimension of the imp_dom_* items, and only for it
+    after = note.split(impact)[0].rsplit("pour les items de", 1)[1]
+    assert "Impact par domaine" in after and "Changement des comportements" not in after
+    assert all(list_of[i] == "impact5" for i in shown if i.startswith("imp_dom_"))
+    # the problems table reads its scale from its choice list
+    tid_p, _ = _kind(run, "problems")
+    sev = pd.read_csv(Path(__file__).parents[2] / "questionnaire" / "choices.csv", dtype=str)
+    sev = sev[sev["list_name"] == "severity5"].set_index("name")["label::Français (fr)"]
+    assert f"1 = {sev['1'].lower()} à 5 = {sev['5'].lower()}" in _notes(run["md"][tid_p])[0]
