@@ -104,8 +104,9 @@ def table_ref(ctx: ReportContext, table_id: str, fallback: str) -> str:
     return f"{ctx.text('common.table_ref')} {n}"
 
 
-def item_text(ctx: ReportContext, item: str, reverse: bool = False, short: int = 60) -> str:
-    """An item as a row label: its (shortened) question text, then its code and (R) if reverse-keyed."""
+def item_text(ctx: ReportContext, item: str, reverse: bool = False, short: int | None = None) -> str:
+    """An item as a row label: its full question text (never cut; the writers wrap it), then its
+    code and (R) if reverse-keyed. With ``short``, the researcher's ``label_short`` when present."""
     return f"{ctx.label(item, short=short)} ({item}{', R' if reverse else ''})"
 
 

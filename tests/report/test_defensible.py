@@ -132,7 +132,7 @@ def test_sparse_categories_are_pooled_before_a_model_and_the_note_says_so(run):
             assert n >= min_n, (name, term, n)
     md = run["md"][tid]
     assert f"moins de {min_n} organisations regroupées" in md
-    assert f"Association reconnue d'utilité publique (n = {counts['association_rup']}) avec Association" in md
+    assert f"Association reconnue d'utilité publique ({counts['association_rup']})" in md
     assert "Forme juridique : Fondation" not in md
 
 
@@ -220,3 +220,45 @@ def test_each_item_is_described_with_its_own_response_scale(run):
     sev = pd.read_csv(Path(__file__).parents[2] / "questionnaire" / "choices.csv", dtype=str)
     sev = sev[sev["list_name"] == "severity5"].set_index("name")["label::Français (fr)"]
     assert f"1 = {sev['1'].lower()} à 5 = {sev['5'].lower()}" in _notes(run["md"][tid_p])[0]
+
+
+# --------------------------------------------------------------------------- 7. full wordings
+
+
+def test_item_wordings_are_never_cut(run):
+    from analysis.study._constructs import load_constructs
+    from analysis.study._instrument import codebook
+
+    cb = codebook().drop_duplicates("variable").set_index("variable")
+    spec = load_constructs()
+    assert not [tid for tid, md in run["md"].items() if "…" in md]
+    for kind in ("likert", "reliability", "efa", "cfa"):
+        tid, _ = _kind(run, kind)
+        md = run["md"][tid].replace("\\_", "_")
+        items = spec["si_presence"].items if kind == "efa" else [i for c in spec.reflective for i in c.items]
+        for item in items:
+            if f"({item}" in md:
+                assert f"{cb.at[item, 'label_fr'].strip()} ({item}" in md, (kind, item)
+
+
+def test_a_label_short_column_of_survey_csv_gives_the_short_label(tmp_path):
+    import shutil
+
+    from analysis import config
+    from analysis.report._common import item_text
+    from analysis.report._context import ReportContext
+    from analysis.report._plan import load_table_plan
+    from analysis.study._instrument import codebook
+
+    folder = tmp_path / "questionnaire"
+    shutil.copytree(config.QUESTIONNAIRE_DIR, folder)
+    survey = pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False)
+    survey["label_short"] = ""
+    survey.loc[survey["name"] == "has_premises", "label_short"] = "Dispose d'un local"
+    survey.to_csv(folder / "survey.csv", index=False)
+    ctx = ReportContext(pd.DataFrame(), None, codebook(), None, load_table_plan(), questionnaire_dir=folder)
+    full = ctx.label("has_premises")
+    assert len(full) > 40 and not full.endswith("…")
+    assert ctx.label("has_premises", short=40) == "Dispose d'un local"
+    assert ctx.label("si_nov_01", short=20) == ctx.label("si_nov_01")  # no label_short: full, never cut
+    assert item_text(ctx, "si_nov_01").startswith(ctx.label("si_nov_01"))

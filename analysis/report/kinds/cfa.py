@@ -115,7 +115,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         for k, (_, r) in enumerate(sub.iterrows()):
             rows.append({
                 "factor": ctx.construct_label(dim),
-                "item": item_text(ctx, r["rhs"], r["rhs"] in ctx.spec.reverse_items, short=60),
+                "item": item_text(ctx, r["rhs"], r["rhs"] in ctx.spec.reverse_items),
                 "estimate": r["estimate"],
                 "se": r["se"],
                 "cr": float(cr_s.get(fct, np.nan)) if k == 0 else np.nan,

@@ -92,7 +92,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     # items in the order of their primary factor, then as in the questionnaire
     rank = {f: j for j, f in enumerate(order)}
     item_order = sorted(L.index, key=lambda i: (rank[primary[i]], items.index(i)))
-    df = pd.DataFrame({"item": [item_text(ctx, i, i in construct.reverse, short=55) for i in item_order]})
+    df = pd.DataFrame({"item": [item_text(ctx, i, i in construct.reverse) for i in item_order]})
     cross = 0
     for f in order:
         cells = []

@@ -31,7 +31,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         items = present_columns(ctx, construct.items, spec["id"])
         if not items:
             continue
-        labels = {i: item_text(ctx, i, i in construct.reverse, short=70) for i in items}
+        labels = {i: item_text(ctx, i, i in construct.reverse) for i in items}
         dist = likert_distribution(ctx.data, items, labels=labels)
         dist = dist[dist["group"] == dist["group"].iloc[0]].copy()
         dist["construct"] = ctx.construct_label(name)

@@ -120,7 +120,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         if j == len(dvs) or dvs[j][1] != dvs[run_start][1]:
             dv = dvs[run_start][1]
             label = ctx.labels.variable(dv, "short", ctx.lang) or term_label(ctx, dv)
-            t = t.tab_spanner(label, [k for k, _ in dvs[run_start:j]])
+            run = [k for k, _ in dvs[run_start:j]]
+            if len(run) > 1:
+                t = t.tab_spanner(label, run)
+            else:  # one column: the outcome in its header (wraps with it; a spanner would not)
+                t = t.cols_label({run[0]: f"{label} {run[0]}"})
             # (the full dependent-variable labels are in the note)
             run_start = j
     se_txt = "; ".join(f"{_named(ctx, 'se_kinds', se)} {ctx.text('models.for')} {', '.join(m)}"
@@ -170,14 +174,14 @@ def _pooling_note(ctx: ReportContext, pooled: dict, pooled_labels: dict, min_n: 
     parts = []
     for var, levels in pooled.items():
         labels = ctx.value_labels(var)
-        moves = []
+        by_target: dict[str, list] = {}
         for lv, n, target in levels:
             into = pooled_labels[var] if target == POOLED else labels.get(target, target)
-            moves.append(ctx.text("models.pooled_move", level=labels.get(lv, lv),
-                                  n=format_integer(n, ctx.lang), target=into))
-        parts.append(f"{factor_label(ctx, var)}{ctx.text('common.colon')}"
-                     + ctx.text("common.list_sep").join(moves))
-    return ctx.text("models.pooled_note", min_n=min_n, moves="; ".join(parts))
+            by_target.setdefault(into, []).append(f"{labels.get(lv, lv)} ({format_integer(n, ctx.lang)})")
+        moves = ", ".join(ctx.text("models.pooled_move", levels=", ".join(lv), target=into)
+                          for into, lv in by_target.items())
+        parts.append(f"{factor_label(ctx, var).lower()}, {moves}")
+    return ctx.text("models.pooled_note", min_n=min_n, moves=ctx.text("common.list_sep").join(parts))
 
 
 def _reference_notes(ctx: ReportContext, results: dict, data=None) -> dict:

@@ -85,7 +85,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                 for item, r in a.items.iterrows():
                     item_rows.append({
                         "dimension": ctx.construct_label(name),
-                        "item": item_text(ctx, item, item in reverse, short=70),
+                        "item": item_text(ctx, item, item in reverse),
                         "r_drop": r["r_drop"],
                         "alpha_if_deleted": r["alpha_if_deleted"],
                     })

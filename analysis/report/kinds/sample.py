@@ -88,7 +88,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         rows = []
         for k, level in enumerate(d["level"].dropna().unique()):
             sub = d[d["level"] == level]
-            row = {"variable": ctx.label(var, short=70), "category": vl.get(str(level), str(level))}
+            row = {"variable": ctx.label(var, short=60), "category": vl.get(str(level), str(level))}
             for g in cols_g:
                 r = sub[sub["group"] == g]
                 n = float(r["count"].iloc[0]) if len(r) else 0.0
@@ -106,7 +106,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         block = pd.DataFrame(rows)
         raw_rows.append(block.assign(var=var))
         if nested:
-            nested_vars.append(ctx.label(var, short=70))
+            nested_vars.append(ctx.label(var, short=60))
         count_cols = [f"n_{g}" for g in cols_g]
         block, zeros = zeros_as_none(ctx, block, count_cols, {f"n_{g}": [f"pct_{g}"] for g in cols_g})
         any_zero = any_zero or zeros
@@ -197,7 +197,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             if n < threshold:
                 small = True
         for key, lab in stats:
-            row = {"variable": ctx.label(var, short=None), "stat": lab, "key": key}
+            row = {"variable": ctx.label(var, short=60), "stat": lab, "key": key}
             for g in cols_g:
                 v = values[g][key]
                 row[g] = v if values[g]["n"] >= threshold or key == "n" and v == 0 else SUPPRESSED
