@@ -70,6 +70,23 @@ def group_levels(ctx: ReportContext) -> tuple[str, list]:
     return group, levels + others
 
 
+def choice_order(levels, value_labels: dict) -> list:
+    """Levels in the order of their choice list (``value_labels``), unknown ones after in their
+    order, and "autre"/"other" (Autre) last.
+
+    Examples
+    --------
+    >>> choice_order(["b", "autre", "a", "z"], {"a": "A", "autre": "Autre", "b": "B"})
+    ['a', 'b', 'z', 'autre']
+    """
+    rank = {code: j for j, code in enumerate(value_labels)}
+    levels = list(levels)
+    ordered = sorted(levels, key=lambda lv: (rank.get(str(lv), len(rank) + levels.index(lv))))
+    last = [lv for lv in ordered if str(lv).lower() in ("autre", "other", "autres")
+            or str(value_labels.get(str(lv), "")).lower().startswith("autre")]
+    return [lv for lv in ordered if lv not in last] + last
+
+
 def numeric(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype(float)
 

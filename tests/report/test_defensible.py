@@ -262,3 +262,65 @@ def test_a_label_short_column_of_survey_csv_gives_the_short_label(tmp_path):
     assert ctx.label("has_premises", short=40) == "Dispose d'un local"
     assert ctx.label("si_nov_01", short=20) == ctx.label("si_nov_01")  # no label_short: full, never cut
     assert item_text(ctx, "si_nov_01").startswith(ctx.label("si_nov_01"))
+
+
+# --------------------------------------------------------------------------- 8. labels and layout
+
+
+def test_no_bracketed_plurals_and_no_folder_names(run):
+    for tid, md in run["md"].items():
+        assert not re.search(r"\w\(s\)", md), tid  # "(s)" alone is the suppression mark
+        for note in _notes(md):
+            assert not re.search(r"\b(results|reports|data)/", note), (tid, note)
+
+
+def test_categories_in_choice_list_order_with_autre_last(run):
+    from analysis.study._instrument import codebook
+
+    cb = codebook().drop_duplicates("variable").set_index("variable")
+    tid, _ = _kind(run, "sample")
+    md = run["md"][tid]
+    for var in ("geographic_scope", "sector"):
+        codes = [part.split("=", 1) for part in cb.at[var, "values"].split("; ")]
+        labels = [lab for code, lab in codes if code not in ("98", "99")]
+        header = f"**{cb.at[var, 'label_fr'].strip()}"
+        block = md.split(header, 1)[1].split("\n| **", 1)[0]
+        shown = [r.split("|")[1].strip() for r in block.splitlines()[1:] if r.startswith("| ")]
+        expected = [lab for lab in labels if lab in shown]
+        expected = [lab for lab in expected if lab != "Autre"] + (["Autre"] if "Autre" in expected else [])
+        assert shown == expected, var
+
+
+def test_the_test_p_value_is_not_on_the_first_category_row(run):
+    tid, _ = _kind(run, "sample")
+    cat = run["md"][tid].split("variables quantitatives", 1)[0]
+    header = [line for line in cat.splitlines() if line.startswith("|  |")][0]
+    assert not header.rstrip().endswith("| p |")
+    assert re.search(r"\*\*Portée géographique des activités \(p \\?[=<] ", cat)
+
+
+def test_leading_zeros_follow_one_convention(run):
+    # values bounded by 1 (loadings, alpha, omega, r, fit indices, R²) have no leading zero
+    for kind in ("reliability", "efa", "cfa", "invariance"):
+        tid, _ = _kind(run, kind)
+        text = "\n".join(line for line in run["md"][tid].splitlines()
+                         if not line.startswith("| Somme des carrés"))  # not bounded by 1
+        found = re.findall(r"(?:^|[\s|(\[=])−?0,\d", text)
+        assert not found, (kind, found[:5])
+    tid, _ = _kind(run, "models")
+    md = run["md"][tid]
+    r2 = _rows(md, "R²")[0]
+    assert all(c.startswith(",") for c in r2[1:] if c)
+
+
+def test_models_name_the_pseudo_r2_and_no_starred_zero(run):
+    tid, _ = _kind(run, "models")
+    md = run["md"][tid]
+    assert "Pseudo-R² de McFadden" in md
+    lines = [line.strip().strip("|").split("|") for line in md.splitlines() if line.startswith("| ")]
+    for top, below in zip(lines, lines[1:]):
+        for a, b in zip(top[1:], below[1:]):
+            a, b = a.strip().replace("\\", ""), b.strip()
+            if a.endswith("*"):
+                assert not re.fullmatch(r"−?0,0+\**", a), a
+                assert b != "(0,00)", (a, b)

@@ -101,7 +101,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             if abs(v) < threshold:
                 cells.append(np.nan)
             else:
-                text = format_number(v, dec, ctx.lang)
+                text = format_number(v, dec, ctx.lang, leading_zero=False)
                 if primary[i] == f:
                     text += "ᵃ"
                 cells.append(text)
@@ -138,7 +138,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         new_table(df, ctx, spec, number, suffix=ctx.text("efa.loadings_title"), key="loadings")
         .tab_stub("item")
         .cols_label({"item": "", "h2": ctx.text("common.communality")})
-        .fmt_number("h2", decimals=dec)
+        .fmt_number("h2", decimals=dec, leading_zero=False)
         .tab_spanner(ctx.text("common.factor"), fcols)
         .cols_align("right", fcols)
         .sub_missing("")
@@ -150,19 +150,19 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     for key, name in (("rmsea", "RMSEA"), ("tli", "TLI"), ("rmsr", "RMSR")):
         v = getattr(fit, key, None)
         if v is not None and np.isfinite(v):
-            parts.append(f"{name} = {format_number(float(v), 3, ctx.lang)}")
+            parts.append(f"{name} = {format_number(float(v), 3, ctx.lang, leading_zero=False)}")
     mname = ctx.text(f"efa.methods.{method}") if ctx.texts.has(f"efa.methods.{method}") else method
     dimnames = ctx.text("common.list_sep").join(
         f"{short[f]} = {ctx.construct_label(fnames[f])}" for f in order if f in fnames)
     chi = format_number(float(b.statistic), 1, ctx.lang)
     pb = fmt_p(b.p_value, ctx.lang)
     n_txt = format_integer(int(getattr(e, "n", len(X))), ctx.lang)
-    thr = format_number(threshold, 2, ctx.lang)
+    thr = format_number(threshold, 2, ctx.lang, leading_zero=False)
     note = ctx.text(
-        "efa.note", n_txt=n_txt, mname=mname, rotation=rotation, kmo=format_number(float(k.overall), 2, ctx.lang),
+        "efa.note", n_txt=n_txt, mname=mname, rotation=rotation, kmo=format_number(float(k.overall), 2, ctx.lang, leading_zero=False),
         bartlett_df=int(b.df), chi=chi, pb=pb, n_iter=n_iter, n_parallel=int(pa.n_factors),
-        factors_retained=ctx.text("efa.factors_retained"), thr=thr,
-        cross=ctx.text("efa.cross", n=cross) if cross else "", dimnames=dimnames, fit=", ".join(parts))
+        factors_retained=ctx.text("efa.factors_retained_one" if int(pa.n_factors) <= 1 else "efa.factors_retained_many"),
+        thr=thr, cross=(ctx.text("efa.cross_one") if cross == 1 else ctx.text("efa.cross_many", n=cross) if cross else ""), dimnames=dimnames, fit=", ".join(parts))
     t = finish(t.tab_note(note), ctx, spec=spec, labels_note=True)
     out.add(t)
     if e.phi is not None and len(order) > 1:
@@ -177,7 +177,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             new_table(phi, ctx, spec, number, suffix=ctx.text("efa.phi_title"), key="phi")
             .tab_stub("factor")
             .cols_label({"factor": ""})
-            .fmt_number(fcols, decimals=2)
+            .fmt_number(fcols, decimals=2, leading_zero=False)
             .sub_missing("")
             .tab_note(ctx.text("efa.phi_note", rotation=rotation))
         )

@@ -100,7 +100,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label({k: v for k, v in labels.items() if k in present})
         .fmt_number([c for c in ("chisq", "delta_chisq") if c in present], decimals=2)
         .fmt_integer([c for c in ("df", "delta_df") if c in present])
-        .fmt_number([c for c in ("cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea") if c in present], decimals=3)
+        .fmt_number([c for c in ("cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea") if c in present], decimals=3,
+                    leading_zero=False)
         .fmt_pvalue("p_value")
         .tab_spanner(ctx.text("invariance.fit_spanner"), [c for c in ("chisq", "df", "cfi", "tli", "rmsea", "srmr") if c in present])
         .tab_spanner(ctx.text("invariance.comparison"),

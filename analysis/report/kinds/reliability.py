@@ -102,7 +102,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label(labels)
         .tab_spanner(ctx.text("reliability.ci_spanner"), ["ci_low", "ci_high"])
         .fmt_integer(["k", "n"])
-        .fmt_number(["alpha", "ci_low", "ci_high", "average_r", "omega_total", "omega_h"], decimals=2)
+        .fmt_number(["alpha", "ci_low", "ci_high", "average_r", "omega_total", "omega_h"], decimals=2,
+                    leading_zero=False)
         .tab_note(ctx.text("reliability.scales_note", groups=(
             ctx.text("reliability.groups_dimensions") if by_dimensions
             else ctx.text("reliability.groups_fixed", n_f=n_f_option))))
@@ -118,7 +119,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .cols_label({"item": "", "dimension": "",
                          "r_drop": ctx.text("reliability.item_rest_r"),
                          "alpha_if_deleted": ctx.text("reliability.if_deleted")})
-            .fmt_number(["r_drop", "alpha_if_deleted"], decimals=2)
+            .fmt_number(["r_drop", "alpha_if_deleted"], decimals=2, leading_zero=False)
             .tab_note(ctx.text("reliability.items_note"))
         )
         t2 = finish(t2, ctx, spec=spec, labels_note=True)

@@ -11,8 +11,10 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.report._common import (
     SUPPRESSED,
+    choice_order,
     finish,
     fmt_adaptive,
+    fmt_p,
     group_levels,
     merge_suppression_notes,
     new_table,
@@ -86,7 +88,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             tot = w[ok].groupby(data.loc[ok, var].astype(str)).sum()
             wshare = tot / tot.sum() * 100
         rows = []
-        for k, level in enumerate(d["level"].dropna().unique()):
+        for k, level in enumerate(choice_order(d["level"].dropna().unique(), vl)):
             sub = d[d["level"] == level]
             row = {"variable": ctx.label(var, short=60), "category": vl.get(str(level), str(level))}
             for g in cols_g:
@@ -98,8 +100,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                 row[f"n_{g}"], row[f"pct_{g}"] = n, pct
             if wshare is not None:
                 row["pct_weighted"] = float(wshare.get(str(level), np.nan))
-            row["p_value"] = test.p_value if (test is not None and k == 0) else np.nan
+            row["p_value"] = np.nan
             rows.append(row)
+        if test is not None and rows:
+            # the test's p with the variable's name (its row group), not on the first category
+            named = f"{rows[0]['variable']} ({fmt_p(test.p_value, ctx.lang)})"
+            for row in rows:
+                row["variable"] = named
         if not rows:
             ctx.warn(spec["id"], f"no answer to '{var}': left out")
             continue
@@ -130,7 +137,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             show += [f"n_{g}", f"pct_{g}"]
         if weighted:
             show.append("pct_weighted")
-        show.append("p_value")
         table_df = table_df[show]
         labels = {"variable": "", "category": ""}
         for g in cols_g:
@@ -138,14 +144,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             labels[f"pct_{g}"] = "%"
         if weighted:
             labels["pct_weighted"] = ctx.text("sample.weighted_percent")
-        labels["p_value"] = ctx.text("common.p_value")
         t = new_table(table_df, ctx, spec, number, suffix=ctx.text("sample.categorical_title"),
                    key="categorical").tab_stub("category", "variable").cols_label(labels)
         for g in cols_g:
             name = ctx.text("common.total") if g == "Total" else ctx.group_label(g)
             t = t.tab_spanner(name, [f"n_{g}", f"pct_{g}"])
         pct_cols = [f"pct_{g}" for g in cols_g] + (["pct_weighted"] if weighted else [])
-        t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g]).fmt_pvalue("p_value")
+        t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g])
         note = ctx.text("sample.categorical_note")
         t = t.tab_note(note)
         if weighted:
