@@ -124,7 +124,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             elif i < n_share + n_ind:
                 key = first_inds[i - n_share]
                 dec = 1 if key == "funding_market_share" else 2
-                vals.append(format_number(float(v), dec, ctx.lang))
+                # APA: no leading zero for the indices bounded by 1 (HHI, 1 − HHI)
+                bounded = key in ("funding_hhi", "funding_diversity")
+                vals.append(format_number(float(v), dec, ctx.lang, leading_zero=not bounded))
             else:
                 vals.append(format_integer(float(v), ctx.lang))
         texts[c] = vals
@@ -167,7 +169,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .tab_stub("level")
             .cols_label(labels)
             .fmt_integer("n")
-            .fmt_number([c for c in ("funding_hhi", "funding_n_sources") if c in cols], decimals=2)
+            .fmt_number([c for c in ("funding_hhi", "funding_diversity") if c in cols], decimals=2, leading_zero=False)
+            .fmt_number([c for c in ("funding_n_sources",) if c in cols], decimals=2)
             .fmt_number([c for c in cols if c in top or c == "funding_market_share"], decimals=1)
             .tab_spanner(ctx.text("funding.hybridisation_short"), inds)
             .tab_spanner(ctx.text("funding.top_sources"), top)
