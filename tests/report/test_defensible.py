@@ -324,3 +324,24 @@ def test_models_name_the_pseudo_r2_and_no_starred_zero(run):
             if a.endswith("*"):
                 assert not re.fullmatch(r"−?0,0+\**", a), a
                 assert b != "(0,00)", (a, b)
+
+
+# --------------------------------------------------------------------------- 9. APA-style sentences
+
+
+def test_apa_sentences_carry_the_numbers_of_the_tables(run):
+    tid, out = _kind(run, "reliability")
+    md = run["md"][tid]
+    sentences = out.results["apa_text"]
+    assert len(sentences) == int((out.results["scales"]["scale"] == "Échelle complète").sum()) >= 1
+    for s in sentences:
+        alpha = re.search(r"α = (,\d\d), IC 95 % \[(,\d\d) ; (,\d\d)\]", s)
+        assert alpha, s
+        assert f"| {alpha.group(1)} | {alpha.group(2)} | {alpha.group(3)} |" in md.replace("\u202f", " ")
+    tid, out = _kind(run, "efa")
+    (efa_text,) = out.results["apa_text"]
+    cum = _rows(run["md"][tid], "Variance cumulée")[0]
+    assert f"explique {[c for c in cum if c][-1]} % de la variance" in efa_text
+    tid, out = _kind(run, "models")
+    assert out.results["apa_text"] and all(re.search(r"b = −?\d+,\d+, ES = \d+,\d+, p [=<] ", s)
+                                           for s in out.results["apa_text"])

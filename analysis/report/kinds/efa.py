@@ -164,6 +164,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         factors_retained=ctx.text("efa.factors_retained_one" if int(pa.n_factors) <= 1 else "efa.factors_retained_many"),
         thr=thr, cross=(ctx.text("efa.cross_one") if cross == 1 else ctx.text("efa.cross_many", n=cross) if cross else ""), dimnames=dimnames, fit=", ".join(parts))
     t = finish(t.tab_note(note), ctx, spec=spec, labels_note=True)
+    # the APA-style sentence, from the same numbers
+    cum = format_number(float(derived["cumulative"].iloc[-1]) * 100, 1, ctx.lang)
+    out.results["apa_text"] = [ctx.text(
+        "efa.apa", n=n_factors,
+        factors=ctx.text("efa.factors_one" if n_factors == 1 else "efa.factors_many"),
+        kmo=format_number(float(k.overall), 2, ctx.lang, leading_zero=False), bartlett_df=int(b.df), chi=chi, pb=pb,
+        cum=cum)]
     out.add(t)
     if e.phi is not None and len(order) > 1:
         phi = e.phi.loc[order, order].copy()

@@ -106,6 +106,21 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     omit = []
     for pattern in spec.get("coef_omit", []):
         omit += [t for t in coef_labels if t.startswith(pattern)]
+    # the APA-style sentences: each model's first predictor of interest, from the same numbers
+    from analysis.report._common import fmt_p
+    from analysis.tables import format_number
+
+    apa = []
+    for (key, r), (_, dv) in zip(cols.items(), dvs):
+        focal = next((term for term in coef_labels if rank(term) == 1 and term in r.coefficients.index), None)
+        if focal is None:
+            continue
+        c = r.coefficients.loc[focal]
+        dv_text = ctx.labels.variable(dv, "long", ctx.lang) or term_label(ctx, dv)
+        apa.append(ctx.text("models.apa", model=key.split(" ", 1)[0], dv=dv_text, term=coef_labels[focal],
+                            b=format_number(float(c["estimate"]), 2, ctx.lang),
+                            se=format_number(float(c["se"]), 2, ctx.lang), p=fmt_p(float(c["p_value"]), ctx.lang)))
+    out.results["apa_text"] = apa
     ref = _reference_notes(ctx, results, data)
     t = model_table(cols, coef_labels=coef_labels, coef_omit=omit, reference_notes=ref, locale=ctx.lang)
     t = (

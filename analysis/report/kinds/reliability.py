@@ -22,6 +22,28 @@ OPTIONS: dict[str, str] = {
 }
 
 
+def _apa_text(ctx: ReportContext, df: pd.DataFrame) -> list[str]:
+    """One APA-style sentence per whole scale, from the numbers of the table
+    ("α = ,84, IC 95 % [,82 ; ,86]")."""
+    from analysis.tables import format_integer, format_number, get_locale
+
+    if df.empty:
+        return []
+    loc = get_locale(ctx.lang)
+
+    def f(v):
+        return format_number(float(v), 2, loc, leading_zero=False)
+
+    out = []
+    for _, r in df[df["scale"] == ctx.text("reliability.whole_scale")].iterrows():
+        omega = (ctx.text("reliability.apa_omega", omega_total=f(r["omega_total"]), omega_h=f(r["omega_h"]))
+                 if np.isfinite(r["omega_total"]) else "")
+        out.append(ctx.text("reliability.apa", scale=r["construct"], alpha=f(r["alpha"]), low=f(r["ci_low"]),
+                            high=f(r["ci_high"]), sep=loc.interval_sep.strip(), k=int(r["k"]),
+                            n=format_integer(r["n"], loc), omega=omega))
+    return out
+
+
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 4: reliability of every scale and dimension (alpha with CI, omega, item-rest r)."""
     from analysis.psychometrics._reliability import alpha, omega
@@ -91,6 +113,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                     })
     df = pd.DataFrame(rows)
     out.results["scales"] = df
+    out.results["apa_text"] = _apa_text(ctx, df)
     if df.empty:
         return out
     labels = {"construct": "", "scale": "", "k": ctx.text("reliability.k"), "n": "n",
