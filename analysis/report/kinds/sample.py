@@ -88,7 +88,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             tot = w[ok].groupby(data.loc[ok, var].astype(str)).sum()
             wshare = tot / tot.sum() * 100
         rows = []
-        for k, level in enumerate(choice_order(d["level"].dropna().unique(), vl)):
+        for level in choice_order(d["level"].dropna().unique(), vl):
             sub = d[d["level"] == level]
             row = {"variable": ctx.label(var, short=60), "category": vl.get(str(level), str(level))}
             for g in cols_g:
