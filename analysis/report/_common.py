@@ -29,8 +29,18 @@ def new_table(df: pd.DataFrame, ctx: ReportContext, spec: dict, number: int, *, 
     return t
 
 
-def finish(t, ctx: ReportContext, *, labels_note: bool = False):
-    """Last notes common to the tables (the English note on French labels)."""
+def finish(t, ctx: ReportContext, *, spec: dict | None = None, labels_note: bool = False):
+    """Last notes common to the tables: the weighting policy, the English note on French labels.
+
+    One weighting policy for the whole report: design weights only where the plan's table
+    names them (``weights``: the columns so marked), every other statistic unweighted; every
+    note says which, and the n shown are always unweighted counts.
+    """
+    wcol = (spec or {}).get("weights")
+    if wcol and wcol in ctx.data.columns:
+        t = t.tab_note(ctx.text("common.weighting_design"))
+    else:
+        t = t.tab_note(ctx.text("common.weighting_none"))
     if labels_note and ctx.text("common.labels_note"):
         t = t.tab_note(ctx.text("common.labels_note"))
     return t
@@ -58,6 +68,23 @@ def group_levels(ctx: ReportContext) -> tuple[str, list]:
     levels = [g for g in ctx.labels.group_order if (ctx.data[group] == g).any()]
     others = sorted(set(ctx.data[group].dropna().astype(str)) - set(levels))
     return group, levels + others
+
+
+def choice_order(levels, value_labels: dict) -> list:
+    """Levels in the order of their choice list (``value_labels``), unknown ones after in their
+    order, and "autre"/"other" (Autre) last.
+
+    Examples
+    --------
+    >>> choice_order(["b", "autre", "a", "z"], {"a": "A", "autre": "Autre", "b": "B"})
+    ['a', 'b', 'z', 'autre']
+    """
+    rank = {code: j for j, code in enumerate(value_labels)}
+    levels = list(levels)
+    ordered = sorted(levels, key=lambda lv: (rank.get(str(lv), len(rank) + levels.index(lv))))
+    last = [lv for lv in ordered if str(lv).lower() in ("autre", "other", "autres")
+            or str(value_labels.get(str(lv), "")).lower().startswith("autre")]
+    return [lv for lv in ordered if lv not in last] + last
 
 
 def numeric(s: pd.Series) -> pd.Series:
@@ -94,8 +121,9 @@ def table_ref(ctx: ReportContext, table_id: str, fallback: str) -> str:
     return f"{ctx.text('common.table_ref')} {n}"
 
 
-def item_text(ctx: ReportContext, item: str, reverse: bool = False, short: int = 60) -> str:
-    """An item as a row label: its (shortened) question text, then its code and (R) if reverse-keyed."""
+def item_text(ctx: ReportContext, item: str, reverse: bool = False, short: int | None = None) -> str:
+    """An item as a row label: its full question text (never cut; the writers wrap it), then its
+    code and (R) if reverse-keyed. With ``short``, the researcher's ``label_short`` when present."""
     return f"{ctx.label(item, short=short)} ({item}{', R' if reverse else ''})"
 
 
@@ -192,3 +220,92 @@ def term_label(ctx: ReportContext, term: str) -> str:
     if term.startswith("score_"):
         return ctx.construct_label(term[len("score_"):])
     return ctx.label(term, short=50)
+
+
+#: Code of the level made of several sparse levels pooled together (sorts after every code,
+#: so that it is never the default reference category).
+POOLED = "~pooled"
+
+
+def pool_sparse_levels(data: pd.DataFrame, variables: Sequence[str], min_n: int,
+                       keep: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """Pool the levels of categorical covariates observed fewer than ``min_n`` times.
+
+    The rule, in order, for each sparse level of ``var``:
+
+    1. if the data have a grouping ``<var>_group`` (e.g. ``legal_form_group``), the level joins
+       the largest non-sparse level of its group (``association_rup`` -> ``association``);
+    2. else, if the variable has a level ``autre`` or ``other``, the level joins it;
+    3. else the sparse levels are pooled together, with the next smallest levels added
+       while the pool has fewer than ``min_n`` cases (code :data:`POOLED`).
+
+    Parameters
+    ----------
+    data : DataFrame
+    variables : sequence of str
+        Categorical covariates (``C(var)`` in the model formulas).
+    min_n : int
+        Smallest number of cases of a level kept on its own.
+    keep : dict, optional
+        ``var -> level`` never pooled away (the declared reference category).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The data with the pooled levels recoded (a copy), and ``var -> list of
+        (level, n, target)`` for every pooled level.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"f": ["a"] * 30 + ["b"] * 25 + ["c"] * 4 + ["d"] * 3})
+    >>> out, pooled = pool_sparse_levels(d, ["f"], 20)
+    >>> pooled["f"]
+    [('d', 3, '~pooled'), ('c', 4, '~pooled'), ('b', 25, '~pooled')]
+    >>> out["f"].value_counts().to_dict()
+    {'~pooled': 32, 'a': 30}
+    """
+    keep = keep or {}
+    out = data.copy()
+    pooled: dict[str, list] = {}
+    for var in variables:
+        if var not in out.columns:
+            continue
+        s = out[var].astype("object").where(out[var].notna())
+        counts = s.dropna().astype(str).value_counts()
+        protected = {str(keep[var])} if keep.get(var) is not None else set()
+        sparse = [lv for lv in counts.index[::-1] if counts[lv] < min_n and lv not in protected]
+        if not sparse or len(counts) < 2:
+            continue
+        target: dict[str, str] = {}
+        group_col = f"{var}_group"
+        other = next((lv for lv in counts.index if lv.lower() in ("autre", "other")), None)
+        rest = []
+        for lv in sparse:
+            if group_col in out.columns:
+                grp = out.loc[s.astype(str) == lv, group_col].mode()
+                siblings = [x for x in counts.index
+                            if x not in sparse and not grp.empty
+                            and (out.loc[s.astype(str) == x, group_col] == grp.iloc[0]).any()]
+                if siblings:
+                    target[lv] = siblings[0]  # counts are sorted: the largest sibling
+                    continue
+            if other is not None and other not in sparse and lv != other:
+                target[lv] = other
+                continue
+            rest.append(lv)
+        if rest:
+            n_pool = int(sum(counts[lv] for lv in rest))
+            candidates = [lv for lv in counts.index[::-1] if lv not in sparse and lv not in protected]
+            while n_pool < min_n and len(candidates) > 1:
+                lv = candidates.pop(0)
+                rest.append(lv)
+                n_pool += int(counts[lv])
+            code = POOLED if len(rest) > 1 else rest[0]
+            for lv in rest:
+                if lv != code:
+                    target[lv] = code
+        if target:
+            as_str = s.astype(str)
+            out[var] = s.where(~as_str.isin(list(target)), as_str.map(target))
+            pooled[var] = [(lv, int(counts[lv]), target[lv]) for lv in sparse + [x for x in target if x not in sparse]]
+    return out, pooled

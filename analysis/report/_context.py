@@ -109,7 +109,12 @@ class ReportContext:
 
     def label(self, variable: str, short: int | None = None) -> str:
         """The label of a variable: a derived variable's label from the analysis plan, a score's
-        construct label, else the codebook's French label."""
+        construct label, else the codebook's French label.
+
+        A label is never cut: with ``short`` (a short label is wanted, e.g. a row of a wide
+        table), the ``label_short`` the researcher wrote in ``survey.csv`` is used when the full
+        label is longer than ``short`` characters; without one the full label (the writers wrap it).
+        """
         cb = self._cb_index
         derived = self.labels.variable(variable, "label", self.lang) or self.labels.variable(variable, "label", "fr")
         if variable == "Intercept":
@@ -125,8 +130,30 @@ class ReportContext:
                 if isinstance(value, str) and value.strip():
                     text = value.strip()
         if short and len(text) > short:
-            text = text[: short - 1].rstrip(" ,;:(") + "…"
+            text = self.short_labels.get(variable) or text
         return text
+
+    @property
+    def short_labels(self) -> dict[str, str]:
+        """Question name -> ``label_short`` of ``survey.csv`` (the column ``label_short`` or
+        ``label_short::Français (fr)``; English: ``label_short::English (en)`` first), when present."""
+        cached = self.cache.get("short_labels")
+        if cached is None:
+            cached = {}
+            from analysis import config
+
+            folder = Path(self.questionnaire_dir) if self.questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
+            path = folder / "survey.csv"
+            if path.exists():
+                survey = pd.read_csv(path, dtype=str, keep_default_na=False)
+                cols = [c for c in survey.columns if c.split("::")[0].strip() == "label_short"]
+                pref = [c for c in cols if f"({self.lang})" in c] + [c for c in cols if "(fr)" in c or "::" not in c]
+                for col in reversed(list(dict.fromkeys(pref + cols))):
+                    for name, value in zip(survey.get("name", []), survey[col]):
+                        if isinstance(value, str) and value.strip():
+                            cached[name] = value.strip()
+            self.cache["short_labels"] = cached
+        return cached
 
     def value_labels(self, variable: str) -> dict[str, str]:
         """Codes to labels of a select_one variable, from the codebook ``values`` column."""

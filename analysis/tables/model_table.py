@@ -20,7 +20,7 @@ Examples
 ...     index=["Intercept", "x"])
 >>> m = SimpleNamespace(coefficients=coefs, fit=pd.Series({"n": 120, "r2": 0.21}))
 >>> model_table({"(1)": m}).render().body_text()
-[['Constante', '1,00**'], ['', '(0,20)'], ['x', '0,50***'], ['', '(0,10)'], ['N', '120'], ['R²', '0,210']]
+[['Constante', '1,00**'], ['', '(0,20)'], ['x', '0,50***'], ['', '(0,10)'], ['N', '120'], ['R²', ',210']]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ FIT_LABELS: dict[str, dict[str, str]] = {
         "n": "N",
         "r2": "R²",
         "adj_r2": "R² ajusté",
-        "pseudo_r2": "Pseudo-R²",
+        "pseudo_r2": "Pseudo-R² de McFadden",
         "aic": "AIC",
         "bic": "BIC",
         "llf": "Log-vraisemblance",
@@ -59,12 +59,13 @@ FIT_LABELS: dict[str, dict[str, str]] = {
         "n": "N",
         "r2": "R²",
         "adj_r2": "Adjusted R²",
-        "pseudo_r2": "Pseudo R²",
+        "pseudo_r2": "McFadden pseudo R²",
         "aic": "AIC",
         "bic": "BIC",
         "llf": "Log-likelihood",
     },
 }
+_BOUNDED_FIT = ("r2", "adj_r2", "pseudo_r2")
 _FIT_DECIMALS = {"n": 0, "r2": 3, "adj_r2": 3, "pseudo_r2": 3, "aic": 1, "bic": 1, "llf": 1}
 
 #: Term names read as the intercept (labelled "Constante" / "Constant").
@@ -128,11 +129,31 @@ class _Stat:
 class _Fit:
     value: float
     decimals: int
+    leading_zero: bool = True
 
     def format(self, loc: Locale) -> str:
         if self.decimals == 0:
             return format_integer(self.value, loc)
-        return format_number(self.value, self.decimals, loc)
+        return format_number(self.value, self.decimals, loc, leading_zero=self.leading_zero)
+
+
+def _decimals_for(estimate: float, below: Sequence[float], decimals: int, most: int = 4,
+                  significant: bool = False) -> int:
+    """Decimals of a coefficient and its SE (or CI): ``decimals``, more while the SE (or a
+    significant estimate) would round to zero, so that no "−0,01** (0,00)" is printed.
+
+    Examples
+    --------
+    >>> _decimals_for(-0.012, [0.004], 2), _decimals_for(0.53, [0.03], 2), _decimals_for(0.0, [0.0], 2)
+    (3, 2, 2)
+    >>> _decimals_for(0.003, [0.07], 2), _decimals_for(0.003, [0.0009], 2, significant=True)
+    (2, 3)
+    """
+    d = decimals
+    values = [abs(v) for v in below if v != 0] + ([abs(estimate)] if estimate != 0 and significant else [])
+    while d < most and any(round(v, d) == 0 for v in values):
+        d += 1
+    return d
 
 
 def _format_cell(value: object, loc: Locale) -> str:
@@ -280,12 +301,16 @@ def model_table(
             if is_missing(row["estimate"]):
                 top[name] = below[name] = None
                 continue
-            top[name] = _Coef(float(row["estimate"]), row["p_value"], stars and t not in cuts, levels, decimals)
+            shown = [row["se"]] if stat == "se" else [row["ci_low"], row["ci_high"]]
+            sig = not is_missing(row["p_value"]) and float(row["p_value"]) < max(levels)
+            d = _decimals_for(float(row["estimate"]), [float(v) for v in shown if not is_missing(v)], decimals,
+                              significant=sig)
+            top[name] = _Coef(float(row["estimate"]), row["p_value"], stars and t not in cuts, levels, d)
             if stat == "se":
-                below[name] = None if is_missing(row["se"]) else _Stat(float(row["se"]), None, decimals)
+                below[name] = None if is_missing(row["se"]) else _Stat(float(row["se"]), None, d)
             else:
                 lo, hi = row["ci_low"], row["ci_high"]
-                below[name] = None if is_missing(lo) or is_missing(hi) else _Stat(float(lo), float(hi), decimals)
+                below[name] = None if is_missing(lo) or is_missing(hi) else _Stat(float(lo), float(hi), d)
         rows += [top, below]
     n_coef_rows = len(rows)
     for f in fit_rows:
@@ -294,7 +319,8 @@ def model_table(
             continue
         row_f: dict[str, object] = {"term": fit_labels[f]}
         for name, v in values.items():
-            row_f[name] = None if is_missing(v) else _Fit(float(v), _FIT_DECIMALS[f])
+            # APA: no leading zero for the R² (bounded by 1)
+            row_f[name] = None if is_missing(v) else _Fit(float(v), _FIT_DECIMALS[f], f not in _BOUNDED_FIT)
         rows.append(row_f)
 
     frame = pd.DataFrame(rows, columns=["term", *names], dtype=object)

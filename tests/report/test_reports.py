@@ -202,13 +202,12 @@ def test_sample_table_structure(small):
     o = small["fr"].outputs["t02_sample"]
     cat, num = o.tables
     r = cat.render()
-    assert [s.label for s in r.sections] == ["Forme juridique de l'organisation", "Milieu d'intervention"]
-    assert r.column_labels[-2:] == ("% pondéré", "p")
-    # legal form is nested in its group: no test, structural zeros shown as a dash
-    legal = r.sections[0].rows
-    assert all(row[-1].text == "—" for row in legal)
+    labels = [s.label for s in r.sections]
+    assert labels[0] == "Forme juridique de l'organisation"  # nested in its group: no test
+    assert re.fullmatch(r"Milieu d'intervention \(p [=<]\s?,\d+\)", labels[1].replace("\u202f", " ").replace("\xa0", " ")), labels[1]
+    assert r.column_labels[-1] == "% pondéré"  # the p of the test follows the variable's name
     rnum = num.render()
-    assert [row[0].text for row in rnum.sections[0].rows] == ["n", "M", "ÉT", "Méd."]
+    assert [row[0].text for row in rnum.sections[0].rows] == ["n", "Méd.", "Q1–Q3", "M", "ÉT"]
 
 
 # --------------------------------------------------------------------------- plan loader
@@ -494,8 +493,10 @@ def test_demo_alpha_equals_reliability_alpha(demo):
         a = alpha(X, keys=[("-" + i) if i in d.reverse else i for i in d.items])
         label = d.label_fr.split(" (97")[0]
         row = _row(o.tables[0], label)
-        assert row[3] == format_number(a.alpha, 2, "fr")
-        assert row[4] == format_number(a.ci_low, 2, "fr") and row[5] == format_number(a.ci_high, 2, "fr")
+        # APA: no leading zero for values bounded by 1
+        assert row[3] == format_number(a.alpha, 2, "fr", leading_zero=False)
+        assert row[4] == format_number(a.ci_low, 2, "fr", leading_zero=False)
+        assert row[5] == format_number(a.ci_high, 2, "fr", leading_zero=False)
 
 
 def test_demo_coefficient_equals_regress(demo):
@@ -522,16 +523,16 @@ def test_demo_cfa_and_efa_numbers_equal_their_results(demo):
     o = demo["result"].report.outputs["cfa"]
     res = o.results["cfa"]
     fit = dict((row[0], row[1]) for row in _body(o.tables[0]))
-    assert fit["CFI"] == format_number(float(res.fit["cfi_robust"]), 3, "fr")
+    assert fit["CFI"] == format_number(float(res.fit["cfi_robust"]), 3, "fr", leading_zero=False)
     assert fit["n"] == format_integer(float(res.fit["ntotal"]), "fr")
     sl = res.std_loadings.set_index("rhs")["estimate"]
     row = next(r for r in _body(o.tables[1]) if "(si_nov_01" in r[0])
-    assert row[1] == format_number(float(sl["si_nov_01"]), 2, "fr")
+    assert row[1] == format_number(float(sl["si_nov_01"]), 2, "fr", leading_zero=False)
     e = demo["result"].report.outputs["efa"]
     threshold = load_table_plan().options["loading_threshold"]
     L = e.results["efa"].loadings
     shown = [c for row in _body(e.tables[0]) if "(si_" in row[0] for c in row[1:-1] if c]
-    n_loadings_shown = sum(1 for c in shown if re.fullmatch(r"−?\d,\d\dᵃ?", c))
+    n_loadings_shown = sum(1 for c in shown if re.fullmatch(r"−?\d?,\d\dᵃ?", c))
     assert n_loadings_shown == int((L.abs() >= threshold).to_numpy().sum())
     assert sum(c.endswith("ᵃ") for c in shown) == len(L)  # one primary loading per item
 

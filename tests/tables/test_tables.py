@@ -225,9 +225,9 @@ class TestModelTable:
         assert body[2] == ["Taille", f"{MINUS}0,25", ""]
         assert body[4][0] == "Constante"
         fit = [row[0] for row in body[6:]]
-        assert fit == ["N", "R²", "R² ajusté", "Pseudo-R²", "AIC", "BIC"]
+        assert fit == ["N", "R²", "R² ajusté", "Pseudo-R² de McFadden", "AIC", "BIC"]
         assert body[6] == ["N", f"1{NNBSP}200", "900"]
-        assert body[7] == ["R²", "0,235", ""]
+        assert body[7] == ["R²", ",235", ""]  # APA: bounded by 1, no leading zero
         assert r.sections[-1].label == ""  # rule above fit rows
         texts = [n.text for n in r.notes]
         assert "Erreurs types entre parenthèses." in texts[0]
@@ -242,7 +242,7 @@ class TestModelTable:
     def test_drops_empty_fit_rows_and_omits(self, models):
         r = model_table({"A": models["MCO"]}, coef_omit=["x2"]).render()
         labels = [row[0] for row in r.body_text()]
-        assert "Pseudo-R²" not in labels and "Taille" not in labels and "x2" not in labels
+        assert "Pseudo-R² de McFadden" not in labels and "Taille" not in labels and "x2" not in labels
 
     def test_reference_notes(self, models):
         r = model_table(models, reference_notes={"Forme juridique": "association"}).render()

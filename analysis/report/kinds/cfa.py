@@ -50,14 +50,15 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
         v = f.get(key, np.nan)
         return float(v) if v is not None and np.isfinite(v) else np.nan
 
-    def num(v, d=3):
-        return "—" if not np.isfinite(v) else format_number(v, d, ctx.lang)
+    def num(v, d=3, bounded=True):
+        # APA: no leading zero for values bounded by 1 (fit indices)
+        return "—" if not np.isfinite(v) else format_number(v, d, ctx.lang, leading_zero=not bounded)
 
     rows = [
-        ("χ²", num(g("chisq" + chis), 2)),
+        ("χ²", num(g("chisq" + chis), 2, bounded=False)),
         (ctx.text("common.df"), "—" if not np.isfinite(g("df")) else format_integer(g("df"), ctx.lang)),
         ("p", "—" if not np.isfinite(g("pvalue" + chis)) else format_pvalue(g("pvalue" + chis), 3, ctx.lang)),
-        ("χ²/" + ctx.text("common.df"), num(g("chisq" + chis) / g("df"), 2) if g("df") > 0 else "—"),
+        ("χ²/" + ctx.text("common.df"), num(g("chisq" + chis) / g("df"), 2, bounded=False) if g("df") > 0 else "—"),
         ("CFI", num(g("cfi" + sfx))),
         ("TLI", num(g("tli" + sfx))),
         ("RMSEA", num(g("rmsea" + sfx))),
@@ -68,7 +69,7 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
 
         loc = get_locale(ctx.lang)
         rows.append((ctx.text("cfa.rmsea_ci"),
-                     f"[{format_number(lo, 3, ctx.lang)}{loc.interval_sep}{format_number(hi, 3, ctx.lang)}]"))
+                     f"[{num(lo)}{loc.interval_sep}{num(hi)}]"))
     rows.append(("SRMR", num(g("srmr"))))
     rows.append(("n", "—" if not np.isfinite(g("ntotal")) else format_integer(g("ntotal"), ctx.lang)))
     return rows
@@ -104,7 +105,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .tab_note(ctx.text("cfa.fit_note", n_factors=len(factor_of), estimator=estimator, miss_txt=miss_txt,
                            robust=ctx.text("cfa.fit_note_robust") if robust else ""))
     )
-    out.add(t_fit)
+    out.add(finish(t_fit, ctx, spec=spec))
     sl = res.std_loadings.copy()
     cr = res.composite_reliability
     ave = res.ave
@@ -118,7 +119,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         for k, (_, r) in enumerate(sub.iterrows()):
             rows.append({
                 "factor": ctx.construct_label(dim),
-                "item": item_text(ctx, r["rhs"], r["rhs"] in ctx.spec.reverse_items, short=60),
+                "item": item_text(ctx, r["rhs"], r["rhs"] in ctx.spec.reverse_items),
                 "estimate": r["estimate"],
                 "se": r["se"],
                 "cr": float(cr_s.get(fct, np.nan)) if k == 0 else np.nan,
@@ -131,7 +132,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .tab_stub("item", "factor")
         .cols_label({"item": "", "factor": "", "estimate": "λ", "se": ctx.text("cfa.se"),
                      "cr": ctx.text("cfa.cr"), "ave": "AVE"})
-        .fmt_number(["estimate", "se", "cr", "ave"], decimals=2)
+        .fmt_number(["estimate", "se", "cr", "ave"], decimals=2, leading_zero=False)
         .sub_missing("")
         .tab_note(ctx.text("cfa.loadings_note"))
     )
@@ -140,7 +141,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         t_ld = dataclasses.replace(t_ld, notes=tuple(n.replace(
             ctx.text("cfa.all_significant"), "")
             for n in t_ld.notes))
-    t_ld = finish(t_ld, ctx, labels_note=True)
+    t_ld = finish(t_ld, ctx, spec=spec, labels_note=True)
     out.add(t_ld)
     H = res.htmt
     if H is not None and not H.empty:
@@ -158,11 +159,12 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                    key="htmt")
             .tab_stub("factor")
             .cols_label({"factor": ""})
-            .fmt_number(nums[:-1], decimals=2)
+            .fmt_number(nums[:-1], decimals=2, leading_zero=False)
             .sub_missing("")
-            .tab_note(ctx.text("cfa.htmt_note", above=above))
+            .tab_note(ctx.text("cfa.htmt_note", above=(ctx.text("cfa.pairs_none") if above == 0 else ctx.text("cfa.pairs_one")
+                                                         if above == 1 else ctx.text("cfa.pairs_many", n=above))))
         )
-        out.add(t_h)
+        out.add(finish(t_h, ctx, spec=spec))
     fig_df = sl.rename(columns={"lhs": "factor", "rhs": "item"})
     fig_df["factor"] = fig_df["factor"].map(lambda f: ctx.construct_label(dim_of.get(f, f)))
     for c in names:

@@ -92,7 +92,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     # items in the order of their primary factor, then as in the questionnaire
     rank = {f: j for j, f in enumerate(order)}
     item_order = sorted(L.index, key=lambda i: (rank[primary[i]], items.index(i)))
-    df = pd.DataFrame({"item": [item_text(ctx, i, i in construct.reverse, short=55) for i in item_order]})
+    df = pd.DataFrame({"item": [item_text(ctx, i, i in construct.reverse) for i in item_order]})
     cross = 0
     for f in order:
         cells = []
@@ -101,7 +101,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             if abs(v) < threshold:
                 cells.append(np.nan)
             else:
-                text = format_number(v, dec, ctx.lang)
+                text = format_number(v, dec, ctx.lang, leading_zero=False)
                 if primary[i] == f:
                     text += "ᵃ"
                 cells.append(text)
@@ -110,18 +110,27 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     cross = int((shown > 1).sum())
     df["h2"] = e.communalities.reindex(item_order).to_numpy()
     out.results["loadings"] = L
+    # every derived row recomputed in the order the factors are shown (the engine accumulates
+    # the explained variance in its own factor order)
     var = e.variance
+    ss = var.loc["ss_loadings", order].astype(float)
+    proportion = var.loc["proportion", order].astype(float)
+    derived = {
+        "ss_loadings": ss,
+        "proportion": proportion,
+        "cumulative": proportion.cumsum(),
+    }
+    out.results["variance_shown"] = pd.DataFrame(derived).T.rename(columns=short)
     extra = []
     for key, lab in (("ss_loadings", ctx.text("efa.ss_loadings")),
                      ("proportion", ctx.text("efa.proportion")),
                      ("cumulative", ctx.text("efa.cumulative"))):
-        if key in var.index:
-            row = {"item": lab}
-            for f in order:
-                v = float(var.at[key, f])
-                row[short[f]] = format_number(v * 100, 1, ctx.lang) if key != "ss_loadings" else format_number(v, dec, ctx.lang)
-            row["h2"] = np.nan
-            extra.append(row)
+        row = {"item": lab}
+        for f in order:
+            v = float(derived[key][f])
+            row[short[f]] = format_number(v * 100, 1, ctx.lang) if key != "ss_loadings" else format_number(v, dec, ctx.lang)
+        row["h2"] = np.nan
+        extra.append(row)
     n_items = len(df)
     df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
     fcols = [short[f] for f in order]
@@ -129,7 +138,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         new_table(df, ctx, spec, number, suffix=ctx.text("efa.loadings_title"), key="loadings")
         .tab_stub("item")
         .cols_label({"item": "", "h2": ctx.text("common.communality")})
-        .fmt_number("h2", decimals=dec)
+        .fmt_number("h2", decimals=dec, leading_zero=False)
         .tab_spanner(ctx.text("common.factor"), fcols)
         .cols_align("right", fcols)
         .sub_missing("")
@@ -141,20 +150,27 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     for key, name in (("rmsea", "RMSEA"), ("tli", "TLI"), ("rmsr", "RMSR")):
         v = getattr(fit, key, None)
         if v is not None and np.isfinite(v):
-            parts.append(f"{name} = {format_number(float(v), 3, ctx.lang)}")
+            parts.append(f"{name} = {format_number(float(v), 3, ctx.lang, leading_zero=False)}")
     mname = ctx.text(f"efa.methods.{method}") if ctx.texts.has(f"efa.methods.{method}") else method
     dimnames = ctx.text("common.list_sep").join(
         f"{short[f]} = {ctx.construct_label(fnames[f])}" for f in order if f in fnames)
     chi = format_number(float(b.statistic), 1, ctx.lang)
     pb = fmt_p(b.p_value, ctx.lang)
     n_txt = format_integer(int(getattr(e, "n", len(X))), ctx.lang)
-    thr = format_number(threshold, 2, ctx.lang)
+    thr = format_number(threshold, 2, ctx.lang, leading_zero=False)
     note = ctx.text(
-        "efa.note", n_txt=n_txt, mname=mname, rotation=rotation, kmo=format_number(float(k.overall), 2, ctx.lang),
+        "efa.note", n_txt=n_txt, mname=mname, rotation=rotation, kmo=format_number(float(k.overall), 2, ctx.lang, leading_zero=False),
         bartlett_df=int(b.df), chi=chi, pb=pb, n_iter=n_iter, n_parallel=int(pa.n_factors),
-        factors_retained=ctx.text("efa.factors_retained"), thr=thr,
-        cross=ctx.text("efa.cross", n=cross) if cross else "", dimnames=dimnames, fit=", ".join(parts))
-    t = finish(t.tab_note(note), ctx, labels_note=True)
+        factors_retained=ctx.text("efa.factors_retained_one" if int(pa.n_factors) <= 1 else "efa.factors_retained_many"),
+        thr=thr, cross=(ctx.text("efa.cross_one") if cross == 1 else ctx.text("efa.cross_many", n=cross) if cross else ""), dimnames=dimnames, fit=", ".join(parts))
+    t = finish(t.tab_note(note), ctx, spec=spec, labels_note=True)
+    # the APA-style sentence, from the same numbers
+    cum = format_number(float(derived["cumulative"].iloc[-1]) * 100, 1, ctx.lang)
+    out.results["apa_text"] = [ctx.text(
+        "efa.apa", n=n_factors,
+        factors=ctx.text("efa.factors_one" if n_factors == 1 else "efa.factors_many"),
+        kmo=format_number(float(k.overall), 2, ctx.lang, leading_zero=False), bartlett_df=int(b.df), chi=chi, pb=pb,
+        cum=cum)]
     out.add(t)
     if e.phi is not None and len(order) > 1:
         phi = e.phi.loc[order, order].copy()
@@ -168,11 +184,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             new_table(phi, ctx, spec, number, suffix=ctx.text("efa.phi_title"), key="phi")
             .tab_stub("factor")
             .cols_label({"factor": ""})
-            .fmt_number(fcols, decimals=2)
+            .fmt_number(fcols, decimals=2, leading_zero=False)
             .sub_missing("")
             .tab_note(ctx.text("efa.phi_note", rotation=rotation))
         )
-        out.add(t2)
+        out.add(finish(t2, ctx, spec=spec))
     eig = pa.eigen.reset_index()
     out.figures["scree_" + construct.name] = scree_plot(
         eig, kind="fa", observed="observed_fa", simulated="simulated_fa_quantile",

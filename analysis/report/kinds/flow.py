@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.report._common import new_table, zeros_as_none
+from analysis.report._common import finish, new_table, zeros_as_none
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -88,5 +88,5 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         t = t.tab_note(ctx.text("flow.zeros"))
     if sup.note:
         t = t.tab_note(sup.note)
-    out.add(t, counts=count_cols)
+    out.add(finish(t, ctx, spec=spec), counts=count_cols)
     return out

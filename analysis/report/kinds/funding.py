@@ -124,7 +124,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             elif i < n_share + n_ind:
                 key = first_inds[i - n_share]
                 dec = 1 if key == "funding_market_share" else 2
-                vals.append(format_number(float(v), dec, ctx.lang))
+                # APA: no leading zero for the indices bounded by 1 (HHI, 1 − HHI)
+                bounded = key in ("funding_hhi", "funding_diversity")
+                vals.append(format_number(float(v), dec, ctx.lang, leading_zero=not bounded))
             else:
                 vals.append(format_integer(float(v), ctx.lang))
         texts[c] = vals
@@ -137,7 +139,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = t.tab_note(ctx.text("funding.note_first"))
     if small:
         t = t.tab_note(small_note)
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, counts=[])
     # other groupings: rows = levels, columns = n + indicators + main sources
     for by in by_list:
@@ -167,7 +169,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .tab_stub("level")
             .cols_label(labels)
             .fmt_integer("n")
-            .fmt_number([c for c in ("funding_hhi", "funding_n_sources") if c in cols], decimals=2)
+            .fmt_number([c for c in ("funding_hhi", "funding_diversity") if c in cols], decimals=2, leading_zero=False)
+            .fmt_number([c for c in ("funding_n_sources",) if c in cols], decimals=2)
             .fmt_number([c for c in cols if c in top or c == "funding_market_share"], decimals=1)
             .tab_spanner(ctx.text("funding.hybridisation_short"), inds)
             .tab_spanner(ctx.text("funding.top_sources"), top)
@@ -176,7 +179,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         )
         if low.any():
             t2 = t2.tab_note(small_note)
-        t2 = finish(t2, ctx, labels_note=True)
+        t2 = finish(t2, ctx, spec=spec, labels_note=True)
         out.add(t2, counts=["n"])
         if "funding_diversity" in indicators:  # one figure per grouping in rows (regions)
             out.figures[f"funding_diversity_by_{by}"] = _diversity_figure(ctx, d[by], ind_values["funding_diversity"],

@@ -10,7 +10,7 @@ import warnings as _warnings
 import numpy as np
 import pandas as pd
 
-from analysis.report._common import group_levels, new_table, table_ref, term_label
+from analysis.report._common import finish, group_levels, new_table, table_ref, term_label
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -67,9 +67,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     n_cols = [c for c in df.columns if c.startswith("n_")]
     ns = {lv: (int(df[f"n_{lv}"].min()), int(df[f"n_{lv}"].max())) for lv in levels if f"n_{lv}" in df}
     df = df.drop(columns=n_cols)
-    differ = 0
+    differ, differ_names = 0, ""
     if "p_mw" in df and "p_value" in df:
-        differ = int(((df["p_mw"] < 0.05) != (df["p_value"] < 0.05)).sum())
+        flips = (df["p_mw"] < 0.05) != (df["p_value"] < 0.05)
+        differ = int(flips.sum())
+        differ_names = ", ".join(df.loc[flips, "variable"].astype(str))
         df = df.drop(columns="p_mw")
     labels = {"variable": "", "t": "t", "df": ctx.text("common.df"), "p_value": "p",
               "g": "g", "g_low": ctx.text("common.low"), "g_high": ctx.text("common.high")}
@@ -106,7 +108,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         ddl = ctx.text("groups.df_range", a=a, b=b)
     inv_ref = table_ref(ctx, next((t_["id"] for t_ in ctx.plan.tables if t_["kind"] == "invariance"), ""),
                    ctx.text("groups.invariance_fallback"))
-    mann_whitney = ctx.text("groups.mw_differs", n=differ) if differ else ctx.text("groups.mw_same")
+    mann_whitney = (ctx.text("groups.mw_same") if not differ
+                    else ctx.text("groups.mw_differs_one", variables=differ_names) if differ == 1
+                    else ctx.text("groups.mw_differs_many", n=differ, variables=differ_names))
     t = t.tab_note(ctx.text("groups.note", n_txt=n_txt, ddl=ddl, mann_whitney=mann_whitney, inv_ref=inv_ref))
-    out.add(t)
+    out.add(finish(t, ctx, spec=spec))
     return out

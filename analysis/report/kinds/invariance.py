@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.report._common import (
     cached_items,
     default_construct,
+    finish,
     first_order_model,
     group_levels,
     new_table,
@@ -99,7 +100,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label({k: v for k, v in labels.items() if k in present})
         .fmt_number([c for c in ("chisq", "delta_chisq") if c in present], decimals=2)
         .fmt_integer([c for c in ("df", "delta_df") if c in present])
-        .fmt_number([c for c in ("cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea") if c in present], decimals=3)
+        .fmt_number([c for c in ("cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea") if c in present], decimals=3,
+                    leading_zero=False)
         .fmt_pvalue("p_value")
         .tab_spanner(ctx.text("invariance.fit_spanner"), [c for c in ("chisq", "df", "cfi", "tli", "rmsea", "srmr") if c in present])
         .tab_spanner(ctx.text("invariance.comparison"),
@@ -113,5 +115,5 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = t.tab_note(ctx.text(
         "invariance.note", lab=lab, n_factors=len(factor_of), ns=ns, miss_txt=miss_txt, estimator=estimator,
         test=ctx.text("invariance.test_robust" if robust else "invariance.test")))
-    out.add(t)
+    out.add(finish(t, ctx, spec=spec))
     return out

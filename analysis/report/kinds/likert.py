@@ -32,7 +32,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         items = present_columns(ctx, construct.items, spec["id"])
         if not items:
             continue
-        labels = {i: item_text(ctx, i, i in construct.reverse, short=70) for i in items}
+        labels = {i: item_text(ctx, i, i in construct.reverse) for i in items}
         dist = likert_distribution(ctx.data, items, labels=labels)
         dist = dist[dist["group"] == dist["group"].iloc[0]].copy()
         dist["construct"] = ctx.construct_label(name)
@@ -65,11 +65,31 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     )
     from analysis.tables import format_integer
 
-    scale = ctx.text("common.list_sep").join(f"{k} = {point_labels.get(str(k), k)}" for k in range(1, 6))
+    # each item's own response scale (its choice list in survey.csv), grouped: one sentence per
+    # scale naming the dimensions whose items use it when the table mixes scales
+    scales: dict[str, list] = {}
+    for name in names:
+        construct = ctx.spec[name]
+        for d in construct.dimensions:
+            for item in d.items:
+                if item not in ctx.data.columns:
+                    continue
+                pl = ctx.value_labels(item)
+                text = ", ".join(f"{k} = {pl.get(str(k), k)}" for k in range(1, 6))
+                dims = scales.setdefault(text, [])
+                label = ctx.construct_label(f"{name}__{d.name}")
+                if label not in dims:
+                    dims.append(label)
+    out.results["scales"] = scales
+    # the scale of most dimensions first, then each other scale with the dimensions using it
+    ordered = sorted(scales, key=lambda k: -len(scales[k]))
+    scale = ordered[0] + "".join(
+        ctx.text("likert.scale_for", scale=text, dimensions=", ".join(f"« {d} »" for d in scales[text]))
+        for text in ordered[1:])
     n_text = (format_integer(n_min, ctx.lang) if n_min == n_max
               else f"{format_integer(n_min, ctx.lang)} {ctx.text('likert.to')} {format_integer(n_max, ctx.lang)}")
     t = t.tab_note(ctx.text("likert.note", scale=scale, n_text=n_text, ))
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, landscape=bool(spec.get("landscape", True)))  # long item texts: a wide first column
     return out
 

@@ -9,7 +9,7 @@ import dataclasses
 import re
 import warnings as _warnings
 
-from analysis.report._common import factor_label, finish, term_label
+from analysis.report._common import POOLED, factor_label, finish, pool_sparse_levels, term_label
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -17,6 +17,8 @@ from analysis.report._outputs import TableOutput
 OPTIONS: dict[str, str] = {
     "models": "list of model names from analysis_plan.yaml (default: all of them)",
     "coef_omit": "list of term prefixes fitted but not shown, e.g. C(region)",
+    "min_category_n": ("levels of a categorical covariate with fewer cases are pooled before the fit "
+                       "(default: the plan option, else 20)"),
 }
 
 
@@ -35,9 +37,16 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out = TableOutput(spec["id"])
     plan = ctx.plan_of_analysis()
     names = spec.get("models") or list(plan.models)
+    # sparse categories pooled with a stated rule before they enter a model
+    min_n = int(ctx.option(spec, "min_category_n", 20))
+    factors = list(dict.fromkeys(v for n in names if n in plan.models
+                                 for v in re.findall(r"C\((\w+)\)", plan.models[n].formula)))
+    keep = {v: (ctx.labels.factors.get(v) or {}).get("reference") for v in factors}
+    data, pooled = pool_sparse_levels(ctx.data, factors, min_n, keep=keep)
+    out.results["pooled"] = pooled
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        results = run_analysis_plan(ctx.data, plan, models=names)
+        results = run_analysis_plan(data, plan, models=names)
     for name, r in results.items():
         for w in getattr(r, "warnings", ()) or ():
             ctx.warn(f"{spec['id']}/{name}", w)
@@ -67,10 +76,16 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         if mspec.center:
             descs[-1] += ctx.text("models.centred") + ", ".join(
                 term_label(ctx, c) for c in mspec.center)
+    pooled_labels = {var: _pooled_label(ctx, var, levels) for var, levels in pooled.items()}
     coef_labels = {}
     for r in results.values():
         for term in r.coefficients.index:
-            coef_labels.setdefault(term, term_label(ctx, term))
+            m = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", term)
+            if m and m.group(2) == POOLED:
+                label = f"{factor_label(ctx, m.group(1))}{ctx.text('common.colon')}{pooled_labels[m.group(1)]}"
+            else:
+                label = term_label(ctx, term)
+            coef_labels.setdefault(term, label)
     # predictors of interest first, then interactions, controls (the variables of the plan's
     # `controls` snippet), factor levels, the intercept last
     controls = {t.strip() for t in str(getattr(plan, "terms", {}).get("controls", "")).split("+")}
@@ -90,7 +105,22 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     omit = []
     for pattern in spec.get("coef_omit", []):
         omit += [t for t in coef_labels if t.startswith(pattern)]
-    ref = _reference_notes(ctx, results)
+    # the APA-style sentences: each model's first predictor of interest, from the same numbers
+    from analysis.report._common import fmt_p
+    from analysis.tables import format_number
+
+    apa = []
+    for (key, r), (_, dv) in zip(cols.items(), dvs):
+        focal = next((term for term in coef_labels if rank(term) == 1 and term in r.coefficients.index), None)
+        if focal is None:
+            continue
+        c = r.coefficients.loc[focal]
+        dv_text = ctx.labels.variable(dv, "long", ctx.lang) or term_label(ctx, dv)
+        apa.append(ctx.text("models.apa", model=key.split(" ", 1)[0], dv=dv_text, term=coef_labels[focal],
+                            b=format_number(float(c["estimate"]), 2, ctx.lang),
+                            se=format_number(float(c["se"]), 2, ctx.lang), p=fmt_p(float(c["p_value"]), ctx.lang)))
+    out.results["apa_text"] = apa
+    ref = _reference_notes(ctx, results, data)
     t = model_table(cols, coef_labels=coef_labels, coef_omit=omit, reference_notes=ref, locale=ctx.lang)
     t = (
         t.with_locale(ctx.lang)
@@ -104,7 +134,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         if j == len(dvs) or dvs[j][1] != dvs[run_start][1]:
             dv = dvs[run_start][1]
             label = ctx.labels.variable(dv, "short", ctx.lang) or term_label(ctx, dv)
-            t = t.tab_spanner(label, [k for k, _ in dvs[run_start:j]])
+            run = [k for k, _ in dvs[run_start:j]]
+            if len(run) > 1:
+                t = t.tab_spanner(label, run)
+            else:  # one column: the outcome in its header (wraps with it; a spanner would not)
+                t = t.cols_label({run[0]: f"{label} {run[0]}"})
             # (the full dependent-variable labels are in the note)
             run_start = j
     se_txt = "; ".join(f"{_named(ctx, 'se_kinds', se)} {ctx.text('models.for')} {', '.join(m)}"
@@ -117,9 +151,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     t = dataclasses.replace(t, notes=(ctx.text("models.se_note", se_txt=se_txt)
                                       + omitted,) + tuple(n for n in t.notes if n not in (
                                           "Erreurs types entre parenthèses.", "Standard errors in parentheses.")))
+    if pooled:
+        t = t.tab_note(_pooling_note(ctx, pooled, pooled_labels, min_n))
     t = t.tab_note(ctx.text("models.dv_note")
                    + ctx.text("common.list_sep").join(descs) + ".")
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, counts=[])
     fig = _coefficient_figure(ctx, plan, results, cols, dvs)
     if fig is not None:
@@ -185,7 +221,30 @@ def _named(ctx: ReportContext, section: str, name: str) -> str:
     return ctx.text(key) if ctx.texts.has(key) else name
 
 
-def _reference_notes(ctx: ReportContext, results: dict) -> dict:
+def _pooled_label(ctx: ReportContext, var: str, levels: list) -> str:
+    """Label of the pooled level of ``var``: its levels' labels joined by " + "."""
+    labels = ctx.value_labels(var)
+    return " + ".join(labels.get(lv, lv) for lv, _, target in levels if target == POOLED)
+
+
+def _pooling_note(ctx: ReportContext, pooled: dict, pooled_labels: dict, min_n: int) -> str:
+    """The note stating the pooling rule and what was pooled into what, with the counts."""
+    from analysis.tables import format_integer
+
+    parts = []
+    for var, levels in pooled.items():
+        labels = ctx.value_labels(var)
+        by_target: dict[str, list] = {}
+        for lv, n, target in levels:
+            into = pooled_labels[var] if target == POOLED else labels.get(target, target)
+            by_target.setdefault(into, []).append(f"{labels.get(lv, lv)} ({format_integer(n, ctx.lang)})")
+        moves = ", ".join(ctx.text("models.pooled_move", levels=", ".join(lv), target=into)
+                          for into, lv in by_target.items())
+        parts.append(f"{factor_label(ctx, var).lower()}, {moves}")
+    return ctx.text("models.pooled_note", min_n=min_n, moves=ctx.text("common.list_sep").join(parts))
+
+
+def _reference_notes(ctx: ReportContext, results: dict, data=None) -> dict:
     """Factor label -> label of its reference category, for the factors of the analysis plan
     (``factors`` in analysis_plan.yaml) that the models use.
 
@@ -196,8 +255,9 @@ def _reference_notes(ctx: ReportContext, results: dict) -> dict:
     for var, factor in ctx.labels.factors.items():
         for r in results.values():
             levels = [t for t in r.coefficients.index if t.startswith(f"C({var})[T.")]
-            if levels and var in ctx.data.columns:
-                present = sorted(ctx.data[var].dropna().astype(str).unique())
+            data = ctx.data if data is None else data
+            if levels and var in data.columns:
+                present = sorted(data[var].dropna().astype(str).unique())
                 shown = {t.split("[T.", 1)[1].rstrip("]") for t in levels}
                 base = [p for p in present if p not in shown]
                 declared = factor.get("reference")

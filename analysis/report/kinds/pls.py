@@ -194,10 +194,10 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         new_table(rel, ctx, spec, number, suffix=ctx.text("pls.reliability_title"), key="reliability")
         .tab_stub("construct")
         .cols_label({"construct": "", "alpha": "α", "rho_a": "ρ_A", "rho_c": "ρ_C", "ave": "AVE"})
-        .fmt_number(["alpha", "rho_a", "rho_c", "ave"], decimals=2)
+        .fmt_number(["alpha", "rho_a", "rho_c", "ave"], decimals=2, leading_zero=False)
         .tab_note(ctx.text("pls.reliability_note", below=below))
     )
-    out.add(t)
+    out.add(finish(t, ctx))
 
     # ------------------------------------------------------------------ discriminant validity
     dv = [c for c in in_paths if c in multi]
@@ -217,11 +217,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             new_table(ht, ctx, spec, number, suffix=ctx.text("pls.htmt_title"), key="htmt")
             .tab_stub("pair")
             .cols_label({"pair": "", "estimate": "HTMT", "ci": ctx.text("pls.ci")})
-            .fmt_number("estimate", decimals=2)
+            .fmt_number("estimate", decimals=2, leading_zero=False)
             .cols_align("right", "ci")
             .tab_note(ctx.text("pls.htmt_note", above=above))
         )
-        out.add(t)
+        out.add(finish(t, ctx))
         fl = res.fornell_larcker.loc[dv, dv]
         nums = [str(j) for j in range(1, len(dv) + 1)]
         fd = fl.copy()
@@ -235,11 +235,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             new_table(fd, ctx, spec, number, suffix=ctx.text("pls.fl_title"), key="fornell-larcker")
             .tab_stub("construct")
             .cols_label({"construct": ""})
-            .fmt_number(nums, decimals=2)
+            .fmt_number(nums, decimals=2, leading_zero=False)
             .sub_missing("")
             .tab_note(ctx.text("pls.fl_note", failing=failing))
         )
-        out.add(t)
+        out.add(finish(t, ctx))
 
     # ------------------------------------------------------------------ structural model
     paths = params[params["type"] == "path"]
@@ -281,7 +281,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     )
     if model_spec.interactions:
         t = t.tab_note(ctx.text("pls.interaction_note"))
-    out.add(t.tab_note(boot_txt))
+    out.add(finish(t.tab_note(boot_txt), ctx))
 
     # ------------------------------------------------------------------ explained variance
     endo = [c for c in in_paths if c in res.r2.index]
@@ -303,10 +303,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .tab_stub("construct")
         .cols_label({k: v for k, v in {"construct": "", "r2": "R²", "r2_adj": ctx.text("pls.r2_adj"),
                                        "q2": "Q²_predict"}.items() if k in r2.columns})
-        .fmt_number([c for c in ("r2", "r2_adj", "q2") if c in r2.columns], decimals=3)
+        .fmt_number([c for c in ("r2", "r2_adj") if c in r2.columns], decimals=3, leading_zero=False)
+        .fmt_number([c for c in ("q2",) if c in r2.columns], decimals=3)
         .tab_note(ctx.text("pls.r2_note") + " " + q2_txt)
     )
-    out.add(t)
+    out.add(finish(t, ctx))
 
     # ------------------------------------------------------------------ path diagram
     diag = paths[["lhs", "op", "rhs", "estimate", "p_value"]].assign(std_all=paths["estimate"])

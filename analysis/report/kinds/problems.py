@@ -89,9 +89,14 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     )
     if "p_value" in table_df:
         t = t.fmt_pvalue("p_value")
-    t = t.tab_note(ctx.text("problems.note", serious_from=serious_from))
+    # the scale of the problem items, read from their choice list
+    first = next((i for g in groups.values() for i in g.get("items", []) if i in ctx.data.columns), None)
+    pl = ctx.value_labels(first) if first else {}
+    low = f"1 = {pl.get('1', '1').lower()}" if pl else "1"
+    high = f"5 = {pl.get('5', '5').lower()}" if pl else "5"
+    t = t.tab_note(ctx.text("problems.note", serious_from=serious_from, low=low, high=high))
     if hidden:
         t = t.tab_note(ctx.text("problems.small_shares", threshold=threshold, SUPPRESSED=SUPPRESSED))
-    t = finish(t, ctx, labels_note=True)
+    t = finish(t, ctx, spec=spec, labels_note=True)
     out.add(t, counts=["n"])
     return out

@@ -11,8 +11,10 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.report._common import (
     SUPPRESSED,
+    choice_order,
     finish,
     fmt_adaptive,
+    fmt_p,
     group_levels,
     merge_suppression_notes,
     new_table,
@@ -22,6 +24,9 @@ from analysis.report._common import (
 )
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
+
+#: Numeric variables whose skewness exceeds this (in absolute value) are compared with a rank test.
+SKEW_LIMIT = 1.0
 
 #: Options of a table of kind ``sample`` in tables.yaml (besides id, kind and title): name -> expected value.
 OPTIONS: dict[str, str] = {
@@ -83,9 +88,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             tot = w[ok].groupby(data.loc[ok, var].astype(str)).sum()
             wshare = tot / tot.sum() * 100
         rows = []
-        for k, level in enumerate(d["level"].dropna().unique()):
+        for level in choice_order(d["level"].dropna().unique(), vl):
             sub = d[d["level"] == level]
-            row = {"variable": ctx.label(var, short=70), "category": vl.get(str(level), str(level))}
+            row = {"variable": ctx.label(var, short=60), "category": vl.get(str(level), str(level))}
             for g in cols_g:
                 r = sub[sub["group"] == g]
                 n = float(r["count"].iloc[0]) if len(r) else 0.0
@@ -95,15 +100,20 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                 row[f"n_{g}"], row[f"pct_{g}"] = n, pct
             if wshare is not None:
                 row["pct_weighted"] = float(wshare.get(str(level), np.nan))
-            row["p_value"] = test.p_value if (test is not None and k == 0) else np.nan
+            row["p_value"] = np.nan
             rows.append(row)
+        if test is not None and rows:
+            # the test's p with the variable's name (its row group), not on the first category
+            named = f"{rows[0]['variable']} ({fmt_p(test.p_value, ctx.lang)})"
+            for row in rows:
+                row["variable"] = named
         if not rows:
             ctx.warn(spec["id"], f"no answer to '{var}': left out")
             continue
         block = pd.DataFrame(rows)
         raw_rows.append(block.assign(var=var))
         if nested:
-            nested_vars.append(ctx.label(var, short=70))
+            nested_vars.append(ctx.label(var, short=60))
         count_cols = [f"n_{g}" for g in cols_g]
         block, zeros = zeros_as_none(ctx, block, count_cols, {f"n_{g}": [f"pct_{g}"] for g in cols_g})
         any_zero = any_zero or zeros
@@ -127,7 +137,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             show += [f"n_{g}", f"pct_{g}"]
         if weighted:
             show.append("pct_weighted")
-        show.append("p_value")
         table_df = table_df[show]
         labels = {"variable": "", "category": ""}
         for g in cols_g:
@@ -135,14 +144,13 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             labels[f"pct_{g}"] = "%"
         if weighted:
             labels["pct_weighted"] = ctx.text("sample.weighted_percent")
-        labels["p_value"] = ctx.text("common.p_value")
         t = new_table(table_df, ctx, spec, number, suffix=ctx.text("sample.categorical_title"),
                    key="categorical").tab_stub("category", "variable").cols_label(labels)
         for g in cols_g:
             name = ctx.text("common.total") if g == "Total" else ctx.group_label(g)
             t = t.tab_spanner(name, [f"n_{g}", f"pct_{g}"])
         pct_cols = [f"pct_{g}" for g in cols_g] + (["pct_weighted"] if weighted else [])
-        t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g]).fmt_pvalue("p_value")
+        t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g])
         note = ctx.text("sample.categorical_note")
         t = t.tab_note(note)
         if weighted:
@@ -153,22 +161,32 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             t = t.tab_note(ctx.text("sample.zeros"))
         if notes_supp:
             t = t.tab_note(merge_suppression_notes(notes_supp, ctx))
-        t = finish(t, ctx, labels_note=True)
+        t = finish(t, ctx, spec=spec, labels_note=True)
         out.add(t, counts=[f"n_{g}" for g in cols_g])
 
-    # numeric variables: one row group per variable, rows n, M, SD, median; groups in columns
+    # numeric variables: one row group per variable, rows n, median, interquartile range, mean,
+    # SD; groups in columns. Skewed variables (|skewness| > SKEW_LIMIT: counts of members, staff,
+    # amounts) are compared with a rank-based test (Mann-Whitney, Kruskal-Wallis for more groups),
+    # its p on the median row; the others with Welch's t test, its p on the mean row.
     rows = []
-    stats = [("n", ctx.text("common.n")), ("mean", ctx.text("common.M")), ("sd", ctx.text("common.SD")), ("median", ctx.text("common.Md"))]
+    stats = [("n", ctx.text("common.n")), ("median", ctx.text("common.Md")), ("iqr", ctx.text("sample.iqr")),
+             ("mean", ctx.text("common.M")), ("sd", ctx.text("common.SD"))]
     small = False
+    tests_used = {"rank": [], "welch": []}
     for var in nums:
         x = numeric(data[var])
-        p_value = np.nan
-        if len(levels) == 2:
+        skewed = bool(abs(float(x.skew())) > SKEW_LIMIT) if x.notna().sum() > 2 else False
+        p_value, p_row = np.nan, "median" if skewed else "mean"
+        if len(levels) >= 2:
             try:
                 cmp = compare_groups(data, var, group)
                 out.results[f"test_{var}"] = cmp
-                p_value = float(cmp.tests.set_index("test").at["welch_t", "p_value"])
-            except (InputError, KeyError):
+                tests = cmp.tests.set_index("test")
+                name = (next(n for n in tests.index if n in ("mann_whitney", "kruskal_wallis", "kruskal"))
+                        if skewed else ("welch_t" if "welch_t" in tests.index else "welch_anova"))
+                p_value = float(tests.at[name, "p_value"])
+                tests_used["rank" if skewed else "welch"].append(ctx.label(var, short=None))
+            except (InputError, KeyError, StopIteration):
                 pass
         wmean = np.nan
         if weighted:
@@ -179,17 +197,18 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         for g in cols_g:
             xs = x if g == "Total" else x[data[group] == g]
             n = float(xs.notna().sum())
-            values[g] = {"n": n, "mean": float(xs.mean()), "sd": float(xs.std()), "median": float(xs.median())}
+            values[g] = {"n": n, "mean": float(xs.mean()), "sd": float(xs.std()), "median": float(xs.median()),
+                         "iqr": (float(xs.quantile(0.25)), float(xs.quantile(0.75)))}
             if n < threshold:
                 small = True
         for key, lab in stats:
-            row = {"variable": ctx.label(var, short=70), "stat": lab, "key": key}
+            row = {"variable": ctx.label(var, short=60), "stat": lab, "key": key}
             for g in cols_g:
                 v = values[g][key]
                 row[g] = v if values[g]["n"] >= threshold or key == "n" and v == 0 else SUPPRESSED
             if weighted:
                 row["weighted"] = wmean if key == "mean" else np.nan
-            row["p_value"] = p_value if key == "mean" else np.nan
+            row["p_value"] = p_value if key == p_row else np.nan
             rows.append(row)
     if rows:
         num_df = pd.DataFrame(rows)
@@ -199,12 +218,14 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         is_n = (num_df["key"] == "n").to_numpy()
 
         # counts as integers, statistics with adaptive decimals: one text per cell
-        from analysis.tables import format_integer, get_locale
+        from analysis.tables import format_integer, format_number, get_locale
 
         loc = get_locale(ctx.lang)
         for g in cols_g + (["weighted"] if weighted else []):
             table_df[g] = [
-                v if isinstance(v, str) or pd.isna(v) else
+                v if isinstance(v, str) else
+                "–".join(fmt_adaptive(b, loc) for b in v) if isinstance(v, tuple) else
+                v if pd.isna(v) else
                 (format_integer(v, loc) if is_n[i] else fmt_adaptive(v, loc))
                 for i, v in enumerate(table_df[g])
             ]
@@ -221,11 +242,16 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             .cols_align("right", cols_g + (["weighted"] if weighted else []))
             .fmt_pvalue("p_value")
         )
-        t = t.tab_note(ctx.text("sample.numeric_note"))
+        sep = ctx.text("common.list_sep")
+        tests_txt = " ".join(
+            ([ctx.text("sample.numeric_test_rank", variables=sep.join(tests_used["rank"]))] if tests_used["rank"] else [])
+            + ([ctx.text("sample.numeric_test_welch", variables=sep.join(tests_used["welch"]))]
+               if tests_used["welch"] else []))
+        t = t.tab_note(ctx.text("sample.numeric_note", skew=format_number(SKEW_LIMIT, 0, loc), tests=tests_txt))
         if weighted:
             t = t.tab_note(ctx.text("sample.weighted_mean_note"))
         if small:
             t = t.tab_note(ctx.text("sample.small_numeric", threshold=threshold, SUPPRESSED=SUPPRESSED))
-        t = finish(t, ctx, labels_note=True)
+        t = finish(t, ctx, spec=spec, labels_note=True)
         out.add(t, counts=cols_g, rows=[i for i in range(len(is_n)) if is_n[i]], landscape=False)
     return out
