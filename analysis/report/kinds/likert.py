@@ -50,7 +50,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     table_df = wide.join(stats).reset_index().drop(columns="item")
     n_min, n_max = int(table_df["n"].min()), int(table_df["n"].max())
     table_df = table_df.drop(columns="n")
-    point_labels = ctx.value_labels(frames[0]["item"].iloc[0])
     labels = {"label": "", "construct": "", "mean": ctx.text("common.M"), "sd": ctx.text("common.SD"),
               "top2_box": ctx.text("likert.top2")}
     for k in range(1, 6):
