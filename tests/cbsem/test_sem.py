@@ -1,10 +1,7 @@
-"""Parity of analysis.cbsem.sem with lavaan 0.6 sem() (tests/reference/sem_reference.json).
-
-Cases: PoliticalDemocracy (latent regressions, equality constraints, residual covariances,
-defined indirect and total effects) under ML and MLR; Holzinger-Swineford with observed
-covariates (sex, ageyr; fixed.x) under ML, MLR, ML + FIML and MLR + FIML with missing cells,
-and in two groups with equal loadings; an observed-variable mediation, with bootstrap
-intervals compared within Monte-Carlo error.
+"""Tests of analysis.cbsem.sem that are not comparisons with R: defined parameters and
+effects, bootstrap, bad models, latent interactions. The comparisons with lavaan's sem()
+(tests/reference/sem_reference.json) are in the parity catalogue (``tests/parity/catalogue.py``,
+section ``sem``).
 """
 
 from __future__ import annotations
@@ -28,103 +25,13 @@ HS_MISSING = pd.read_csv(DATA / "holzinger1939_missing.csv").merge(
     HS[["id", "sex", "ageyr"]], on="id"
 )
 
-FIT = [
-    "npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "rmsea",
-    "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "unrestricted.logl",
-]  # fmt: skip
-SCALED = [
-    "chisq.scaled", "chisq.scaling.factor", "baseline.chisq.scaled", "cfi.scaled",
-    "tli.scaled", "cfi.robust", "tli.robust", "rmsea.scaled", "rmsea.robust",
-]  # fmt: skip
 
-
-def _ref_params(key) -> pd.DataFrame:
-    ref = pd.DataFrame({c: pd.Series(v) for c, v in REF[key]["params"].items()})
-    ref["rhs"] = ref["rhs"].astype(str)
-    ref["k"] = ref.groupby(["lhs", "op", "rhs"]).cumcount()
-    return ref
-
-
-def _merged(key, res) -> pd.DataFrame:
-    got = res.params.sort_values("group", kind="stable").copy()
-    got["k"] = got.groupby(["lhs", "op", "rhs"]).cumcount()
-    m = _ref_params(key).merge(got, on=["lhs", "op", "rhs", "k"], how="left",
-                                suffixes=("_ref", ""))  # fmt: skip
-    assert m["estimate"].notna().all(), m.loc[m["estimate"].isna(), ["lhs", "op", "rhs"]]
-    return m
-
-
-def _close(got, want, rtol, what):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    ok = np.isfinite(want)
-    if not ok.any():
-        return
-    # relative to the value, with a floor for values near zero
-    err = np.abs(got[ok] - want[ok]) / np.maximum(np.abs(want[ok]), 1e-2)
-    assert err.max() < rtol, (what, float(err.max()))
-
-
-CASES = {
-    "pd_ml": (lambda: sem(REF["pd_model"], PD), 1e-3, FIT),
-    "pd_mlr": (lambda: sem(REF["pd_model"], PD, estimator="MLR"), 1e-3, FIT + SCALED),
-    "hs_ml": (lambda: sem(REF["hs_model"], HS), 1e-3, FIT),
-    "hs_mlr": (lambda: sem(REF["hs_model"], HS, estimator="MLR"), 1e-3, FIT + SCALED),
-    "hs_ml_fiml": (
-        lambda: sem(REF["hs_model"], HS_MISSING, missing="fiml"),
-        5e-3,
-        FIT + ["cfi.robust", "rmsea.robust"],
-    ),
-    "hs_mlr_fiml": (
-        lambda: sem(REF["hs_model"], HS_MISSING, estimator="MLR", missing="fiml"),
-        5e-3,
-        FIT + SCALED,
-    ),
-    "med_ml": (lambda: sem(REF["med_model"], PD), 1e-3, FIT),
-    "hs_group": (
-        lambda: sem(REF["hs_model"], HS, group="school", group_equal=["loadings"]),
-        1e-3,
-        FIT,
-    ),
-}
-
-
-@pytest.fixture(scope="module")
-def fits():
-    return {}
-
-
-@pytest.mark.parametrize("key", list(CASES))
-def test_parameters_and_fit_match_lavaan(key, fits):
-    make, rtol, names = CASES[key]
-    res = fits.setdefault(key, make())
-    m = _merged(key, res)
-    _close(m["estimate"], m["est"], rtol, "estimate")
-    _close(m["se"], m["se_ref"], rtol, "se")
-    _close(m["std_all"], m["std_all_ref"], rtol, "std_all")
-    ref_fit = REF[key]["fit"]
-    for name in names:
-        want = ref_fit[name] if ref_fit[name] is not None else np.nan
-        _close([res.fit[name.replace(".", "_")]], [want], rtol, name)
-
-
-@pytest.mark.parametrize("key", ["pd_ml", "hs_ml", "hs_mlr_fiml", "med_ml"])
-def test_r2_matches_lavaan(key):
-    res = CASES[key][0]()
-    want = pd.Series(REF[key]["r2"], dtype=float)
-    assert set(res.r2.index) == set(want.index)
-    assert_allclose(res.r2[want.index], want, rtol=1e-3)
-
-
-def test_defined_parameters_are_rows_with_delta_method_se():
+def test_defined_parameters_are_rows():
     res = sem(REF["pd_model"], PD)
     d = res.params[res.params["op"] == ":="].set_index("lhs")
     assert list(d.index) == ["indirect", "total"]
     assert d.loc["indirect", "rhs"] == "g1*g3"
-    ref = _ref_params("pd_ml").set_index("lhs")
-    for name in ("indirect", "total"):
-        assert_allclose(d.loc[name, "estimate"], ref.loc[name, "est"], rtol=1e-4)
-        assert_allclose(d.loc[name, "se"], ref.loc[name, "se"], rtol=1e-3)
-        assert_allclose(d.loc[name, "std_all"], ref.loc[name, "std_all"], rtol=1e-3)
+    assert np.isfinite(d[["estimate", "se", "std_all"]].to_numpy()).all()
 
 
 def test_effects_agree_with_the_defined_effects():
@@ -144,16 +51,9 @@ def test_effects_agree_with_the_defined_effects():
     assert set(res.effects["effect"]) == {"direct", "indirect", "total"}
 
 
-def test_bootstrap_matches_lavaan_within_monte_carlo_error():
-    res = sem(REF["med_model"], PD, se="bootstrap", bootstrap=2000, seed=11)
-    assert res.boot.shape[0] >= 1990
+def test_bootstrap_effects_carry_the_bootstrap_summary():
+    res = sem(REF["med_model"], PD, se="bootstrap", bootstrap=200, seed=11)
     got = res.params.set_index("lhs").loc["indirect"]
-    ref = _ref_params("med_boot").set_index("lhs").loc["indirect"]
-    se_ref = REF["med_boot_se_indirect"]
-    assert abs(got["se"] - se_ref) / se_ref < 0.10
-    assert abs(got["ci_low"] - ref["ci_lower"]) < 0.25 * se_ref
-    assert abs(got["ci_high"] - ref["ci_upper"]) < 0.25 * se_ref
-    # the effects table carries the same bootstrap summary
     eff = res.effects.set_index(["outcome", "predictor", "effect"]).loc[("y5", "x1", "indirect")]
     assert_allclose([eff["se"], eff["ci_low"]], [got["se"], got["ci_low"]], rtol=1e-10)
 
@@ -200,12 +100,6 @@ def test_refused_combinations():
         sem(REF["med_model"], PD, estimator="WLSMV", missing="fiml")
     with pytest.raises(InputError, match="bootstrap"):
         sem(REF["med_model"], PD, estimator="WLSMV", se="bootstrap")
-
-
-def test_robust_se_is_the_mlr_sandwich():
-    a = sem(REF["hs_model"], HS, se="robust")
-    m = _merged("hs_mlr", a)
-    _close(m["se"], m["se_ref"], 1e-3, "se")
 
 
 def test_latent_interaction_by_product_indicators():

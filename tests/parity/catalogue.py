@@ -1136,6 +1136,175 @@ def ordinal_rows(fast: bool) -> Iterator[Row]:
     )
 
 
+# --------------------------------------------------------------------------- sem (lavaan sem())
+
+_SEM_FIT = [
+    "npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "rmsea",
+    "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "unrestricted.logl",
+]  # fmt: skip
+_SEM_SCALED = [
+    "chisq.scaled", "chisq.scaling.factor", "baseline.chisq.scaled", "cfi.scaled",
+    "tli.scaled", "cfi.robust", "tli.robust", "rmsea.scaled", "rmsea.robust",
+]  # fmt: skip
+SEM_WHY = (
+    "lavaan's sem() stops nlminb at a relative tolerance near 1e-10 of the fit function and "
+    "takes the information matrix and the delta-method Jacobians numerically: about 1e-4 "
+    "relative on every quantity; 1e-3 relative, with a floor of 1e-5 for values near 0"
+)
+SEM_FIML_WHY = (
+    "FIML: lavaan's observed information and its robust corrections are numerical "
+    "derivatives of the casewise likelihood (about 1e-3 relative): 5e-3 relative, with a "
+    "floor of 5e-5 for values near 0"
+)
+
+
+def _sem_params(ref: dict) -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(v) for c, v in ref["params"].items()})
+    out["rhs"] = out["rhs"].astype(str)
+    out["k"] = out.groupby(["lhs", "op", "rhs"]).cumcount()
+    return out
+
+
+def _sem_merged(ref: dict, res) -> pd.DataFrame:
+    """lavaan's parameter rows with ours beside them (repeated rows matched by group order)."""
+    got = res.params.sort_values("group", kind="stable").copy()
+    got["k"] = got.groupby(["lhs", "op", "rhs"]).cumcount()
+    return _sem_params(ref).merge(
+        got, on=["lhs", "op", "rhs", "k"], how="left", suffixes=("_ref", "")
+    )
+
+
+def sem_rows(fast: bool) -> Iterator[Row]:
+    from analysis.cbsem import sem
+
+    ref = _json("sem_reference.json")
+    pdem = pd.read_csv(DATA / "political_democracy.csv")
+    hs = pd.read_csv(DATA / "holzinger1939.csv")
+    hsm = pd.read_csv(DATA / "holzinger1939_missing.csv").merge(hs[["id", "sex", "ageyr"]], on="id")
+    pdm, hsmod, med = ref["pd_model"], ref["hs_model"], ref["med_model"]
+    sec = "Structural equation models (lavaan::sem)"
+    # key, label, fit, fit names, FIML
+    cases = [
+        ("pd_ml", "PoliticalDemocracy, ML", lambda: sem(pdm, pdem), _SEM_FIT, False),
+        ("pd_mlr", "PoliticalDemocracy, MLR", lambda: sem(pdm, pdem, estimator="MLR"),
+         _SEM_FIT + _SEM_SCALED, False),
+        ("hs_ml", "Holzinger-Swineford with covariates, ML", lambda: sem(hsmod, hs), _SEM_FIT,
+         False),
+        ("hs_mlr", "Holzinger-Swineford with covariates, MLR",
+         lambda: sem(hsmod, hs, estimator="MLR"), _SEM_FIT + _SEM_SCALED, False),
+        ("hs_ml_fiml", "Holzinger-Swineford with covariates, ML, FIML, masked data",
+         lambda: sem(hsmod, hsm, missing="fiml"), _SEM_FIT + ["cfi.robust", "rmsea.robust"],
+         True),
+        ("hs_mlr_fiml", "Holzinger-Swineford with covariates, MLR, FIML, masked data",
+         lambda: sem(hsmod, hsm, estimator="MLR", missing="fiml"), _SEM_FIT + _SEM_SCALED,
+         True),
+        ("med_ml", "observed-variable mediation, ML", lambda: sem(med, pdem), _SEM_FIT, False),
+        ("hs_group", "Holzinger-Swineford with covariates, 2 groups, equal loadings",
+         lambda: sem(hsmod, hs, group="school", group_equal=["loadings"]), _SEM_FIT, False),
+    ]  # fmt: skip
+    for key, label, make, names, fiml in cases:
+        res = make()
+        r = ref[key]
+        case = f"{label} (`{key}`)"
+        rtol, why = (5e-3, SEM_FIML_WHY) if fiml else (1e-3, SEM_WHY)
+        atol = rtol * 1e-2
+        m = _sem_merged(r, res)
+        yield compare(
+            sec,
+            case,
+            "parameter rows matched (lavaan's, ours)",
+            [m["estimate"].notna().sum(), len(res.params)],
+            [len(m), len(m)],
+            why="every row of lavaan's parameter table has one row of ours, and no more",
+        )
+        yield compare(sec, case, "estimates", m["estimate"], m["est"], rtol=rtol, atol=atol,
+                      why=why)  # fmt: skip
+        yield compare(sec, case, "standard errors", m["se"], m["se_ref"], rtol=rtol, atol=atol,
+                      why=why)  # fmt: skip
+        yield compare(sec, case, "standardised estimates (std.all)", m["std_all"],
+                      m["std_all_ref"], rtol=rtol, atol=atol, why=why)  # fmt: skip
+        d = m[m["op"] == ":="]
+        if len(d):
+            defined = f"defined parameters ({', '.join(d['lhs'])})"
+            yield compare(sec, case, f"{defined}: estimates", d["estimate"], d["est"],
+                          rtol=rtol / 10, atol=atol / 10,
+                          why="functions of the estimates only (no numerical derivative), which lavaan's "
+                              "optimiser gives to about 1e-5 relative: 1e-4 relative of the value "
+                              "(1e-3 with FIML), with a floor of 1e-2 times that")  # fmt: skip
+            yield compare(
+                sec,
+                case,
+                f"{defined}: delta-method SEs and std.all",
+                np.r_[d["se"], d["std_all"]],
+                np.r_[d["se_ref"], d["std_all_ref"]],
+                rtol=rtol,
+                atol=atol,
+                why=why,
+            )
+        yield compare(
+            sec,
+            case,
+            f"fit measures ({len(names)}: chisq, cfi, rmsea, srmr, aic, ...)",
+            [res.fit[n.replace(".", "_")] for n in names],
+            [np.nan if r["fit"][n] is None else r["fit"][n] for n in names],
+            rtol=rtol,
+            atol=atol,
+            why=why,
+        )
+        if r.get("r2"):
+            if isinstance(next(iter(r["r2"].values())), list):
+                # several groups: the JSON keeps lavaan's order but not the names, which are
+                # those of the one-group fit of the same model
+                names = list(ref["hs_ml"]["r2"])
+                want = pd.Series(
+                    [v for vals in r["r2"].values() for v in vals],
+                    index=pd.MultiIndex.from_tuples([(g, n) for g in r["r2"] for n in names]),
+                    dtype=float,
+                )
+            else:
+                want = pd.Series(r["r2"], dtype=float)
+            yield compare(sec, case, "R² (labels)", *_positions(res.r2.index, want.index),
+                          why=LABELS_WHY)  # fmt: skip
+            yield compare(sec, case, "R² of the endogenous variables",
+                          res.r2.reindex(want.index), want, rtol=rtol, atol=atol, why=why)  # fmt: skip
+
+    case = "Holzinger-Swineford with covariates, ML with robust SEs (`hs_mlr`)"
+    m = _sem_merged(ref["hs_mlr"], sem(hsmod, hs, se="robust"))
+    yield compare(sec, case, "se = 'robust': standard errors against MLR's", m["se"], m["se_ref"],
+                  rtol=1e-3, atol=1e-5, why="the MLR sandwich: " + SEM_WHY)  # fmt: skip
+
+    # lavaan: se = "bootstrap", 2000 draws (R's generator): only the distributions can agree
+    res = sem(med, pdem, se="bootstrap", bootstrap=2000, seed=11)
+    case = "observed-variable mediation, bootstrap (2000 draws each)"
+    got = res.params.set_index("lhs").loc["indirect"]
+    rb = _sem_params(ref["med_boot"]).set_index("lhs").loc["indirect"]
+    se_ref = ref["med_boot_se_indirect"]
+    yield compare(sec, case, "successful bootstrap draws (at least 1990 of 2000)",
+                  min(res.boot.shape[0], 1990), 1990,
+                  why="a draw is dropped only when its fit fails")  # fmt: skip
+    yield compare(
+        sec,
+        case,
+        "bootstrap SE of the indirect effect: relative difference from lavaan's (R column: 0)",
+        (got["se"] - se_ref) / se_ref,
+        0.0,
+        atol=0.10,
+        why="Monte Carlo: a bootstrap SE from 2000 draws has a relative error of about "
+        "1/sqrt(2 x 2000) = 1.6 %, 2.2 % for the difference of two; tolerance 10 % (4.5 times that)",
+    )
+    yield compare(
+        sec,
+        case,
+        "percentile limits of the indirect effect: difference from lavaan's in bootstrap SEs "
+        "(R column: 0)",
+        [(got["ci_low"] - rb["ci_lower"]) / se_ref, (got["ci_high"] - rb["ci_upper"]) / se_ref],
+        [0.0, 0.0],
+        atol=0.25,
+        why="Monte Carlo: a 2.5 % or 97.5 % percentile of 2000 draws moves by about 0.05 "
+        "bootstrap SE, 0.07 for the difference of two; tolerance 0.25 SE (about 3.5 times that)",
+    )
+
+
 # --------------------------------------------------------------------------- survey
 
 
@@ -2221,6 +2390,7 @@ GENERATORS: list[tuple[str, Callable[[bool], Iterator[Row]]]] = [
     ("psych", psych_rows),
     ("lavaan", lavaan_rows),
     ("ordinal", ordinal_rows),
+    ("sem", sem_rows),
     ("survey", survey_rows),
     ("regression", regression_rows),
     ("descriptives", descriptive_rows),
@@ -2276,6 +2446,12 @@ def versions() -> list[tuple[str, str]]:
         if ln.startswith("#")
     ]
     out.append(("`tests/reference/regression_reference.csv`", "; ".join(head[1:3])))
+    out.append(
+        (
+            "`tests/reference/sem_reference.json`",
+            "lavaan 0.6 `sem()` (script `tests/reference/sem_reference.R`; the file has no header)",
+        )
+    )
     out.append(("`tests/data/pls/` (see its `SOURCE`)",
                 "seminr 2.3.1 test fixtures `tests/fixtures/V_3_6_0/` (commit ae2524a), R >= 3.6"))
     return out

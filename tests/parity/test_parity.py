@@ -1,7 +1,7 @@
 """Parity with R: every comparison of the catalogue (``tests/parity/catalogue.py``) within its
 tolerance.
 
-One test per section of the catalogue (psych, lavaan, ordinal, survey, regression, pls,
+One test per section of the catalogue (psych, lavaan, ordinal, sem, survey, regression, pls,
 descriptives); a failure lists every quantity outside its tolerance with both values, the
 differences, the tolerance and why that tolerance was chosen. ``docs/parity.md`` is written
 from the same rows by ``tools/make_parity_docs.py``.
