@@ -138,6 +138,7 @@ def _positions(ours, theirs) -> tuple[list[int], list[int]]:
 
 
 LABELS_WHY = "labels (item, factor or term names) and their order: identical or not"
+MATCHED_WHY = "every row of R's parameter table has exactly one row of ours: counts, exact"
 
 
 def _json(name: str) -> dict:
@@ -824,6 +825,17 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
         if "group" not in rp:
             rp["group"] = 1
         m = res.params.merge(rp, on=["lhs", "op", "rhs", "group"], suffixes=("", "_r"))
+        yield compare(
+            sec,
+            case,
+            "parameter rows (matched, ours; lavaan's)",
+            [len(m), len(res.params)],
+            [len(rp), len(rp)],
+            why=MATCHED_WHY,
+        )
+        if key == "ml_configural":
+            labels = _positions(res.group_labels, ref["group_labels"])
+            yield compare(sec, case, "group labels (data order)", *labels, why=LABELS_WHY)
         yield compare(sec, case, "estimates", m["estimate"], m["est"], atol=1e-4)
         yield compare(sec, case, "standard errors", m["se"], m["se_r"], atol=1e-4)
         free = m["free"].to_numpy().astype(bool)
@@ -850,6 +862,9 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
         if "group" not in rs:
             rs["group"] = 1
         ms = res.std_solution.merge(rs, on=["lhs", "op", "rhs", "group"], suffixes=("", "_r"))
+        yield compare(
+            sec, case, "standardised rows matched (of lavaan's)", len(ms), len(rs), why=MATCHED_WHY
+        )
         yield compare(
             sec, case, "standardised estimates (std.all)", ms["estimate"], ms["est.std"], atol=1e-4
         )
