@@ -907,6 +907,16 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
         got = mi.comparison
         r = pd.DataFrame(ref[f"{est.lower()}_lrt"])
         case = f"{est}, configural / metric / scalar across schools"
+        yield compare(sec, case, "models (labels)", *_positions(got["model"], r["model"]),
+                      why=LABELS_WHY)  # fmt: skip
+        yield compare(
+            sec,
+            case,
+            "degrees of freedom of each model and of each difference",
+            np.r_[got["df"], got["delta_df"][1:]],
+            np.r_[r["df"], r["delta_df"][1:].astype(float)],
+            why="counts: exact",
+        )
         yield compare(sec, case, "chi-square of each model", got["chisq"], r["chisq"], rtol=1e-4)
         yield compare(
             sec,
@@ -934,6 +944,27 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
             [ref[f"{est.lower()}_{x}"]["fit"][c] for c in ("cfi", "rmsea") for x in lv],
             rtol=1e-4,
         )
+        yield compare(
+            sec,
+            case,
+            "free parameters of each model",
+            [g.loc[x, "npar"] for x in lv],
+            [ref[f"{est.lower()}_{x}"]["fit"]["npar"] for x in lv],
+            why="counts: exact",
+        )
+        if est == "MLR":
+            yield compare(
+                sec,
+                case,
+                "scaling factor and robust CFI of each model",
+                [g.loc[x, c] for c in ("scaling_factor", "cfi_robust") for x in lv],
+                [
+                    ref[f"mlr_{x}"]["fit"][c]
+                    for c in ("chisq.scaling.factor", "cfi.robust")
+                    for x in lv
+                ],
+                rtol=1e-4,
+            )
         d = ref[f"{est.lower()}_scalar"]["fit"]["cfi"] - ref[f"{est.lower()}_metric"]["fit"]["cfi"]
         yield compare(
             sec, case, "delta CFI (scalar - metric)", g.loc["scalar", "delta_cfi"], d, atol=1e-6
