@@ -975,7 +975,7 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
 
 
 def ordinal_rows(fast: bool) -> Iterator[Row]:
-    from analysis.cbsem import fit_wlsmv, ordinal_invariance
+    from analysis.cbsem import fit_wlsmv, ordinal_invariance, sample_statistics
     from analysis.psychometrics import polychoric, tetrachoric
 
     ref = _json("ordinal_reference.json")
@@ -1067,10 +1067,32 @@ def ordinal_rows(fast: bool) -> Iterator[Row]:
             atol=1e-5,
         )
 
+    def matched(case, m, ours, theirs):
+        yield compare(
+            sec,
+            case,
+            "parameter rows (matched, ours; lavaan's)",
+            [len(m), len(ours)],
+            [len(theirs), len(theirs)],
+            why=MATCHED_WHY,
+        )
+
+    def std_matched(case, m, ours):
+        yield compare(
+            sec,
+            case,
+            "standardised rows of ours found in lavaan's (R column: our count)",
+            len(m),
+            len(ours),
+            why="lavaan's standardised solution also lists the thresholds; each of our rows "
+            "has its row there: counts, exact",
+        )
+
     fit = fit_wlsmv(model, bfi, ordered=True)
     r = ref["cfa_NC"]
     case = "bfi N1-N5, C1-C5, two factors"
     s = fit.sample[0]
+    yield compare(sec, case, "observations used", fit.nobs, [r["nobs"]], why="counts: exact")
     yield compare(sec, case, "sample thresholds", s.th, r["sample_th"], atol=1e-12)
     iu = np.tril_indices(10, -1)
     yield compare(
@@ -1091,12 +1113,30 @@ def ordinal_rows(fast: bool) -> Iterator[Row]:
         np.r_[gamma[:nth, :nth].ravel(), gamma[nth:, nth:].ravel()],
         atol=1e-6,
     )
+    nc_items = n_items + [f"C{i}" for i in range(1, 6)]
+    full = sample_statistics(bfi[nc_items].dropna().to_numpy(dtype=int) - 1, np.full(10, 6))
+    yield compare(
+        sec,
+        case,
+        "asymptotic covariance (Gamma), whole matrix (sample_statistics)",
+        full.nacov,
+        gamma,
+        atol=1e-6,
+        why="the threshold x correlation block too, which fit_wlsmv does not need with "
+        "saturated thresholds: " + default_why(1e-6, 0),
+    )
     yield from fit_rows(case, fit, r["fit"])
     m = fit.params.merge(pd.DataFrame(r["params"]), on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
+    yield from matched(case, m, fit.params, r["params"])
     yield compare(sec, case, "estimates", m["estimate"], m["est"], atol=1e-4)
     yield compare(sec, case, "standard errors", m["se"], m["se_ref"], atol=1e-4)
     m2 = fit.std_solution.merge(
         pd.DataFrame(r["std"]), on=["lhs", "op", "rhs"], suffixes=("", "_ref")
+    )
+    yield from std_matched(case, m2, fit.std_solution)
+    m3 = fit.params.merge(pd.DataFrame(r["std"]), on=["lhs", "op", "rhs"])
+    yield compare(
+        sec, case, "std_all column of the parameter table", m3["std_all"], m3["est.std"], atol=1e-6
     )
     yield compare(
         sec,
@@ -1109,15 +1149,20 @@ def ordinal_rows(fast: bool) -> Iterator[Row]:
 
     def extra_case(case, res, r, tol_est, tol_se):
         yield from fit_rows(case, res, r["fit"])
+        if "nobs" in r:
+            yield compare(sec, case, "observations used", res.nobs, [r["nobs"]],
+                          why="counts: exact")  # fmt: skip
         m = res.params.merge(
             pd.DataFrame(r["params"]), on=["lhs", "op", "rhs"], suffixes=("", "_ref")
         )
+        yield from matched(case, m, res.params, r["params"])
         yield compare(sec, case, "estimates", m["estimate"], m["est"], atol=tol_est)
         yield compare(sec, case, "standard errors", m["se"], m["se_ref"], atol=tol_se)
         if "std" in r:
             m2 = res.std_solution.merge(
                 pd.DataFrame(r["std"]), on=["lhs", "op", "rhs"], suffixes=("", "_ref")
             )
+            yield from std_matched(case, m2, res.std_solution)
             yield compare(
                 sec, case, "standardised estimates", m2["estimate"], m2["est.std"], atol=1e-5
             )
@@ -1158,10 +1203,20 @@ def ordinal_rows(fast: bool) -> Iterator[Row]:
         m = fits[step].params.merge(
             rp[["lhs", "op", "rhs", "group", "est", "se_ref"]], on=["lhs", "op", "rhs", "group"]
         )
+        yield compare(sec, case, "parameter rows matched (of lavaan's, without its == rows)",
+                      len(m), len(rp), why=MATCHED_WHY)  # fmt: skip
         yield compare(sec, case, "estimates", m["estimate"], m["est"], atol=1e-4)
         yield compare(sec, case, "standard errors", m["se"], m["se_ref"], atol=1e-5)
     lrt = pd.DataFrame(ri["lrt"])
     case = "invariance across gender: scaled difference tests (satorra.2000)"
+    yield compare(
+        sec,
+        case,
+        "degrees of freedom of the differences",
+        table["df_diff"].iloc[1:],
+        lrt["df_diff"].iloc[1:].astype(float),
+        why="counts: exact",
+    )
     yield compare(
         sec,
         case,
