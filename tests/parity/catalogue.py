@@ -631,7 +631,7 @@ _SCALED_FIT = [
 
 
 def lavaan_rows(fast: bool) -> Iterator[Row]:
-    from analysis.cbsem import cfa, htmt, measurement_invariance
+    from analysis.cbsem import build_partable, cfa, htmt, measurement_invariance
 
     ref = _json("lavaan_reference.json")
     model = ref["header"]["model"]
@@ -882,6 +882,47 @@ def lavaan_rows(fast: bool) -> Iterator[Row]:
                 want_ave.extend(rg["ave"])
             yield compare(sec, case, "composite reliability", got_cr, want_cr, atol=1e-4)
             yield compare(sec, case, "AVE", got_ave, want_ave, atol=1e-4)
+    # the parameter table alone (build_partable): lavaan's rows, their order, the fixed ones
+    for key, mdl, opts in [
+        ("ml", model, {}),
+        ("ml_stdlv", model, {"std_lv": True}),
+        ("ml_meanstructure", model, {"meanstructure": True}),
+        ("ml_configural", model, {"ngroups": 2}),
+        ("ml_second_order", ref["model_second_order"], {}),
+    ]:
+        pt = build_partable(mdl, **opts)
+        rp = pd.DataFrame(ref[key]["params"])
+        if "group" not in rp:
+            rp["group"] = 1
+        case = f"parameter table of `{key}` (build_partable)"
+        cols = ["lhs", "op", "rhs", "group"]
+        rows = [str(t) for t in pt[cols].itertuples(index=False, name=None)]
+        want = [str(t) for t in rp[cols].itertuples(index=False, name=None)]
+        yield compare(sec, case, "rows (lhs, op, rhs, group) and their order",
+                      *_positions(rows, want), why=LABELS_WHY)  # fmt: skip
+        yield compare(sec, case, "fixed parameters (lavaan: SE = 0)", (pt["free"] == 0).to_numpy(),
+                      (rp["se"] == 0).to_numpy(), why="flags: identical or not")  # fmt: skip
+    metric = build_partable(model, ngroups=2, group_equal=("loadings",))
+    scalar = build_partable(model, ngroups=2, group_equal=("loadings", "intercepts"))
+    case = "parameter tables of `ml_metric` and `ml_scalar` (build_partable, group_equal)"
+    yield compare(
+        sec,
+        case,
+        "free parameters (metric, scalar)",
+        [metric["free"].max(), scalar["free"].max()],
+        [ref["ml_metric"]["fit"]["npar"], ref["ml_scalar"]["fit"]["npar"]],
+        why="counts: exact",
+    )
+    labels = [r["label"] for r in ref["ml_scalar"]["params"]]
+    yield compare(
+        sec,
+        case,
+        "equality labels of the scalar table, row by row (identical: 0 rows differ)",
+        sum(a != b for a, b in zip(scalar["label"], labels, strict=True)),
+        0,
+        why=LABELS_WHY,
+    )
+
     yield compare(
         sec,
         "Holzinger-Swineford, 3 factors",
