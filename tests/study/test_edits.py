@@ -240,8 +240,6 @@ def test_added_construct_with_its_english_label(outputs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the report takes English construct labels from its own dictionary "
-                   "(CONSTRUCT_LABELS_EN), not from label_en in constructs.yaml (report helper)")
 def test_added_construct_english_label_in_the_report(outputs):
     assert "Digital maturity" in _md(outputs, "reliability", "en")
 
