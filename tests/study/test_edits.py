@@ -269,8 +269,6 @@ def test_added_factor_covariate_reference_in_the_note(outputs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the sample table counts a select_multiple question per combination of "
-                   "answers (report helper: one row per option from the question/option columns)")
 def test_select_multiple_table_one_row_per_option(outputs):
     md = _md(outputs, "table11_target_groups")
     q = load_study().questionnaire
