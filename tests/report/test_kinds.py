@@ -189,3 +189,46 @@ def test_every_text_of_the_texts_files_is_used_by_the_report():
         unused = [k for k in flat(load_texts(lang).entries)
                   if k not in used and not any(k.startswith(u + ".") for u in used)]
         assert not unused, (lang, unused)
+
+
+def test_a_select_multiple_question_is_described_one_row_per_option(study):
+    """Listed under ``categorical`` of a sample table, a select_multiple question gets one row per
+    option (n and % of the organisations answering that chose it) from its ``q/option`` columns,
+    never one row per combination of answers; weighted shares use the same base."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.study._instrument import codebook
+
+    folder, survey, flow = study
+    cb = codebook().set_index("variable")
+    options = [p.split("=", 1) for p in cb.at["target_groups", "values"].split("; ")]
+    rng = np.random.default_rng(5)
+    n = len(survey)
+    picked = pd.DataFrame(rng.random((n, len(options))) < 0.3, columns=[c for c, _ in options]).astype(float)
+    picked.iloc[:10] = np.nan  # not asked: every option column empty
+    survey = survey.assign(
+        target_groups=[" ".join(c for c in picked.columns if row[c] == 1) if row.notna().all() else None
+                       for _, row in picked.iterrows()],
+        design_weight=rng.uniform(0.5, 2.0, size=n),
+        **{f"target_groups/{c}": picked[c] for c in picked.columns})
+    table = {"id": "tg", "kind": "sample", "title": {"fr": "Groupes cibles", "en": "Target groups"},
+             "categorical": ["milieu", "target_groups"], "weights": "design_weight"}
+    for lang in ("fr", "en"):
+        outputs, warnings = compute_report(survey, flow, lang=lang, plan=_plan(table), questionnaire_dir=folder)
+        rows = outputs["tg"].results["sample"]
+        rows = rows[rows["var"] == "target_groups"]
+        assert list(rows["category"])[1:] == [lab.strip() for _, lab in options]  # no combination rows
+        answered = picked.notna().all(axis=1)
+        assert rows["n_Total"].iloc[0] == answered.sum() and rows["pct_Total"].iloc[0] == 100
+        w = survey["design_weight"][answered]
+        for (code, _), (_, row) in zip(options, rows.iloc[1:].iterrows()):
+            chosen = picked.loc[answered, code] == 1
+            assert row["n_Total"] == chosen.sum()
+            assert row["pct_Total"] == pytest.approx(100 * chosen.mean())
+            assert row["pct_weighted"] == pytest.approx(100 * w[chosen].sum() / w.sum())
+        assert rows["pct_Total"].iloc[1:].sum() > 100
+        notes = " ".join(outputs["tg"].tables[0].notes)
+        assert ("ne totalisent pas 100" if lang == "fr" else "do not sum to 100") in notes
+        assert ("khi-deux" if lang == "fr" else "chi-square") in notes  # milieu keeps its test
+        assert "test_target_groups" not in outputs["tg"].results

@@ -44,6 +44,61 @@ def _nested_in(data: pd.DataFrame, var: str, group: str) -> bool:
     return bool((d.groupby(var, observed=True)[group].nunique() <= 1).all())
 
 
+def _option_columns(ctx: ReportContext, data: pd.DataFrame, var: str) -> dict[str, str]:
+    """Option code -> its 0/1 column ``var/code`` when ``var`` is a select_multiple question, else empty.
+
+    The codebook's ``type`` says which questions are select_multiple; without it, the
+    ``var/...`` columns of the data do. Options in the order of the choice list.
+    """
+    cb = ctx.codebook
+    if "type" in cb.columns and "variable" in cb.columns and (cb["variable"] == var).any():
+        if not (cb.loc[cb["variable"] == var, "type"] == "select_multiple").any():
+            return {}
+    prefix = f"{var}/"
+    present = [c[len(prefix):] for c in data.columns if isinstance(c, str) and c.startswith(prefix)]
+    codes = [c for c in ctx.value_labels(var) if c in present] + [
+        c for c in present if c not in ctx.value_labels(var)]
+    return {code: prefix + code for code in codes}
+
+
+def _multiple_rows(ctx: ReportContext, data: pd.DataFrame, var: str, options: dict, group: str,
+                   cols_g: list, wcol: str | None) -> list[dict]:
+    """Rows of a select_multiple question: the organisations that answered it (100 %), then one row
+    per option with the number and percentage of them that chose it (a share of those answering, so
+    the options' percentages do not sum to 100), never one row per combination of answers.
+
+    An organisation answered when one of its option columns is not missing (a question not asked
+    leaves them all empty)."""
+    chosen = pd.DataFrame({code: numeric(data[col]) for code, col in options.items()}, index=data.index)
+    answered = chosen.notna().any(axis=1)
+    vl = ctx.value_labels(var)
+    label = ctx.label(var, short=60)
+    in_group = {g: answered if g == "Total" else answered & (data[group] == g) for g in cols_g}
+    base = {"variable": label, "category": ctx.text("sample.multiple_base")}
+    for g in cols_g:
+        n = float(in_group[g].sum())
+        base[f"n_{g}"], base[f"pct_{g}"] = n, (100.0 if n else np.nan)
+    w = numeric(data[wcol]) if wcol else None
+    if w is not None:
+        base["pct_weighted"] = 100.0 if answered.any() else np.nan
+    base["p_value"] = np.nan
+    rows = [base]
+    for code in options:
+        picked = chosen[code].eq(1)
+        row = {"variable": label, "category": vl.get(code, code)}
+        for g in cols_g:
+            n_base = float(in_group[g].sum())
+            n = float((picked & in_group[g]).sum())
+            row[f"n_{g}"], row[f"pct_{g}"] = n, (n / n_base * 100 if n_base else np.nan)
+        if w is not None:
+            ok = answered & w.notna()
+            total = float(w[ok].sum())
+            row["pct_weighted"] = float(w[ok & picked].sum()) / total * 100 if total else np.nan
+        row["p_value"] = np.nan
+        rows.append(row)
+    return rows
+
+
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 2: sample description by legal form, with tests.
 
@@ -65,48 +120,55 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     cols_g = ["Total"] + levels
     threshold = ctx.threshold
     seed = ctx.plan.options.get("seed")
-    blocks, notes_supp, nested_vars = [], [], []
-    any_zero = False
+    blocks, notes_supp, nested_vars, multiple_vars = [], [], [], []
+    any_zero = any_single = False
     raw_rows = []
     for var in cats:
-        if pd.api.types.is_numeric_dtype(data[var]):  # 0/1 or coded answers stored as numbers
-            data = data.assign(**{var: data[var].map(lambda v: str(int(v)) if pd.notna(v) else None)})
-        d = describe(data, [var], by=group if levels else None)
-        vl = ctx.value_labels(var)
-        nested = bool(levels) and _nested_in(data, var, group)
-        test = None
-        if levels and not nested:
-            try:
-                test = crosstab(data, var, group, seed=seed)
-            except InputError:
-                test = None
-            out.results[f"test_{var}"] = test
-        wshare = None
-        if weighted:
-            w = numeric(data[wcol])
-            ok = w.notna() & data[var].notna()
-            tot = w[ok].groupby(data.loc[ok, var].astype(str)).sum()
-            wshare = tot / tot.sum() * 100
-        rows = []
-        for level in choice_order(d["level"].dropna().unique(), vl):
-            sub = d[d["level"] == level]
-            row = {"variable": ctx.label(var, short=60), "category": vl.get(str(level), str(level))}
-            for g in cols_g:
-                r = sub[sub["group"] == g]
-                n = float(r["count"].iloc[0]) if len(r) else 0.0
-                pct = float(r["percent"].iloc[0]) if len(r) else 0.0
-                if nested and g != "Total" and n == 0:
-                    n = pct = np.nan  # structural zero: this form is not in this group
-                row[f"n_{g}"], row[f"pct_{g}"] = n, pct
-            if wshare is not None:
-                row["pct_weighted"] = float(wshare.get(str(level), np.nan))
-            row["p_value"] = np.nan
-            rows.append(row)
-        if test is not None and rows:
-            # the test's p with the variable's name (its row group), not on the first category
-            named = f"{rows[0]['variable']} ({fmt_p(test.p_value, ctx.lang)})"
-            for row in rows:
-                row["variable"] = named
+        options = _option_columns(ctx, data, var)
+        if options:  # select_multiple: one row per option, from its 0/1 columns
+            rows = _multiple_rows(ctx, data, var, options, group, cols_g, wcol if weighted else None)
+            multiple_vars.append(ctx.label(var, short=60))
+            nested = False
+        else:
+            any_single = True
+            if pd.api.types.is_numeric_dtype(data[var]):  # 0/1 or coded answers stored as numbers
+                data = data.assign(**{var: data[var].map(lambda v: str(int(v)) if pd.notna(v) else None)})
+            d = describe(data, [var], by=group if levels else None)
+            vl = ctx.value_labels(var)
+            nested = bool(levels) and _nested_in(data, var, group)
+            test = None
+            if levels and not nested:
+                try:
+                    test = crosstab(data, var, group, seed=seed)
+                except InputError:
+                    test = None
+                out.results[f"test_{var}"] = test
+            wshare = None
+            if weighted:
+                w = numeric(data[wcol])
+                ok = w.notna() & data[var].notna()
+                tot = w[ok].groupby(data.loc[ok, var].astype(str)).sum()
+                wshare = tot / tot.sum() * 100
+            rows = []
+            for level in choice_order(d["level"].dropna().unique(), vl):
+                sub = d[d["level"] == level]
+                row = {"variable": ctx.label(var, short=60), "category": vl.get(str(level), str(level))}
+                for g in cols_g:
+                    r = sub[sub["group"] == g]
+                    n = float(r["count"].iloc[0]) if len(r) else 0.0
+                    pct = float(r["percent"].iloc[0]) if len(r) else 0.0
+                    if nested and g != "Total" and n == 0:
+                        n = pct = np.nan  # structural zero: this form is not in this group
+                    row[f"n_{g}"], row[f"pct_{g}"] = n, pct
+                if wshare is not None:
+                    row["pct_weighted"] = float(wshare.get(str(level), np.nan))
+                row["p_value"] = np.nan
+                rows.append(row)
+            if test is not None and rows:
+                # the test's p with the variable's name (its row group), not on the first category
+                named = f"{rows[0]['variable']} ({fmt_p(test.p_value, ctx.lang)})"
+                for row in rows:
+                    row["variable"] = named
         if not rows:
             ctx.warn(spec["id"], f"no answer to '{var}': left out")
             continue
@@ -117,9 +179,12 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         count_cols = [f"n_{g}" for g in cols_g]
         block, zeros = zeros_as_none(ctx, block, count_cols, {f"n_{g}": [f"pct_{g}"] for g in cols_g})
         any_zero = any_zero or zeros
+        # the options of a select_multiple question do not add up to a published total: hidden
+        # counts are protected along the rows (total = sum of the groups) only
         sup = suppress_small_cells(
             block, count_cols, threshold,
             percent_columns={f"n_{g}": f"pct_{g}" for g in cols_g}, locale=ctx.lang,
+            complementary="rows" if options else "both",
         )
         # a suppressed count also hides its weighted share when the total column is hidden
         frame = sup.frame
@@ -151,8 +216,11 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             t = t.tab_spanner(name, [f"n_{g}", f"pct_{g}"])
         pct_cols = [f"pct_{g}" for g in cols_g] + (["pct_weighted"] if weighted else [])
         t = t.fmt_number(pct_cols, decimals=1).fmt_integer([f"n_{g}" for g in cols_g])
-        note = ctx.text("sample.categorical_note")
-        t = t.tab_note(note)
+        if any_single:
+            t = t.tab_note(ctx.text("sample.categorical_note"))
+        if multiple_vars:
+            t = t.tab_note(ctx.text("sample.multiple_note",
+                                    variables=ctx.text("common.list_sep").join(multiple_vars)))
         if weighted:
             t = t.tab_note(ctx.text("sample.weighted_percent_note"))
         if nested_vars:
