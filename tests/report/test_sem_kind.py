@@ -59,7 +59,8 @@ def test_sem_tables_and_figure(bootstrapped):
     # the defined effect a*b is named by its chain of constructs
     md = to_markdown(out.tables[1])
     assert "Effets définis" in md
-    assert "Présence de l'innovation sociale → impact" in md
+    # latent variables named by the model take the label of the construct or dimension they measure
+    assert "Capacités internes → Présence de l'innovation sociale → Changement des comportements" in md
     # standardised indirect effect = product of the standardised paths
     eff = out.results["effects"].set_index(["effect", "predictor", "outcome"])
     std = res.params.query("op == '~'").set_index("rhs")["std_all"]
@@ -77,8 +78,7 @@ def test_robust_english_without_defined_effects():
     assert "Robust standard errors" in md and "Scaled χ²" in md
     assert "full-information maximum likelihood" in md
     assert "Defined effects" not in md
-    assert "Internal capacity → Social innovation presence" not in md  # 'capacity' is the model's own name
-    assert "capacity → Social innovation presence" in md
+    assert "Internal capacity → Social innovation presence" in md
 
 
 def test_bad_options_are_one_warning():

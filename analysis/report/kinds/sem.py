@@ -37,15 +37,32 @@ OPTIONS: dict[str, str] = {
 _ARROW = " → "
 
 
-def _labels(ctx: ReportContext, names) -> dict[str, str]:
-    """Variable name -> label: a construct or dimension of constructs.yaml, a score's construct,
-    else the label of the column (codebook, derived variable), else the name."""
+def _labels(ctx: ReportContext, names, indicators: dict[str, list[str]]) -> dict[str, str]:
+    """Variable name -> label: a construct or dimension of constructs.yaml; a latent variable
+    measured by the items of one dimension (that dimension) or by the items or dimension scores
+    of one construct (that construct); else the label of the column (score, codebook, derived
+    variable), else the name."""
     constructs = set(ctx.spec.names)
-    dims = {f"{c.name}__{d.name}" for c in ctx.spec.reflective for d in c.dimensions}
+    owner = {}  # indicator -> (construct, construct__dimension)
+    for c in ctx.spec.reflective:
+        for d in c.dimensions:
+            owner[f"score_{c.name}__{d.name}"] = (c.name, None)
+            for i in d.items:
+                owner[i] = (c.name, f"{c.name}__{d.name}")
+    dims = {dim for _, dim in owner.values() if dim}
     out = {}
     for n in names:
+        ind = indicators.get(n, [])
         if n in constructs or n in dims:
             out[n] = ctx.construct_label(n)
+        elif ind and all(i in owner for i in ind):
+            found = {owner[i] for i in ind}
+            if len(found) == 1 and next(iter(found))[1]:
+                out[n] = ctx.construct_label(next(iter(found))[1])
+            elif len({c for c, _ in found}) == 1:
+                out[n] = ctx.construct_label(next(iter(found))[0])
+            else:
+                out[n] = n
         else:
             out[n] = ctx.label(n)
     return out
@@ -131,7 +148,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     defined = params[params["op"] == ":="].reset_index(drop=True)
     latent = set(params.loc[params["op"] == "=~", "lhs"])
     structural = list(dict.fromkeys([*paths["rhs"], *paths["lhs"]]))
-    labels = _labels(ctx, set(structural) | latent)
+    indicators = {f: list(params.loc[(params["op"] == "=~") & (params["lhs"] == f), "rhs"]) for f in latent}
+    labels = _labels(ctx, set(structural) | latent, indicators)
     robust = estimator == "MLR" or se == "robust"
     n = float(res.fit.get("ntotal", np.nan))
     n_txt = format_integer(n, ctx.lang) if np.isfinite(n) else "—"
