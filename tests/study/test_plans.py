@@ -183,7 +183,7 @@ def test_label_keys_are_accepted(folder):
 def test_kind_options_can_come_from_the_report():
     study = load_study()
     kinds = {"flow": {}, "sample": {}, "likert": {}, "reliability": {}, "efa": {}, "cfa": {}, "invariance": {},
-             "funding": {}, "problems": {}, "models": {}, "groups": {}, "pls": {}}
+             "funding": {}, "problems": {}, "models": {}, "groups": {}, "pls": {}, "sem": {}}
     problems = validate_study(study, kind_options=kinds)
     assert problems and all("unknown option" in p.message for p in problems)
 

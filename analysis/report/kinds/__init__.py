@@ -36,6 +36,7 @@ KINDS: dict[str, str] = {
     "models": "models",
     "groups": "groups",
     "pls": "pls",
+    "sem": "sem",
 }
 
 
