@@ -132,8 +132,6 @@ def test_the_graph_sees_deferred_and_relative_imports():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# The one module still too long until the cleaning room lands (the failure message lists them).
-_LARGE_TODAY = "cleaning/_clean.py (1165)"
 
 
 def test_no_import_cycle():
@@ -156,7 +154,6 @@ def test_engines_import_no_study_cleaning_report_pipeline_or_cli():
     assert not bad, "engines must not import the study layers:\n" + "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=False, reason=f"modules still too long while the redesign is under way: {_LARGE_TODAY}")
 def test_no_module_over_1000_lines():
     long = {}
     for name, path in _modules().items():
