@@ -609,3 +609,21 @@ def test_demo_latex_master_compiles_and_fits(demo, engine, tmp_path):
     assert "Liste des tableaux" in subprocess.run(["pdftotext", str(tmp_path / "tables.pdf"), "-"],
                                                   capture_output=True, text=True).stdout \
         if shutil.which("pdftotext") else True
+
+
+DEMO_TABLE_IDS = [t["id"] for t in load_table_plan().tables]
+
+
+@pytest.mark.parametrize("table_id", DEMO_TABLE_IDS)
+def test_snapshot_demo_tables(demo, table_id):
+    """Every table of the demo plan, as normalised text (Markdown): every table kind is covered."""
+    text = (demo["reports"] / "md" / f"{table_id}.md").read_text(encoding="utf-8")
+    _snapshot(SNAPSHOTS / "demo" / f"{table_id}.md", text)
+
+
+def test_every_table_kind_has_a_snapshot():
+    from analysis.report.kinds import KINDS
+
+    plan_kinds = {t["kind"] for t in load_table_plan().tables}
+    small_kinds = {"flow", "reliability", "problems"}
+    assert set(KINDS) <= plan_kinds | small_kinds, set(KINDS) - plan_kinds - small_kinds
