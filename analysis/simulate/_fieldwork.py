@@ -145,43 +145,17 @@ def simulated_frame(size: int, seed: int = 0, *, params: dict | None = None,
 
 def _run_survey(n_h: pd.DataFrame, seed: int, cfg: dict, qdir: Path, clean_only: bool):
     """simulate_survey for a given allocation (strata region x legal form)."""
-    from analysis.simulate._export import build_plan, finalize_order, iter_tables
-    from analysis.simulate._messiness import Ledger, plant_after_skip, plant_before_skip, plant_rows
-    from analysis.simulate._model import (
-        SampleDesign,
-        Simulation,
-        apply_skip_logic,
-        draw_latent,
-        draw_population,
-        load_constructs_spec,
-        simulate_answers,
-    )
-    from analysis.simulate._survey import SurveySimulation, _ledger_frame
-    from analysis.xlsform._form import read_form
+    from analysis.simulate._export import iter_tables
+    from analysis.simulate._model import SampleDesign
+    from analysis.simulate._survey import form_and_constructs, run_simulation
 
-    form = read_form(qdir)
-    constructs = load_constructs_spec(qdir / "constructs.yaml", form)
-    constructs = {c: {"items": {i: v for i, v in spec["items"].items() if any(q.name == i for q in form.questions)}}
-                  for c, spec in constructs.items()}
+    form, constructs = form_and_constructs(qdir)
     side = ["cooperative" if f in ("cooperative", "union_coop") else "association" for f in n_h["legal_form"]]
     design = SampleDesign(list(n_h["region"]), list(n_h["legal_form"]), side,
                           n_h["N_h"].to_numpy(dtype=float), n_h["n_h"].to_numpy(dtype=np.int64))
     n = int(design.n.sum())
-    sim = Simulation(n=n, seed=seed, form=form, cfg=cfg, constructs=constructs, design=design, clean_only=clean_only)
-    ss = np.random.SeedSequence(seed)
-    r_pop, r_lat, r_ans, r_messa, r_skip, r_plan, r_messb, r_order = (np.random.default_rng(s) for s in ss.spawn(8))
-    draw_population(sim, r_pop)
-    draw_latent(sim, r_lat)
-    simulate_answers(sim, r_ans)
-    led = Ledger()
-    pending = {} if clean_only else plant_before_skip(sim, r_messa, led)
-    apply_skip_logic(sim, r_skip)
-    if not clean_only:
-        plant_after_skip(sim, led, pending)
-    plan = build_plan(sim, r_plan)
-    key = plan.sub_ms.astype(np.float64) if clean_only else plant_rows(plan, r_messb, led)
-    finalize_order(plan, key, r_order)
-    result = SurveySimulation(sim, plan, _ledger_frame(led, plan))
+    result = run_simulation(n, seed, form, cfg, constructs, design, clean_only)
+    plan = result.plan
     raw = pd.concat([t.to_pandas() for t in iter_tables(plan)], ignore_index=True)
     return result, raw
 

@@ -173,13 +173,30 @@ def simulate_survey(
     n = int(n)
     qdir = Path(questionnaire_dir) if questionnaire_dir is not None else config.QUESTIONNAIRE_DIR
     cfg = params if isinstance(params, dict) else load_simulation_config(Path(params) if params else qdir / "simulation.yaml")
+    form, constructs = form_and_constructs(qdir)
+    regions = form.choices.get("region", [f"R{i:02d}" for i in range(1, 13)])
+    forms = form.choices.get("legal_form", ["association", "cooperative"])
+    design = sample_design(n, cfg, regions, forms)
+    return run_simulation(n, seed, form, cfg, constructs, design, clean_only)
+
+
+def form_and_constructs(qdir: Path) -> tuple[Form, dict]:
+    """The form and the constructs' items that are questions of it (what the simulator answers)."""
     form = read_form(qdir)
     constructs = load_constructs_spec(qdir / "constructs.yaml", form)
     constructs = {c: {"items": {i: v for i, v in spec["items"].items() if any(q.name == i for q in form.questions)}}
                   for c, spec in constructs.items()}
-    regions = form.choices.get("region", [f"R{i:02d}" for i in range(1, 13)])
-    forms = form.choices.get("legal_form", ["association", "cooperative"])
-    design = sample_design(n, cfg, regions, forms)
+    return form, constructs
+
+
+def run_simulation(n: int, seed: int, form: Form, cfg: dict, constructs: dict, design, clean_only: bool
+                   ) -> SurveySimulation:
+    """The steps of a simulation for a sample design: population, latent traits, answers, skip
+    logic, messiness, export plan (one random stream per step, spawned from ``seed``).
+
+    Shared by :func:`simulate_survey` (design from ``simulation.yaml``) and the field simulator
+    (design from a sample drawn in a frame).
+    """
     sim = Simulation(n=n, seed=seed, form=form, cfg=cfg, constructs=constructs, design=design, clean_only=clean_only)
     ss = np.random.SeedSequence(seed)
     r_pop, r_lat, r_ans, r_messa, r_skip, r_plan, r_messb, r_order = (np.random.default_rng(s) for s in ss.spawn(8))
