@@ -49,15 +49,10 @@ def load_table_plan(path: str | Path | None = None) -> TablePlan:
     >>> plan.ids[0]
     'flow'
     """
-    import yaml
+    from analysis.study._yaml import read_yaml
 
     path = Path(path) if path is not None else config.QUESTIONNAIRE_DIR / "tables.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read the table plan '{path}': {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"the table plan '{path}' is not valid YAML: {exc}") from exc
+    raw = read_yaml(path).data or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"the table plan '{path.name}' must be a mapping with 'options' and 'tables'")
     options = {

@@ -38,14 +38,10 @@ __all__ = ["Texts", "StudyLabels", "load_texts", "load_study_labels"]
 
 
 def _read_yaml(path: Path) -> dict:
-    import yaml
+    """A study YAML file as a mapping (the one reader of the study's files, with file and line)."""
+    from analysis.study._yaml import read_yaml
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read '{path}': {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"'{path}' is not valid YAML: {exc}") from exc
+    raw = read_yaml(path).data or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"'{path.name}' must be a mapping")
     return raw
