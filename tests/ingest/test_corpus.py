@@ -135,7 +135,7 @@ DEFECTS: dict[str, dict[str, str]] = {
         "formpack_site_inspection/kobo_csv-comma_xml_groups-slash_multi-both": _INSPECTOR,
         "formpack_site_inspection/kobo_xlsx_labels-default_groups-slash_multi-both": _INSPECTOR,
         "own_form/central": _DEVICEID,
-        **{i: _pyxform_reason(i) for i in _PYXFORM_IDS},
+        **{i: _XLS for i in _PYXFORM_IDS},
         "thesis_form/kobo_csv-comma_xml_groups-dot_multi-details": _COMMENTS,
         "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
         "thesis_form_repeat/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
