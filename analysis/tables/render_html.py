@@ -48,6 +48,7 @@ figure.si-table { margin: 2.5em 0; overflow-x: auto; }
 .si-table td.indent { padding-left: 1.8em; }
 .si-table .tab-notes { font-size: 10pt; margin-top: .4em; }
 .si-table .tab-notes p { margin: .15em 0; }
+p.results-text { margin: -1.2em 0 2.5em 0; line-height: 1.4; }
 """
 
 
