@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "write_report": "_build",
     "build_reports": "_build",
     "render_reports": "_build",
+    "results_paragraphs": "_build",
     "report_manifest": "_manifest",
     "TablePlan": "_plan",
     "load_table_plan": "_plan",

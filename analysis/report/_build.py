@@ -40,11 +40,11 @@ from analysis.report.writers import ALL_FORMATS, WRITERS
 from analysis.report.writers._base import ReportFigure
 from analysis.report.writers.results import write_results
 
-__all__ = ["write_report", "build_reports", "render_reports"]
+__all__ = ["write_report", "build_reports", "render_reports", "results_paragraphs"]
 
 
 def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence[str], lang: str,
-                 threshold: int = 5, *, workers: int | None = None) -> list[Path]:
+                 threshold: int = 5, *, workers: int | None = None, apa_text: bool = True) -> list[Path]:
     """Render the computed tables and figures into ``out_dir`` (no locking: see :func:`render_reports`).
 
     Each table is rendered once and the rendering handed to the writer of every
@@ -71,13 +71,18 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
         rendered = {tid: [t.render() for t in o.tables] for tid, o in outputs.items()}
         all_r = [r for tid in outputs for r in rendered[tid]]
         all_land = [bool(x) for o in outputs.values() for x in (o.landscape or [False] * len(o.tables))]
+        after = {tid: results_paragraphs(o, lang) if apa_text else [None] * len(o.tables)
+                 for tid, o in outputs.items()}
+        all_after = [x for tid in outputs for x in after[tid]]
         if all_r:
-            files.extend(w.combined(all_r, all_land, out_dir, lang) for w in writers if w.combined and not w.figures)
+            files.extend(w.combined(all_r, all_land, out_dir, lang, **({"after": all_after} if w.results_text else {}))
+                         for w in writers if w.combined and not w.figures)
         for tid, o in outputs.items():
             rs = rendered[tid]
             land = list(o.landscape or [False] * len(rs))
             if rs:
-                files.extend(w.per_table(tid, rs, land, out_dir) for w in writers if w.per_table)
+                files.extend(w.per_table(tid, rs, land, out_dir, **({"after": after[tid]} if w.results_text else {}))
+                             for w in writers if w.per_table)
             files.extend(write_results(tid, o.results, out_dir, threshold))
         figure_data = renderer.finish()
     with_figures = [w for w in writers if w.combined and w.figures]
@@ -92,6 +97,29 @@ def write_report(outputs: dict, warnings: list, out_dir: Path, formats: Sequence
     text = "\n".join(warnings) + ("\n" if warnings else "")
     files.append(atomic_write_text(out_dir / "warnings.txt", text))
     return files
+
+
+def results_paragraphs(output, lang: str) -> list[str | None]:
+    """Per table of ``output``, the paragraph printed after it: the APA-style results text
+    (``output.results["apa_text"]``, one or more sentences) after the last table, led by
+    "Résultats :" / "Results:"; None elsewhere (and everywhere when there is no such text).
+
+    Examples
+    --------
+    >>> from analysis.report._outputs import TableOutput
+    >>> o = TableOutput("t", tables=["a", "b"], results={"apa_text": ["α = ,84."]})
+    >>> results_paragraphs(o, "fr")
+    [None, 'Résultats : α = ,84.']
+    >>> results_paragraphs(TableOutput("t", tables=["a"]), "en")
+    [None]
+    """
+    from analysis.report._texts import load_texts
+
+    out: list[str | None] = [None] * len(output.tables)
+    sentences = [str(s).strip() for s in (output.results.get("apa_text") or []) if str(s).strip()]
+    if out and sentences:
+        out[-1] = f"{load_texts(lang)('common.results_lead')} {' '.join(sentences)}"
+    return out
 
 
 def _report_figures(outputs: dict, figure_data: list) -> list[ReportFigure]:
@@ -156,7 +184,8 @@ def build_reports(
                  f"{sum(len(o.figures) for o in outputs.values())} figures ...")
     t0 = time.perf_counter()
     files = write_report(outputs, warnings, out_dir, formats, lang,
-                         threshold=int(plan.options.get("small_cell_threshold", 5)))
+                         threshold=int(plan.options.get("small_cell_threshold", 5)),
+                         apa_text=bool(plan.options.get("apa_text", True)))
     if timings is not None:
         timings.update({f"report/{k}": v for k, v in built.items()})
         timings["report/write"] = time.perf_counter() - t0

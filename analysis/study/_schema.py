@@ -63,6 +63,8 @@ TABLE_PLAN_OPTIONS: dict[str, str] = {
     "group": "grouping column of the comparisons (legal_form_group)",
     "construct": "default construct of the tables that study one construct",
     "default_construct": "default construct of the tables that study one construct",
+    "apa_text": ("true (default) or false: the APA-style results text after each table of the "
+                 "Markdown and HTML reports (never in Word or LaTeX)"),
 }
 
 #: Keys every table has, whatever its kind.

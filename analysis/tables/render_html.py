@@ -12,7 +12,7 @@ True
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +48,7 @@ figure.si-table { margin: 2.5em 0; overflow-x: auto; }
 .si-table td.indent { padding-left: 1.8em; }
 .si-table .tab-notes { font-size: 10pt; margin-top: .4em; }
 .si-table .tab-notes p { margin: .15em 0; }
+p.results-text { margin: -1.2em 0 2.5em 0; line-height: 1.4; }
 """
 
 
@@ -126,6 +127,7 @@ def write_html_page(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
+    after: Sequence[str | None] | None = None,
 ) -> Path:
     """Write a self-contained HTML page (CSS embedded) gathering several tables, atomically.
 
@@ -135,6 +137,9 @@ def write_html_page(
     path : path-like
     title : str, optional
         Page title; default "Tableaux" (fr) or "Tables" (en), after the first table's locale.
+    after : sequence of (str or None), optional
+        Per table, a paragraph of plain text printed right after it (escaped; None: nothing),
+        e.g. the APA-style results text of the report.
 
     Returns
     -------
@@ -151,7 +156,9 @@ def write_html_page(
     rendered = as_rendered_list(tables)
     lang = rendered[0].locale.code
     page_title = title if title is not None else ("Tableaux" if lang == "fr" else "Tables")
-    body = "\n".join(to_html(r) for r in rendered)
+    extra = list(after or []) + [None] * len(rendered)
+    body = "\n".join(to_html(r) + (f'<p class="results-text">{_e(x)}</p>\n' if x else "")
+                     for r, x in zip(rendered, extra))
     page = (
         "<!DOCTYPE html>\n"
         f'<html lang="{_e(lang)}">\n<head>\n<meta charset="utf-8">\n'

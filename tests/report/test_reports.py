@@ -627,3 +627,123 @@ def test_every_table_kind_has_a_snapshot():
     plan_kinds = {t["kind"] for t in load_table_plan().tables}
     small_kinds = {"flow", "reliability", "problems"}
     assert set(KINDS) <= plan_kinds | small_kinds, set(KINDS) - plan_kinds - small_kinds
+
+
+# --------------------------------------------------------------------------- APA-style results text
+
+
+def _apa(o) -> str:
+    return " ".join(o.results["apa_text"])
+
+
+def test_reliability_apa_sentence_holds_the_table_cells(small):
+    o = small["fr"].outputs["t04_reliability"]
+    sentences = o.results["apa_text"]
+    scales = o.results["scales"]
+    whole = scales[scales["scale"] == "Échelle complète"]
+    assert len(sentences) == len(whole) > 0
+    for sentence, construct in zip(sentences, whole["construct"]):
+        row = _row(o.tables[0], "Échelle complète", section=construct)
+        assert f"« {construct} »" in sentence
+        # "α = ,84 ; IC 95 % [,82 ; ,86]": the very cells of the table, APA-French
+        assert f"α = {row[3]} ; IC 95 % [{row[4]} ; {row[5]}]" in sentence, (sentence, row)
+        assert re.search(r"α = ,\d\d ;", sentence)
+        assert f"k = {row[1]}, n = {row[2]}" in sentence
+
+
+def test_results_text_in_markdown_and_html_not_in_word_or_latex(small):
+    import html
+
+    import docx
+
+    from analysis.report import results_paragraphs
+    from analysis.tables.render_markdown import escape_markdown
+
+    out = small["root"] / "fr"
+    o = small["fr"].outputs["t04_reliability"]
+    paragraph = results_paragraphs(o, "fr")[-1]
+    assert paragraph.startswith("Résultats : ") and o.results["apa_text"][0] in paragraph
+    md = (out / "tables.md").read_text(encoding="utf-8")
+    assert escape_markdown(paragraph) in md
+    # right after its table (the last one of the plan entry), before the next table
+    assert md.index("Fiabilité des échelles") < md.index(escape_markdown(paragraph)) < md.index("Problèmes rencontrés")
+    assert escape_markdown(paragraph) in (out / "md" / "t04_reliability.md").read_text(encoding="utf-8")
+    assert "Résultats :" not in (out / "md" / "t01_flow.md").read_text(encoding="utf-8")  # the flow has none
+    assert f'<p class="results-text">{html.escape(paragraph)}</p>' in (out / "tables.html").read_text(encoding="utf-8")
+    word = "\n".join(p.text for p in docx.Document(out / "tables.docx").paragraphs)
+    assert "Résultats :" not in word and "Cohérence interne" not in word
+    for tex in [out / "tables.tex", *(out / "tex").glob("*.tex")]:
+        if tex.exists():
+            assert "Cohérence interne" not in tex.read_text(encoding="utf-8"), tex
+
+
+def test_results_text_option_false_removes_it(small, tmp_path):
+    from analysis.report import write_report
+    from analysis.study._schema import TABLE_PLAN_OPTIONS
+
+    assert "apa_text" in TABLE_PLAN_OPTIONS  # the plan checker accepts the option
+    outputs = small["fr"].outputs
+    write_report(outputs, [], tmp_path / "off", ["md", "html"], "fr", workers=1, apa_text=False)
+    write_report(outputs, [], tmp_path / "on", ["md", "html"], "fr", workers=1)
+    for name in ("tables.md", "tables.html", "md/t04_reliability.md"):
+        assert "Cohérence interne" not in (tmp_path / "off" / name).read_text(encoding="utf-8"), name
+        assert "Résultats :" in (tmp_path / "on" / name).read_text(encoding="utf-8"), name
+    # without the text, the files are those of the tables alone
+    from analysis.tables import write_markdown
+
+    alone = write_markdown([t for o in outputs.values() for t in o.tables], tmp_path / "alone.md")
+    assert (tmp_path / "off" / "tables.md").read_bytes() == alone.read_bytes()
+
+
+@pytest.mark.slow
+def test_results_text_plan_option_false(small, tmp_path):
+    import dataclasses
+
+    plan = dataclasses.replace(small["plan"], options={**small["plan"].options, "apa_text": False})
+    build_reports(small["processed"], tmp_path / "off", plan=plan, demo=False, formats=["md", "html"])
+    for name in ("tables.md", "tables.html"):
+        assert "Résultats :" not in (tmp_path / "off" / name).read_text(encoding="utf-8")
+
+
+def test_english_results_text(small):
+    from analysis.report import results_paragraphs
+
+    o = small["fr"].outputs["t04_reliability"]
+    assert results_paragraphs(o, "en")[-1].startswith("Results: ")
+
+
+def test_demo_cfa_apa_sentence_holds_the_fit_cells(demo):
+    o = demo["result"].report.outputs["cfa"]
+    fit = dict((row[0], row[1]) for row in _body(o.tables[0]))
+    sentence = _apa(o)
+    p = fit["p"] if fit["p"].startswith("<") else f"= {fit['p']}"
+    assert f"χ²({fit['ddl']}) = {fit['χ²']}, p {p} ;" in sentence, (sentence, fit)
+    assert f"CFI = {fit['CFI']} ;" in sentence and re.search(r"CFI = ,\d{3}", sentence)
+    ci = next(v for k, v in fit.items() if k.startswith("RMSEA IC"))
+    assert f"RMSEA = {fit['RMSEA']}, IC 90 % {ci} ;" in sentence
+    assert f"SRMR = {fit['SRMR']}." in sentence and f"n = {fit['n']}" in sentence
+
+
+def test_demo_groups_apa_sentence_holds_the_table_cells(demo):
+    o = demo["result"].report.outputs["groups"]
+    body = _body(o.tables[0])
+    sentences = o.results["apa_text"]
+    assert len(sentences) == len(body)
+    for s, row in zip(sentences, body):
+        _, m1, sd1, m2, sd2, t, p, g, lo, hi = row
+        assert s.startswith(f"{row[0]} : ")
+        assert f"M = {m1} (ÉT = {sd1})" in s and f"M = {m2} (ÉT = {sd2})" in s
+        assert f") = {t}, p {p if p.startswith('<') else '= ' + p} ;" in s, (s, row)
+        assert f"g de Hedges = {g}, IC 95 % [{lo} ; {hi}]" in s
+
+
+@pytest.mark.parametrize("kind", ["sem", "pls"])
+def test_demo_path_apa_sentences_hold_the_table_cells(demo, kind):
+    o = demo["result"].report.outputs[kind]
+    t = next(t for t in o.tables if "β" in t.render().column_labels)
+    body = [row for row in _body(t) if row[1]]
+    sentences = o.results["apa_text"]
+    assert len(sentences) == len(body) > 0
+    for s, row in zip(sentences, body):
+        assert s.startswith(f"{row[0]} : β = {row[1]}, "), (s, row)
+        assert s.endswith(f"{row[-1] if kind == 'sem' else row[4]}."), (s, row)

@@ -75,6 +75,21 @@ def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str,
     return rows
 
 
+def _apa_text(ctx: ReportContext, rows: list[tuple[str, str]], n_factors: int, estimator: str) -> list[str]:
+    """The APA-style sentence of the fit, from the very cells of the fit table
+    ("χ²(48) = 61,20, p = ,094 ; CFI = ,981 ; RMSEA = ,031, IC 90 % [,000 ; ,054] ; SRMR = ,041")."""
+    cells = [v for _, v in rows]
+    if cells[0] == "—" or cells[1] == "—":
+        return []
+    chi, df, p, _, cfi, _, rmsea = cells[:7]
+    ci = rows[7][1] if len(rows) > 9 else ""
+    srmr, n = rows[-2][1], rows[-1][1]
+    p_txt = f"p {p}" if p.lstrip().startswith("<") else f"p = {p}"
+    ci_txt = ctx.text("cfa.apa_ci", ci=ci) if ci else ""
+    return [ctx.text("cfa.apa", n_factors=n_factors, estimator=estimator, chi=chi, df=df, p=p_txt, cfi=cfi,
+                     rmsea=rmsea, ci=ci_txt, srmr=srmr, n=n)]
+
+
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 6: CFA of the measurement model (fit, standardised loadings, CR, AVE, HTMT)."""
     from analysis.cbsem._cfa import cfa
@@ -94,7 +109,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         ctx.warn(spec["id"], w)
     out.results["cfa"] = res
     robust = estimator.upper() == "MLR"
-    fit_df = pd.DataFrame(_fit_rows(ctx, res.fit, robust), columns=["index", "value"])
+    fit_rows = _fit_rows(ctx, res.fit, robust)
+    fit_df = pd.DataFrame(fit_rows, columns=["index", "value"])
+    out.results["apa_text"] = _apa_text(ctx, fit_rows, len(factor_of), estimator)
     miss_txt = {"fiml": ctx.text("cfa.missing_fiml"),
                 "listwise": ctx.text("cfa.missing_listwise")}.get(missing, missing)
     t_fit = (

@@ -20,6 +20,35 @@ OPTIONS: dict[str, str] = {
 }
 
 
+def _apa_text(ctx: ReportContext, df: pd.DataFrame, levels: list) -> list[str]:
+    """One APA-style sentence per outcome, from the numbers of the table, formatted like its cells
+    ("Associations M = 3,42 (ÉT = 0,61), coopératives M = 3,10 (ÉT = 0,72) ; t(131,4) = 2,81, p = ,006 ;
+    g = 0,47, IC 95 % [0,14 ; 0,80]")."""
+    from analysis.report._common import fmt_p
+    from analysis.tables import format_number, get_locale
+
+    sep = get_locale(ctx.lang).interval_sep.strip()
+
+    def f(v, d=2):
+        return format_number(float(v), d, ctx.lang)
+
+    def ok(r, *keys):
+        return all(k in r and pd.notna(r[k]) for k in keys)
+
+    out = []
+    for _, r in df.iterrows():
+        means = ", ".join(
+            ctx.text("groups.apa_mean", group=ctx.group_label(lv), m=f(r[f"mean_{lv}"]), sd=f(r[f"sd_{lv}"]))
+            for lv in levels if ok(r, f"mean_{lv}", f"sd_{lv}"))
+        if not means or not ok(r, "t", "df", "p_value"):
+            continue
+        g = (ctx.text("groups.apa_g", g=f(r["g"]), low=f(r["g_low"]), high=f(r["g_high"]), sep=sep)
+             if ok(r, "g", "g_low", "g_high") else "")
+        out.append(ctx.text("groups.apa", variable=r["variable"], means=means, df=f(r["df"], 1), t=f(r["t"]),
+                            p=fmt_p(r["p_value"], ctx.lang), g=g))
+    return out
+
+
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """Table 10: associations compared with cooperatives (H4) with effect sizes."""
     from analysis.descriptives._group_tests import compare_groups
@@ -64,6 +93,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     out.results["table"] = df
     if df.empty:
         return out
+    out.results["apa_text"] = _apa_text(ctx, df, levels)
     n_cols = [c for c in df.columns if c.startswith("n_")]
     ns = {lv: (int(df[f"n_{lv}"].min()), int(df[f"n_{lv}"].max())) for lv in levels if f"n_{lv}" in df}
     df = df.drop(columns=n_cols)

@@ -77,6 +77,23 @@ def _interval(ctx: ReportContext, lo: float, hi: float, decimals: int = 2) -> st
     return f"[{format_number(lo, decimals, ctx.lang)}{sep}{format_number(hi, decimals, ctx.lang)}]"
 
 
+def _apa_text(ctx: ReportContext, full: pd.DataFrame, key: str, ci_key: str) -> list[str]:
+    """One APA-style sentence per path of the table (direct paths, then the indirect or defined
+    effects), its numbers formatted like the cells ("X → Y : β = 0,42, ... IC 95 % [0,25 ; 0,58]")."""
+    from analysis.report._common import fmt_p
+    from analysis.tables import format_number
+
+    out = []
+    for r in full.itertuples():
+        if not (np.isfinite(r.estimate) and np.isfinite(r.p_value)):
+            continue
+        ci = ctx.text(ci_key, ci=r.ci) if r.ci else ""
+        values = {c: format_number(float(getattr(r, c)), d, ctx.lang) if np.isfinite(getattr(r, c)) else "—"
+                  for c, d in (("estimate", 2), ("statistic", 1), ("std_all", 2), ("se", 2)) if hasattr(r, c)}
+        out.append(ctx.text(key, path=r.path, p=fmt_p(float(r.p_value), ctx.lang), ci=ci, **values))
+    return out
+
+
 def _chain(rhs: str, paths: pd.DataFrame) -> list[str] | None:
     """The variables of a product of path labels (``a*b``) when the paths follow each other."""
     parts = [p.strip() for p in rhs.split("*")]
@@ -189,6 +206,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     cols = ["section", "path", "std_all", "estimate", "se", "statistic", "p_value", "ci", *numbers]
     full = pd.DataFrame(rows, columns=cols)
     out.results["paths"] = full.drop(columns=["ci"])
+    out.results["apa_text"] = _apa_text(ctx, full, "sem.apa", "sem.apa_ci")
     st = full.drop(columns=numbers)
     if defined.empty:
         st = st.drop(columns="section")

@@ -11,7 +11,8 @@ __all__ = ["Writer", "ReportFigure"]
 #: (rendered tables, landscape flags, output folder, language) -> the file written; a writer
 #: with ``figures=True`` is also given ``figures=`` (a list of :class:`ReportFigure`).
 CombinedWriter = Callable[..., Path]
-#: (table id, its rendered tables, landscape flags, output folder) -> the file written.
+#: (table id, its rendered tables, landscape flags, output folder) -> the file written; a writer
+#: with ``results_text=True`` is also given ``after=`` (both kinds of writer).
 TableWriter = Callable[[str, Sequence, Sequence[bool], Path], Path]
 
 
@@ -59,9 +60,15 @@ class Writer:
     figures : bool, default False
         Whether ``combined`` inserts the figures: it is then called once they are
         rendered, with ``figures=`` a list of :class:`ReportFigure`.
+    results_text : bool, default False
+        Whether the writers print the APA-style results text of each plan entry after
+        its tables: they are then called with ``after=`` (per table, a paragraph or
+        None). The Word and LaTeX documents leave it out (the researcher writes it
+        into the thesis text).
     """
 
     name: str
     combined: CombinedWriter | None = None
     per_table: TableWriter | None = None
     figures: bool = False
+    results_text: bool = False

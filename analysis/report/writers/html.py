@@ -13,11 +13,13 @@ __all__ = ["write_html", "WRITER", "PAGE_TITLE"]
 PAGE_TITLE = {"fr": "Tableaux de la thèse", "en": "Thesis tables"}
 
 
-def write_html(rendered: Sequence, landscape: Sequence[bool], out_dir: Path, lang: str) -> Path:
-    """``tables.html`` in ``out_dir`` (the page orientation does not apply)."""
+def write_html(rendered: Sequence, landscape: Sequence[bool], out_dir: Path, lang: str,
+               after: Sequence[str | None] | None = None) -> Path:
+    """``tables.html`` in ``out_dir`` (the page orientation does not apply); ``after``: per
+    table, a paragraph printed right after it (the APA-style results text) or None."""
     from analysis.tables import write_html_page
 
-    return write_html_page(list(rendered), out_dir / "tables.html", title=PAGE_TITLE[lang])
+    return write_html_page(list(rendered), out_dir / "tables.html", title=PAGE_TITLE[lang], after=after)
 
 
-WRITER = Writer("html", combined=write_html)
+WRITER = Writer("html", combined=write_html, results_text=True)
