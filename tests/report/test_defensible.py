@@ -335,7 +335,7 @@ def test_apa_sentences_carry_the_numbers_of_the_tables(run):
     sentences = out.results["apa_text"]
     assert len(sentences) == int((out.results["scales"]["scale"] == "Échelle complète").sum()) >= 1
     for s in sentences:
-        alpha = re.search(r"α = (,\d\d), IC 95 % \[(,\d\d) ; (,\d\d)\]", s)
+        alpha = re.search(r"α = (,\d\d) ; IC 95 % \[(,\d\d) ; (,\d\d)\]", s)
         assert alpha, s
         assert f"| {alpha.group(1)} | {alpha.group(2)} | {alpha.group(3)} |" in md.replace("\u202f", " ")
     tid, out = _kind(run, "efa")
