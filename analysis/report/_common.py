@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from analysis.report._context import ReportContext
@@ -309,3 +310,83 @@ def pool_sparse_levels(data: pd.DataFrame, variables: Sequence[str], min_n: int,
             out[var] = s.where(~as_str.isin(list(target)), as_str.map(target))
             pooled[var] = [(lv, int(counts[lv]), target[lv]) for lv in sparse + [x for x in target if x not in sparse]]
     return out, pooled
+
+
+# --------------------------------------------------------------------------- model tables (cfa, sem, pls)
+
+#: Names in a lavaan-style model (variables, constructs).
+_MODEL_NAME = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
+
+
+def model_data(ctx: ReportContext, model: str) -> pd.DataFrame:
+    """The columns the model names: prepared Likert items, else numeric columns of the data."""
+    items = cached_items(ctx)
+    names = dict.fromkeys(n for n in _MODEL_NAME.findall(re.sub(r"#[^\n]*", "", model)))
+    cols = {}
+    for n in names:
+        if n in items.columns:
+            cols[n] = items[n].to_numpy(dtype=float)
+        elif n in ctx.data.columns:
+            cols[n] = pd.to_numeric(ctx.data[n], errors="coerce").to_numpy(dtype=float)
+    return pd.DataFrame(cols, index=ctx.data.index)
+
+
+def fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str, str]]:
+    """Formatted fit indices of a CFA: (label, text)."""
+    from analysis.tables import format_integer, format_number, format_pvalue
+
+    sfx = "_robust" if robust else ""
+    chis = "_scaled" if robust else ""
+
+    def g(key):
+        v = f.get(key, np.nan)
+        return float(v) if v is not None and np.isfinite(v) else np.nan
+
+    def num(v, d=3, bounded=True):
+        # APA: no leading zero for values bounded by 1 (fit indices)
+        return "—" if not np.isfinite(v) else format_number(v, d, ctx.lang, leading_zero=not bounded)
+
+    rows = [
+        ("χ²", num(g("chisq" + chis), 2, bounded=False)),
+        (ctx.text("common.df"), "—" if not np.isfinite(g("df")) else format_integer(g("df"), ctx.lang)),
+        ("p", "—" if not np.isfinite(g("pvalue" + chis)) else format_pvalue(g("pvalue" + chis), 3, ctx.lang)),
+        ("χ²/" + ctx.text("common.df"), num(g("chisq" + chis) / g("df"), 2, bounded=False) if g("df") > 0 else "—"),
+        ("CFI", num(g("cfi" + sfx))),
+        ("TLI", num(g("tli" + sfx))),
+        ("RMSEA", num(g("rmsea" + sfx))),
+    ]
+    lo, hi = g("rmsea_ci_lower" + sfx), g("rmsea_ci_upper" + sfx)
+    if np.isfinite(lo) and np.isfinite(hi):
+        from analysis.tables import get_locale
+
+        loc = get_locale(ctx.lang)
+        rows.append((ctx.text("cfa.rmsea_ci"),
+                     f"[{num(lo)}{loc.interval_sep}{num(hi)}]"))
+    rows.append(("SRMR", num(g("srmr"))))
+    rows.append(("n", "—" if not np.isfinite(g("ntotal")) else format_integer(g("ntotal"), ctx.lang)))
+    return rows
+
+
+def interval_text(ctx: ReportContext, lo: float, hi: float, decimals: int = 2) -> str:
+    from analysis.tables import format_number, get_locale
+
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return ""
+    sep = get_locale(ctx.lang).interval_sep
+    return f"[{format_number(lo, decimals, ctx.lang)}{sep}{format_number(hi, decimals, ctx.lang)}]"
+
+
+def path_sentences(ctx: ReportContext, full: pd.DataFrame, key: str, ci_key: str) -> list[str]:
+    """One APA-style sentence per path of the table (direct paths, then the indirect or defined
+    effects), its numbers formatted like the cells ("X → Y : β = 0,42, ... IC 95 % [0,25 ; 0,58]")."""
+    from analysis.tables import format_number
+
+    out = []
+    for r in full.itertuples():
+        if not (np.isfinite(r.estimate) and np.isfinite(r.p_value)):
+            continue
+        ci = ctx.text(ci_key, ci=r.ci) if r.ci else ""
+        values = {c: format_number(float(getattr(r, c)), d, ctx.lang) if np.isfinite(getattr(r, c)) else "—"
+                  for c, d in (("estimate", 2), ("statistic", 1), ("std_all", 2), ("se", 2)) if hasattr(r, c)}
+        out.append(ctx.text(key, path=r.path, p=fmt_p(float(r.p_value), ctx.lang), ci=ci, **values))
+    return out

@@ -11,7 +11,14 @@ import warnings as _warnings
 import numpy as np
 import pandas as pd
 
-from analysis.report._common import cached_items, finish, first_order_model, item_text, new_table
+from analysis.report._common import (
+    cached_items,
+    finish,
+    first_order_model,
+    fit_rows,
+    item_text,
+    new_table,
+)
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -37,42 +44,6 @@ def _factor_dimension(ctx: ReportContext, construct: str | None, first_item: str
             if first_item in d.items:
                 return f"{c.name}__{d.name}"
     return first_item
-
-
-def _fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str, str]]:
-    """Formatted fit indices of a CFA: (label, text)."""
-    from analysis.tables import format_integer, format_number, format_pvalue
-
-    sfx = "_robust" if robust else ""
-    chis = "_scaled" if robust else ""
-
-    def g(key):
-        v = f.get(key, np.nan)
-        return float(v) if v is not None and np.isfinite(v) else np.nan
-
-    def num(v, d=3, bounded=True):
-        # APA: no leading zero for values bounded by 1 (fit indices)
-        return "—" if not np.isfinite(v) else format_number(v, d, ctx.lang, leading_zero=not bounded)
-
-    rows = [
-        ("χ²", num(g("chisq" + chis), 2, bounded=False)),
-        (ctx.text("common.df"), "—" if not np.isfinite(g("df")) else format_integer(g("df"), ctx.lang)),
-        ("p", "—" if not np.isfinite(g("pvalue" + chis)) else format_pvalue(g("pvalue" + chis), 3, ctx.lang)),
-        ("χ²/" + ctx.text("common.df"), num(g("chisq" + chis) / g("df"), 2, bounded=False) if g("df") > 0 else "—"),
-        ("CFI", num(g("cfi" + sfx))),
-        ("TLI", num(g("tli" + sfx))),
-        ("RMSEA", num(g("rmsea" + sfx))),
-    ]
-    lo, hi = g("rmsea_ci_lower" + sfx), g("rmsea_ci_upper" + sfx)
-    if np.isfinite(lo) and np.isfinite(hi):
-        from analysis.tables import get_locale
-
-        loc = get_locale(ctx.lang)
-        rows.append((ctx.text("cfa.rmsea_ci"),
-                     f"[{num(lo)}{loc.interval_sep}{num(hi)}]"))
-    rows.append(("SRMR", num(g("srmr"))))
-    rows.append(("n", "—" if not np.isfinite(g("ntotal")) else format_integer(g("ntotal"), ctx.lang)))
-    return rows
 
 
 def _apa_text(ctx: ReportContext, rows: list[tuple[str, str]], n_factors: int, estimator: str) -> list[str]:
@@ -109,9 +80,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         ctx.warn(spec["id"], w)
     out.results["cfa"] = res
     robust = estimator.upper() == "MLR"
-    fit_rows = _fit_rows(ctx, res.fit, robust)
-    fit_df = pd.DataFrame(fit_rows, columns=["index", "value"])
-    out.results["apa_text"] = _apa_text(ctx, fit_rows, len(factor_of), estimator)
+    fit_cells = fit_rows(ctx, res.fit, robust)
+    fit_df = pd.DataFrame(fit_cells, columns=["index", "value"])
+    out.results["apa_text"] = _apa_text(ctx, fit_cells, len(factor_of), estimator)
     miss_txt = {"fiml": ctx.text("cfa.missing_fiml"),
                 "listwise": ctx.text("cfa.missing_listwise")}.get(missing, missing)
     t_fit = (

@@ -16,14 +16,20 @@ analysis file (a score, a derived variable). ``build(ctx, spec, number)`` makes 
 
 from __future__ import annotations
 
-import re
 import warnings as _warnings
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import ConfigError
-from analysis.report._common import cached_items, finish, item_text, new_table
+from analysis.report._common import (
+    finish,
+    interval_text,
+    item_text,
+    model_data,
+    new_table,
+    path_sentences,
+)
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -36,20 +42,6 @@ OPTIONS: dict[str, str] = {
     "consistent": "true for PLSc (consistent PLS) on the reflective constructs (default false)",
 }
 
-_NAME = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
-
-
-def _model_data(ctx: ReportContext, model: str) -> pd.DataFrame:
-    """The columns the model names: prepared Likert items, else numeric columns of the data."""
-    items = cached_items(ctx)
-    names = dict.fromkeys(n for n in _NAME.findall(re.sub(r"#[^\n]*", "", model)))
-    cols = {}
-    for n in names:
-        if n in items.columns:
-            cols[n] = items[n].to_numpy(dtype=float)
-        elif n in ctx.data.columns:
-            cols[n] = pd.to_numeric(ctx.data[n], errors="coerce").to_numpy(dtype=float)
-    return pd.DataFrame(cols, index=ctx.data.index)
 
 
 def _labels(ctx: ReportContext, model_blocks: dict) -> dict[str, str]:
@@ -97,32 +89,6 @@ def _short(text: str, width: int) -> str:
     return cut.rstrip(" ,;:('") + "…"
 
 
-def _interval(ctx: ReportContext, lo: float, hi: float, decimals: int = 2) -> str:
-    from analysis.tables import format_number, get_locale
-
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return ""
-    sep = get_locale(ctx.lang).interval_sep
-    return f"[{format_number(lo, decimals, ctx.lang)}{sep}{format_number(hi, decimals, ctx.lang)}]"
-
-
-def _apa_text(ctx: ReportContext, full: pd.DataFrame, key: str, ci_key: str) -> list[str]:
-    """One APA-style sentence per path of the table (direct paths, then the indirect or defined
-    effects), its numbers formatted like the cells ("X → Y : β = 0,42, ... IC 95 % [0,25 ; 0,58]")."""
-    from analysis.report._common import fmt_p
-    from analysis.tables import format_number
-
-    out = []
-    for r in full.itertuples():
-        if not (np.isfinite(r.estimate) and np.isfinite(r.p_value)):
-            continue
-        ci = ctx.text(ci_key, ci=r.ci) if r.ci else ""
-        values = {c: format_number(float(getattr(r, c)), d, ctx.lang) if np.isfinite(getattr(r, c)) else "—"
-                  for c, d in (("estimate", 2), ("statistic", 1), ("std_all", 2), ("se", 2)) if hasattr(r, c)}
-        out.append(ctx.text(key, path=r.path, p=fmt_p(float(r.p_value), ctx.lang), ci=ci, **values))
-    return out
-
-
 def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """The PLS-SEM tables (measurement, reliability, discriminant validity, paths, R²) and the path diagram."""
     from analysis.plssem import pls
@@ -143,7 +109,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     consistent = spec.get("consistent", False)
     if not isinstance(consistent, bool):
         raise ConfigError(f"table '{spec['id']}' (kind pls): consistent must be true or false, not {consistent!r}")
-    data = _model_data(ctx, model)
+    data = model_data(ctx, model)
     model_spec = parse_model(model, data.columns)
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
@@ -172,7 +138,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         for r in sub.itertuples():
             rows.append({"construct": labels[c], "indicator": _indicator_label(ctx, r.rhs, labels),
                          "kind": ctx.text("pls.weight_short" if typ == "weight" else "pls.loading_short"),
-                         "estimate": r.estimate, "statistic": r.statistic, "ci": _interval(ctx, r.ci_low, r.ci_high),
+                         "estimate": r.estimate, "statistic": r.statistic, "ci": interval_text(ctx, r.ci_low, r.ci_high),
                          "vif": outer_vif.get((c, r.rhs), np.nan), "lhs": c, "rhs": r.rhs, "p_value": r.p_value,
                          "ci_low": r.ci_low, "ci_high": r.ci_high})
     numbers = ["lhs", "rhs", "p_value", "ci_low", "ci_high"]  # in the results CSV, not in the table
@@ -226,7 +192,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         ht = pd.DataFrame({
             "pair": [f"{labels[a]} — {labels[b]}" for a, b in zip(hc["lhs"], hc["rhs"])],
             "estimate": hc["estimate"].to_numpy(),
-            "ci": [_interval(ctx, lo, hi) for lo, hi in zip(hc["ci_low"], hc["ci_high"])],
+            "ci": [interval_text(ctx, lo, hi) for lo, hi in zip(hc["ci_low"], hc["ci_high"])],
         })
         out.results["htmt"] = hc.drop(columns=["_a", "_b"]).reset_index(drop=True)
         above = int((hc["ci_high"] >= 0.85).sum()) if hc["ci_high"].notna().any() else int((hc["estimate"] >= 0.85).sum())
@@ -267,7 +233,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     for r in paths.itertuples():
         rows.append({"section": ctx.text("pls.direct"), "path": f"{labels[r.rhs]}{arrow}{labels[r.lhs]}",
                      "estimate": r.estimate, "statistic": r.statistic, "p_value": r.p_value,
-                     "ci": _interval(ctx, r.ci_low, r.ci_high), "f2": f2.get((r.lhs, r.rhs), np.nan),
+                     "ci": interval_text(ctx, r.ci_low, r.ci_high), "f2": f2.get((r.lhs, r.rhs), np.nan),
                      "vif": inner_vif.get((r.lhs, r.rhs), np.nan), "lhs": r.lhs, "rhs": r.rhs, "through": "",
                      "ci_low": r.ci_low, "ci_high": r.ci_high})
     ind = res.specific_indirect
@@ -275,12 +241,12 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         chain = [r.rhs] + r.through.split(" -> ") + [r.lhs]
         rows.append({"section": ctx.text("pls.indirect"), "path": arrow.join(labels[c] for c in chain),
                      "estimate": r.estimate, "statistic": r.statistic, "p_value": r.p_value,
-                     "ci": _interval(ctx, r.ci_low, r.ci_high), "f2": np.nan, "vif": np.nan,
+                     "ci": interval_text(ctx, r.ci_low, r.ci_high), "f2": np.nan, "vif": np.nan,
                      "lhs": r.lhs, "rhs": r.rhs, "through": r.through, "ci_low": r.ci_low, "ci_high": r.ci_high})
     numbers = ["lhs", "rhs", "through", "ci_low", "ci_high"]
     full = pd.DataFrame(rows, columns=["section", "path", "estimate", "statistic", "p_value", "ci", "f2", "vif", *numbers])
     out.results["paths"] = full.drop(columns=["ci"])
-    out.results["apa_text"] = _apa_text(ctx, full, "pls.apa", "pls.apa_ci")
+    out.results["apa_text"] = path_sentences(ctx, full, "pls.apa", "pls.apa_ci")
     st = full.drop(columns=numbers)
     t = (
         new_table(st, ctx, spec, number, suffix=ctx.text("pls.paths_title"), key="paths")

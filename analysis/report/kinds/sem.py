@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ConfigError
-from analysis.report._common import finish, new_table
+from analysis.report._common import (
+    finish,
+    fit_rows,
+    interval_text,
+    model_data,
+    new_table,
+    path_sentences,
+)
 from analysis.report._context import ReportContext
 from analysis.report._outputs import TableOutput
 
@@ -68,32 +75,6 @@ def _labels(ctx: ReportContext, names, indicators: dict[str, list[str]]) -> dict
     return out
 
 
-def _interval(ctx: ReportContext, lo: float, hi: float, decimals: int = 2) -> str:
-    from analysis.tables import format_number, get_locale
-
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return ""
-    sep = get_locale(ctx.lang).interval_sep
-    return f"[{format_number(lo, decimals, ctx.lang)}{sep}{format_number(hi, decimals, ctx.lang)}]"
-
-
-def _apa_text(ctx: ReportContext, full: pd.DataFrame, key: str, ci_key: str) -> list[str]:
-    """One APA-style sentence per path of the table (direct paths, then the indirect or defined
-    effects), its numbers formatted like the cells ("X → Y : β = 0,42, ... IC 95 % [0,25 ; 0,58]")."""
-    from analysis.report._common import fmt_p
-    from analysis.tables import format_number
-
-    out = []
-    for r in full.itertuples():
-        if not (np.isfinite(r.estimate) and np.isfinite(r.p_value)):
-            continue
-        ci = ctx.text(ci_key, ci=r.ci) if r.ci else ""
-        values = {c: format_number(float(getattr(r, c)), d, ctx.lang) if np.isfinite(getattr(r, c)) else "—"
-                  for c, d in (("estimate", 2), ("statistic", 1), ("std_all", 2), ("se", 2)) if hasattr(r, c)}
-        out.append(ctx.text(key, path=r.path, p=fmt_p(float(r.p_value), ctx.lang), ci=ci, **values))
-    return out
-
-
 def _chain(rhs: str, paths: pd.DataFrame) -> list[str] | None:
     """The variables of a product of path labels (``a*b``) when the paths follow each other."""
     parts = [p.strip() for p in rhs.split("*")]
@@ -131,8 +112,6 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     """The CB-SEM tables (fit, structural paths, R², effects) and the path diagram."""
     from analysis.cbsem import sem
     from analysis.report import path_diagram
-    from analysis.report.kinds.cfa import _fit_rows
-    from analysis.report.kinds.pls import _model_data
     from analysis.tables import format_integer
 
     out = TableOutput(spec["id"])
@@ -153,7 +132,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         raise ConfigError(f"table '{spec['id']}' (kind sem): bootstrap must be a number of draws (2 or more), "
                           f"not {n_boot!r}")
     seed = ctx.option(spec, "seed")
-    data = _model_data(ctx, model)
+    data = model_data(ctx, model)
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         res = sem(model, data, estimator=estimator, missing=missing, se=se, bootstrap=n_boot, seed=seed)
@@ -176,7 +155,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     miss_txt = ctx.text("cfa.missing_fiml") if missing == "fiml" else ctx.text("sem.missing_listwise")
 
     # ------------------------------------------------------------------ fit
-    fit_df = pd.DataFrame(_fit_rows(ctx, res.fit, estimator == "MLR"), columns=["index", "value"])
+    fit_df = pd.DataFrame(fit_rows(ctx, res.fit, estimator == "MLR"), columns=["index", "value"])
     out.results["fit"] = res.fit
     t = (
         new_table(fit_df, ctx, spec, number, suffix=ctx.text("sem.fit_title"), key="fit")
@@ -193,20 +172,20 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     for r in paths.itertuples():
         rows.append({"section": ctx.text("sem.paths_section"), "path": f"{labels[r.rhs]}{_ARROW}{labels[r.lhs]}",
                      "std_all": r.std_all, "estimate": r.estimate, "se": r.se, "statistic": r.statistic,
-                     "p_value": r.p_value, "ci": _interval(ctx, r.ci_low, r.ci_high), "lhs": r.lhs, "rhs": r.rhs,
+                     "p_value": r.p_value, "ci": interval_text(ctx, r.ci_low, r.ci_high), "lhs": r.lhs, "rhs": r.rhs,
                      "label": r.label if isinstance(r.label, str) else "", "ci_low": r.ci_low, "ci_high": r.ci_high})
     for r in defined.itertuples():
         chain = _chain(str(r.rhs), paths)
         name = _ARROW.join(labels[c] for c in chain) if chain else f"{r.lhs} = {r.rhs}"
         rows.append({"section": ctx.text("sem.defined_section"), "path": name, "std_all": r.std_all,
                      "estimate": r.estimate, "se": r.se, "statistic": r.statistic, "p_value": r.p_value,
-                     "ci": _interval(ctx, r.ci_low, r.ci_high), "lhs": r.lhs, "rhs": r.rhs, "label": r.lhs,
+                     "ci": interval_text(ctx, r.ci_low, r.ci_high), "lhs": r.lhs, "rhs": r.rhs, "label": r.lhs,
                      "ci_low": r.ci_low, "ci_high": r.ci_high})
     numbers = ["lhs", "rhs", "label", "ci_low", "ci_high"]  # in the results CSV, not in the table
     cols = ["section", "path", "std_all", "estimate", "se", "statistic", "p_value", "ci", *numbers]
     full = pd.DataFrame(rows, columns=cols)
     out.results["paths"] = full.drop(columns=["ci"])
-    out.results["apa_text"] = _apa_text(ctx, full, "sem.apa", "sem.apa_ci")
+    out.results["apa_text"] = path_sentences(ctx, full, "sem.apa", "sem.apa_ci")
     st = full.drop(columns=numbers)
     if defined.empty:
         st = st.drop(columns="section")
@@ -252,7 +231,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         rows = [{"section": kinds[r.effect], "path": f"{labels.get(r.predictor, r.predictor)}{_ARROW}"
                                                       f"{labels.get(r.outcome, r.outcome)}",
                  "std": std.get((r.outcome, r.predictor, r.effect), np.nan), "estimate": r.estimate, "se": r.se,
-                 "p_value": r.p_value, "ci": _interval(ctx, r.ci_low, r.ci_high), "outcome": r.outcome,
+                 "p_value": r.p_value, "ci": interval_text(ctx, r.ci_low, r.ci_high), "outcome": r.outcome,
                  "predictor": r.predictor, "effect": r.effect, "statistic": r.statistic,
                  "ci_low": r.ci_low, "ci_high": r.ci_high}
                 for r in eff.itertuples()]

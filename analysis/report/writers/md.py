@@ -7,7 +7,6 @@ after its table: the APA-style results text of the report.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from analysis.report.writers._base import Writer
 
