@@ -17,8 +17,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "analysis"
 
 #: Generic statistical and rendering engines: DataFrames in, result objects out.

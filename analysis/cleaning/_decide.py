@@ -18,20 +18,12 @@ import pandas as pd
 
 from analysis.cleaning._state import CleaningState
 from analysis.errors import InputError
+from analysis.fieldwork._decisions import same_answer
 
 __all__ = ["apply_decisions", "audit_columns", "drop_removed", "AUDIT_COLUMNS"]
 
 #: The cleaningtools columns every row of ``cleaning_log.csv`` carries.
 AUDIT_COLUMNS = ["check_id", "issue", "change_type"]
-
-
-def _same(a: str, b: str) -> bool:
-    if a.strip() == b.strip():
-        return True
-    try:
-        return float(a.replace(",", ".")) == float(b.replace(",", "."))
-    except ValueError:
-        return False
 
 
 def apply_decisions(s: CleaningState) -> None:
@@ -66,7 +58,7 @@ def apply_decisions(s: CleaningState) -> None:
             cur = np.array(cur, dtype=object, copy=True)
             s.cur[d.question] = cur
         current = "" if cur[pos[0]] is None else str(cur[pos[0]])
-        if d.old_value and not _same(current, d.old_value):
+        if d.old_value and not same_answer(current, d.old_value):
             raise InputError(f"the answer changed since the decision was taken (the export now holds "
                              f"'{current}')", file=d.file, row=d.row, column="old_value", value=d.old_value,
                              expected=current)

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "read_decisions": "_decisions",
     "apply_decisions": "_decisions",
     "decision_files": "_decisions",
+    "same_answer": "_decisions",
     "enumerator_table": "_enumerators",
     "ENUMERATOR_COLUMNS": "_enumerators",
     "MonitorData": "_monitor",

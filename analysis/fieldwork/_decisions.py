@@ -42,6 +42,7 @@ __all__ = [
     "read_decisions",
     "apply_decisions",
     "decision_files",
+    "same_answer",
 ]
 
 #: What a decision does to the answer (cleaningtools' vocabulary).
@@ -345,7 +346,14 @@ def _deduplicate(decisions: list[Decision]) -> list[Decision]:
     return out
 
 
-def _same(a: str, b: str) -> bool:
+def same_answer(a: str, b: str) -> bool:
+    """The same answer written two ways (spaces around it, ``12`` and ``12.0``, ``2,5`` and ``2.5``).
+
+    Examples
+    --------
+    >>> same_answer(" 12", "12.0"), same_answer("2,5", "2.5"), same_answer("oui", "non")
+    (True, True, False)
+    """
     if a.strip() == b.strip():
         return True
     try:
@@ -418,7 +426,7 @@ def apply_decisions(raw: pd.DataFrame, decisions: DecisionSet, *,
                              expected="a column of the raw export")
         col = data.columns.get_loc(d.question)
         current = "" if pd.isna(data.iat[i, col]) else str(data.iat[i, col])
-        if d.old_value and not _same(current, d.old_value):
+        if d.old_value and not same_answer(current, d.old_value):
             raise InputError(f"the answer changed since the decision was taken (the export now "
                              f"holds '{current}')", file=d.file, row=d.row, column="old_value",
                              value=d.old_value, expected=current)
@@ -433,7 +441,7 @@ def apply_decisions(raw: pd.DataFrame, decisions: DecisionSet, *,
             j = data.columns.get_loc(c)
             before = "" if pd.isna(data.iat[i, j]) else str(data.iat[i, j])
             after = "" if not new else ("1" if c[len(prefix):] in chosen else "0")
-            if not _same(before, after):
+            if not same_answer(before, after):
                 data.iat[i, j] = after
                 log.append([src[i], d.uuid, c, before, after, "decision", d.check_id, d.issue,
                             d.change_type, Path(d.file).name, d.row])
