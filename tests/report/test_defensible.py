@@ -136,6 +136,25 @@ def test_sparse_categories_are_pooled_before_a_model_and_the_note_says_so(run):
     assert "Forme juridique : Fondation" not in md
 
 
+def test_sample_table_never_hides_a_whole_legal_form_group(run):
+    """A legal form seen fewer than 5 times is counted with its group's largest form (and the note
+    says so) instead of being hidden, which forced hiding its only sibling (the 'Coopérative' row
+    was all 's')."""
+    tid, _ = _kind(run, "sample")
+    md = run["md"][tid]
+    data = _analysed(run)
+    counts = data["legal_form"].astype(str).value_counts()
+    block = md.split("**Forme juridique de l'organisation**")[1].split("**")[0]
+    rows = [cells for cells in _rows(block, "") if len(cells) > 2 and cells[0]]
+    assert rows and all("s" not in cells[1:] for cells in rows), rows
+    sparse = [lv for lv, n in counts.items() if n < 5]
+    shown = sum(_num(cells[1]) for cells in rows)
+    assert shown == len(data), (shown, len(data))
+    if sparse:
+        assert "comptées avec la plus nombreuse de leur groupe" in md
+        assert "(y c. " in block
+
+
 # --------------------------------------------------------------------------- 4. one weighting policy
 
 

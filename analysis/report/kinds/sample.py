@@ -10,12 +10,14 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.report._common import (
+    POOLED,
     SUPPRESSED,
     choice_order,
     finish,
     fmt_adaptive,
     fmt_p,
     group_levels,
+    pool_sparse_levels,
     merge_suppression_notes,
     new_table,
     numeric,
@@ -42,6 +44,36 @@ def _nested_in(data: pd.DataFrame, var: str, group: str) -> bool:
     if d.empty:
         return False
     return bool((d.groupby(var, observed=True)[group].nunique() <= 1).all())
+
+
+def _pool_within_group(ctx: ReportContext, data: pd.DataFrame, var: str, threshold: int,
+                       labels: dict) -> tuple[pd.DataFrame, str]:
+    """Count the levels of a group-defining variable seen fewer than ``threshold`` times with the
+    largest level of their group (``union_coop`` with ``cooperative``).
+
+    Such a variable (legal form within legal-form group) describes the sample's composition; hiding
+    a sparse level would force hiding its only sibling too (its group's total is published), so a
+    whole group would vanish from the table. The level joins its sibling instead, whose label says
+    so (``labels`` is updated in place), and the returned sentence names the moves for the note.
+    Levels without a sibling in their group are left to the small-cell suppression.
+    """
+    from analysis.tables import format_integer
+
+    pooled_data, pooled = pool_sparse_levels(data, [var], threshold)
+    moves = [(lv, n, target) for lv, n, target in pooled.get(var, []) if target != POOLED]
+    if not moves or len(moves) != len(pooled.get(var, [])):
+        return data, ""
+    by_target: dict[str, list] = {}
+    for lv, n, target in moves:
+        by_target.setdefault(target, []).append((lv, n))
+    parts = []
+    for target, levels in by_target.items():
+        names = [labels.get(lv, lv) for lv, _ in levels]
+        base = labels.get(target, target)
+        labels[target] = f"{base} ({ctx.text('sample.including')} {', '.join(names).lower()})"
+        counted = ", ".join(f"{labels.get(lv, lv)} ({format_integer(n, ctx.lang)})" for lv, n in levels)
+        parts.append(ctx.text("models.pooled_move", levels=counted, target=base))
+    return data.assign(**{var: pooled_data[var]}), ctx.text("common.list_sep").join(parts)
 
 
 def _option_columns(ctx: ReportContext, data: pd.DataFrame, var: str) -> dict[str, str]:
@@ -120,7 +152,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     cols_g = ["Total"] + levels
     threshold = ctx.threshold
     seed = ctx.plan.options.get("seed")
-    blocks, notes_supp, nested_vars, multiple_vars = [], [], [], []
+    blocks, notes_supp, nested_vars, multiple_vars, pooled_notes = [], [], [], [], []
     any_zero = any_single = False
     raw_rows = []
     for var in cats:
@@ -133,9 +165,14 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             any_single = True
             if pd.api.types.is_numeric_dtype(data[var]):  # 0/1 or coded answers stored as numbers
                 data = data.assign(**{var: data[var].map(lambda v: str(int(v)) if pd.notna(v) else None)})
-            d = describe(data, [var], by=group if levels else None)
-            vl = ctx.value_labels(var)
             nested = bool(levels) and _nested_in(data, var, group)
+            vl = dict(ctx.value_labels(var))
+            if nested:  # a variable that defines the groups: sparse levels counted with a sibling
+                data, moves = _pool_within_group(ctx, data, var, threshold, vl)
+                if moves:
+                    pooled_notes.append(ctx.text("sample.nested_pooled", variable=ctx.label(var, short=60),
+                                                 threshold=threshold, moves=moves))
+            d = describe(data, [var], by=group if levels else None)
             test = None
             if levels and not nested:
                 try:
@@ -225,6 +262,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             t = t.tab_note(ctx.text("sample.weighted_percent_note"))
         if nested_vars:
             t = t.tab_note(ctx.text("sample.nested", variables=", ".join(nested_vars)))
+        for note in pooled_notes:
+            t = t.tab_note(note)
         if any_zero or nested_vars:
             t = t.tab_note(ctx.text("sample.zeros"))
         if notes_supp:
