@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["NA_PLACEHOLDER", "is_kobocat_legacy", "is_repeat_slot", "blank_placeholders", "placeholder_codes"]

@@ -46,7 +46,12 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.ingest._headers import HeaderMap, _fold, header_map
-from analysis.ingest._kobocat import blank_placeholders, is_kobocat_legacy, is_repeat_slot, placeholder_codes
+from analysis.ingest._kobocat import (
+    blank_placeholders,
+    is_kobocat_legacy,
+    is_repeat_slot,
+    placeholder_codes,
+)
 
 __all__ = [
     "RawTable",

@@ -236,7 +236,7 @@ def _flattened(p: Path, repeats: dict, groups: set, out: dict, notes: list, na_c
     index: dict = {}
     rows: dict = {}
     for rep, i, chain in order:
-        n = sum(1 for k in index if k[0] == rep) + 1
+        n = len(rows.get(rep, ())) + 1  # the instance's number in its repeat's table
         index[(rep, i, chain)] = n
         parent = index.get((chain[-2][0], i, chain[:-1])) if len(chain) > 1 else main_index[i]
         rec = dict(instances[(rep, i, chain)])
