@@ -2,16 +2,27 @@
 
 A Kobo XLSX export has one sheet per repeat group after the main sheet; Kobo
 cuts sheet titles to 31 characters, so a sheet is matched to its repeat by
-its **columns** (the repeat whose questions name most of them), never by its
-title. An ODK Central export has one CSV per repeat, linked to its parent by
+its **columns**, never by its title: the repeat the group paths of its
+headers name (``children/child/toy/name`` -> ``toy``), else the repeat whose
+questions name most of them, among those whose parent is the sheet's
+``_parent_table_name``. An ODK Central export has one CSV per repeat, named
+by the last ``name[i]`` of its ``KEY`` (``uuid:…/children/child[1]/toy[2]``
+-> ``toy``; the columns decide when the keys do not), linked to its parent by
 ``PARENT_KEY`` (``uuid:…`` for the submission, the parent's ``KEY`` for a
-nested repeat).
+nested repeat). A legacy KoBoCAT CSV holds its repeats as numbered slots of
+the main table (``project[2]/partner[1]/partner_org``); an unused slot is
+not an instance (:mod:`analysis.ingest._kobocat`).
+
+A question name may be used in several repeats (``name`` of a child and of
+its toy): that is why the paths and keys decide before the columns.
 
 Every repeat table is returned with the columns named by the XLSForm
 ``name``, plus ``_submission__uuid`` (the submission's ``_uuid``),
 ``_index`` (the instance's number in its table, from 1) and
 ``_parent_index`` (the parent row's ``_index``: the submission's row for a
-first-level repeat, the parent instance's for a nested one).
+first-level repeat, the parent instance's for a nested one; empty for a
+first-level ODK Central repeat, whose main table has no ``_index``: cleaning
+gives it the submission's row number, from 1).
 """
 
 from __future__ import annotations
@@ -62,6 +73,44 @@ def _match(columns: list, repeats: dict, groups: set) -> tuple[str | None, dict]
         if mp and score > best_score:
             best, best_map, best_score = name, mp, score
     return best, best_map
+
+
+def _repeat_of_paths(columns: list, repeats: dict) -> str | None:
+    """The repeat the group paths of a sheet's headers name, if they all name one.
+
+    A Kobo header with group names (``children/child/toy/name``) names its
+    repeat: the last repeat of its path. Headers without a path name none.
+    """
+    found = set()
+    for c in columns:
+        parts = re.split(r"[/.\-:]", str(c).strip().lstrip("\ufeff"))[:-1]
+        reps = [re.sub(r"\[\d+\]$", "", x) for x in parts if re.sub(r"\[\d+\]$", "", x) in repeats]
+        if reps:
+            found.add(reps[-1])
+    return found.pop() if len(found) == 1 else None
+
+
+def _match_sheet(df: pd.DataFrame, repeats: dict, groups: set, parent_of: dict) -> tuple[str | None, dict]:
+    """The repeat of a sheet: the one its headers' group paths name, else the one its columns match best.
+
+    Kobo's ``_parent_table_name`` column (the parent's sheet title, cut to 31
+    characters) narrows the candidates: a repeat whose parent is that sheet.
+    """
+    columns = list(df.columns)
+    name = _repeat_of_paths(columns, repeats)
+    if name is None:
+        if "_parent_table_name" in df and len(df):
+            titles = set(df["_parent_table_name"].astype(str).str.strip())
+            nested = {r[:31] for r in repeats}
+            within = {r: cb for r, cb in repeats.items()
+                      if (parent_of.get(r) or "")[:31] in titles
+                      or (parent_of.get(r) is None and not titles & nested)}
+            name, mp = _match(columns, within, groups)
+            if name is not None:
+                return name, mp
+        return _match(columns, repeats, groups)
+    names = set(repeats[name]["variable"])
+    return name, {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
 
 
 #: The last repeat instance of an ODK Central ``KEY``: ``uuid:…/children/child[1]/toy[2]`` -> ``toy``.
@@ -119,7 +168,7 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
     for p in map(Path, paths):
         if p.suffix.lower() in (".xlsx", ".xlsm"):
             for title, df in _xlsx_sheets(p)[1:]:
-                name, mp = _match(list(df.columns), repeats, groups)
+                name, mp = _match_sheet(df, repeats, groups, parent_of)
                 if name is None:
                     notes.append(f"{p.name}: sheet '{title}' matches no repeat group of the form; ignored")
                     continue

@@ -122,6 +122,32 @@ def test_central_child_csv_without_key_paths_is_matched_by_columns(form_dir, tmp
     assert list(tables) == ["toy"]
 
 
+@pytest.mark.parametrize("paths", [True, False], ids=["group-paths", "bare-names"])
+def test_kobo_sheets_of_repeats_sharing_a_question_name(form_dir, tmp_path, paths):
+    """Kobo XLSX: the child sheet holds only ``name`` (as the toy sheet does); titles say nothing (cut, swapped).
+
+    With group names in the headers the path names the repeat; without, ``_parent_table_name`` does.
+    """
+    pre = {"child": "children/child/", "toy": "children/child/toy/"} if paths else {"child": "", "toy": ""}
+    main = pd.DataFrame({"name": ["Bob", "Chelsea"], "age": ["34", "38"], "_uuid": ["two", "three"],
+                         "_index": [1, 2]})
+    child = pd.DataFrame({pre["child"] + "name": ["Billy", "Candace"], "_index": [1, 2],
+                          "_parent_table_name": "multirepeat", "_parent_index": [1, 2],
+                          "_submission__uuid": ["two", "three"]})
+    toy = pd.DataFrame({pre["toy"] + "name": ["R2-D2", "X-Wing", "Pod racer"], "_index": [1, 2, 3],
+                        "_parent_table_name": "child", "_parent_index": [1, 2, 2],
+                        "_submission__uuid": ["two", "three", "three"]})
+    p = tmp_path / "kobo.xlsx"
+    with pd.ExcelWriter(p) as w:
+        main.to_excel(w, sheet_name="multirepeat", index=False)
+        toy.to_excel(w, sheet_name="sheet one", index=False)
+        child.to_excel(w, sheet_name="sheet two", index=False)
+    tables, _ = read_repeat_tables([p], load_xlsform(form_dir))
+    assert tables["child"]["name"].tolist() == ["Billy", "Candace"]
+    assert tables["toy"]["name"].tolist() == ["R2-D2", "X-Wing", "Pod racer"]
+    assert tables["toy"]["_parent_index"].astype(str).tolist() == ["1", "2", "2"]
+
+
 # --------------------------------------------------------------------------- legacy KoBoCAT
 
 
