@@ -77,8 +77,12 @@ def add_repeat_tables(s: CleaningState, result, paths, form=None) -> None:
     if not form.repeats:
         return
     # the submission of a sheet without _submission__uuid: its _parent_index is the main row's _index
-    main_index = dict(zip(np.asarray(s.asread.get("_index", np.full(s.n, "", dtype=object)), dtype=object),
-                          np.asarray(s.uuid, dtype=object)))
+    main_idx = np.asarray(s.asread.get("_index", np.full(s.n, "", dtype=object)), dtype=object)
+    main_index = dict(zip(main_idx, np.asarray(s.uuid, dtype=object)))
+    # a first-level instance without _parent_index (ODK Central): the main row's _index, else its number (from 1)
+    if len(main_idx) != len(s.uuid) or any(str(x).strip() == "" for x in main_idx):
+        main_idx = np.arange(1, len(s.uuid) + 1).astype(str)
+    index_of = dict(zip(np.asarray(s.uuid, dtype=object), main_idx))
     top = set(form.survey.loc[(form.survey["base_type"] == "begin_repeat") & (form.survey["repeat"] == ""), "name"])
     problems: list = []
     removed: dict = {}
@@ -93,6 +97,10 @@ def add_repeat_tables(s: CleaningState, result, paths, form=None) -> None:
             miss = uuid == ""
             if miss.any():
                 uuid = np.where(miss, [main_index.get(p, "") for p in t["_parent_index"]], uuid)
+            no_parent = (t["_parent_index"].astype(str).str.strip() == "").to_numpy()
+            if no_parent.any():
+                t = t.assign(_parent_index=np.where(no_parent, [index_of.get(u, "") for u in uuid],
+                                                    t["_parent_index"].to_numpy(dtype=object)))
         values = {c: t[c].to_numpy(dtype=object) for c in t.columns if c in set(cb["variable"])}
         pers = personal_columns(form, cb, values)
         removed.update({f"{name}/{c}": r for c, r in pers.items() if c in t.columns})

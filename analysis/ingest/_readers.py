@@ -46,6 +46,12 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.ingest._headers import HeaderMap, _fold, header_map
+from analysis.ingest._kobocat import (
+    blank_placeholders,
+    is_kobocat_legacy,
+    is_repeat_slot,
+    placeholder_codes,
+)
 
 __all__ = [
     "RawTable",
@@ -693,7 +699,8 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             expected="each questionnaire column once",
         )
     known = len(headers) - len(unknown)
-    if known == 0 or known < min_known_share * len(headers):
+    slots = sum(1 for u in unknown if is_repeat_slot(u))  # legacy KoBoCAT repeat columns: read as repeat tables
+    if known == 0 or known < min_known_share * (len(headers) - slots):
         raise InputError(
             f"this does not look like an export of the questionnaire: only {known} of its {len(headers)} columns "
             f"are questionnaire columns (first unknown: {', '.join(repr(u) for u in unknown[:3])})",
@@ -704,6 +711,10 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
         notes.append(f"{path.name}: {len(renamed)} header(s) renamed to questionnaire names "
                      f"(e.g. {next(iter(renamed.items()))[0]!r} -> {next(iter(renamed.items()))[1]!r})")
     df = _drop_hxl_row(df, notes, path)
+    if fmt == "csv" and is_kobocat_legacy(headers):  # KoBoCAT writes n/a in every cell without an answer
+        blanked = blank_placeholders(df, keep=placeholder_codes({**hmap.select_one, **hmap.select_multiple}))
+        if blanked:
+            notes.append(f"{path.name}: legacy KoBoCAT export: {blanked} 'n/a' placeholder cell(s) read as missing")
     _strip_instance_prefix(df, notes, path)
     df = _rebuild_select_multiple(df, hmap, notes, path)
     label_cols = _labels_to_codes(df, hmap, notes, path)

@@ -2,16 +2,27 @@
 
 A Kobo XLSX export has one sheet per repeat group after the main sheet; Kobo
 cuts sheet titles to 31 characters, so a sheet is matched to its repeat by
-its **columns** (the repeat whose questions name most of them), never by its
-title. An ODK Central export has one CSV per repeat, linked to its parent by
+its **columns**, never by its title: the repeat the group paths of its
+headers name (``children/child/toy/name`` -> ``toy``), else the repeat whose
+questions name most of them, among those whose parent is the sheet's
+``_parent_table_name``. An ODK Central export has one CSV per repeat, named
+by the last ``name[i]`` of its ``KEY`` (``uuid:…/children/child[1]/toy[2]``
+-> ``toy``; the columns decide when the keys do not), linked to its parent by
 ``PARENT_KEY`` (``uuid:…`` for the submission, the parent's ``KEY`` for a
-nested repeat).
+nested repeat). A legacy KoBoCAT CSV holds its repeats as numbered slots of
+the main table (``project[2]/partner[1]/partner_org``); an unused slot is
+not an instance (:mod:`analysis.ingest._kobocat`).
+
+A question name may be used in several repeats (``name`` of a child and of
+its toy): that is why the paths and keys decide before the columns.
 
 Every repeat table is returned with the columns named by the XLSForm
 ``name``, plus ``_submission__uuid`` (the submission's ``_uuid``),
 ``_index`` (the instance's number in its table, from 1) and
 ``_parent_index`` (the parent row's ``_index``: the submission's row for a
-first-level repeat, the parent instance's for a nested one).
+first-level repeat, the parent instance's for a nested one; empty for a
+first-level ODK Central repeat, whose main table has no ``_index``: cleaning
+gives it the submission's row number, from 1).
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.ingest._kobocat import NA_PLACEHOLDER
 
 __all__ = ["read_repeat_tables", "is_child_csv", "REPEAT_KEYS"]
 
@@ -47,14 +59,68 @@ def _resolve(header: str, names: set, groups: set) -> str | None:
 
 
 def _match(columns: list, repeats: dict, groups: set) -> tuple[str | None, dict]:
-    """The repeat whose questions name most of ``columns``, and the header -> name mapping."""
-    best, best_map = None, {}
+    """The repeat whose questions name most of ``columns``, and the header -> name mapping.
+
+    Between repeats that name as many columns (a question name used in two
+    repeats, e.g. ``name`` in ``child`` and in its nested ``toy``), the one
+    with the fewest questions left without a column wins.
+    """
+    best, best_map, best_score = None, {}, (0, 0)
     for name, cb in repeats.items():
         names = set(cb["variable"])
         mp = {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
-        if len(mp) > len(best_map):
-            best, best_map = name, mp
+        score = (len(mp), -len(names - set(mp.values())))
+        if mp and score > best_score:
+            best, best_map, best_score = name, mp, score
     return best, best_map
+
+
+def _repeat_of_paths(columns: list, repeats: dict) -> str | None:
+    """The repeat the group paths of a sheet's headers name, if they all name one.
+
+    A Kobo header with group names (``children/child/toy/name``) names its
+    repeat: the last repeat of its path. Headers without a path name none.
+    """
+    found = set()
+    for c in columns:
+        parts = re.split(r"[/.\-:]", str(c).strip().lstrip("\ufeff"))[:-1]
+        reps = [re.sub(r"\[\d+\]$", "", x) for x in parts if re.sub(r"\[\d+\]$", "", x) in repeats]
+        if reps:
+            found.add(reps[-1])
+    return found.pop() if len(found) == 1 else None
+
+
+def _match_sheet(df: pd.DataFrame, repeats: dict, groups: set, parent_of: dict) -> tuple[str | None, dict]:
+    """The repeat of a sheet: the one its headers' group paths name, else the one its columns match best.
+
+    Kobo's ``_parent_table_name`` column (the parent's sheet title, cut to 31
+    characters) narrows the candidates: a repeat whose parent is that sheet.
+    """
+    columns = list(df.columns)
+    name = _repeat_of_paths(columns, repeats)
+    if name is None:
+        if "_parent_table_name" in df and len(df):
+            titles = set(df["_parent_table_name"].astype(str).str.strip())
+            nested = {r[:31] for r in repeats}
+            within = {r: cb for r, cb in repeats.items()
+                      if (parent_of.get(r) or "")[:31] in titles
+                      or (parent_of.get(r) is None and not titles & nested)}
+            name, mp = _match(columns, within, groups)
+            if name is not None:
+                return name, mp
+        return _match(columns, repeats, groups)
+    names = set(repeats[name]["variable"])
+    return name, {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
+
+
+#: The last repeat instance of an ODK Central ``KEY``: ``uuid:…/children/child[1]/toy[2]`` -> ``toy``.
+_LAST_INSTANCE = re.compile(r"/([^/\[\]]+)\[\d+\]\s*$")
+
+
+def _repeat_of_keys(keys: pd.Series, repeats: dict) -> str | None:
+    """The repeat an ODK Central child table's ``KEY`` column names (its last ``name[i]``), if one of the form's."""
+    found = {m.group(1) for k in keys.astype(str) if (m := _LAST_INSTANCE.search(k.strip()))}
+    return found.pop() if len(found) == 1 and next(iter(found)) in repeats else None
 
 
 def _strip_uuid(v: pd.Series) -> pd.Series:
@@ -102,7 +168,7 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
     for p in map(Path, paths):
         if p.suffix.lower() in (".xlsx", ".xlsm"):
             for title, df in _xlsx_sheets(p)[1:]:
-                name, mp = _match(list(df.columns), repeats, groups)
+                name, mp = _match_sheet(df, repeats, groups, parent_of)
                 if name is None:
                     notes.append(f"{p.name}: sheet '{title}' matches no repeat group of the form; ignored")
                     continue
@@ -117,7 +183,13 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
                     notes.append(f"{p.name}: sheet '{title}' read as repeat '{name}' (matched by its columns)")
         elif is_child_csv(p):
             df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
-            name, mp = _match([c for c in df.columns if c not in ("PARENT_KEY", "KEY")], repeats, groups)
+            columns = [c for c in df.columns if c not in ("PARENT_KEY", "KEY")]
+            name = _repeat_of_keys(df["KEY"], repeats) if "KEY" in df and len(df) else None
+            if name is not None:  # the KEY path names the repeat: its columns are read against that repeat
+                names = set(repeats[name]["variable"])
+                mp = {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
+            else:
+                name, mp = _match(columns, repeats, groups)
             if name is None:
                 raise InputError("this child table matches no repeat group of the form", file=p, row=1,
                                  expected="an ODK Central repeat CSV of this form")
@@ -127,7 +199,7 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
             t["_PARENT_KEY"] = df["PARENT_KEY"].to_numpy(dtype=object)
             out.setdefault(name, []).append(t)
         elif p.suffix.lower() in (".csv", ".txt", ".tsv"):  # legacy KoBoCAT: kids/kids_details[1]/kids_name
-            _flattened(p, repeats, groups, out, notes)
+            _flattened(p, repeats, groups, out, notes, _na_codes(form, repeats))
     tables = {}
     for name, parts in out.items():
         t = pd.concat(parts, ignore_index=True)
@@ -149,8 +221,25 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
     return tables, notes
 
 
-def _flattened(p: Path, repeats: dict, groups: set, out: dict, notes: list) -> None:
-    """Repeat instances written as indexed columns of the main table (legacy KoBoCAT CSV)."""
+def _na_codes(form, repeats: dict) -> set:
+    """``(repeat, question)`` of the select questions whose choice list has the code ``n/a``."""
+    out = set()
+    for rep, cb in repeats.items():
+        for q, typ, lst in zip(cb["variable"], cb["type"], cb["list_name"]):
+            if typ in ("select_one", "select_multiple") and lst and \
+                    NA_PLACEHOLDER in set(form.choice_list(lst)["name"].astype(str)):
+                out.add((rep, q))
+    return out
+
+
+def _flattened(p: Path, repeats: dict, groups: set, out: dict, notes: list, na_codes: set = frozenset()) -> None:
+    """Repeat instances written as indexed columns of the main table (legacy KoBoCAT CSV).
+
+    KoBoCAT's ``n/a`` placeholder is a missing cell (but in a select question
+    whose list has the code ``n/a``, ``na_codes``), and a slot whose every cell,
+    its nested slots' included, is missing is not an instance; a slot with
+    answers only in its nested slots is one (see :mod:`analysis.ingest._kobocat`).
+    """
     with open(p, "rb") as fh:
         head = fh.readline().decode("utf-8-sig", errors="replace")
     if "[" not in head:
@@ -178,15 +267,25 @@ def _flattened(p: Path, repeats: dict, groups: set, out: dict, notes: list) -> N
             continue
         cells[c] = (rep, tuple(chain), q)
     instances: dict = {}  # (repeat, row, chain) -> {question: value}
+    kept: dict = {}  # (repeat, row, chain) -> {question: n/a} where n/a is a code of the question's list
     for c, (rep, chain, q) in cells.items():
         col = df[c].to_numpy(dtype=object)
-        for i in np.flatnonzero(col != ""):
+        na = col == NA_PLACEHOLDER
+        for i in np.flatnonzero((col != "") & ~na):
             instances.setdefault((rep, int(i), chain), {})[q] = col[i]
+            for depth in range(1, len(chain)):  # its enclosing slots are instances too
+                instances.setdefault((chain[depth - 1][0], int(i), chain[:depth]), {})
+        if (rep, q) in na_codes:
+            for i in np.flatnonzero(na):
+                kept.setdefault((rep, int(i), chain), {})[q] = NA_PLACEHOLDER
+    for key, answers in kept.items():  # an n/a code is an answer of an instance, never makes a slot one
+        if key in instances:
+            instances[key].update(answers)
     order = sorted(instances, key=lambda k: (len(k[2]), k[1], k[2]))
     index: dict = {}
     rows: dict = {}
     for rep, i, chain in order:
-        n = sum(1 for k in index if k[0] == rep) + 1
+        n = len(rows.get(rep, ())) + 1  # the instance's number in its repeat's table
         index[(rep, i, chain)] = n
         parent = index.get((chain[-2][0], i, chain[:-1])) if len(chain) > 1 else main_index[i]
         rec = dict(instances[(rep, i, chain)])

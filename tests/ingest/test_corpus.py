@@ -64,14 +64,13 @@ _SM_LABELS = ("in a translated labels export (Spanish) the select_multiple answe
               "is not mapped back to its codes and comes out missing")
 _TYPED_DATETIME = ("a typed XLSX export's datetime question (visit_dt) loses its UTC offset "
                    "('2026-03-04T10:00:00' instead of '...+01:00'); --time-zone only mends start/end")
-_KOBOCAT_NA = ("legacy KoBoCAT 'n/a' placeholders are kept as answers (sector_other) and unused repeat slots "
-               "become repeat instances (project: 30 rows instead of 13)")
 _CONTACT_YEARS = ("contact_years, an integer, is removed as personal because its name holds the token 'contact' "
                   "(analysis/cleaning/_personal.py personal_columns: the name rule applies to every non-choice type)")
 _PARTNER_ORG = ("partner_org (label 'Nom de l'organisation partenaire', an organisation) is removed as personal "
                 "by the label rule for a person's name (analysis/cleaning/_personal.py personal_columns)")
-_CENTRAL_NESTED = ("ODK Central's child CSV of the nested repeat toy (multirepeat-toy.csv) is read into child "
-                   "(10 rows instead of 4, toy empty, _parent_index missing) (analysis/ingest/_repeats.py)")
+_TOY_NAME = ("the toy's name (text 'name', label \"What is the toy's name?\": R2-D2, BB-8) is removed as personal by "
+             "the name rule for a person's name (analysis/cleaning/_personal.py personal_columns), so the toy table "
+             "lacks it")
 _INSPECTOR = ("the text question 'inspector' (label 'Inspector', a person's name) is not found personal and its "
               "values reach survey.parquet")
 _COMMENTS = ("a free-text answer holding a phone number ('Appelez-moi au 0655998877' in comments) is not found "
@@ -110,7 +109,6 @@ DEFECTS: dict[str, dict[str, str]] = {
         "formpack_grouped_translated/kobo_xlsx_labels-es_groups-slash_multi-both": _SM_LABELS,
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
         "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed": _TYPED_DATETIME,
-        "own_form/kobocat_legacy": _KOBOCAT_NA,
         "own_form/central": _DEVICEID,
         **{i: _pyxform_reason(i) for i in _PYXFORM_IDS if "_xlsx_" in i},  # compared with the CSV export
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
@@ -118,15 +116,15 @@ DEFECTS: dict[str, dict[str, str]] = {
     "group_repeats": {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS if i != "own_form/kobo_xlsx_xml_groups-slash_multi-both"},
-        "own_form/kobocat_legacy": _KOBOCAT_NA,
+        "own_form/kobocat_legacy": _CONTACT_YEARS,
         "own_form/central": _DEVICEID,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
     },
     "repeats": {
-        "central_nested_repeats/central": _CENTRAL_NESTED,
+        "central_nested_repeats/central": _TOY_NAME,
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS},
-        "own_form/kobocat_legacy": _KOBOCAT_NA,
+        "own_form/kobocat_legacy": _CONTACT_YEARS,
         "own_form/central": _DEVICEID,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
         "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _PARTNER_ORG,
