@@ -41,14 +41,10 @@ EXPORTS: list = CATALOGUE["exports"]
 BY_ID = {e["id"]: e for e in EXPORTS}
 
 #: Exports whose main table today's reader counts wrongly, and why.
-READER_TODAY_FAILS = {
-    "own_form/central": "ODK Central's DeviceID column and the form's deviceid question are taken for one column",
-}
+READER_TODAY_FAILS: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- si-survey defects on the corpus
 
-_DEVICEID = ("ODK Central's DeviceID metadata column and the form's deviceid question are taken for one column, "
-             "so clean stops (analysis/ingest/_readers.py header_map)")
 _XLS = ("an .xls form is read with pandas engine='xlrd' (analysis/xlsform/_workbook.py), a dependency not declared "
         "in pyproject.toml and too old here (2.0.1; pandas wants >= 2.0.2), while the declared python-calamine reads "
         ".xls")
@@ -70,6 +66,8 @@ _CONTACT_YEARS = ("contact_years, an integer, is removed as personal because its
                   "(analysis/cleaning/_personal.py personal_columns: the name rule applies to every non-choice type)")
 _PARTNER_ORG = ("partner_org (label 'Nom de l'organisation partenaire', an organisation) is removed as personal "
                 "by the label rule for a person's name (analysis/cleaning/_personal.py personal_columns)")
+_CENTRAL_TOP_PARENT = ("ODK Central's child CSV of a top-level repeat (project) gives no _parent_index (Kobo's: the "
+                       "submission's _index), and behind it " + _CONTACT_YEARS.split(" (")[0])
 _CENTRAL_NESTED = ("ODK Central's child CSV of the nested repeat toy (multirepeat-toy.csv) is read into child "
                    "(10 rows instead of 4, toy empty, _parent_index missing) (analysis/ingest/_repeats.py)")
 _INSPECTOR = ("the text question 'inspector' (label 'Inspector', a person's name) is not found personal and its "
@@ -102,7 +100,6 @@ def _pyxform_reason(export_id: str) -> str:
 #: Each case is ``xfail(strict=True)``: when the defect is fixed, the XPASS fails until its line goes.
 DEFECTS: dict[str, dict[str, str]] = {
     "columns": {
-        "own_form/central": _DEVICEID,
         **{i: _pyxform_reason(i) for i in _PYXFORM_IDS},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
@@ -111,7 +108,6 @@ DEFECTS: dict[str, dict[str, str]] = {
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
         "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed": _TYPED_DATETIME,
         "own_form/kobocat_legacy": _KOBOCAT_NA,
-        "own_form/central": _DEVICEID,
         **{i: _pyxform_reason(i) for i in _PYXFORM_IDS if "_xlsx_" in i},  # compared with the CSV export
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
@@ -119,7 +115,7 @@ DEFECTS: dict[str, dict[str, str]] = {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS if i != "own_form/kobo_xlsx_xml_groups-slash_multi-both"},
         "own_form/kobocat_legacy": _KOBOCAT_NA,
-        "own_form/central": _DEVICEID,
+        "own_form/central": _CENTRAL_TOP_PARENT,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
     },
     "repeats": {
@@ -127,14 +123,13 @@ DEFECTS: dict[str, dict[str, str]] = {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS},
         "own_form/kobocat_legacy": _KOBOCAT_NA,
-        "own_form/central": _DEVICEID,
+        "own_form/central": _CONTACT_YEARS,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
         "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _PARTNER_ORG,
     },
     "personal": {
         "formpack_site_inspection/kobo_csv-comma_xml_groups-slash_multi-both": _INSPECTOR,
         "formpack_site_inspection/kobo_xlsx_labels-default_groups-slash_multi-both": _INSPECTOR,
-        "own_form/central": _DEVICEID,
         **{i: _XLS for i in _PYXFORM_IDS},
         "thesis_form/kobo_csv-comma_xml_groups-dot_multi-details": _COMMENTS,
         "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
@@ -144,7 +139,6 @@ DEFECTS: dict[str, dict[str, str]] = {
     },
     "decimal": {
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        "own_form/central": _DEVICEID,
         **{i: _XLS for i in _PYXFORM_IDS if i.startswith("pyxform_widgets/")},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
