@@ -45,10 +45,6 @@ READER_TODAY_FAILS: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- si-survey defects on the corpus
 
-_XLS = ("an .xls form is read with pandas engine='xlrd' (analysis/xlsform/_workbook.py), a dependency not declared "
-        "in pyproject.toml and too old here (2.0.1; pandas wants >= 2.0.2), while the declared python-calamine reads "
-        ".xls")
-_XLS_OTHER = _XLS + "; behind it, the or_other column sex_other of the old 'or specify other' syntax is missing"
 _THESIS_LABELS = ("a labels export of the thesis form (groups) is rejected as the export of another form: headers "
                   "'group label/question label' are not matched to the form (18 of 257 recognised)")
 _GROUP_LABELS = ("in a labels export, headers 'group label<sep>question label' are not matched to the form, so "
@@ -72,11 +68,15 @@ _CENTRAL_NESTED = ("ODK Central's child CSV of the nested repeat toy (multirepea
                    "(10 rows instead of 4, toy empty, _parent_index missing) (analysis/ingest/_repeats.py)")
 _INSPECTOR = ("the text question 'inspector' (label 'Inspector', a person's name) is not found personal and its "
               "values reach survey.parquet")
+_WIDGETS_PII = ("my_barcode (a barcode question) and my_output (a review question whose label asks 'is your email "
+                "still ...?') are removed as personal by type and by label (analysis/cleaning/_personal.py "
+                "personal_columns)")
+_WIDGETS_PHONE = ("a free-text answer that is a phone number written with spaces ('0550 12 34 56' in numberAsString) "
+                  "is not found personal and reaches survey.parquet")
 _COMMENTS = ("a free-text answer holding a phone number ('Appelez-moi au 0655998877' in comments) is not found "
              "personal and reaches survey.parquet")
 
-_PYXFORM = ["pyxform_group", "pyxform_specify_other", "pyxform_widgets"]
-_PYXFORM_IDS = [e["id"] for e in EXPORTS if e["fixture"] in _PYXFORM]
+_WIDGETS_IDS = [e["id"] for e in EXPORTS if e["fixture"] == "pyxform_widgets"]
 _THESIS_LABEL_IDS = ["thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both",
                      "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed",
                      "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both"]
@@ -92,15 +92,11 @@ _OWN_XLSX_XML_IDS = ["own_form/kobo_xlsx_xml_groups-dash_multi-details_hxl",
                      "own_form/kobo_xlsx_xml_nogroups_multi-summary"]
 
 
-def _pyxform_reason(export_id: str) -> str:
-    return _XLS_OTHER if export_id.startswith("pyxform_specify_other/") else _XLS
-
-
 #: The si-survey defects the corpus shows: test -> {export id (the other export of a pair) -> the defect}.
 #: Each case is ``xfail(strict=True)``: when the defect is fixed, the XPASS fails until its line goes.
 DEFECTS: dict[str, dict[str, str]] = {
     "columns": {
-        **{i: _pyxform_reason(i) for i in _PYXFORM_IDS},
+        **{i: _WIDGETS_PII for i in _WIDGETS_IDS},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group": {
@@ -108,7 +104,7 @@ DEFECTS: dict[str, dict[str, str]] = {
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
         "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed": _TYPED_DATETIME,
         "own_form/kobocat_legacy": _KOBOCAT_NA,
-        **{i: _pyxform_reason(i) for i in _PYXFORM_IDS if "_xlsx_" in i},  # compared with the CSV export
+        **{i: _WIDGETS_PII for i in _WIDGETS_IDS if "_xlsx_" in i},  # compared with the CSV export
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group_repeats": {
@@ -130,7 +126,7 @@ DEFECTS: dict[str, dict[str, str]] = {
     "personal": {
         "formpack_site_inspection/kobo_csv-comma_xml_groups-slash_multi-both": _INSPECTOR,
         "formpack_site_inspection/kobo_xlsx_labels-default_groups-slash_multi-both": _INSPECTOR,
-        **{i: _XLS for i in _PYXFORM_IDS},
+        **{i: _WIDGETS_PHONE for i in _WIDGETS_IDS},
         "thesis_form/kobo_csv-comma_xml_groups-dot_multi-details": _COMMENTS,
         "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
         "thesis_form_repeat/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
@@ -139,7 +135,6 @@ DEFECTS: dict[str, dict[str, str]] = {
     },
     "decimal": {
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        **{i: _XLS for i in _PYXFORM_IDS if i.startswith("pyxform_widgets/")},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
 }
