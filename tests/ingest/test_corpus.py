@@ -54,8 +54,6 @@ _GROUP_LABELS_REPEATS = ("in a labels XLSX export the repeat sheets' headers 'gr
                          "not matched, so the repeat tables come out empty")
 _SM_LABELS = ("in a translated labels export (Spanish) the select_multiple answer, written as choice labels, "
               "is not mapped back to its codes and comes out missing")
-_TYPED_DATETIME = ("a typed XLSX export's datetime question (visit_dt) loses its UTC offset "
-                   "('2026-03-04T10:00:00' instead of '...+01:00'); --time-zone only mends start/end")
 _KOBOCAT_NA = ("legacy KoBoCAT 'n/a' placeholders are kept as answers (sector_other) and unused repeat slots "
                "become repeat instances (project: 30 rows instead of 13)")
 _CONTACT_YEARS = ("contact_years, an integer, is removed as personal because its name holds the token 'contact' "
@@ -102,7 +100,6 @@ DEFECTS: dict[str, dict[str, str]] = {
     "group": {
         "formpack_grouped_translated/kobo_xlsx_labels-es_groups-slash_multi-both": _SM_LABELS,
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed": _TYPED_DATETIME,
         "own_form/kobocat_legacy": _KOBOCAT_NA,
         **{i: _WIDGETS_PII for i in _WIDGETS_IDS if "_xlsx_" in i},  # compared with the CSV export
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
