@@ -164,6 +164,7 @@ def build_manifest(s: CleaningState) -> None:
                  "columns": int(data.shape[1])},
         "speeder_threshold_minutes": float(thr),
         "time_zone": dict(s.time_zone),
+        "timestamp_columns": list(s.timestamp_columns),
         "calculates_kept_as_text": sorted(s.text_calculates),
         "personal_columns_removed": sorted(personal),
         "personal_data_removed": [{"column": c, "reason": r} for c, r in s.personal_reasons.items()],

@@ -184,7 +184,10 @@ def apply_skip_logic(s: CleaningState) -> None:
             s.problems.add(hidden, c, cur[c], "not_relevant", "set missing")
             s.changes.add(c, hidden, "skip_logic")
             v = final.get(c)
-            if v is None:
+            if c in s.dt:  # a dateTime question
+                s.dt[c] = s.dt[c].mask(hidden)
+                final[c] = s.dt[c]
+            elif v is None:
                 final[c] = np.where(hidden, "", cur[c]).astype(object)
             elif isinstance(v, np.ndarray) and v.dtype.kind == "f":
                 v[hidden] = np.nan

@@ -208,8 +208,10 @@ def clean_form_data(exports: Sequence[str | Path], form: str | Path, *, time_zon
         The XLSForm: an ``.xlsx``/``.xls`` workbook or a folder with
         ``survey.csv``, ``choices.csv``, ``settings.csv``.
     time_zone : str, optional
-        UTC offset of ``start``/``end`` written without one (``--time-zone``);
-        else it is inferred from ``_submission_time`` and reported.
+        UTC offset (``--time-zone``) of timestamps (``start``, ``end``,
+        dateTime questions) written without one, unless the submission's
+        ``end``/``start`` carries its offset in the export; without it the
+        offset is inferred from ``_submission_time`` and reported.
 
     Returns
     -------
@@ -349,8 +351,9 @@ def clean_data(raw_paths: Sequence[str | Path] | None = None, progress: Callable
     config_path : path, optional
         Another cleaning rules file.
     time_zone : str, optional
-        UTC offset (``+01:00``) of ``start``/``end`` written without one;
-        overrides the ``time_zone`` option (``--time-zone``).
+        UTC offset (``+01:00``) of timestamps (``start``, ``end``, dateTime
+        questions) written without one; overrides the ``time_zone`` option
+        (``--time-zone``).
     decisions : path or list of paths, optional
         The researcher's decision files (``si-survey review``) or their folder; default
         ``data/decisions/`` when it exists. Each decision is a row of ``cleaning_log.csv``.

@@ -74,6 +74,8 @@ def check_columns(s: CleaningState) -> None:
                 continue  # an export setting: select_multiple as one column (the 0/1 columns are rebuilt)
             if s.types.get(c) == "repeat_count":
                 continue  # counted from the repeat tables
+            if s.types.get(c) == "geopoint" and f"_{c}_latitude" in present:
+                continue  # an export setting: ODK Central writes a geopoint as its parts only (gps-Latitude...)
             s.problems.add_column(t.path.name, c, "missing_column", "left empty")
     for t in s.tables:
         present = set(t.data.columns)

@@ -149,8 +149,11 @@ class CleaningState:
     text_calculates : set of str
         ``calculate`` fields kept as text (their use is not a number).
     time_zone : dict
-        ``offset`` given to start/end without one and its ``source``
-        (``option``, ``inferred``, ``export`` or ``none``).
+        ``offset`` given to local timestamps written without one and its
+        ``source`` (``option``, ``inferred``, ``export`` or ``none``).
+    timestamp_columns : list of str
+        The columns parsed as timestamps (start, end, _submission_time,
+        dateTime questions, timestamp calculates).
     numbers : dict of str to numpy.ndarray
         The numbers as recorded (missing codes kept, for the skip logic).
     multi : dict of str to list
@@ -239,6 +242,7 @@ class CleaningState:
     set_aside: list = field(default_factory=list)
     text_calculates: set = field(default_factory=set)
     time_zone: dict = field(default_factory=dict)
+    timestamp_columns: list = field(default_factory=list)
     numbers: dict = field(default_factory=dict, repr=False)
     multi: dict = field(default_factory=dict, repr=False)
     year: int = 2026

@@ -15,7 +15,8 @@ from analysis.cleaning import _rules as R
 from analysis.cleaning._config import DATETIME
 from analysis.cleaning._state import CleaningState, S
 
-__all__ = ["parse_timestamps", "parse_numbers", "configured_time_zone", "infer_offset", "numeric_calculate"]
+__all__ = ["parse_timestamps", "parse_numbers", "configured_time_zone", "infer_offset", "numeric_calculate",
+           "timestamp_calculate", "timestamp_columns", "TIMESTAMP_TYPES"]
 
 
 _OFFSET_RE = re.compile(r"^[+-]\d{2}:\d{2}$")
@@ -89,44 +90,106 @@ def infer_offset(local: pd.Series, submitted: pd.Series) -> tuple[str | None, in
     return _offset_text(minutes), int(len(d))
 
 
+#: Question types whose answers are timestamps (date and time): the start/end metadata and dateTime questions.
+TIMESTAMP_TYPES = ("start", "end", "dateTime")
+#: A calculation that is the device's clock: ``now()``, ``once(now())``.
+_NOW_CALC = re.compile(r"^\s*(?:once\s*\(\s*)?now\s*\(\s*\)\s*\)?\s*$")
+#: A timestamp as written: ISO 8601 date and time, with or without its offset.
+_TIMESTAMP_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_OFFSET_IN = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def timestamp_calculate(calculation: str, values=()) -> bool:
+    """Whether a ``calculate`` field holds a timestamp: ``now()`` (or ``once(now())``), else every value is one.
+
+    Examples
+    --------
+    >>> timestamp_calculate("once(now())")
+    True
+    >>> timestamp_calculate("${visit_dt}", ["2026-03-02T10:00:00.000+01:00", ""])
+    True
+    >>> timestamp_calculate("today()", ["2026-03-02"]), timestamp_calculate("format-date-time(now(), '%H')", ["10"])
+    (False, False)
+    """
+    if _NOW_CALC.match(str(calculation or "")):
+        return True
+    v = [str(x).strip() for x in values if str(x).strip() != ""]
+    return bool(v) and all(_TIMESTAMP_TEXT.match(x) for x in v)
+
+
+def timestamp_columns(s: CleaningState) -> list[str]:
+    """The columns parsed as timestamps: ``start``, ``end``, ``_submission_time``, every ``start``/``end``/
+    ``dateTime`` question and every calculate that is a timestamp (:func:`timestamp_calculate`)."""
+    cols = [c for c in DATETIME if c in s.cur]
+    calcs = _calculations(s.q)
+    for c in s.known:
+        if c in cols or c in s.personal or c not in s.cur:
+            continue
+        t = s.types.get(c)
+        if t in TIMESTAMP_TYPES or (t == "calculate" and timestamp_calculate(calcs.get(c, ""), s.distinct(c)[1])):
+            cols.append(c)
+    return cols
+
+
+def _written_offset(values) -> np.ndarray:
+    """The UTC offset written in each cell (``+01:00``, ``Z`` as ``+00:00``), ``""`` where none is."""
+    t = S(values).str.strip().str.extract(_OFFSET_IN, expand=False).fillna("")
+    t = t.where(t != "Z", "+00:00")
+    t = t.where(~t.str.fullmatch(r"[+-]\d{4}"), t.str[:3] + ":" + t.str[3:])
+    return t.to_numpy(dtype=object)
+
+
 def parse_timestamps(s: CleaningState) -> None:
-    """``start``, ``end`` and ``_submission_time`` parsed to UTC; invalid dates set missing.
+    """Timestamps parsed to UTC: ``start``, ``end``, ``_submission_time`` and every dateTime question
+    (:func:`timestamp_columns`); invalid dates set missing.
 
     A timestamp with its offset keeps it. ``_submission_time`` without one is
-    UTC (the server's clock). ``start``/``end`` without one are never given
-    one silently: the offset is the ``time_zone`` option (``cleaning.yaml``,
-    or ``time_zone=`` of :func:`~analysis.cleaning._clean.clean_data`), else
-    it is inferred from ``_submission_time`` (:func:`infer_offset`) and the
+    UTC (the server's clock). A local timestamp without one (a typed XLSX
+    export writes none) is never given one silently: the offset is the one
+    the same submission's ``end`` (else ``start``) carries in the export,
+    else the ``time_zone`` option (``cleaning.yaml``, or ``time_zone=`` of
+    :func:`~analysis.cleaning._clean.clean_data`, ``--time-zone``), else it
+    is inferred from ``_submission_time`` (:func:`infer_offset`) and the
     inference is reported (warning and manifest). ``end`` later than
     ``_submission_time`` is reported (``end_after_submission``).
     """
+    columns = timestamp_columns(s)
+    local = [c for c in columns if c != "_submission_time"]
+    naive = {c: _naive(s.cur[c]) for c in local}
+    device = next((c for c in ("end", "start") if c in s.cur), None)
+    written = _written_offset(s.cur[device]) if device else np.full(s.n, "", dtype=object)
+    needs = [c for c in local if c in DATETIME[:2]] + [c for c in local if c not in DATETIME[:2]
+                                                       and (naive[c] & (written == "")).any()]
+    missing = [c for c in needs if naive[c].any()]
     tz = configured_time_zone(s.cfg)
     source = "option" if tz is not None else None
     if tz is None:
-        naive = any(_naive(s.cur[c]).any() for c in ("start", "end") if c in s.cur)
-        if naive and "_submission_time" in s.cur:
+        if missing and "_submission_time" in s.cur and device:
             sub, _st = R.parse_datetimes(S(s.cur["_submission_time"]), naive_offset="+00:00")
-            col = "end" if "end" in s.cur else "start"
-            loc, _st = R.parse_datetimes(S(s.cur[col]), naive_offset="+00:00")
-            loc = loc.where(_naive(s.cur[col]))
+            loc, _st = R.parse_datetimes(S(s.cur[device]), naive_offset="+00:00")
+            loc = loc.where(_naive(s.cur[device]))
             tz, used = infer_offset(loc, sub)
             if tz is not None:
                 source = "inferred"
-                s.warnings.append(f"start/end without a UTC offset: {tz} inferred from _submission_time "
-                                  f"({used} row(s)); set time_zone to state it")
+                s.warnings.append(f"{', '.join(missing)} without a UTC offset: {tz} inferred from "
+                                  f"_submission_time ({used} row(s)); set time_zone to state it")
         if tz is None:
             tz = "+00:00"
-            source = "none" if naive else "export"
-            if naive:
-                s.warnings.append("start/end without a UTC offset and no _submission_time to infer it: read as "
-                                  "UTC; set time_zone to state the offset")
+            source = "none" if missing else "export"
+            if missing:
+                s.warnings.append(f"{', '.join(missing)} without a UTC offset and no _submission_time to infer it "
+                                  "from: read as UTC; set time_zone to state the offset")
         elif source is None:
             source = "export"
     s.time_zone = {"offset": tz, "source": source}
-    for c in DATETIME:
-        if c not in s.cur:
-            continue
-        vals, st = R.parse_datetimes(S(s.cur[c]), naive_offset="+00:00" if c == "_submission_time" else tz)
+    s.timestamp_columns = columns
+    for c in columns:
+        if c == "_submission_time":
+            vals, st = R.parse_datetimes(S(s.cur[c]), naive_offset="+00:00")
+        else:
+            # a naive cell takes its submission's offset as the export writes it in end/start, else tz
+            offset = np.where(naive[c] & (written != ""), written, tz) if c != device else np.full(s.n, tz)
+            vals, st = _parse_at(S(s.cur[c]), offset)
         bad = st == "invalid"
         s.problems.add(bad, c, s.cur[c], "invalid_date", "set missing")
         s.changes.add(c, bad, "invalid_date")
@@ -137,6 +200,21 @@ def parse_timestamps(s: CleaningState) -> None:
         late = (s.dt["end"] > s.dt["_submission_time"]).to_numpy(dtype=bool, na_value=False)
         s.problems.add(late, "end", s.cur["end"], "end_after_submission",
                        "reported only (device clock or time zone wrong?)")
+
+
+def _parse_at(values: pd.Series, offsets: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """:func:`~analysis.cleaning._rules.parse_datetimes` with each cell's own offset for a naive time."""
+    kinds = pd.unique(offsets)
+    if len(kinds) == 1:
+        return R.parse_datetimes(values, naive_offset=str(kinds[0]))
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ms, UTC]")
+    status = np.empty(len(values), dtype=object)
+    for k in kinds:
+        m = offsets == k
+        v, st = R.parse_datetimes(values[m], naive_offset=str(k))
+        out.loc[m] = v
+        status[m] = st
+    return out, status
 
 
 #: Functions and operators that make a calculation a number.
@@ -229,7 +307,7 @@ def parse_numbers(s: CleaningState) -> None:
     calcs = _calculations(s.q)
     s.numeric_columns = []
     for c in s.known:
-        if c in s.personal or types.get(c) not in ("integer", "decimal", "calculate"):
+        if c in s.personal or c in s.dt or types.get(c) not in ("integer", "decimal", "calculate"):
             continue
         if types.get(c) == "calculate" and not numeric_calculate(calcs.get(c, ""), s.distinct(c)[1]):
             s.text_calculates.add(c)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.study._regions import normalize_arabic
 
-__all__ = ["HeaderMap", "header_map"]
+__all__ = ["HeaderMap", "header_map", "CENTRAL_SYSTEM"]
 
 #: Other exporters' names of Kobo's system columns (lower case; ``.`` and ``-`` read as ``/``).
 _SYSTEM_ALIASES = {
@@ -29,10 +29,26 @@ _SYSTEM_ALIASES = {
     "submitterid": "_submitted_by",
     "submittername": "_submitted_by",
     "submitted_by": "_submitted_by",
-    "deviceid": "deviceid",
     "formversion": "__version__",
     "version": "__version__",
     "reviewstate": "_validation_status",
+}
+#: ODK Central's own columns (exact case), before or after the form's questions: Kobo's name of each, or
+#: None for the columns set aside (no Kobo counterpart; ``DeviceID`` is a device identifier, never an answer).
+#: When two give the same Kobo name, the first listed wins and the other is set aside.
+CENTRAL_SYSTEM = {
+    "SubmissionDate": "_submission_time",
+    "meta-instanceID": "_uuid",
+    "KEY": "_uuid",
+    "SubmitterName": "_submitted_by",
+    "SubmitterID": None,
+    "AttachmentsPresent": None,
+    "AttachmentsExpected": None,
+    "Status": None,
+    "ReviewState": "_validation_status",
+    "DeviceID": None,
+    "Edits": None,
+    "FormVersion": "__version__",
 }
 _GEO_PARTS = {"latitude": "latitude", "longitude": "longitude", "altitude": "altitude", "accuracy": "precision",
               "precision": "precision"}
@@ -133,6 +149,25 @@ class HeaderMap:
         h = _strip_bom(str(header))
         key = re.sub(r"^X(?=[_.])", "", h).lower().lstrip("_").replace(".", "/").replace("-", "/")
         return _SYSTEM_ALIASES.get(key)
+
+    def central_system(self, header: str) -> tuple[bool, str | None]:
+        """Whether a header is one of ODK Central's own columns, and Kobo's name for it (None: set aside).
+
+        Central writes its columns in a fixed case (``DeviceID``, ``KEY``...):
+        only that exact spelling is Central's, and a form question of exactly
+        that name keeps its column. A question whose name differs only in case
+        (the ``deviceid`` metadata question) is never taken for it.
+
+        Examples
+        --------
+        >>> hm = HeaderMap(["deviceid", "age"], set(), {}, {}, {}, {})
+        >>> hm.central_system("DeviceID"), hm.central_system("deviceid"), hm.central_system("KEY")
+        ((True, None), (False, None), (True, '_uuid'))
+        """
+        h = _strip_bom(str(header))
+        if h in self._names or h not in CENTRAL_SYSTEM:
+            return False, None
+        return True, CENTRAL_SYSTEM[h]
 
     def __post_init__(self):
         self._names = set(self.variables)

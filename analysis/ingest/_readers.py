@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.ingest._headers import HeaderMap, _fold, header_map
+from analysis.ingest._headers import CENTRAL_SYSTEM, HeaderMap, _fold, header_map
 from analysis.ingest._kobocat import (
     blank_placeholders,
     is_kobocat_legacy,
@@ -97,6 +97,10 @@ class RawTable:
         Headers that are not columns of the questionnaire's export.
     label_columns : dict
         ``{column: number of cells}`` mapped from labels to codes.
+    set_aside : list of str
+        Another exporter's system columns without a Kobo counterpart (ODK
+        Central's ``DeviceID``, ``Edits``, ``AttachmentsPresent``...): not
+        survey answers, left out of :attr:`data`.
     """
 
     data: pd.DataFrame
@@ -108,6 +112,7 @@ class RawTable:
     renamed: dict = field(default_factory=dict)
     unknown_columns: list = field(default_factory=list)
     label_columns: dict = field(default_factory=dict)
+    set_aside: list = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- format and encoding
@@ -672,8 +677,17 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             file=path, row=1, column=first, expected="each column name once",
         )
     renamed, unknown, mapping = {}, [], {}
-    resolved = {h: hmap.resolve(h) for h in headers}
+    central = {h: kobo for h in headers for is_sys, kobo in [hmap.central_system(h)] if is_sys}
+    resolved = {h: None if h in central else hmap.resolve(h) for h in headers}
     taken = {v for v in resolved.values() if v is not None}
+    set_aside = []
+    for h in sorted(central, key=list(CENTRAL_SYSTEM).index):  # ODK Central's own columns, by priority
+        if central[h] is not None and central[h] not in taken:
+            resolved[h] = central[h]
+            taken.add(central[h])
+        else:
+            set_aside.append(h)
+    set_aside.sort(key=headers.index)
     for h in headers:  # other exporters' system columns, when Kobo's own is not there
         if resolved[h] is None:
             a = hmap.alias(h)
@@ -682,6 +696,8 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
                 taken.add(a)
     for h in headers:
         name = resolved[h]
+        if h in set_aside:
+            continue
         if name is None:
             unknown.append(h)
             mapping[h] = h
@@ -698,7 +714,7 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             f"headers {', '.join(repr(s) for s in srcs)} all mean column '{name}'", file=path, row=1, column=name,
             expected="each questionnaire column once",
         )
-    known = len(headers) - len(unknown)
+    known = len(headers) - len(unknown)  # set-aside system columns count: they say what exported the file
     slots = sum(1 for u in unknown if is_repeat_slot(u))  # legacy KoBoCAT repeat columns: read as repeat tables
     if known == 0 or known < min_known_share * (len(headers) - slots):
         raise InputError(
@@ -706,7 +722,11 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             f"are questionnaire columns (first unknown: {', '.join(repr(u) for u in unknown[:3])})",
             file=path, row=1, expected="a KoboToolbox export of this form (columns such as consent, legal_form, region)",
         )
-    df.columns = [mapping[h] for h in headers]
+    if set_aside:
+        df = df.drop(columns=set_aside)
+        notes.append(f"{path.name}: {len(set_aside)} ODK Central system column(s) set aside, not survey answers: "
+                     + ", ".join(set_aside))
+    df.columns = [mapping[h] for h in headers if h not in set_aside]
     if renamed:
         notes.append(f"{path.name}: {len(renamed)} header(s) renamed to questionnaire names "
                      f"(e.g. {next(iter(renamed.items()))[0]!r} -> {next(iter(renamed.items()))[1]!r})")
@@ -732,7 +752,7 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
     df = df.reset_index(drop=True)
     df["_source_file"] = path.name
     df["_source_row"] = rows
-    return RawTable(df, path, fmt, encoding, delimiter, notes, renamed, unknown, label_cols)
+    return RawTable(df, path, fmt, encoding, delimiter, notes, renamed, unknown, label_cols, set_aside)
 
 
 def read_exports(paths, codebook: pd.DataFrame | None = None, questionnaire=None,

@@ -157,7 +157,7 @@ SCALE_KEYS: dict[str, str] = {"min": "lowest code", "max": "highest code", "miss
 #: Sections of cleaning.yaml and their keys (None: any key, e.g. a mapping of codes).
 CLEANING_KEYS: dict[str, dict[str, str] | None | str] = {
     "version": "version of the file format (1)",
-    "time_zone": "UTC offset of start/end written without one (e.g. +01:00)",
+    "time_zone": "UTC offset of timestamps (start, end, dateTime questions) written without one (e.g. +01:00)",
     "text": {"unicode_form": "", "collapse_spaces": ""},
     "numbers": {"dot_thousands": ""},
     "regions": {"fuzzy_cutoff": "", "resolve_ambiguous_by_province": ""},

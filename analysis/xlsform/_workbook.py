@@ -3,10 +3,14 @@
 :func:`load_xlsform` accepts an ``.xlsx`` or ``.xls`` workbook, or a folder
 with ``survey.csv``, ``choices.csv`` and ``settings.csv``, in the syntax
 pyxform accepts: any label languages (``label``, ``label::English (en)``,
-``label::ar``...), the old syntax (``list name``, ``select one from x``,
-``select all that apply from x``, ``select_one x or_other``, ``begin group``
-with a space), ``select_one_from_file``, metadata types (``imei``,
-``deviceid``, ``phonenumber``...), groups and repeats at any depth.
+``label::ar``, the older ``label:English``...), the old syntax (``list
+name``, ``select one from x``, ``select all that apply from x``,
+``select_one x or_other`` and ``select one from x or specify other``,
+``begin group`` with a space, ``string``, ``int``, ``trigger``...),
+``select_one_from_file``, metadata types (``imei``, ``deviceid``,
+``phonenumber``...), groups and repeats at any depth. An ``.xls`` workbook
+(or a workbook whose content is not its extension's) is read with
+python-calamine, an ``.xlsx`` one with openpyxl.
 
 :func:`form_codebook` lists the columns of a KoboToolbox export of the form
 (main table; questions inside a repeat are in :attr:`XLSForm.repeats`), in
@@ -103,6 +107,52 @@ def _norm_header(h: str) -> str:
     return {"list name": "list_name", "list_name": "list_name"}.get(low, low.replace(" ", "_"))
 
 
+#: The first bytes of an old Excel (.xls, OLE2 compound document) file.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _cell(v) -> str:
+    """A workbook cell as the text of a form sheet: whole numbers without ``.0`` (.xls stores every number as a
+    float), dates in ISO 8601, empty cells as ``""``.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> [_cell(v) for v in (None, 8, 8.0, 18.31, True, datetime.date(2010, 6, 15), " a ")]
+    ['', '8', '8', '18.31', 'TRUE', '2010-06-15', ' a ']
+    """
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v != v:
+            return ""
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _calamine_sheets(path: Path) -> dict:
+    """Every sheet of a workbook (``.xls`` or ``.xlsx``, whatever its extension) as text, read with python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    with open(path, "rb") as fh:  # from the content, not the extension: a workbook named .xls may be an .xlsx
+        wb = CalamineWorkbook.from_filelike(fh)
+    out = {}
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if not rows:
+            out[name] = pd.DataFrame()
+            continue
+        width = max(len(r) for r in rows)
+        head = [_cell(h).strip() or f"Unnamed: {i}" for i, h in enumerate(list(rows[0]) + [None] * width)][:width]
+        body = [[_cell(v) for v in r] + [""] * (width - len(r)) for r in rows[1:]]
+        out[name] = pd.DataFrame(body, columns=head, dtype=object) if body else pd.DataFrame(columns=head)
+    return out
+
+
 def _read_sheets(path: Path) -> dict:
     if path.is_dir():
         out = {}
@@ -117,9 +167,13 @@ def _read_sheets(path: Path) -> dict:
         return out
     if not path.exists():
         raise ConfigError(f"the form '{path}' does not exist")
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    with open(path, "rb") as fh:
+        old_excel = fh.read(8).startswith(_OLE_MAGIC)
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine=engine, keep_default_na=False)
+        if old_excel or path.suffix.lower() == ".xls":
+            sheets = _calamine_sheets(path)
+        else:
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl", keep_default_na=False)
     except Exception as exc:  # noqa: BLE001 - any reader error is a bad form file
         raise ConfigError(f"the form '{path}' cannot be read as an XLSForm workbook "
                           f"({type(exc).__name__}: {exc})") from None
@@ -129,9 +183,19 @@ def _read_sheets(path: Path) -> dict:
     return out
 
 
+#: Headers that pyxform splits on a single colon (``label:English``) when no header of the sheet uses ``::``.
+_TRANSLATED = ("label", "hint", "guidance_hint", "constraint_message", "required_message", "image", "audio", "video",
+               "media")
+
+
 def _clean_sheet(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    df.columns = [_norm_header(c) for c in df.columns]
+    heads = [str(c).strip() for c in df.columns]
+    if not any("::" in h for h in heads):  # the older single colon: label:English
+        heads = [f"{h.split(':', 1)[0]}::{h.split(':', 1)[1]}"
+                 if ":" in h and h.split(":", 1)[0].strip().lower().replace(" ", "_") in _TRANSLATED else h
+                 for h in heads]
+    df.columns = [_norm_header(c) for c in heads]
     df = df.loc[:, ~pd.Index(df.columns).duplicated()]
     df = df.fillna("").astype(str)
     for c in df.columns:
@@ -141,7 +205,7 @@ def _clean_sheet(df: pd.DataFrame) -> pd.DataFrame:
 
 _SELECT = re.compile(r"^(select_one|select_multiple|select one|select all that apply|select_one_from_file|"
                      r"select_multiple_from_file|select one from file|select multiple from file|rank)"
-                     r"(?:\s+from)?\s+(\S+)(\s+or_other)?$", re.I)
+                     r"(?:\s+from)?\s+(\S+)(\s+(?:or_other|or specify other|or other))?$", re.I)
 
 
 def _base_type(t: str) -> tuple[str, str, bool]:
@@ -154,12 +218,38 @@ def _base_type(t: str) -> tuple[str, str, bool]:
                 "select_multiple_from_file": "select_multiple_from_file"}.get(kind, kind)
         return kind, m.group(2), bool(m.group(3))
     low = low.replace(" ", "_")
-    low = {"begin_group": "begin_group", "end_group": "end_group", "begin_repeat": "begin_repeat",
-           "end_repeat": "end_repeat", "select_one": "select_one", "int": "integer", "geo_point": "geopoint",
-           "add_note_prompt": "note", "add_text_prompt": "text", "add_integer_prompt": "integer",
-           "add_decimal_prompt": "decimal", "add_date_prompt": "date", "add_time_prompt": "time",
-           "add_dateTime_prompt": "dateTime", "datetime": "dateTime", "q_geopoint": "geopoint"}.get(low, low)
-    return low, "", False
+    return _TYPE_ALIASES.get(low, low), "", False
+
+
+#: pyxform's other names of question types (lower case, spaces as ``_``): the old syntax and the ``q ...``,
+#: ``add ... prompt`` and ``get ...`` forms.
+_TYPE_ALIASES = {
+    **dict.fromkeys(("string", "q_string", "add_text_prompt", "phone_number"), "text"),
+    **dict.fromkeys(("int", "q_int", "add_integer_prompt"), "integer"),
+    **dict.fromkeys(("q_decimal", "add_decimal_prompt"), "decimal"),
+    **dict.fromkeys(("q_date", "add_date_prompt"), "date"),
+    **dict.fromkeys(("add_time_prompt",), "time"),
+    **dict.fromkeys(("datetime", "date_time", "q_datetime", "q_date_time", "add_datetime_prompt",
+                     "add_date_time_prompt"), "dateTime"),
+    **dict.fromkeys(("trigger", "q_acknowledge", "add_acknowledge_prompt"), "acknowledge"),
+    **dict.fromkeys(("q_note", "add_note_prompt"), "note"),
+    **dict.fromkeys(("geo_point", "q_geopoint", "q_location", "location", "gps", "add_location_prompt"),
+                    "geopoint"),
+    "q_geotrace": "geotrace",
+    "q_geoshape": "geoshape",
+    **dict.fromkeys(("q_image", "q_picture", "photo", "add_image_prompt"), "image"),
+    **dict.fromkeys(("q_audio", "add_audio_prompt"), "audio"),
+    **dict.fromkeys(("q_video", "add_video_prompt"), "video"),
+    **dict.fromkeys(("q_barcode", "add_barcode_prompt"), "barcode"),
+    **dict.fromkeys(("q_calculate", "add_calculate_prompt"), "calculate"),
+    **dict.fromkeys(("start_time", "get_start_time"), "start"),
+    **dict.fromkeys(("end_time", "get_end_time"), "end"),
+    "get_today": "today",
+    **dict.fromkeys(("device_id", "get_device_id"), "deviceid"),
+    **dict.fromkeys(("subscriber_id", "get_subscriber_id"), "subscriberid"),
+    **dict.fromkeys(("sim_id", "get_sim_id"), "simserial"),
+    "get_phone_number": "phonenumber",
+}
 
 
 def load_xlsform(path: str | Path) -> XLSForm:
@@ -190,7 +280,7 @@ def load_xlsform(path: str | Path) -> XLSForm:
         if need not in survey.columns:
             raise ConfigError(f"the survey sheet of '{p}' has no '{need}' column")
     survey = survey[(survey["type"] != "") | (survey["name"] != "")].reset_index(drop=True)
-    choices = _clean_sheet(sheets.get("choices", pd.DataFrame(columns=["list_name", "name", "label"])))
+    choices = _clean_sheet(sheets.get("choices", pd.DataFrame(columns=["list_name", "name"])))
     if "list_name" not in choices.columns:
         choices["list_name"] = ""
     if "name" not in choices.columns:

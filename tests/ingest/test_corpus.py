@@ -41,18 +41,10 @@ EXPORTS: list = CATALOGUE["exports"]
 BY_ID = {e["id"]: e for e in EXPORTS}
 
 #: Exports whose main table today's reader counts wrongly, and why.
-READER_TODAY_FAILS = {
-    "own_form/central": "ODK Central's DeviceID column and the form's deviceid question are taken for one column",
-}
+READER_TODAY_FAILS: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- si-survey defects on the corpus
 
-_DEVICEID = ("ODK Central's DeviceID metadata column and the form's deviceid question are taken for one column, "
-             "so clean stops (analysis/ingest/_readers.py header_map)")
-_XLS = ("an .xls form is read with pandas engine='xlrd' (analysis/xlsform/_workbook.py), a dependency not declared "
-        "in pyproject.toml and too old here (2.0.1; pandas wants >= 2.0.2), while the declared python-calamine reads "
-        ".xls")
-_XLS_OTHER = _XLS + "; behind it, the or_other column sex_other of the old 'or specify other' syntax is missing"
 _THESIS_LABELS = ("a labels export of the thesis form (groups) is rejected as the export of another form: headers "
                   "'group label/question label' are not matched to the form (18 of 257 recognised)")
 _GROUP_LABELS = ("in a labels export, headers 'group label<sep>question label' are not matched to the form, so "
@@ -62,8 +54,6 @@ _GROUP_LABELS_REPEATS = ("in a labels XLSX export the repeat sheets' headers 'gr
                          "not matched, so the repeat tables come out empty")
 _SM_LABELS = ("in a translated labels export (Spanish) the select_multiple answer, written as choice labels, "
               "is not mapped back to its codes and comes out missing")
-_TYPED_DATETIME = ("a typed XLSX export's datetime question (visit_dt) loses its UTC offset "
-                   "('2026-03-04T10:00:00' instead of '...+01:00'); --time-zone only mends start/end")
 _CONTACT_YEARS = ("contact_years, an integer, is removed as personal because its name holds the token 'contact' "
                   "(analysis/cleaning/_personal.py personal_columns: the name rule applies to every non-choice type)")
 _PARTNER_ORG = ("partner_org (label 'Nom de l'organisation partenaire', an organisation) is removed as personal "
@@ -73,11 +63,15 @@ _TOY_NAME = ("the toy's name (text 'name', label \"What is the toy's name?\": R2
              "lacks it")
 _INSPECTOR = ("the text question 'inspector' (label 'Inspector', a person's name) is not found personal and its "
               "values reach survey.parquet")
+_WIDGETS_PII = ("my_barcode (a barcode question) and my_output (a review question whose label asks 'is your email "
+                "still ...?') are removed as personal by type and by label (analysis/cleaning/_personal.py "
+                "personal_columns)")
+_WIDGETS_PHONE = ("a free-text answer that is a phone number written with spaces ('0550 12 34 56' in numberAsString) "
+                  "is not found personal and reaches survey.parquet")
 _COMMENTS = ("a free-text answer holding a phone number ('Appelez-moi au 0655998877' in comments) is not found "
              "personal and reaches survey.parquet")
 
-_PYXFORM = ["pyxform_group", "pyxform_specify_other", "pyxform_widgets"]
-_PYXFORM_IDS = [e["id"] for e in EXPORTS if e["fixture"] in _PYXFORM]
+_WIDGETS_IDS = [e["id"] for e in EXPORTS if e["fixture"] == "pyxform_widgets"]
 _THESIS_LABEL_IDS = ["thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both",
                      "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed",
                      "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both"]
@@ -93,31 +87,24 @@ _OWN_XLSX_XML_IDS = ["own_form/kobo_xlsx_xml_groups-dash_multi-details_hxl",
                      "own_form/kobo_xlsx_xml_nogroups_multi-summary"]
 
 
-def _pyxform_reason(export_id: str) -> str:
-    return _XLS_OTHER if export_id.startswith("pyxform_specify_other/") else _XLS
-
-
 #: The si-survey defects the corpus shows: test -> {export id (the other export of a pair) -> the defect}.
 #: Each case is ``xfail(strict=True)``: when the defect is fixed, the XPASS fails until its line goes.
 DEFECTS: dict[str, dict[str, str]] = {
     "columns": {
-        "own_form/central": _DEVICEID,
-        **{i: _pyxform_reason(i) for i in _PYXFORM_IDS},
+        **{i: _WIDGETS_PII for i in _WIDGETS_IDS},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group": {
         "formpack_grouped_translated/kobo_xlsx_labels-es_groups-slash_multi-both": _SM_LABELS,
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed": _TYPED_DATETIME,
-        "own_form/central": _DEVICEID,
-        **{i: _pyxform_reason(i) for i in _PYXFORM_IDS if "_xlsx_" in i},  # compared with the CSV export
+        **{i: _WIDGETS_PII for i in _WIDGETS_IDS if "_xlsx_" in i},  # compared with the CSV export
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group_repeats": {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS if i != "own_form/kobo_xlsx_xml_groups-slash_multi-both"},
         "own_form/kobocat_legacy": _CONTACT_YEARS,
-        "own_form/central": _DEVICEID,
+        "own_form/central": _CONTACT_YEARS,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
     },
     "repeats": {
@@ -125,15 +112,14 @@ DEFECTS: dict[str, dict[str, str]] = {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS},
         "own_form/kobocat_legacy": _CONTACT_YEARS,
-        "own_form/central": _DEVICEID,
+        "own_form/central": _CONTACT_YEARS,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
         "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _PARTNER_ORG,
     },
     "personal": {
         "formpack_site_inspection/kobo_csv-comma_xml_groups-slash_multi-both": _INSPECTOR,
         "formpack_site_inspection/kobo_xlsx_labels-default_groups-slash_multi-both": _INSPECTOR,
-        "own_form/central": _DEVICEID,
-        **{i: _XLS for i in _PYXFORM_IDS},
+        **{i: _WIDGETS_PHONE for i in _WIDGETS_IDS},
         "thesis_form/kobo_csv-comma_xml_groups-dot_multi-details": _COMMENTS,
         "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
         "thesis_form_repeat/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
@@ -142,8 +128,6 @@ DEFECTS: dict[str, dict[str, str]] = {
     },
     "decimal": {
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        "own_form/central": _DEVICEID,
-        **{i: _XLS for i in _PYXFORM_IDS if i.startswith("pyxform_widgets/")},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
 }
