@@ -125,8 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="clean the exports of another form (an XLSForm .xlsx/.xls, or a folder with "
                         "survey.csv, choices.csv, settings.csv) with the generic rules only")
     p.add_argument("--time-zone", default=None, metavar="OFFSET",
-                   help="UTC offset of start/end written without one, e.g. +01:00 (default: cleaning.yaml, "
-                        "else inferred from _submission_time and reported)")
+                   help="UTC offset of timestamps (start, end, dateTime questions) written without one, "
+                        "e.g. +01:00 (default: cleaning.yaml; else the offset the submission's end/start "
+                        "carries; else inferred from _submission_time and reported)")
     p.add_argument("--private", type=Path, default=None,
                    help="folder of the link table (default private/, or beside --out with --form)")
     p.add_argument("--decisions", type=Path, default=None,
