@@ -66,16 +66,8 @@ _TYPED_DATETIME = ("a typed XLSX export's datetime question (visit_dt) loses its
                    "('2026-03-04T10:00:00' instead of '...+01:00'); --time-zone only mends start/end")
 _KOBOCAT_NA = ("legacy KoBoCAT 'n/a' placeholders are kept as answers (sector_other) and unused repeat slots "
                "become repeat instances (project: 30 rows instead of 13)")
-_CONTACT_YEARS = ("contact_years, an integer, is removed as personal because its name holds the token 'contact' "
-                  "(analysis/cleaning/_personal.py personal_columns: the name rule applies to every non-choice type)")
-_PARTNER_ORG = ("partner_org (label 'Nom de l'organisation partenaire', an organisation) is removed as personal "
-                "by the label rule for a person's name (analysis/cleaning/_personal.py personal_columns)")
 _CENTRAL_NESTED = ("ODK Central's child CSV of the nested repeat toy (multirepeat-toy.csv) is read into child "
                    "(10 rows instead of 4, toy empty, _parent_index missing) (analysis/ingest/_repeats.py)")
-_INSPECTOR = ("the text question 'inspector' (label 'Inspector', a person's name) is not found personal and its "
-              "values reach survey.parquet")
-_COMMENTS = ("a free-text answer holding a phone number ('Appelez-moi au 0655998877' in comments) is not found "
-             "personal and reaches survey.parquet")
 
 _PYXFORM = ["pyxform_group", "pyxform_specify_other", "pyxform_widgets"]
 _PYXFORM_IDS = [e["id"] for e in EXPORTS if e["fixture"] in _PYXFORM]
@@ -88,10 +80,6 @@ _OWN_LABEL_IDS = ["own_form/kobo_csv-comma_labels-ar_groups-dot_multi-details",
                   "own_form/kobo_xlsx_labels-ar_groups-slash_multi-both_typed",
                   "own_form/kobo_xlsx_labels-fr_groups-dot_multi-both"]
 _OWN_XLSX_LABEL_IDS = _OWN_LABEL_IDS[3:]
-_OWN_XLSX_XML_IDS = ["own_form/kobo_xlsx_xml_groups-dash_multi-details_hxl",
-                     "own_form/kobo_xlsx_xml_groups-slash_multi-both",
-                     "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed",
-                     "own_form/kobo_xlsx_xml_nogroups_multi-summary"]
 
 
 def _pyxform_reason(export_id: str) -> str:
@@ -117,7 +105,6 @@ DEFECTS: dict[str, dict[str, str]] = {
     },
     "group_repeats": {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS if i != "own_form/kobo_xlsx_xml_groups-slash_multi-both"},
         "own_form/kobocat_legacy": _KOBOCAT_NA,
         "own_form/central": _DEVICEID,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
@@ -125,21 +112,13 @@ DEFECTS: dict[str, dict[str, str]] = {
     "repeats": {
         "central_nested_repeats/central": _CENTRAL_NESTED,
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS},
         "own_form/kobocat_legacy": _KOBOCAT_NA,
         "own_form/central": _DEVICEID,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
-        "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _PARTNER_ORG,
     },
     "personal": {
-        "formpack_site_inspection/kobo_csv-comma_xml_groups-slash_multi-both": _INSPECTOR,
-        "formpack_site_inspection/kobo_xlsx_labels-default_groups-slash_multi-both": _INSPECTOR,
         "own_form/central": _DEVICEID,
         **{i: _XLS for i in _PYXFORM_IDS},
-        "thesis_form/kobo_csv-comma_xml_groups-dot_multi-details": _COMMENTS,
-        "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
-        "thesis_form_repeat/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
-        "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _COMMENTS,
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "decimal": {
