@@ -130,18 +130,20 @@ _CONTACT_LABEL = re.compile(
 _REACH_LABEL = re.compile(
     r"(?:\b(?:e ?mail|courriel|adresse|address|rue|street|avenue)\b"
     r"|عنوان السكن|عنوان المنزل|العنوان البريدي|عنوان الإقامة|البريد الإلكتروني|البريد الالكتروني|الشارع)")
-# ("tel" is left out of labels: "tel que" means "such as"; bare "اسم" and "عنوان" too: "اسم المشروع" is a project's name, "عنوان" also means a title)
+# ("tel" is left out of labels: "tel que" means "such as"; bare "اسم" and "عنوان" too: "اسم المشروع" is a
+# project's name, "عنوان" also means a title)
 
 #: Phone numbers: "0" and nine digits, "+"/"00" and a country code, a Maghreb mobile with its country code.
 _SEP = r"[ \u00a0\u202f.\-]?"
 _PHONE = re.compile(
-    r"(?<![\w+])(?:"
+    r"(?<![0-9A-Za-z+])(?:"
     r"(?:\+|00)[ \u00a0]?[1-9]\d{0,2}(?:" + _SEP + r"\(0\))?(?:" + _SEP + r"\d){7,12}"
     r"|\(?0[1-9]\)?(?:" + _SEP + r"\d){8}"
     r"|21[2-6][5-8]\d{8}"
-    r")(?!\d)")
-#: Dates and times, taken out before phone numbers are looked for ("01.02.2024 10:30" is not a phone).
-_DATE_TIME = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d|(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2}"
+    r")(?![0-9A-Za-z])")  # ASCII letters around: a code or a UUID; Arabic letters may touch a number
+#: UUIDs, dates and times, taken out before phone numbers are looked for ("01.02.2024 10:30" is not a phone).
+_DATE_TIME = re.compile(r"(?i)\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b"
+                        r"|(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d|(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2}"
                         r"|\d{1,2}\s?[:h]\s?\d\d)(?!\d)")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 #: Arabic-Indic and Persian digits read as ASCII digits.
@@ -321,7 +323,8 @@ def personal_columns(q, cb: pd.DataFrame, values: dict | None = None, *, in_repe
             out[c] = "personal in the study's codebook"
             continue
         why = _rule(c, t, [str(row[lab]) for lab in labels if row[lab] and not pd.isna(row[lab])], in_repeat)
-        if why is None and values is not None and t in ("text", "string") and c in values:
+        if why is None and values is not None and t in ("text", "string") and c in values \
+                and not str(c).startswith("_"):  # system columns (_uuid...) are not answers
             why = _value_reason(values[c])
         if why:
             out[c] = why

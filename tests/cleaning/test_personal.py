@@ -268,11 +268,12 @@ def _grouped(n: int, sep: str) -> str:
     st.integers(1900, 2100).map(str),                                                     # years
     st.builds(_grouped, st.integers(1000, 10 ** 10), st.sampled_from([" ", ".", ",", "\u00a0"])),  # amounts
     st.builds(lambda a, b: f"{a},{b}", st.integers(0, 10 ** 6), st.integers(0, 99)),     # decimals
+    st.uuids().map(str),                                                                  # Kobo's _uuid
     st.builds(lambda d, m, y: f"{d:02d}/{m:02d}/{y}", st.integers(1, 28), st.integers(1, 12), st.integers(1950, 2030)),
     st.builds(lambda d, m, y, h: f"{d:02d}.{m:02d}.{y} {h:02d}:30", st.integers(1, 28), st.integers(1, 12),
               st.integers(1950, 2030), st.integers(0, 23)),
 ), min_size=1, max_size=4), _text)
-def test_numbers_years_amounts_and_dates_are_not_phone_numbers(before, numbers, after):
+def test_numbers_years_amounts_dates_and_uuids_are_not_phone_numbers(before, numbers, after):
     assert contact_kind(f"{before} {' '.join(numbers)} {after}") == "", numbers
 
 
