@@ -7,7 +7,8 @@ a report; its values stay in the private link table) when:
 2. its question type records a place, a device or a recording: ``geopoint``,
    ``geotrace``, ``geoshape``, ``deviceid``, ``imei``, ``subscriberid``,
    ``simserial``, ``phonenumber``, ``username``, ``email``, ``audio``,
-   ``image``, ``video``, ``file``, ``background-audio``...;
+   ``image``, ``video``, ``file``, ``background-audio``... (not ``barcode``:
+   a scanned code names a sample or a product);
 3. its name or label names a person or a way to reach one, in French, English
    or Arabic, **for a type that can hold one**:
 
@@ -15,12 +16,14 @@ a report; its values stay in the private link table) when:
      asking for a name, a phone, an address, an e-mail or an identity number
      (``nom``, ``prénom``, ``name``, ``téléphone``, ``phone``, ``adresse``,
      ``rue``, ``street``, ``e-mail``, ``CIN``, ``الاسم``, ``الهاتف``,
-     ``العنوان``...), and the role of a person whose name is asked
+     ``البريد الإلكتروني``...), and the role of a person whose name is asked
      (a question named or labelled ``inspector``, ``enquêteur``, ``respondent``,
-     ``répondant``, ``الباحث``, ``المستجوب``...);
+     ``répondant``, ``الباحث``, ``المستجوب``...); a yes/no sentence of a
+     label ("Is your email still ...?") asks for nothing;
    - a number (``integer``, ``decimal``): only an identifier typed as a number
      (``phone``, ``tel``, ``gsm``, ``CIN``, ``passport``, ``house_number``,
-     ``latitude``...), so ``contact_years`` or ``n_members`` stay;
+     ``latitude``...), never a count or an amount, so ``contact_years``,
+     ``n_phones`` or "Nombre de téléphones" stay;
    - choices, dates and times: never (their answers are codes and instants);
 
 4. the name of the organisation surveyed (``org_name``, "Nom de
@@ -37,8 +40,9 @@ a report; its values stay in the private link table) when:
    readable in the private link table. Numbers, years and amounts
    (``1998``, ``2 500 000``, ``12,5``) are not phone numbers: a phone number is
    ``0`` and nine digits (``06 61 23 45 67``, ``0537-765432``), or ``+`` /
-   ``00`` and a country code (``+212 661 234 567``), or ``212``/``213``/``216``
-   and a mobile number written without ``+``;
+   ``00`` and a country code (``+212 661 234 567``), or ``212``...``216``
+   and a mobile number written without ``+``, in ASCII or Arabic-Indic digits,
+   never inside a UUID, a date or a time;
 6. a ``pii`` column of the form's survey sheet (``yes``/``no``) forces a
    question in or out, whatever the rules above say.
 
@@ -48,6 +52,9 @@ row per removed column (``change_type`` ``remove_column``, the reason and the
 number of answers in ``issue``) and, for rule 5, one row per answer holding a
 phone number or an e-mail, whose ``old_value`` is the answer's
 :func:`hash_value` (``sha256:`` and 12 hex digits), never the answer.
+The hash is not salted (no per-project secret exists yet): it proves that a
+logged answer is the raw one, but a short value (a phone number alone, as in
+a decision on ``resp_phone``) could be found again by trying every number.
 """
 
 from __future__ import annotations
@@ -61,7 +68,7 @@ import pandas as pd
 
 from analysis.cleaning._state import CleaningState
 
-__all__ = ["find_personal_data", "log_personal_data", "personal_columns", "contact_kinds", "hash_value",
+__all__ = ["find_personal_data", "log_personal_data", "personal_columns", "contact_kind", "contact_kinds", "hash_value",
            "personal_log_rows", "PERSONAL_TYPES"]
 
 #: Question types whose answers identify a person, a place or a device.
@@ -344,8 +351,12 @@ def _value_reason(values) -> str | None:
     for what in ("phone number", "e-mail address"):
         k = int((kinds == what).sum())
         if k:
-            return f"an answer holds a {what} ({k} of {n} answers)"
+            return f"{_VALUE_REASON} {_ARTICLE[what]} ({k} of {n} answers)"
     return None
+
+
+_VALUE_REASON = "an answer holds"
+_ARTICLE = {"phone number": "a phone number", "e-mail address": "an e-mail address"}
 
 
 def _pii_column(q) -> dict[str, bool]:
@@ -409,12 +420,12 @@ def personal_log_rows(columns: dict, reasons: dict, *, files, rows, uuids, table
                     "rule": "personal_data", "check_id": "personal_data",
                     "issue": f"personal column removed: {reasons.get(c, 'personal')}; {n} answer(s) kept in the "
                              "private link table", "change_type": "remove_column"})
-        kinds = contact_kinds(v.to_numpy(dtype=object)) if reasons.get(c, "").startswith("an answer holds") \
+        kinds = contact_kinds(v.to_numpy(dtype=object)) if reasons.get(c, "").startswith(_VALUE_REASON) \
             else np.full(len(v), "", dtype=object)
         for i in np.flatnonzero(kinds != ""):
             out.append({"file": str(files[i]), "source_row": int(rows[i]), "_uuid": str(uuids[i]), "column": name,
                         "old_value": hash_value(v.iat[i]), "new_value": "", "rule": "personal_data",
-                        "check_id": "personal_data", "issue": f"the answer holds a {kinds[i]}",
+                        "check_id": "personal_data", "issue": f"the answer holds {_ARTICLE[kinds[i]]}",
                         "change_type": "remove_column"})
     return out
 

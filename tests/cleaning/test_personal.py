@@ -148,7 +148,7 @@ def test_one_free_text_answer_with_a_phone_or_an_email_makes_the_column_personal
     }
     found = personal_columns(q, cb, values)
     assert found["comments"] == "an answer holds a phone number (1 of 3 answers)"
-    assert found["notes"] == "an answer holds a e-mail address (1 of 2 answers)"
+    assert found["notes"] == "an answer holds an e-mail address (1 of 2 answers)"
     assert "history" not in found
 
 
