@@ -167,7 +167,8 @@ def build_manifest(s: CleaningState) -> None:
         "timestamp_columns": list(s.timestamp_columns),
         "calculates_kept_as_text": sorted(s.text_calculates),
         "personal_columns_removed": sorted(personal),
-        "personal_data_removed": [{"column": c, "reason": r} for c, r in s.personal_reasons.items()],
+        "personal_data_removed": [{"column": c, "reason": r, "answers": int(s.personal_answers.get(c, 0))}
+                                  for c, r in s.personal_reasons.items()],
         "unknown_columns_dropped": list(unknown),
         "survey_parquet": "one row per submission received; analyse rows with analysed == True",
     }

@@ -64,7 +64,10 @@ differs from the value as read (after the readers' representation changes:
 headers, labels of a label export, encodings), with the rule(s) that changed
 it. A cell is ``(file, source_row, column)``: no two rows are the same, even
 for a submission received twice. Cells of personal columns are never logged
-(the columns are removed).
+with their values: each removed personal column has one row (``change_type``
+``remove_column``, its reason and number of answers in ``issue``), and an
+answer that made a free-text column personal (a phone number, an e-mail) one
+row whose ``old_value`` is its hash (:mod:`analysis.cleaning._personal`).
 
 Other forms
 -----------
@@ -157,6 +160,7 @@ STEPS: tuple[tuple[str, Callable[[CleaningState], None]], ...] = (
     ("analysis_file", _assemble.build_analysis_file),
     ("cleaning_log", _audit.build_log),
     ("decision_audit", _decide.audit_columns),
+    ("personal_log", _personal.log_personal_data),
     ("flow", _audit.build_flow),
     ("link_table", _assemble.build_link_table),
     ("drop_removed", _decide.drop_removed),

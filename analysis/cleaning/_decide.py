@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.cleaning._personal import hash_value
 from analysis.cleaning._state import CleaningState
 from analysis.errors import InputError
 from analysis.fieldwork._decisions import same_answer
@@ -94,7 +95,7 @@ def audit_columns(s: CleaningState) -> None:
     for pos, d, old, new in getattr(s, "personal_decisions", []) or []:
         for i in pos:  # a decision on a personal column: the values as hashes (the column is not published)
             rows.append({"file": s.files[i], "source_row": int(s.rows[i]), "_uuid": s.uuid[i], "column": d.question,
-                         "old_value": _hashed(old), "new_value": _hashed(new), "rule": "decision",
+                         "old_value": hash_value(old), "new_value": hash_value(new), "rule": "decision",
                          "check_id": d.check_id or "manual", "issue": d.issue, "change_type": d.change_type})
     removed = getattr(s, "removal_reasons", {}) or {}
     if removed:
@@ -107,13 +108,6 @@ def audit_columns(s: CleaningState) -> None:
         log = pd.concat([log, pd.DataFrame(rows, columns=log.columns)], ignore_index=True)
         log["source_row"] = log["source_row"].astype(np.int64)
     s.log = log
-
-
-def _hashed(value: str) -> str:
-    """``sha256:<12 hex>`` of a personal value ("" stays ""): the log proves a change without showing it."""
-    import hashlib
-
-    return "" if not value else "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
 
 
 def drop_removed(s: CleaningState) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cleaning import _rules as R
-from analysis.cleaning._personal import personal_columns
+from analysis.cleaning._personal import personal_columns, personal_log_rows
 from analysis.cleaning._state import CleaningState, S, str_array
 from analysis.cleaning._types import _parse_distinct
 
@@ -86,6 +86,8 @@ def add_repeat_tables(s: CleaningState, result, paths, form=None) -> None:
     top = set(form.survey.loc[(form.survey["base_type"] == "begin_repeat") & (form.survey["repeat"] == ""), "name"])
     problems: list = []
     removed: dict = {}
+    answers: dict = {}
+    log_rows: list = []
     counts_cols: dict = {}
     for name in form.repeats:
         cb = form_codebook(form, repeat=name)
@@ -102,8 +104,13 @@ def add_repeat_tables(s: CleaningState, result, paths, form=None) -> None:
                 t = t.assign(_parent_index=np.where(no_parent, [index_of.get(u, "") for u in uuid],
                                                     t["_parent_index"].to_numpy(dtype=object)))
         values = {c: t[c].to_numpy(dtype=object) for c in t.columns if c in set(cb["variable"])}
-        pers = personal_columns(form, cb, values)
-        removed.update({f"{name}/{c}": r for c, r in pers.items() if c in t.columns})
+        pers = personal_columns(form, cb, values, in_repeat=True)
+        present = {c: r for c, r in pers.items() if c in t.columns}
+        removed.update({f"{name}/{c}": r for c, r in present.items()})
+        log_rows += personal_log_rows({c: t[c].to_numpy(dtype=object) for c in present}, present,
+                                      files=np.full(len(t), f"repeats/{name}", dtype=object),
+                                      rows=np.arange(1, len(t) + 1), uuids=uuid, table=name)
+        answers.update({f"{name}/{c}": int((t[c].astype(str).str.strip() != "").sum()) for c in present})
         cols = {"resp_id": pd.array(R.pseudonymous_id(S(uuid)).to_numpy(dtype=object), dtype="str"),
                 "_index": pd.to_numeric(t["_index"], errors="coerce").to_numpy(dtype=float),
                 "_parent_index": pd.to_numeric(t["_parent_index"], errors="coerce").to_numpy(dtype=float)}
@@ -133,4 +140,9 @@ def add_repeat_tables(s: CleaningState, result, paths, form=None) -> None:
         result.validation = pd.concat([result.validation, extra], ignore_index=True)
     result.manifest["repeats"] = {k: int(len(v)) for k, v in result.repeats.items()}
     result.manifest["personal_data_removed"] = list(result.manifest.get("personal_data_removed", [])) + [
-        {"column": c, "reason": r} for c, r in sorted(removed.items())]
+        {"column": c, "reason": r, "answers": answers.get(c, 0)} for c, r in sorted(removed.items())]
+    if log_rows:  # the removed personal columns of the repeats, as in the main table (hashes, never values)
+        log = result.log
+        result.log = pd.concat([log, pd.DataFrame(log_rows).reindex(columns=log.columns, fill_value="")],
+                               ignore_index=True)
+        result.log["source_row"] = result.log["source_row"].astype(np.int64)

@@ -115,7 +115,10 @@ class CleanResult:
         lines.append("Respondent flow:")
         lines.append(self.flow.to_string(index=False))
         lines.append("")
-        lines.append(f"Cells changed: {len(self.log)} (see cleaning_log.csv).")
+        cells = int((self.log["change_type"] != "remove_column").sum()) if "change_type" in self.log else len(self.log)
+        lines.append(f"Cells changed: {cells} (see cleaning_log.csv).")
+        if cells < len(self.log):
+            lines.append(f"Personal data removed: {len(self.log) - cells} log row(s) (hashes only, never the values).")
         if len(self.validation):
             counts = self.validation["rule"].value_counts().sort_index()
             lines.append(f"Problems found: {len(self.validation)} (see validation.csv): "

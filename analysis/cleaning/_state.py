@@ -110,6 +110,8 @@ class CleaningState:
         Personal columns (never in the analysis file, the log or a report).
     personal_reasons : dict of str to str
         Why each personal column is personal (``manifest.json``).
+    personal_answers : dict of str to int
+        Number of answers of each personal column present (``manifest.json``).
     files, rows : numpy.ndarray
         Source file and row of each submission.
     uuid : numpy.ndarray
@@ -224,6 +226,7 @@ class CleaningState:
     types: dict = field(default_factory=dict, repr=False)
     personal: set = field(default_factory=set)
     personal_reasons: dict = field(default_factory=dict)
+    personal_answers: dict = field(default_factory=dict)
     files: np.ndarray | None = field(default=None, repr=False)
     rows: np.ndarray | None = field(default=None, repr=False)
     uuid: np.ndarray | None = field(default=None, repr=False)

@@ -71,8 +71,6 @@ _DEFAULTS = {
     "enumerators": {"min_interviews": 5, "fabrication_duplicate_share": 0.10, "weights": {}},
 }
 
-_PHONE = re.compile(r"(?:(?:\+|00)\s?212[\s.-]?|\b0)[5-7](?:[\s.-]?\d){8}\b")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DK, _REF = {"98", "-98"}, {"99", "-99"}
 _META_TYPES = {"start", "end", "today", "deviceid", "calculate", "note", "acknowledge", "username",
                "phonenumber", "audit", "geopoint", "image", "audio", "file"}
@@ -441,12 +439,14 @@ def _answer_checks(F: _Flags, raw: pd.DataFrame, form, cfg: dict) -> None:
     ident = set(pc.get("identification") or [])
     pq = pc.get("questions", "auto")
     pq = [q.name for q in texts if q.name not in ident] if pq in (None, "auto") else [q for q in pq if q in raw]
+    # the cleaning's own detector of phone numbers and e-mails: one for both
+    from analysis.cleaning._personal import contact_kinds
+
     for q in pq:
         s = raw[q].astype(str)
-        hit_p = s.str.contains(_PHONE, regex=True).to_numpy()
-        hit_e = s.str.contains(_EMAIL, regex=True).to_numpy()
-        kind = np.where(hit_p & hit_e, "téléphone et e-mail", np.where(hit_p, "numéro de téléphone", "adresse e-mail"))
-        F.add(hit_p | hit_e, "pii_free_text", q, s.to_numpy(dtype=object),
+        found = contact_kinds(s.to_numpy(dtype=object))
+        kind = np.where(found == "phone number", "numéro de téléphone", "adresse e-mail")
+        F.add(found != "", "pii_free_text", q, s.to_numpy(dtype=object),
               np.array([f"Donnée personnelle dans un texte libre ({k}) : à effacer" for k in kind], dtype=object),
               "high")
 

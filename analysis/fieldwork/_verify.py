@@ -183,7 +183,8 @@ def verify_frames(raw: pd.DataFrame, processed: pd.DataFrame, log: pd.DataFrame,
     R = keep_raw.set_index(_KEY).reindex(both)
     P = proc.set_index(_KEY).reindex(both)
 
-    cells = log.loc[log["column"].ne("") & ~log["change_type"].eq("remove_survey")]
+    # a removed personal column (remove_column) is not in the analysis file: nothing to replay
+    cells = log.loc[log["column"].ne("") & ~log["change_type"].isin(["remove_survey", "remove_column"])]
     first = cells.drop_duplicates(["_uuid", "column"], keep="first")
     last = cells.drop_duplicates(["_uuid", "column"], keep="last")
     unapplied = []
@@ -196,9 +197,9 @@ def verify_frames(raw: pd.DataFrame, processed: pd.DataFrame, log: pd.DataFrame,
             found = raw_by_uuid.at[rec["_uuid"], rec["column"]]
             found = "" if pd.isna(found) else str(found)
             if rec["old_value"].startswith("sha256:"):  # a personal value, logged as its hash
-                import hashlib
+                from analysis.cleaning._personal import hash_value
 
-                found = "sha256:" + hashlib.sha256(found.strip().encode("utf-8")).hexdigest()[:12]
+                found = hash_value(found)
             if found.strip() != rec["old_value"].strip():
                 unapplied.append({**rec, "found": found,
                                   "problem": "old value is not the raw answer"})

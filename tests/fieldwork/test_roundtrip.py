@@ -49,7 +49,7 @@ def test_review_decide_clean_verify(field):
     log = pd.read_csv(tmp / "processed" / "cleaning_log.csv", dtype=str, keep_default_na=False)
     assert {"check_id", "issue", "change_type"} <= set(log.columns)
     assert (log["check_id"] != "").all() and set(log["change_type"]) <= {
-        "change_response", "blank_response", "remove_survey"}
+        "change_response", "blank_response", "remove_survey", "remove_column"}  # remove_column: personal data
     acted = decisions[decisions["change_type"] != "no_action"]
     for rec in acted.to_dict("records"):
         rows = log[(log["_uuid"] == rec["uuid"]) & (log["rule"].str.contains("decision"))

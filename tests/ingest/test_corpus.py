@@ -54,24 +54,10 @@ _GROUP_LABELS_REPEATS = ("in a labels XLSX export the repeat sheets' headers 'gr
                          "not matched, so the repeat tables come out empty")
 _SM_LABELS = ("in a translated labels export (Spanish) the select_multiple answer, written as choice labels, "
               "is not mapped back to its codes and comes out missing")
-_CONTACT_YEARS = ("contact_years, an integer, is removed as personal because its name holds the token 'contact' "
-                  "(analysis/cleaning/_personal.py personal_columns: the name rule applies to every non-choice type)")
-_PARTNER_ORG = ("partner_org (label 'Nom de l'organisation partenaire', an organisation) is removed as personal "
-                "by the label rule for a person's name (analysis/cleaning/_personal.py personal_columns)")
 _TOY_NAME = ("the toy's name (text 'name', label \"What is the toy's name?\": R2-D2, BB-8) is removed as personal by "
              "the name rule for a person's name (analysis/cleaning/_personal.py personal_columns), so the toy table "
              "lacks it")
-_INSPECTOR = ("the text question 'inspector' (label 'Inspector', a person's name) is not found personal and its "
-              "values reach survey.parquet")
-_WIDGETS_PII = ("my_barcode (a barcode question) and my_output (a review question whose label asks 'is your email "
-                "still ...?') are removed as personal by type and by label (analysis/cleaning/_personal.py "
-                "personal_columns)")
-_WIDGETS_PHONE = ("a free-text answer that is a phone number written with spaces ('0550 12 34 56' in numberAsString) "
-                  "is not found personal and reaches survey.parquet")
-_COMMENTS = ("a free-text answer holding a phone number ('Appelez-moi au 0655998877' in comments) is not found "
-             "personal and reaches survey.parquet")
 
-_WIDGETS_IDS = [e["id"] for e in EXPORTS if e["fixture"] == "pyxform_widgets"]
 _THESIS_LABEL_IDS = ["thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both",
                      "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed",
                      "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both"]
@@ -81,49 +67,29 @@ _OWN_LABEL_IDS = ["own_form/kobo_csv-comma_labels-ar_groups-dot_multi-details",
                   "own_form/kobo_xlsx_labels-ar_groups-slash_multi-both_typed",
                   "own_form/kobo_xlsx_labels-fr_groups-dot_multi-both"]
 _OWN_XLSX_LABEL_IDS = _OWN_LABEL_IDS[3:]
-_OWN_XLSX_XML_IDS = ["own_form/kobo_xlsx_xml_groups-dash_multi-details_hxl",
-                     "own_form/kobo_xlsx_xml_groups-slash_multi-both",
-                     "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed",
-                     "own_form/kobo_xlsx_xml_nogroups_multi-summary"]
 
 
 #: The si-survey defects the corpus shows: test -> {export id (the other export of a pair) -> the defect}.
 #: Each case is ``xfail(strict=True)``: when the defect is fixed, the XPASS fails until its line goes.
 DEFECTS: dict[str, dict[str, str]] = {
     "columns": {
-        **{i: _WIDGETS_PII for i in _WIDGETS_IDS},
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group": {
         "formpack_grouped_translated/kobo_xlsx_labels-es_groups-slash_multi-both": _SM_LABELS,
         **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        **{i: _WIDGETS_PII for i in _WIDGETS_IDS if "_xlsx_" in i},  # compared with the CSV export
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group_repeats": {
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS if i != "own_form/kobo_xlsx_xml_groups-slash_multi-both"},
-        "own_form/kobocat_legacy": _CONTACT_YEARS,
-        "own_form/central": _CONTACT_YEARS,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
     },
     "repeats": {
         "central_nested_repeats/central": _TOY_NAME,
         **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS},
-        "own_form/kobocat_legacy": _CONTACT_YEARS,
-        "own_form/central": _CONTACT_YEARS,
         "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
-        "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _PARTNER_ORG,
     },
     "personal": {
-        "formpack_site_inspection/kobo_csv-comma_xml_groups-slash_multi-both": _INSPECTOR,
-        "formpack_site_inspection/kobo_xlsx_labels-default_groups-slash_multi-both": _INSPECTOR,
-        **{i: _WIDGETS_PHONE for i in _WIDGETS_IDS},
-        "thesis_form/kobo_csv-comma_xml_groups-dot_multi-details": _COMMENTS,
-        "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
-        "thesis_form_repeat/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
-        "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _COMMENTS,
         **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "decimal": {
