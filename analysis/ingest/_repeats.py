@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.ingest._labels import labels_to_codes
 
 __all__ = ["read_repeat_tables", "is_child_csv", "REPEAT_KEYS"]
 
@@ -46,12 +47,23 @@ def _resolve(header: str, names: set, groups: set) -> str | None:
     return None
 
 
-def _match(columns: list, repeats: dict, groups: set) -> tuple[str | None, dict]:
-    """The repeat whose questions name most of ``columns``, and the header -> name mapping."""
+def _match(columns: list, repeats: dict, groups: set, hmaps: dict | None = None) -> tuple[str | None, dict]:
+    """The repeat whose questions name most of ``columns``, and the header -> name mapping.
+
+    ``hmaps`` (repeat -> :class:`~analysis.ingest._headers.HeaderMap`) also reads label headers
+    (``Projets/Partenaires/Nom du contact`` of a labels export).
+    """
     best, best_map = None, {}
     for name, cb in repeats.items():
         names = set(cb["variable"])
-        mp = {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
+        mp = {}
+        for c in columns:
+            r = _resolve(c, names, groups)
+            if r is None and hmaps and name in hmaps and not str(c).startswith("_"):
+                r = hmaps[name].labels.match(str(c).strip())[0]
+                r = None if r in mp.values() else r
+            if r is not None:
+                mp[c] = r
         if len(mp) > len(best_map):
             best, best_map = name, mp
     return best, best_map
@@ -90,11 +102,13 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
         Repeat name -> its rows (text cells), see the module notes.
     notes : list of str
     """
+    from analysis.ingest._headers import header_map
     from analysis.xlsform._workbook import form_codebook
 
     repeats = {r: form_codebook(form, repeat=r) for r in form.repeats}
     if not repeats:
         return {}, []
+    hmaps = {r: header_map(cb, form) for r, cb in repeats.items()}
     groups = set(form.survey.loc[form.survey["base_type"].isin(["begin_group", "begin_repeat"]), "name"])
     parent_of = _parents(form)
     out: dict[str, list] = {}
@@ -102,11 +116,12 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
     for p in map(Path, paths):
         if p.suffix.lower() in (".xlsx", ".xlsm"):
             for title, df in _xlsx_sheets(p)[1:]:
-                name, mp = _match(list(df.columns), repeats, groups)
+                name, mp = _match(list(df.columns), repeats, groups, hmaps)
                 if name is None:
                     notes.append(f"{p.name}: sheet '{title}' matches no repeat group of the form; ignored")
                     continue
                 t = pd.DataFrame({v: df[h].to_numpy(dtype=object) for h, v in mp.items()})
+                labels_to_codes(t, hmaps[name], notes, p)
                 t["_submission__uuid"] = _strip_uuid(df["_submission__uuid"]) if "_submission__uuid" in df \
                     else ""
                 t["_index"] = df["_index"].to_numpy(dtype=object) if "_index" in df else \
@@ -117,11 +132,12 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
                     notes.append(f"{p.name}: sheet '{title}' read as repeat '{name}' (matched by its columns)")
         elif is_child_csv(p):
             df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
-            name, mp = _match([c for c in df.columns if c not in ("PARENT_KEY", "KEY")], repeats, groups)
+            name, mp = _match([c for c in df.columns if c not in ("PARENT_KEY", "KEY")], repeats, groups, hmaps)
             if name is None:
                 raise InputError("this child table matches no repeat group of the form", file=p, row=1,
                                  expected="an ODK Central repeat CSV of this form")
             t = pd.DataFrame({v: df[h].to_numpy(dtype=object) for h, v in mp.items()})
+            labels_to_codes(t, hmaps[name], notes, p)
             t["_submission__uuid"] = _strip_uuid(df["KEY"] if "KEY" in df else df["PARENT_KEY"]).to_numpy()
             t["_KEY"] = df["KEY"].to_numpy(dtype=object) if "KEY" in df else ""
             t["_PARENT_KEY"] = df["PARENT_KEY"].to_numpy(dtype=object)

@@ -53,15 +53,6 @@ _XLS = ("an .xls form is read with pandas engine='xlrd' (analysis/xlsform/_workb
         "in pyproject.toml and too old here (2.0.1; pandas wants >= 2.0.2), while the declared python-calamine reads "
         ".xls")
 _XLS_OTHER = _XLS + "; behind it, the or_other column sex_other of the old 'or specify other' syntax is missing"
-_THESIS_LABELS = ("a labels export of the thesis form (groups) is rejected as the export of another form: headers "
-                  "'group label/question label' are not matched to the form (18 of 257 recognised)")
-_GROUP_LABELS = ("in a labels export, headers 'group label<sep>question label' are not matched to the form, so "
-                 "the questions inside groups (staff_count, funding_share...) are dropped as unknown and come "
-                 "out missing")
-_GROUP_LABELS_REPEATS = ("in a labels XLSX export the repeat sheets' headers 'group label<sep>question label' are "
-                         "not matched, so the repeat tables come out empty")
-_SM_LABELS = ("in a translated labels export (Spanish) the select_multiple answer, written as choice labels, "
-              "is not mapped back to its codes and comes out missing")
 _TYPED_DATETIME = ("a typed XLSX export's datetime question (visit_dt) loses its UTC offset "
                    "('2026-03-04T10:00:00' instead of '...+01:00'); --time-zone only mends start/end")
 _KOBOCAT_NA = ("legacy KoBoCAT 'n/a' placeholders are kept as answers (sector_other) and unused repeat slots "
@@ -82,12 +73,8 @@ _PYXFORM_IDS = [e["id"] for e in EXPORTS if e["fixture"] in _PYXFORM]
 _THESIS_LABEL_IDS = ["thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both",
                      "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed",
                      "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both"]
-_OWN_LABEL_IDS = ["own_form/kobo_csv-comma_labels-ar_groups-dot_multi-details",
-                  "own_form/kobo_csv-comma_labels-ar_groups-slash_multi-both",
-                  "own_form/kobo_csv-semicolon_labels-fr_groups-slash_multi-both",
-                  "own_form/kobo_xlsx_labels-ar_groups-slash_multi-both_typed",
-                  "own_form/kobo_xlsx_labels-fr_groups-dot_multi-both"]
-_OWN_XLSX_LABEL_IDS = _OWN_LABEL_IDS[3:]
+_OWN_XLSX_LABEL_IDS = ["own_form/kobo_xlsx_labels-ar_groups-slash_multi-both_typed",
+                       "own_form/kobo_xlsx_labels-fr_groups-dot_multi-both"]
 _OWN_XLSX_XML_IDS = ["own_form/kobo_xlsx_xml_groups-dash_multi-details_hxl",
                      "own_form/kobo_xlsx_xml_groups-slash_multi-both",
                      "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed",
@@ -104,31 +91,27 @@ DEFECTS: dict[str, dict[str, str]] = {
     "columns": {
         "own_form/central": _DEVICEID,
         **{i: _pyxform_reason(i) for i in _PYXFORM_IDS},
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group": {
-        "formpack_grouped_translated/kobo_xlsx_labels-es_groups-slash_multi-both": _SM_LABELS,
-        **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
+        "own_form/kobo_xlsx_labels-ar_groups-slash_multi-both_typed": _TYPED_DATETIME,
         "own_form/kobo_xlsx_xml_groups-slash_multi-both_typed": _TYPED_DATETIME,
         "own_form/kobocat_legacy": _KOBOCAT_NA,
         "own_form/central": _DEVICEID,
         **{i: _pyxform_reason(i) for i in _PYXFORM_IDS if "_xlsx_" in i},  # compared with the CSV export
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
     "group_repeats": {
-        **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
+        **{i: _CONTACT_YEARS for i in _OWN_XLSX_LABEL_IDS},
         **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS if i != "own_form/kobo_xlsx_xml_groups-slash_multi-both"},
         "own_form/kobocat_legacy": _KOBOCAT_NA,
         "own_form/central": _DEVICEID,
-        "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
+        "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _PARTNER_ORG,
     },
     "repeats": {
         "central_nested_repeats/central": _CENTRAL_NESTED,
-        **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        **{i: _CONTACT_YEARS for i in _OWN_XLSX_XML_IDS},
+        **{i: _CONTACT_YEARS for i in _OWN_XLSX_LABEL_IDS + _OWN_XLSX_XML_IDS},
         "own_form/kobocat_legacy": _KOBOCAT_NA,
         "own_form/central": _DEVICEID,
-        "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
+        "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _PARTNER_ORG,
         "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _PARTNER_ORG,
     },
     "personal": {
@@ -140,13 +123,11 @@ DEFECTS: dict[str, dict[str, str]] = {
         "thesis_form/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
         "thesis_form_repeat/kobo_csv-semicolon_xml_groups-slash_multi-both": _COMMENTS,
         "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both": _COMMENTS,
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
+        **{i: _COMMENTS for i in _THESIS_LABEL_IDS},
     },
     "decimal": {
-        **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
         "own_form/central": _DEVICEID,
         **{i: _XLS for i in _PYXFORM_IDS if i.startswith("pyxform_widgets/")},
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
     },
 }
 
@@ -434,10 +415,6 @@ THESIS_IDS = [
 ]
 #: Those the study's ``clean`` still reads wrong, and why.
 THESIS_TODAY_FAILS = {
-    "thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both":
-        "a labels export in Arabic is rejected as the export of another form",
-    "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed":
-        "a labels export (French, typed XLSX) is rejected as the export of another form",
     "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both":
         "the repeat group added to the form (sheet 'partners') is ignored: no repeats/partners.parquet",
 }
