@@ -47,14 +47,15 @@ def fold(text: object) -> str:
 
     Examples
     --------
-    >>> fold("Nombre  de Salariés (%)")
-    'nombre de salaries'
+    >>> fold("Nombre  de Salariés (%)"), fold("Org. / Nombre")
+    ('nombre de salaries', 'org/nombre')
     """
     s = unicodedata.normalize("NFKC", str(text)).casefold()
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c))
     s = normalize_arabic(s)
-    return " ".join(re.sub(r"[^\w/]+", " ", s).split())
+    s = " ".join(re.sub(r"[^\w/]+", " ", s).split())
+    return s.replace(" /", "/").replace("/ ", "/")
 
 
 def _norm(text: object) -> str:
@@ -101,7 +102,7 @@ class LabelMatcher:
         >>> m = LabelMatcher()
         >>> m.add("Santé/Accès", "access", True); m.add("Accès", "access", False)
         >>> m.add("Éducation/Accès", "school_access", True); m.add("Accès", "school_access", False)
-        >>> m.match("Santé/Accès"), m.match("sante.acces"), m.match("Accès")
+        >>> m.match("Santé/Accès"), m.match("SANTE / acces"), m.match("Accès")
         (('access', ()), ('access', ()), (None, ('access', 'school_access')))
         """
         h = str(header)
