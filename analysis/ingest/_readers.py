@@ -14,14 +14,18 @@ in :attr:`RawTable.notes`:
   names the most questionnaire columns); CRLF or LF line ends; quoted fields
   may hold line breaks;
 * headers: group paths (``sec_a/org_name``) are stripped when every prefix is
-  a group of the form; French or Arabic question labels (KoboToolbox "labels"
-  export) are mapped back to names; SPSS/Stata-safe names (``kobo_uuid``,
-  ``target_groups_women``) are mapped back to the export names;
-* values: a select column exported with labels (French or Arabic) instead of
+  a group of the form; labels (KoboToolbox "labels" export, any language of
+  the form, with or without their groups' labels: ``Organisation/Nombre de
+  salariés``, any separator) are mapped back to names, a label that reads as
+  several columns is reported and set aside (:mod:`analysis.ingest._labels`);
+  SPSS/Stata-safe names (``kobo_uuid``, ``target_groups_women``) are mapped
+  back to the export names;
+* values: a select column exported with labels (any form language) instead of
   codes is mapped back to codes when most of its cells are labels (a column
   of codes with a few odd values is left alone: cleaning handles those cell by
-  cell, with a log row each); select_multiple option columns holding
-  ``True/False`` or ``Oui/Non`` become ``1/0``.
+  cell, with a log row each); a select_multiple answer of labels separated by
+  spaces is read by the longest labels first; select_multiple option columns
+  holding ``True/False`` or ``Oui/Non`` become ``1/0``.
 
 Each row keeps ``_source_file`` (the file name) and ``_source_row`` (its row
 number as a spreadsheet shows it: header = 1, first submission = 2).
