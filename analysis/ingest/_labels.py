@@ -183,9 +183,12 @@ def label_matcher(codebook: pd.DataFrame, questionnaire=None) -> LabelMatcher:
         if q not in chains or typ == "repeat_count":
             continue
         elem, groups = chains[q]
-        for lang in [*langs, None]:
-            def say(r, lang=lang):
-                return (_text(r.get(lang, "")) if lang else "") or _text(r.get("name", ""))
+        # each language, an element without a label in it written with its name (Kobo's formpack) or,
+        # failing that, with its label in the form's first language
+        for lang, other in [*((lang, None) for lang in [*langs, None]), *((lang, langs[0]) for lang in langs[1:])]:
+            def say(r, lang=lang, other=other):
+                return ((_text(r.get(lang, "")) if lang else "") or (_text(r.get(other, "")) if other else "")
+                        or _text(r.get("name", "")))
 
             path = [say(g) for g in groups]
             own = say(elem)
@@ -194,7 +197,8 @@ def label_matcher(codebook: pd.DataFrame, questionnaire=None) -> LabelMatcher:
                 ln = str(row.get("list_name", "") or elem.get("list_name", ""))
                 if ln not in lists:
                     lists[ln] = choice_labels(questionnaire, ln)
-                opt = (lists[ln].get(lang, {}).get(code, "") if lang else "") or code
+                opt = ((lists[ln].get(lang, {}).get(code, "") if lang else "")
+                       or (lists[ln].get(other, {}).get(code, "") if other else "") or code)
                 tail = [own, opt]
             elif typ == "geopoint_part":
                 tail = [f"_{own}_{var.rsplit('_', 1)[-1]}"]

@@ -71,6 +71,7 @@ def hmap(form):
     ("Org./Assoc.{s}_Position_latitude", "_gps_latitude"),
     ("Répondant - identité{s}Rôle", "role"),
     ("resp{s}Papel", "role"),  # no Spanish label for the group: its name
+    ("Répondant - identité{s}Papel", "role"),  # ... or its label in the form's first language
     ("Répondant - identité{s}Nombre de salariés", "staff_2"),
 ])
 def test_group_label_paths_in_every_language_and_separator(hmap, header, name, sep):
@@ -190,10 +191,17 @@ def forms(draw):
     return survey, langs, labels, chain
 
 
-def _render(labels, langs, elem, lang):
+def _render(labels, langs, elem, lang, other=None):
+    """An element as a labels export in ``lang`` writes it: its label, else (``other``) its label in that
+    language, else its name."""
     kind, i = elem
     text = labels[elem][langs.index(lang)] if lang is not None else ""
-    return text or f"{kind}{i}"
+    return text or (labels[elem][langs.index(other)] if other is not None else "") or f"{kind}{i}"
+
+
+def _ways(langs):
+    """(language, fallback language) pairs a labels export may use."""
+    return [*((lang, None) for lang in [*langs, None]), *((lang, langs[0]) for lang in langs[1:])]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -204,20 +212,20 @@ def test_any_label_path_with_any_separator_maps_back_to_its_name(form, data):
                        "label_fr": "", "label_ar": ""})
     m = label_matcher(cb, SimpleNamespace(survey=survey, choices=pd.DataFrame(columns=["list_name", "name"])))
     name = data.draw(st.sampled_from(list(chain)))
-    lang = data.draw(st.sampled_from([*langs, None]))
+    lang, other = data.draw(st.sampled_from(_ways(langs)))
     sep = data.draw(st.sampled_from(SEPARATORS))
     with_groups = data.draw(st.booleans())
     path, own = chain[name]
-    parts = [_render(labels, langs, e, lang) for e in path] if with_groups else []
-    header = sep.join([*parts, _render(labels, langs, own, lang)])
+    parts = [_render(labels, langs, e, lang, other) for e in path] if with_groups else []
+    header = sep.join([*parts, _render(labels, langs, own, lang, other)])
 
     def full(v):
         p, o = chain[v]
-        return {s.join([*(_render(labels, langs, e, L) for e in p), _render(labels, langs, o, L)])
-                for L in [*langs, None] for s in SEPARATORS}
+        return {s.join([*(_render(labels, langs, e, la, fb) for e in p), _render(labels, langs, o, la, fb)])
+                for la, fb in _ways(langs) for s in SEPARATORS}
 
     def alone(v):
-        return {_render(labels, langs, chain[v][1], L) for L in [*langs, None]} if chain[v][0] else set()
+        return {_render(labels, langs, chain[v][1], la, fb) for la, fb in _ways(langs)} if chain[v][0] else set()
 
     hit, several = m.match(header)
     # the oracle: exact renderings, a column's full path preferred to a question's label alone
