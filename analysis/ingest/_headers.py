@@ -9,12 +9,12 @@ column (ODK Central, KoBoCAT, R's ``write.csv``).
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.study._regions import normalize_arabic
+from analysis.ingest._labels import LabelMatcher, choice_labels, label_matcher
+from analysis.ingest._labels import fold as _fold
 
 __all__ = ["HeaderMap", "header_map", "CENTRAL_SYSTEM"]
 
@@ -64,14 +64,6 @@ def _strip_bom(h: str) -> str:
     return h
 
 
-def _fold(text: object) -> str:
-    s = unicodedata.normalize("NFKC", str(text)).casefold()
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = normalize_arabic(s)
-    return " ".join(re.sub(r"[^\w/]+", " ", s).split())
-
-
 # --------------------------------------------------------------------------- headers
 
 
@@ -96,6 +88,8 @@ class HeaderMap:
     select_one: dict  # variable -> {folded label or code: code}
     select_multiple: dict  # variable -> {folded label or code: code}
     options: dict  # option column -> (parent, code)
+    labels: LabelMatcher = field(default_factory=LabelMatcher)  # label headers (any language, group paths)
+    choice_texts: dict = field(default_factory=dict)  # select variable -> {language: {code: label}}
 
     def resolve(self, header: str) -> str | None:
         """Export column name for a header, or None if unknown.
@@ -106,7 +100,11 @@ class HeaderMap:
         (``target_groups.women``) and geopoint parts (``gps-Latitude`` of ODK
         Central, ``_sec_a/gps_latitude`` of Kobo); names as R's
         ``write.csv`` makes them (``X_uuid``, dots for slashes, a BOM read as
-        ``ï..`` or ``X.U.FEFF.``); SPSS/Stata-safe names; question labels.
+        ``ï..`` or ``X.U.FEFF.``); SPSS/Stata-safe names; labels in any
+        language of the form, alone or with their groups' labels
+        (``Organisation/Nombre de salariés``, any separator; see
+        :mod:`analysis.ingest._labels`). A header that renders several
+        columns alike is unknown (:meth:`ambiguity` names them).
         """
         h = _strip_bom(str(header))
         if h in self._names:
@@ -114,6 +112,11 @@ class HeaderMap:
         hit = self._by_path(h)
         if hit is not None:
             return hit
+        hit, several = self.labels.match(h)
+        if hit is not None:
+            return hit
+        if several:
+            return None
         hit = self.by_fold.get(_fold(h))
         if hit is not None:
             return hit
@@ -143,6 +146,13 @@ class HeaderMap:
                 if cand in self._names:
                     return cand
         return None
+
+    def ambiguity(self, header: str) -> tuple:
+        """The columns a label header could mean when it means several (else ``()``)."""
+        h = _strip_bom(str(header))
+        if h in self._names or self._by_path(h) is not None:
+            return ()
+        return self.labels.match(h)[1]
 
     def alias(self, header: str) -> str | None:
         """Kobo's name of another exporter's system column (ODK Central, KoBoCAT, R), or None."""
@@ -189,34 +199,23 @@ def header_map(codebook: pd.DataFrame, questionnaire=None) -> HeaderMap:
     sel1: dict = {}
     selm: dict = {}
     options: dict = {}
+    texts: dict = {}
     if questionnaire is not None:
         for row in cb.itertuples(index=False):
             if row.type in ("select_one", "select_multiple") and row.list_name:
-                ch = questionnaire.choice_list(row.list_name)
+                by_lang = choice_labels(questionnaire, row.list_name)
                 lut = {}
-                for code, fr, ar in zip(ch["name"], ch["label_fr"], ch["label_ar"]):
-                    lut[_fold(fr)] = code
-                    lut[_fold(ar)] = code
-                for code in ch["name"]:
+                for labels in by_lang.values():
+                    for code, lab in labels.items():
+                        if lab:
+                            lut.setdefault(_fold(lab), code)
+                for code in questionnaire.choice_list(row.list_name)["name"]:
                     lut[code] = code
                 (sel1 if row.type == "select_one" else selm)[row.variable] = lut
+                texts[row.variable] = by_lang
             if row.type == "select_multiple_option":
                 parent, code = row.variable.split("/", 1)
                 options[row.variable] = (parent, code)
-    for row in cb.itertuples(index=False):
-        if row.type == "select_multiple_option":
-            parent, code = row.variable.split("/", 1)
-            qfr = cb.loc[cb["variable"] == parent, "label_fr"]
-            qar = cb.loc[cb["variable"] == parent, "label_ar"]
-            fr_opt = row.label_fr.split(" : ", 1)[-1]
-            ar_opt = row.label_ar.split(" : ", 1)[-1]
-            if len(qfr):
-                by_fold.setdefault(_fold(f"{qfr.iloc[0]}/{fr_opt}"), row.variable)
-                by_fold.setdefault(_fold(f"{qar.iloc[0]}/{ar_opt}"), row.variable)
-        else:
-            for lab in (row.label_fr, row.label_ar):
-                if lab:
-                    by_fold.setdefault(_fold(lab), row.variable)
     for v in variables:  # names themselves win over labels
         by_fold[_fold(v)] = v
-    return HeaderMap(variables, groups, by_fold, sel1, selm, options)
+    return HeaderMap(variables, groups, by_fold, sel1, selm, options, label_matcher(cb, questionnaire), texts)

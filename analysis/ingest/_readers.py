@@ -14,14 +14,18 @@ in :attr:`RawTable.notes`:
   names the most questionnaire columns); CRLF or LF line ends; quoted fields
   may hold line breaks;
 * headers: group paths (``sec_a/org_name``) are stripped when every prefix is
-  a group of the form; French or Arabic question labels (KoboToolbox "labels"
-  export) are mapped back to names; SPSS/Stata-safe names (``kobo_uuid``,
-  ``target_groups_women``) are mapped back to the export names;
-* values: a select column exported with labels (French or Arabic) instead of
+  a group of the form; labels (KoboToolbox "labels" export, any language of
+  the form, with or without their groups' labels: ``Organisation/Nombre de
+  salariés``, any separator) are mapped back to names, a label that reads as
+  several columns is reported and set aside (:mod:`analysis.ingest._labels`);
+  SPSS/Stata-safe names (``kobo_uuid``, ``target_groups_women``) are mapped
+  back to the export names;
+* values: a select column exported with labels (any form language) instead of
   codes is mapped back to codes when most of its cells are labels (a column
   of codes with a few odd values is left alone: cleaning handles those cell by
-  cell, with a log row each); select_multiple option columns holding
-  ``True/False`` or ``Oui/Non`` become ``1/0``.
+  cell, with a log row each); a select_multiple answer of labels separated by
+  spaces is read by the longest labels first; select_multiple option columns
+  holding ``True/False`` or ``Oui/Non`` become ``1/0``.
 
 Each row keeps ``_source_file`` (the file name) and ``_source_row`` (its row
 number as a spreadsheet shows it: header = 1, first submission = 2).
@@ -45,13 +49,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.ingest._headers import CENTRAL_SYSTEM, HeaderMap, _fold, header_map
+from analysis.ingest._headers import CENTRAL_SYSTEM, HeaderMap, header_map
 from analysis.ingest._kobocat import (
     blank_placeholders,
     is_kobocat_legacy,
     is_repeat_slot,
     placeholder_codes,
 )
+from analysis.ingest._labels import labels_to_codes
 
 __all__ = [
     "RawTable",
@@ -71,7 +76,6 @@ SOURCE_COLUMNS = ("_source_file", "_source_row")
 
 _DELIMITERS = (";", ",", "\t", "|")
 _TRUE = {"1", "true", "vrai", "oui", "yes", "selected", "نعم"}
-_FALSE = {"0", "false", "faux", "non", "no", "لا"}
 
 
 
@@ -518,80 +522,6 @@ def _rebuild_select_multiple(df: pd.DataFrame, hmap: HeaderMap, notes: list, pat
     return df
 
 
-def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path) -> dict:
-    mapped: dict = {}
-    for col, lut in hmap.select_one.items():
-        if col not in df.columns:
-            continue
-        s = df[col]
-        codes, uniq = pd.factorize(s)
-        uniq = np.asarray(uniq, dtype=object)
-        code_set = set(lut.values())
-        if all(str(u).strip() in code_set or str(u).strip() == "" for u in uniq):
-            continue  # only codes: nothing to map
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
-        nonempty = np.array([str(u).strip() != "" for u in uniq], dtype=bool)
-        is_code = np.array([str(u).strip() in lut and lut[str(u).strip()] == str(u).strip() for u in uniq],
-                           dtype=bool)
-        as_label = np.array([lut.get(_fold(u)) for u in uniq], dtype=object)
-        lab_ok = nonempty & ~is_code & np.array([x is not None for x in as_label], dtype=bool)
-        total = counts[nonempty].sum()
-        if total == 0 or counts[lab_ok].sum() < 0.5 * total:
-            continue
-        new = np.where(lab_ok, as_label, uniq).astype(object)
-        df[col] = pd.Series(new[codes], index=df.index, dtype=object).where(codes >= 0, "")
-        mapped[col] = int(counts[lab_ok].sum())
-    for col, lut in hmap.select_multiple.items():
-        if col not in df.columns:
-            continue
-        opts = [c for c in df.columns if c.startswith(col + "/")]
-        for oc in opts:
-            if set(pd.unique(df[oc])) <= {"", "0", "1"}:
-                continue
-            v = df[oc].astype(str).str.strip().str.casefold()
-            if not v.isin(["", "0", "1"]).all():
-                t = v.isin(list(_TRUE))
-                f = v.isin(list(_FALSE))
-                if (t | f | (v == "")).all():
-                    df[oc] = np.where(t, "1", np.where(f, "0", ""))
-                    mapped[oc] = int((t | f).sum())
-        s = df[col].astype(str)
-        uniq = pd.unique(s)
-        bad = [u for u in uniq if u.strip() and not all(tok in lut and lut[tok] == tok for tok in u.split())]
-        if not bad:
-            continue
-        n_bad = int(s.isin(bad).sum())
-        if n_bad < 0.5 * int((s.str.strip() != "").sum()):
-            continue
-        if opts:
-            mat = np.column_stack([(df[o] == "1").to_numpy() for o in opts])
-            answered = np.column_stack([(df[o] != "").to_numpy() for o in opts]).any(axis=1)
-            codes_ = [o.split("/", 1)[1] for o in opts]
-            rebuilt = np.array([" ".join(c for c, on in zip(codes_, row) if on) for row in mat], dtype=object)
-            df[col] = np.where(answered, rebuilt, s.to_numpy(dtype=object))
-            mapped[col] = n_bad
-        else:
-            labels = sorted(((k, v) for k, v in lut.items()), key=lambda kv: -len(kv[0]))
-
-            def conv(text, labels=labels):
-                t = _fold(text)
-                found = []
-                for k, v in labels:
-                    if k and k in t:
-                        found.append(v)
-                        t = t.replace(k, " ")
-                return " ".join(dict.fromkeys(found)) if not t.strip() else text
-
-            m = {u: conv(u) for u in bad}
-            df[col] = s.map(lambda x, m=m: m.get(x, x))
-            mapped[col] = n_bad
-    if mapped:
-        notes.append(f"{path.name}: labels mapped back to codes in {len(mapped)} column(s): "
-                     + ", ".join(f"{k} ({v})" for k, v in list(mapped.items())[:8])
-                     + (" ..." if len(mapped) > 8 else ""))
-    return mapped
-
-
 # --------------------------------------------------------------------------- main entry points
 
 
@@ -714,6 +644,11 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             f"headers {', '.join(repr(s) for s in srcs)} all mean column '{name}'", file=path, row=1, column=name,
             expected="each questionnaire column once",
         )
+    for h in unknown:
+        several = hmap.ambiguity(h)
+        if several:
+            notes.append(f"{path.name}: header {h!r} reads as several columns of the form "
+                         f"({', '.join(several[:4])}); set aside as unknown")
     known = len(headers) - len(unknown)  # set-aside system columns count: they say what exported the file
     slots = sum(1 for u in unknown if is_repeat_slot(u))  # legacy KoBoCAT repeat columns: read as repeat tables
     if known == 0 or known < min_known_share * (len(headers) - slots):
@@ -737,7 +672,7 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
             notes.append(f"{path.name}: legacy KoBoCAT export: {blanked} 'n/a' placeholder cell(s) read as missing")
     _strip_instance_prefix(df, notes, path)
     df = _rebuild_select_multiple(df, hmap, notes, path)
-    label_cols = _labels_to_codes(df, hmap, notes, path)
+    label_cols = labels_to_codes(df, hmap, notes, path)
     first_row = 2 + int(df.attrs.get("row_offset", 0))
     rows = np.arange(first_row, len(df) + first_row, dtype=np.int64)
     blank = np.ones(len(df), dtype=bool)
@@ -750,8 +685,7 @@ def read_export(path: str | Path, codebook: pd.DataFrame | None = None, question
         df = df.loc[~blank]
         rows = rows[~blank]
     df = df.reset_index(drop=True)
-    df["_source_file"] = path.name
-    df["_source_row"] = rows
+    df = pd.concat([df, pd.DataFrame({"_source_file": path.name, "_source_row": rows}, index=df.index)], axis=1)
     return RawTable(df, path, fmt, encoding, delimiter, notes, renamed, unknown, label_cols, set_aside)
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.ingest._kobocat import NA_PLACEHOLDER
+from analysis.ingest._labels import labels_to_codes
 
 __all__ = ["read_repeat_tables", "is_child_csv", "REPEAT_KEYS"]
 
@@ -58,7 +59,25 @@ def _resolve(header: str, names: set, groups: set) -> str | None:
     return None
 
 
-def _match(columns: list, repeats: dict, groups: set) -> tuple[str | None, dict]:
+def _map_columns(columns: list, name: str, repeats: dict, groups: set, hmaps: dict | None = None) -> dict:
+    """Header -> question name of repeat ``name`` for the ``columns`` that name one of its questions.
+
+    ``hmaps`` (repeat -> :class:`~analysis.ingest._headers.HeaderMap`) also reads label headers
+    (``Projets/Partenaires/Nom du contact`` of a labels export).
+    """
+    names = set(repeats[name]["variable"])
+    mp: dict = {}
+    for c in columns:
+        r = _resolve(c, names, groups)
+        if r is None and hmaps and name in hmaps and not str(c).startswith("_"):
+            r = hmaps[name].labels.match(str(c).strip())[0]
+            r = None if r in mp.values() else r
+        if r is not None:
+            mp[c] = r
+    return mp
+
+
+def _match(columns: list, repeats: dict, groups: set, hmaps: dict | None = None) -> tuple[str | None, dict]:
     """The repeat whose questions name most of ``columns``, and the header -> name mapping.
 
     Between repeats that name as many columns (a question name used in two
@@ -67,9 +86,8 @@ def _match(columns: list, repeats: dict, groups: set) -> tuple[str | None, dict]
     """
     best, best_map, best_score = None, {}, (0, 0)
     for name, cb in repeats.items():
-        names = set(cb["variable"])
-        mp = {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
-        score = (len(mp), -len(names - set(mp.values())))
+        mp = _map_columns(columns, name, repeats, groups, hmaps)
+        score = (len(mp), -len(set(cb["variable"]) - set(mp.values())))
         if mp and score > best_score:
             best, best_map, best_score = name, mp, score
     return best, best_map
@@ -90,7 +108,8 @@ def _repeat_of_paths(columns: list, repeats: dict) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _match_sheet(df: pd.DataFrame, repeats: dict, groups: set, parent_of: dict) -> tuple[str | None, dict]:
+def _match_sheet(df: pd.DataFrame, repeats: dict, groups: set, parent_of: dict,
+                 hmaps: dict | None = None) -> tuple[str | None, dict]:
     """The repeat of a sheet: the one its headers' group paths name, else the one its columns match best.
 
     Kobo's ``_parent_table_name`` column (the parent's sheet title, cut to 31
@@ -105,12 +124,11 @@ def _match_sheet(df: pd.DataFrame, repeats: dict, groups: set, parent_of: dict) 
             within = {r: cb for r, cb in repeats.items()
                       if (parent_of.get(r) or "")[:31] in titles
                       or (parent_of.get(r) is None and not titles & nested)}
-            name, mp = _match(columns, within, groups)
+            name, mp = _match(columns, within, groups, hmaps)
             if name is not None:
                 return name, mp
-        return _match(columns, repeats, groups)
-    names = set(repeats[name]["variable"])
-    return name, {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
+        return _match(columns, repeats, groups, hmaps)
+    return name, _map_columns(columns, name, repeats, groups, hmaps)
 
 
 #: The last repeat instance of an ODK Central ``KEY``: ``uuid:…/children/child[1]/toy[2]`` -> ``toy``.
@@ -156,11 +174,13 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
         Repeat name -> its rows (text cells), see the module notes.
     notes : list of str
     """
+    from analysis.ingest._headers import header_map
     from analysis.xlsform._workbook import form_codebook
 
     repeats = {r: form_codebook(form, repeat=r) for r in form.repeats}
     if not repeats:
         return {}, []
+    hmaps = {r: header_map(cb, form) for r, cb in repeats.items()}
     groups = set(form.survey.loc[form.survey["base_type"].isin(["begin_group", "begin_repeat"]), "name"])
     parent_of = _parents(form)
     out: dict[str, list] = {}
@@ -168,11 +188,12 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
     for p in map(Path, paths):
         if p.suffix.lower() in (".xlsx", ".xlsm"):
             for title, df in _xlsx_sheets(p)[1:]:
-                name, mp = _match_sheet(df, repeats, groups, parent_of)
+                name, mp = _match_sheet(df, repeats, groups, parent_of, hmaps)
                 if name is None:
                     notes.append(f"{p.name}: sheet '{title}' matches no repeat group of the form; ignored")
                     continue
                 t = pd.DataFrame({v: df[h].to_numpy(dtype=object) for h, v in mp.items()})
+                labels_to_codes(t, hmaps[name], notes, p)
                 t["_submission__uuid"] = _strip_uuid(df["_submission__uuid"]) if "_submission__uuid" in df \
                     else ""
                 t["_index"] = df["_index"].to_numpy(dtype=object) if "_index" in df else \
@@ -186,14 +207,14 @@ def read_repeat_tables(paths, form, main_uuids: dict | None = None) -> tuple[dic
             columns = [c for c in df.columns if c not in ("PARENT_KEY", "KEY")]
             name = _repeat_of_keys(df["KEY"], repeats) if "KEY" in df and len(df) else None
             if name is not None:  # the KEY path names the repeat: its columns are read against that repeat
-                names = set(repeats[name]["variable"])
-                mp = {c: r for c in columns if (r := _resolve(c, names, groups)) is not None}
+                mp = _map_columns(columns, name, repeats, groups, hmaps)
             else:
-                name, mp = _match(columns, repeats, groups)
+                name, mp = _match(columns, repeats, groups, hmaps)
             if name is None:
                 raise InputError("this child table matches no repeat group of the form", file=p, row=1,
                                  expected="an ODK Central repeat CSV of this form")
             t = pd.DataFrame({v: df[h].to_numpy(dtype=object) for h, v in mp.items()})
+            labels_to_codes(t, hmaps[name], notes, p)
             t["_submission__uuid"] = _strip_uuid(df["KEY"] if "KEY" in df else df["PARENT_KEY"]).to_numpy()
             t["_KEY"] = df["KEY"].to_numpy(dtype=object) if "KEY" in df else ""
             t["_PARENT_KEY"] = df["PARENT_KEY"].to_numpy(dtype=object)

@@ -45,57 +45,23 @@ READER_TODAY_FAILS: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- si-survey defects on the corpus
 
-_THESIS_LABELS = ("a labels export of the thesis form (groups) is rejected as the export of another form: headers "
-                  "'group label/question label' are not matched to the form (18 of 257 recognised)")
-_GROUP_LABELS = ("in a labels export, headers 'group label<sep>question label' are not matched to the form, so "
-                 "the questions inside groups (staff_count, funding_share...) are dropped as unknown and come "
-                 "out missing")
-_GROUP_LABELS_REPEATS = ("in a labels XLSX export the repeat sheets' headers 'group label<sep>question label' are "
-                         "not matched, so the repeat tables come out empty")
-_SM_LABELS = ("in a translated labels export (Spanish) the select_multiple answer, written as choice labels, "
-              "is not mapped back to its codes and comes out missing")
 _TOY_NAME = ("the toy's name (text 'name', label \"What is the toy's name?\": R2-D2, BB-8) is removed as personal by "
              "the name rule for a person's name (analysis/cleaning/_personal.py personal_columns), so the toy table "
              "lacks it")
 
-_THESIS_LABEL_IDS = ["thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both",
-                     "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed",
-                     "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both"]
-_OWN_LABEL_IDS = ["own_form/kobo_csv-comma_labels-ar_groups-dot_multi-details",
-                  "own_form/kobo_csv-comma_labels-ar_groups-slash_multi-both",
-                  "own_form/kobo_csv-semicolon_labels-fr_groups-slash_multi-both",
-                  "own_form/kobo_xlsx_labels-ar_groups-slash_multi-both_typed",
-                  "own_form/kobo_xlsx_labels-fr_groups-dot_multi-both"]
-_OWN_XLSX_LABEL_IDS = _OWN_LABEL_IDS[3:]
 
 
 #: The si-survey defects the corpus shows: test -> {export id (the other export of a pair) -> the defect}.
 #: Each case is ``xfail(strict=True)``: when the defect is fixed, the XPASS fails until its line goes.
 DEFECTS: dict[str, dict[str, str]] = {
-    "columns": {
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
-    },
-    "group": {
-        "formpack_grouped_translated/kobo_xlsx_labels-es_groups-slash_multi-both": _SM_LABELS,
-        **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
-    },
-    "group_repeats": {
-        **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
-    },
+    "columns": {},
+    "group": {},
+    "group_repeats": {},
     "repeats": {
         "central_nested_repeats/central": _TOY_NAME,
-        **{i: _GROUP_LABELS_REPEATS for i in _OWN_XLSX_LABEL_IDS},
-        "thesis_form_repeat/kobo_xlsx_labels-ar_groups-slash_multi-both": _THESIS_LABELS,
     },
-    "personal": {
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
-    },
-    "decimal": {
-        **{i: _GROUP_LABELS for i in _OWN_LABEL_IDS},
-        **{i: _THESIS_LABELS for i in _THESIS_LABEL_IDS},
-    },
+    "personal": {},
+    "decimal": {},
 }
 
 
@@ -382,10 +348,6 @@ THESIS_IDS = [
 ]
 #: Those the study's ``clean`` still reads wrong, and why.
 THESIS_TODAY_FAILS = {
-    "thesis_form/kobo_csv-semicolon_labels-ar_groups-slash_multi-both":
-        "a labels export in Arabic is rejected as the export of another form",
-    "thesis_form/kobo_xlsx_labels-fr_groups-slash_multi-both_typed":
-        "a labels export (French, typed XLSX) is rejected as the export of another form",
     "thesis_form_repeat/kobo_xlsx_xml_groups-slash_multi-both":
         "the repeat group added to the form (sheet 'partners') is ignored: no repeats/partners.parquet",
 }
