@@ -232,3 +232,44 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
         assert ("ne totalisent pas 100" if lang == "fr" else "do not sum to 100") in notes
         assert ("khi-deux" if lang == "fr" else "chi-square") in notes  # milieu keeps its test
         assert "test_target_groups" not in outputs["tg"].results
+
+
+# --------------------------------------------------------------------------- labels' language
+
+
+def test_one_lookup_gives_the_questionnaire_texts_in_the_report_language():
+    """``ReportContext.codebook_text`` is the one look-up of question and answer labels: English
+    in the English report, French in the French one, and French (with the note saying so) when
+    the questionnaire has no English."""
+    import pandas as pd
+
+    from analysis.report._common import finish, new_table
+    from analysis.report._context import ReportContext
+    from analysis.report._plan import load_table_plan
+    from analysis.study._instrument import codebook
+
+    cb = codebook()
+    plan = load_table_plan()
+    en = ReportContext(pd.DataFrame(), None, cb, None, plan, lang="en")
+    fr = ReportContext(pd.DataFrame(), None, cb, None, plan, lang="fr")
+    assert en.label("si_nov_01") == "Our activities provide solutions that did not exist in our area before us."
+    assert fr.label("si_nov_01").startswith("Nos activités apportent des solutions")
+    assert en.value_labels("si_nov_01")["5"] == "Strongly agree"
+    assert fr.value_labels("si_nov_01")["5"] == "Tout à fait d'accord"
+    assert en.value_labels("region")["R02"] == "Oriental" and fr.value_labels("region")["R02"] == "L'Oriental"
+    assert en.labels_translated and fr.labels_translated
+
+    no_english = cb.drop(columns=["label_en", "values_en"])
+    old = ReportContext(pd.DataFrame(), None, no_english, None, plan, lang="en")
+    assert old.label("si_nov_01") == fr.label("si_nov_01")
+    assert old.value_labels("milieu") == fr.value_labels("milieu")
+    assert not old.labels_translated
+    blank = cb.assign(label_en="", values_en="")  # columns present but empty: the same fallback
+    assert ReportContext(pd.DataFrame(), None, blank, None, plan, lang="en").label("milieu") == "Milieu d'intervention"
+
+    def notes(ctx):
+        t = new_table(pd.DataFrame({"a": [1]}), ctx, {"id": "x", "title": {"fr": "x", "en": "x"}}, 1)
+        return " ".join(n.text for n in finish(t, ctx, labels_note=True).render().notes)
+
+    assert "English version of the questionnaire" in notes(en)
+    assert "those of the French questionnaire" in notes(old)
