@@ -131,16 +131,13 @@ def test_a_new_factor_covariate_gets_its_reference_category_in_the_note(study):
 
     _edit_yaml(folder / "analysis_plan.yaml", change)
     plan = _plan({"id": "m", "kind": "models", "title": {"fr": "Modèle", "en": "Model"}, "models": ["h_setting"]})
-    mixte = None
-    for lang in ("fr", "en"):
+    from analysis.study._instrument import codebook
+
+    cb = codebook().set_index("variable")
+    for lang, column in (("fr", "values"), ("en", "values_en")):  # the category in the report's language
         outputs, warnings = compute_report(survey, flow, lang=lang, plan=plan, questionnaire_dir=folder)
         table = outputs["m"].tables[0]
-        if mixte is None:
-            from analysis.study._instrument import codebook
-
-            cb = codebook().set_index("variable")
-            values = dict(p.split("=", 1) for p in cb.at["milieu", "values"].split("; "))
-            mixte = values["mixte"].strip()
+        mixte = dict(p.split("=", 1) for p in cb.at["milieu", column].split("; "))["mixte"].strip()
         notes = " ".join(table.notes)
         assert f"{'Milieu' if lang == 'fr' else 'Setting'} = {mixte}" in notes, notes
         assert not [w for w in warnings if "analysis_plan.yaml" in w]
@@ -203,6 +200,8 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
     folder, survey, flow = study
     cb = codebook().set_index("variable")
     options = [p.split("=", 1) for p in cb.at["target_groups", "values"].split("; ")]
+    labels = {"fr": [lab.strip() for _, lab in options],  # the answers in the report's language
+              "en": [p.split("=", 1)[1].strip() for p in cb.at["target_groups", "values_en"].split("; ")]}
     rng = np.random.default_rng(5)
     n = len(survey)
     picked = pd.DataFrame(rng.random((n, len(options))) < 0.3, columns=[c for c, _ in options]).astype(float)
@@ -218,7 +217,7 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
         outputs, warnings = compute_report(survey, flow, lang=lang, plan=_plan(table), questionnaire_dir=folder)
         rows = outputs["tg"].results["sample"]
         rows = rows[rows["var"] == "target_groups"]
-        assert list(rows["category"])[1:] == [lab.strip() for _, lab in options]  # no combination rows
+        assert list(rows["category"])[1:] == labels[lang]  # no combination rows
         answered = picked.notna().all(axis=1)
         assert rows["n_Total"].iloc[0] == answered.sum() and rows["pct_Total"].iloc[0] == 100
         w = survey["design_weight"][answered]
