@@ -31,7 +31,8 @@ def new_table(df: pd.DataFrame, ctx: ReportContext, spec: dict, number: int, *, 
 
 
 def finish(t, ctx: ReportContext, *, spec: dict | None = None, labels_note: bool = False):
-    """Last notes common to the tables: the weighting policy, the English note on French labels.
+    """Last notes common to the tables: the weighting policy, the note on the labels' language
+    (in English: translated from the French questionnaire, or French when it has no English).
 
     One weighting policy for the whole report: design weights only where the plan's table
     names them (``weights``: the columns so marked), every other statistic unweighted; every
@@ -42,8 +43,10 @@ def finish(t, ctx: ReportContext, *, spec: dict | None = None, labels_note: bool
         t = t.tab_note(ctx.text("common.weighting_design"))
     else:
         t = t.tab_note(ctx.text("common.weighting_none"))
-    if labels_note and ctx.text("common.labels_note"):
-        t = t.tab_note(ctx.text("common.labels_note"))
+    if labels_note:
+        key = "common.labels_note_translated" if ctx.labels_translated else "common.labels_note"
+        if ctx.text(key):
+            t = t.tab_note(ctx.text(key))
     return t
 
 
@@ -84,7 +87,7 @@ def choice_order(levels, value_labels: dict) -> list:
     levels = list(levels)
     ordered = sorted(levels, key=lambda lv: (rank.get(str(lv), len(rank) + levels.index(lv))))
     last = [lv for lv in ordered if str(lv).lower() in ("autre", "other", "autres")
-            or str(value_labels.get(str(lv), "")).lower().startswith("autre")]
+            or str(value_labels.get(str(lv), "")).lower().startswith(("autre", "other"))]
     return [lv for lv in ordered if lv not in last] + last
 
 

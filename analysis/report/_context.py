@@ -109,13 +109,13 @@ class ReportContext:
 
     def label(self, variable: str, short: int | None = None) -> str:
         """The label of a variable: a derived variable's label from the analysis plan, a score's
-        construct label, else the codebook's French label.
+        construct label, else the codebook's label in the report language (French when the
+        questionnaire has no label in that language; see :meth:`codebook_text`).
 
         A label is never cut: with ``short`` (a short label is wanted, e.g. a row of a wide
         table), the ``label_short`` the researcher wrote in ``survey.csv`` is used when the full
         label is longer than ``short`` characters; without one the full label (the writers wrap it).
         """
-        cb = self._cb_index
         derived = self.labels.variable(variable, "label", self.lang) or self.labels.variable(variable, "label", "fr")
         if variable == "Intercept":
             text = self.text("common.intercept")
@@ -124,11 +124,7 @@ class ReportContext:
         elif variable.startswith("score_"):
             text = self.construct_label(variable[len("score_"):])
         else:
-            text = variable
-            if variable in cb.index:
-                value = cb.at[variable, "label_fr"]
-                if isinstance(value, str) and value.strip():
-                    text = value.strip()
+            text = self.codebook_text(variable, "label") or variable
         if short and len(text) > short:
             text = self.short_labels.get(variable) or text
         return text
@@ -156,18 +152,57 @@ class ReportContext:
         return cached
 
     def value_labels(self, variable: str) -> dict[str, str]:
-        """Codes to labels of a select_one variable, from the codebook ``values`` column."""
+        """Codes to labels of a select_one variable, from the codebook ``values`` column of the
+        report language (``values_en`` in English; see :meth:`codebook_text`)."""
+        values = self.codebook_text(variable, "values")
+        out: dict[str, str] = {}
+        for part in values.split("; ") if values else ():
+            code, _, lab = part.partition("=")
+            if code:
+                out[code.strip()] = lab.strip()
+        return out
+
+    def codebook_text(self, variable: str, what: str) -> str:
+        """The one look-up of the questionnaire's texts: ``what`` (``label`` or ``values``) of a
+        codebook variable in the report language, else in French, else ``""``.
+
+        The codebook names the French columns ``label_fr`` and ``values`` and the others
+        ``label_<lang>`` and ``values_<lang>`` (``label_en``, ``values_en``: from the
+        ``label::English (en)`` columns of ``survey.csv`` and ``choices.csv``). A language the
+        questionnaire does not have gives the French text (and the report's note says so).
+
+        Examples
+        --------
+        >>> from analysis.report._plan import load_table_plan
+        >>> cb = pd.DataFrame({"variable": ["milieu"], "label_fr": ["Milieu d'intervention"],
+        ...                    "label_en": ["Setting of operation"], "values": ["rural=Rural; urbain=Urbain"],
+        ...                    "values_en": ["rural=Rural; urbain=Urban"]})
+        >>> en = ReportContext(pd.DataFrame(), None, cb, None, load_table_plan(), lang="en")
+        >>> en.codebook_text("milieu", "label"), en.value_labels("milieu")["urbain"]
+        ('Setting of operation', 'Urban')
+        >>> fr = ReportContext(pd.DataFrame(), None, cb, None, load_table_plan(), lang="fr")
+        >>> fr.codebook_text("milieu", "label"), fr.value_labels("milieu")["urbain"]
+        ("Milieu d'intervention", 'Urbain')
+        """
         cb = self._cb_index
         if variable not in cb.index:
-            return {}
-        values = cb.at[variable, "values"]
-        out: dict[str, str] = {}
-        if isinstance(values, str):
-            for part in values.split("; "):
-                code, _, lab = part.partition("=")
-                if code:
-                    out[code.strip()] = lab.strip()
-        return out
+            return ""
+        french = "values" if what == "values" else f"{what}_fr"
+        for col in ([f"{what}_{self.lang}"] if self.lang != "fr" else []) + [french]:
+            if col in cb.columns:
+                value = cb.at[variable, col]
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+        return ""
+
+    @property
+    def labels_translated(self) -> bool:
+        """True when the questionnaire's labels exist in the report language (always in French;
+        in English when the codebook has ``label_en`` texts)."""
+        if self.lang == "fr":
+            return True
+        col = f"label_{self.lang}"
+        return col in self.codebook.columns and bool((self.codebook[col].fillna("").astype(str) != "").any())
 
     @property
     def _cb_index(self) -> pd.DataFrame:

@@ -42,8 +42,8 @@ def figure_caption(ctx, name: str, fig=None) -> str:
             tail = name[len(prefix):]
             if rest == "construct":
                 return ctx.text(f"figures.{key}", construct=ctx.construct_label(tail))
-            if rest == "by":  # the questionnaire's labels are French only: the variable's name in English
-                by = ctx.label(tail) if ctx.lang == "fr" else tail.replace("_", " ")
+            if rest == "by":  # the variable's label; its name when the questionnaire lacks the language
+                by = ctx.label(tail) if getattr(ctx, "labels_translated", ctx.lang == "fr") else tail.replace("_", " ")
                 return ctx.text(f"figures.{key}", by=by[:1].lower() + by[1:])
             return ctx.text(f"figures.{key}")
     title = fig._suptitle.get_text() if fig is not None and fig._suptitle is not None else ""

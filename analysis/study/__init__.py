@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "CODEBOOK_COLUMNS": "_instrument",
     "LANG_FR": "_instrument",
     "LANG_AR": "_instrument",
+    "LANG_EN": "_instrument",
     "DONT_KNOW": "_instrument",
     "REFUSED": "_instrument",
     "NOT_APPLICABLE": "_instrument",

@@ -5,8 +5,8 @@ follow the XLSForm standard sheet by sheet (``survey.csv``, ``choices.csv``,
 ``settings.csv``), so that every change is a readable line in git. This module
 
 * loads them into a :class:`Questionnaire` (three DataFrames plus helpers),
-* checks them (names, labels in French and Arabic, choice lists, skip-logic
-  references) and raises :class:`analysis.errors.ConfigError` naming the file,
+* checks them (names, labels in French and Arabic, English complete when the
+  form has it, choice lists, skip-logic references) and raises :class:`analysis.errors.ConfigError` naming the file,
   the line and the variable when something is wrong,
 * converts them with pyxform into the XForm that KoboToolbox runs
   (:func:`build_xform`),
@@ -62,6 +62,7 @@ __all__ = [
     "CODEBOOK_COLUMNS",
     "LANG_FR",
     "LANG_AR",
+    "LANG_EN",
     "DONT_KNOW",
     "REFUSED",
     "NOT_APPLICABLE",
@@ -74,6 +75,12 @@ __all__ = [
 
 LANG_FR = "Français (fr)"
 LANG_AR = "العربية (ar)"
+#: English: optional; when the form has it, every labelled row has it (see :func:`validate_questionnaire`).
+LANG_EN = "English (en)"
+#: Two-letter code of a language (``fr``, ``ar``, ``en``) -> the language as the XLSForm columns name it.
+_LANG_NAMES = {"fr": LANG_FR, "ar": LANG_AR, "en": LANG_EN}
+#: The translated columns of the survey sheet (``<kind>::<language>``).
+_TEXT_KINDS = ("label", "label_short", "hint", "required_message", "constraint_message")
 #: Code of "Je ne sais pas" in every choice list where a person may not know.
 DONT_KNOW = 98
 #: Code of "Refus" in every choice list.
@@ -116,6 +123,20 @@ SYSTEM_COLUMNS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("_index", "integer", "Numéro de ligne dans l'export", "رقم السطر في الملف المصدَّر", False),
 )
 
+#: English labels of :data:`SYSTEM_COLUMNS` (the codebook's ``label_en``).
+_SYSTEM_LABELS_EN = {
+    "_id": "Numeric identifier of the submission (KoboToolbox)",
+    "_uuid": "Unique identifier of the submission (UUID)",
+    "_submission_time": "Date and time received by the server",
+    "_validation_status": "Validation status (KoboToolbox)",
+    "_notes": "Notes added on the server",
+    "_status": "Submission status",
+    "_submitted_by": "Account of the interviewer who sent the submission",
+    "__version__": "Form version",
+    "_tags": "Tags (KoboToolbox)",
+    "_index": "Row number in the export",
+}
+
 _FILES = ("survey", "choices", "settings")
 
 #: XLSForm question types pyxform knows (first word of the ``type`` column).
@@ -149,6 +170,8 @@ class Questionnaire:
         groups joined with ``and``).
     choices : pandas.DataFrame
         The ``choices`` sheet (``list_name``, ``name``, labels), plus ``line``.
+        French and Arabic label columns always exist (empty when the file lacks them);
+        the English ones only when the files have them (:attr:`languages`).
     settings : pandas.DataFrame
         The ``settings`` sheet (one row).
     path : pathlib.Path
@@ -166,6 +189,18 @@ class Questionnaire:
     def default_language(self) -> str:
         """The form's default language (``Français (fr)``)."""
         return str(self.settings["default_language"].iloc[0]) if "default_language" in self.settings else ""
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages of the form's labels (``label::<language>`` columns of ``survey.csv``), in
+        file order: French and Arabic always, English when the files have it.
+
+        Examples
+        --------
+        >>> load_questionnaire().languages
+        ['Français (fr)', 'العربية (ar)', 'English (en)']
+        """
+        return [c.split("::", 1)[1] for c in self.survey.columns if c.startswith("label::")]
 
     @property
     def fields(self) -> pd.DataFrame:
@@ -199,22 +234,25 @@ class Questionnaire:
             raise KeyError(f"no question named {variable!r} in the questionnaire") from None
 
     def choices_for(self, variable: str) -> pd.DataFrame:
-        """Choices (``name``, ``label_fr``, ``label_ar``) of a select question, in form order."""
+        """Choices (``name``, ``label_fr``, ``label_ar``, ``label_en``) of a select question, in form order."""
         row = self.question(variable)
         if not row["list_name"]:
             raise KeyError(f"question {variable!r} has no choice list (type {row['type']!r})")
         return self.choice_list(row["list_name"])
 
     def choice_list(self, list_name: str) -> pd.DataFrame:
-        """The choices of one list (``name``, ``label_fr``, ``label_ar``)."""
+        """The choices of one list (``name``, ``label_fr``, ``label_ar``, ``label_en``; ``label_en``
+        is empty when the form has no English)."""
         cache = self._index.setdefault("lists", {})
         if list_name not in cache:
             sub = self.choices.loc[self.choices["list_name"] == list_name]
+            en = _label_col("label", LANG_EN)
             cache[list_name] = pd.DataFrame(
                 {
                     "name": sub["name"].to_numpy(),
                     "label_fr": sub[_label_col("label", LANG_FR)].to_numpy(),
                     "label_ar": sub[_label_col("label", LANG_AR)].to_numpy(),
+                    "label_en": sub[en].to_numpy() if en in sub.columns else [""] * len(sub),
                 }
             )
         return cache[list_name].copy()
@@ -400,7 +438,11 @@ def validate_questionnaire(q: Questionnaire) -> None:
     labels on every question, group and choice; choice lists used exist and are
     not empty, choice codes unique within a list; every ``${name}`` in
     ``relevant``, ``constraint``, ``calculation`` and labels refers to a field;
-    the default language is French.
+    the default language is French. Another language (English) is optional, but
+    a form that has it has it everywhere: every label, hint, required or
+    constraint message written in French has its English text, in
+    ``survey.csv`` and in ``choices.csv`` (the error names the file, the line,
+    the row and the column).
 
     Examples
     --------
@@ -443,7 +485,8 @@ def validate_questionnaire(q: Questionnaire) -> None:
             if not row[col]:
                 raise ConfigError(f"{_where(q, 'survey', row['line'], row['name'])}: no {lang} label ({col})")
     names = set(seen)
-    text_cols = ["relevant", "constraint", "calculation", lab_fr, lab_ar, "choice_filter"]
+    text_cols = ["relevant", "constraint", "calculation", "choice_filter"] + [
+        c for c in q.survey.columns if c.startswith("label::")]
     for _, row in q.survey.iterrows():
         for col in text_cols:
             if col not in q.survey.columns:
@@ -484,10 +527,51 @@ def validate_questionnaire(q: Questionnaire) -> None:
         for col, lang in ((lab_fr, "French"), (lab_ar, "Arabic")):
             if not row[col]:
                 raise ConfigError(f"{_where(q, 'choices', row['line'], row['name'])}: no {lang} label ({col})")
+    for lang in _optional_languages(q):
+        _check_complete_language(q, lang)
     if q.default_language != LANG_FR:
         raise ConfigError(
             f"'{q.path / 'settings.csv'}': default_language must be '{LANG_FR}', found '{q.default_language}'"
         )
+
+
+def _optional_languages(q: Questionnaire) -> list[str]:
+    """The languages besides French and Arabic that a column of either sheet is written in."""
+    found: list[str] = []
+    for df in (q.survey, q.choices):
+        for col in df.columns:
+            kind, sep, lang = col.partition("::")
+            if sep and kind in _TEXT_KINDS and lang not in (LANG_FR, LANG_AR) and lang not in found:
+                found.append(lang)
+    return found
+
+
+def _check_complete_language(q: Questionnaire, lang: str) -> None:
+    """An optional language, once present, is complete: each French text of ``survey.csv`` (label,
+    label_short, hint, required and constraint messages) and each choice label has its ``lang``
+    text, and both files have the ``label::<lang>`` column."""
+    label = _label_col("label", lang)
+    for sheet, df in (("survey", q.survey), ("choices", q.choices)):
+        if label not in df.columns:
+            other = "choices" if sheet == "survey" else "survey"
+            raise ConfigError(
+                f"file '{display_path(q.path / (sheet + '.csv'))}': no column '{label}', but "
+                f"{other}.csv has {lang} texts; a language of the form must label every question and "
+                f"every choice (add the column, or remove the {lang} columns)")
+    for sheet, df in (("survey", q.survey), ("choices", q.choices)):
+        kinds = _TEXT_KINDS if sheet == "survey" else ("label",)
+        for kind in kinds:
+            col, fr = _label_col(kind, lang), _label_col(kind, LANG_FR)
+            if col not in df.columns or fr not in df.columns:
+                continue
+            empty = (df[fr] != "") & (df[col] == "")
+            if empty.any():
+                row = df.loc[empty].iloc[0]
+                more = int(empty.sum()) - 1
+                raise ConfigError(
+                    f"{_where(q, sheet, row['line'], row['name'])}: column '{col}' is empty, but the "
+                    f"French text is '{row[fr]}'; a language of the form must be complete"
+                    + (f" ({more} other empty cell{'s' if more > 1 else ''} in this column)" if more else ""))
 
 
 # ---------------------------------------------------------------------------
@@ -601,14 +685,22 @@ def _locate_pyxform_error(q: Questionnaire, message: str) -> str:
 # ---------------------------------------------------------------------------
 
 CODEBOOK_COLUMNS = [
-    "variable", "question", "type", "label_fr", "label_ar", "values", "relevant", "constraint",
-    "required", "construct", "dimension", "reverse", "list_name", "section", "personal",
+    "variable", "question", "type", "label_fr", "label_ar", "label_en", "values", "values_en", "relevant",
+    "constraint", "required", "construct", "dimension", "reverse", "list_name", "section", "personal",
     "min", "max", "missing_codes",
 ]
 
 
-def _values_text(choices: pd.DataFrame) -> str:
-    return "; ".join(f"{c}={lab}" for c, lab in zip(choices["name"], choices["label_fr"]))
+def _values_text(choices: pd.DataFrame, column: str = "label_fr") -> str:
+    """``code=label`` pairs separated by ``; `` (empty when a label of ``column`` is missing)."""
+    if column != "label_fr" and (choices[column] == "").any():
+        return ""
+    return "; ".join(f"{c}={lab}" for c, lab in zip(choices["name"], choices[column]))
+
+
+def _joined_en(question: str, part: str) -> str:
+    """``question: part`` in English (empty when either is missing)."""
+    return f"{question}: {part}" if question and part else ""
 
 
 def _effective_relevant(row: pd.Series) -> str:
@@ -653,7 +745,9 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
         comes from), ``type`` (XLSForm type; ``select_multiple_option`` for the
         0/1 column of one option, ``geopoint_part`` for the ``_gps_latitude``...
         columns, ``system`` for KoboToolbox's own columns), ``label_fr``,
-        ``label_ar``, ``values`` (``code=label`` pairs separated by ``; ``),
+        ``label_ar``, ``label_en`` (empty when the form has no English),
+        ``values`` (``code=label`` pairs separated by ``; ``), ``values_en``
+        (the same with the English labels; empty without them),
         ``relevant`` (the condition under which the field is asked, groups
         included; empty = always), ``constraint``, ``required`` (bool),
         ``construct``, ``dimension`` and ``reverse`` (from
@@ -669,18 +763,22 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
     'select_multiple_option'
     >>> cb.set_index("variable").loc["n_members", "missing_codes"]
     '-98;-99'
+    >>> cb.set_index("variable").loc["milieu", ["label_en", "values_en"]].tolist()
+    ['Setting of operation', 'urbain=Urban; rural=Rural; mixte=Mixed (urban and rural)']
     """
     q = questionnaire if questionnaire is not None else load_questionnaire()
     lab_fr, lab_ar = _label_col("label", LANG_FR), _label_col("label", LANG_AR)
+    lab_en = _label_col("label", LANG_EN)
     cons = _construct_lookup(q, constructs)
     records: list[dict] = []
     for _, row in q.fields.iterrows():
         name, bt = row["name"], row["base_type"]
         personal = _is_personal(name, bt)
         rel = _effective_relevant(row)
+        label_en = row.get(lab_en, "")
         base = {
             "variable": name, "question": name, "type": bt, "label_fr": row[lab_fr], "label_ar": row[lab_ar],
-            "values": "", "relevant": rel, "constraint": row["constraint"],
+            "label_en": label_en, "values": "", "values_en": "", "relevant": rel, "constraint": row["constraint"],
             "required": row["required"].lower() in ("yes", "true", "true()"),
             "construct": "", "dimension": "", "reverse": False, "list_name": row["list_name"],
             "section": row["section"], "personal": personal, "min": None, "max": None, "missing_codes": "",
@@ -690,6 +788,7 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
         if bt in ("select_one", "select_multiple"):
             ch = q.choice_list(row["list_name"])
             base["values"] = _values_text(ch)
+            base["values_en"] = _values_text(ch, "label_en")
             base["missing_codes"] = ";".join(str(c) for c in q.missing_codes(name))
             if bt == "select_one" and q.is_likert_list(row["list_name"]):
                 base["min"], base["max"] = float(LIKERT_MIN), float(LIKERT_MAX)
@@ -698,12 +797,18 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
             base["missing_codes"] = ";".join(str(c) for c in q.missing_codes(name))
         elif bt == "acknowledge":
             base["values"] = "OK=Confirmé"
+            base["values_en"] = "OK=Confirmed"
         elif bt == "calculate":
             base["label_fr"] = base["label_fr"] or f"Calcul : {row['calculation']}"
+            base["label_en"] = base["label_en"] or f"Calculation: {row['calculation']}"
         elif bt in ("start", "end", "today", "deviceid"):
             base["label_fr"] = base["label_fr"] or {
                 "start": "Début de l'entretien (horodatage)", "end": "Fin de l'entretien (horodatage)",
                 "today": "Date de l'entretien", "deviceid": "Identifiant de l'appareil",
+            }[bt]
+            base["label_en"] = base["label_en"] or {
+                "start": "Start of the interview (timestamp)", "end": "End of the interview (timestamp)",
+                "today": "Date of the interview", "deviceid": "Device identifier",
             }[bt]
         records.append(base)
         if bt == "select_multiple":
@@ -712,19 +817,23 @@ def codebook(questionnaire: Questionnaire | None = None, *, system_columns: bool
                     **base, "variable": f"{name}/{opt['name']}", "type": "select_multiple_option",
                     "label_fr": f"{row[lab_fr]} : {opt['label_fr']}",
                     "label_ar": f"{row[lab_ar]} : {opt['label_ar']}",
-                    "values": "1=Sélectionné; 0=Non sélectionné", "constraint": "",
+                    "label_en": _joined_en(label_en, opt["label_en"]),
+                    "values": "1=Sélectionné; 0=Non sélectionné", "values_en": "1=Selected; 0=Not selected",
+                    "constraint": "",
                     "min": 0.0, "max": 1.0, "missing_codes": "", "personal": False,
                 })
         if bt == "geopoint":
             for part, fr, ar in (("latitude", "Latitude", "خط العرض"), ("longitude", "Longitude", "خط الطول"),
                                  ("altitude", "Altitude (m)", "الارتفاع (م)"), ("precision", "Précision (m)", "الدقة (م)")):
+                en = {"precision": "Accuracy (m)"}.get(part, fr)
                 records.append({**base, "variable": f"_{name}_{part}", "type": "geopoint_part",
-                                "label_fr": f"{row[lab_fr]} : {fr}", "label_ar": f"{row[lab_ar]} : {ar}"})
+                                "label_fr": f"{row[lab_fr]} : {fr}", "label_ar": f"{row[lab_ar]} : {ar}",
+                                "label_en": _joined_en(label_en, en)})
     if system_columns:
         for name, typ, label, label_ar, personal in SYSTEM_COLUMNS:
             records.append({
                 "variable": name, "question": name, "type": typ, "label_fr": label, "label_ar": label_ar,
-                "values": "", "relevant": "", "constraint": "", "required": False, "construct": "",
+                "label_en": _SYSTEM_LABELS_EN.get(name, ""), "values": "", "values_en": "", "relevant": "", "constraint": "", "required": False, "construct": "",
                 "dimension": "", "reverse": False, "list_name": "", "section": "system",
                 "personal": personal, "min": None, "max": None, "missing_codes": "",
             })
@@ -770,6 +879,8 @@ def _codebook_markdown(cb: pd.DataFrame, title: str) -> str:
              "E": "E. Environnement externe et défis", "system": "Colonnes ajoutées par KoboToolbox"}
     cols = ["variable", "type", "label_fr", "values", "relevant", "min", "max", "missing_codes",
             "construct", "reverse", "personal"]
+    if "label_en" in cb.columns and (cb["label_en"].fillna("") != "").any():
+        cols.insert(cols.index("label_fr") + 1, "label_en")
     for sec, sub in cb.groupby("section", sort=False):
         lines += [f"## {names.get(sec, sec)}", "", "| " + " | ".join(cols) + " |",
                   "|" + "---|" * len(cols)]

@@ -131,16 +131,13 @@ def test_a_new_factor_covariate_gets_its_reference_category_in_the_note(study):
 
     _edit_yaml(folder / "analysis_plan.yaml", change)
     plan = _plan({"id": "m", "kind": "models", "title": {"fr": "Modèle", "en": "Model"}, "models": ["h_setting"]})
-    mixte = None
-    for lang in ("fr", "en"):
+    from analysis.study._instrument import codebook
+
+    cb = codebook().set_index("variable")
+    for lang, column in (("fr", "values"), ("en", "values_en")):  # the category in the report's language
         outputs, warnings = compute_report(survey, flow, lang=lang, plan=plan, questionnaire_dir=folder)
         table = outputs["m"].tables[0]
-        if mixte is None:
-            from analysis.study._instrument import codebook
-
-            cb = codebook().set_index("variable")
-            values = dict(p.split("=", 1) for p in cb.at["milieu", "values"].split("; "))
-            mixte = values["mixte"].strip()
+        mixte = dict(p.split("=", 1) for p in cb.at["milieu", column].split("; "))["mixte"].strip()
         notes = " ".join(table.notes)
         assert f"{'Milieu' if lang == 'fr' else 'Setting'} = {mixte}" in notes, notes
         assert not [w for w in warnings if "analysis_plan.yaml" in w]
@@ -203,6 +200,8 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
     folder, survey, flow = study
     cb = codebook().set_index("variable")
     options = [p.split("=", 1) for p in cb.at["target_groups", "values"].split("; ")]
+    labels = {"fr": [lab.strip() for _, lab in options],  # the answers in the report's language
+              "en": [p.split("=", 1)[1].strip() for p in cb.at["target_groups", "values_en"].split("; ")]}
     rng = np.random.default_rng(5)
     n = len(survey)
     picked = pd.DataFrame(rng.random((n, len(options))) < 0.3, columns=[c for c, _ in options]).astype(float)
@@ -218,7 +217,7 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
         outputs, warnings = compute_report(survey, flow, lang=lang, plan=_plan(table), questionnaire_dir=folder)
         rows = outputs["tg"].results["sample"]
         rows = rows[rows["var"] == "target_groups"]
-        assert list(rows["category"])[1:] == [lab.strip() for _, lab in options]  # no combination rows
+        assert list(rows["category"])[1:] == labels[lang]  # no combination rows
         answered = picked.notna().all(axis=1)
         assert rows["n_Total"].iloc[0] == answered.sum() and rows["pct_Total"].iloc[0] == 100
         w = survey["design_weight"][answered]
@@ -232,3 +231,44 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
         assert ("ne totalisent pas 100" if lang == "fr" else "do not sum to 100") in notes
         assert ("khi-deux" if lang == "fr" else "chi-square") in notes  # milieu keeps its test
         assert "test_target_groups" not in outputs["tg"].results
+
+
+# --------------------------------------------------------------------------- labels' language
+
+
+def test_one_lookup_gives_the_questionnaire_texts_in_the_report_language():
+    """``ReportContext.codebook_text`` is the one look-up of question and answer labels: English
+    in the English report, French in the French one, and French (with the note saying so) when
+    the questionnaire has no English."""
+    import pandas as pd
+
+    from analysis.report._common import finish, new_table
+    from analysis.report._context import ReportContext
+    from analysis.report._plan import load_table_plan
+    from analysis.study._instrument import codebook
+
+    cb = codebook()
+    plan = load_table_plan()
+    en = ReportContext(pd.DataFrame(), None, cb, None, plan, lang="en")
+    fr = ReportContext(pd.DataFrame(), None, cb, None, plan, lang="fr")
+    assert en.label("si_nov_01") == "Our activities provide solutions that did not exist in our area before us."
+    assert fr.label("si_nov_01").startswith("Nos activités apportent des solutions")
+    assert en.value_labels("si_nov_01")["5"] == "Strongly agree"
+    assert fr.value_labels("si_nov_01")["5"] == "Tout à fait d'accord"
+    assert en.value_labels("region")["R02"] == "Oriental" and fr.value_labels("region")["R02"] == "L'Oriental"
+    assert en.labels_translated and fr.labels_translated
+
+    no_english = cb.drop(columns=["label_en", "values_en"])
+    old = ReportContext(pd.DataFrame(), None, no_english, None, plan, lang="en")
+    assert old.label("si_nov_01") == fr.label("si_nov_01")
+    assert old.value_labels("milieu") == fr.value_labels("milieu")
+    assert not old.labels_translated
+    blank = cb.assign(label_en="", values_en="")  # columns present but empty: the same fallback
+    assert ReportContext(pd.DataFrame(), None, blank, None, plan, lang="en").label("milieu") == "Milieu d'intervention"
+
+    def notes(ctx):
+        t = new_table(pd.DataFrame({"a": [1]}), ctx, {"id": "x", "title": {"fr": "x", "en": "x"}}, 1)
+        return " ".join(n.text for n in finish(t, ctx, labels_note=True).render().notes)
+
+    assert "English version of the questionnaire" in notes(en)
+    assert "those of the French questionnaire" in notes(old)

@@ -193,9 +193,31 @@ def test_english_report(small, tmp_path):
     assert "**Table 1**" in md and "*Source:*" in md and "Submissions received" in md
     for french in ("Tableau", "Ensemble", "Source :", "Écart-type", "Modalités de référence", "Échelle complète"):
         assert french not in md, french
-    assert "labels are those of the French questionnaire" in md
+    assert "labels are the English version of the questionnaire" in md
+    assert "labels are those of the French questionnaire" not in md
     assert "Social innovation presence" in md  # construct labels translated
     assert en.manifest["lang"] == "en"
+
+
+def test_english_report_uses_the_english_item_wordings_and_choice_labels(small, tmp_path):
+    """The questionnaire's ``label::English (en)`` columns reach every table of the English report:
+    question wordings (category rows of the sample table, problem items, Likert items) and answer
+    labels; the French ones stay in the French report."""
+    build_reports(small["processed"], tmp_path / "en", lang="en", plan=small["plan"], demo=False)
+    en = (tmp_path / "en" / "tables.md").read_text(encoding="utf-8")
+    fr = (small["root"] / "fr" / "tables.md").read_text(encoding="utf-8")
+    pairs = [  # (French, English) of a question, its answers, an item of a table
+        ("Forme juridique de l'organisation", "Legal form of the organisation"),
+        ("Milieu d'intervention", "Setting of operation"),
+        ("Mixte (urbain et rural)", "Mixed (urban and rural)"),
+        ("Union de coopératives", "Union of cooperatives"),
+        ("Insuffisance des ressources financières", "Insufficient financial resources"),
+    ]
+    for french, english in pairs:
+        assert english in en and french not in en, english
+        assert french in fr and english not in fr, french
+    table = next(block for block in en.split("**Table ") if "Insufficient financial resources" in block)
+    assert "| Insufficient financial resources" in table  # a row of the Markdown table
 
 
 def test_sample_table_structure(small):

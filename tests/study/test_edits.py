@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis import config
 from analysis.report.kinds import all_kind_options
 from analysis.study import load_study, validate_study
 from tests.study.test_plans import copy_questionnaire, edit, run_cli
@@ -28,16 +29,35 @@ from tests.study.test_plans import copy_questionnaire, edit, run_cli
 KINDS = all_kind_options()
 
 N_ORGANISATIONS = 150
-_REQ = "yes,Cette question est obligatoire.,هذا السؤال إلزامي."
+_FR, _AR, _EN = "Français (fr)", "العربية (ar)", "English (en)"
+_HEADER = next(csv.reader([(config.QUESTIONNAIRE_DIR / "survey.csv").read_text(encoding="utf-8").splitlines()[0]]))
+_REQ = {"required": "yes", f"required_message::{_FR}": "Cette question est obligatoire.",
+        f"required_message::{_AR}": "هذا السؤال إلزامي.", f"required_message::{_EN}": "This question is required."}
 
 
-def _likert_row(name: str, fr: str, ar: str) -> str:
-    return f'select_one agree5,{name},"{fr}",{ar},,,{_REQ},,,,,,,likert,\n'
+def _survey_row(cells: dict[str, str]) -> str:
+    """One line of survey.csv in the file's column order (the columns not given left empty)."""
+    unknown = set(cells) - set(_HEADER)
+    assert not unknown, unknown
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([cells.get(c, "") for c in _HEADER])
+    return buf.getvalue()
 
 
-def _group(name: str, fr: str, ar: str, items: list[tuple[str, str, str]]) -> str:
+def _labels(fr: str, ar: str, en: str) -> dict[str, str]:
+    """The three labels of a row (the questionnaire has French, Arabic and English)."""
+    return {f"label::{_FR}": fr, f"label::{_AR}": ar, f"label::{_EN}": en}
+
+
+def _likert_row(name: str, fr: str, ar: str, en: str) -> str:
+    return _survey_row({"type": "select_one agree5", "name": name, **_labels(fr, ar, en), **_REQ,
+                        "appearance": "likert"})
+
+
+def _group(name: str, fr: str, ar: str, en: str, items: list[tuple[str, str, str, str]]) -> str:
     rows = "".join(_likert_row(*i) for i in items)
-    return f"begin_group,{name},{fr},{ar},,,,,,,,,,,,field-list,\n{rows}end_group,{name},,,,,,,,,,,,,,,\n"
+    return (_survey_row({"type": "begin_group", "name": name, **_labels(fr, ar, en), "appearance": "field-list"})
+            + rows + _survey_row({"type": "end_group", "name": name}))
 
 
 def _drop_lines(path: Path, predicate) -> None:
@@ -80,7 +100,8 @@ def apply_post_pilot_edits(q: Path) -> None:
     k = text.index("\n", text.index("select_one agree5,si_nov_04,")) + 1
     survey.write_text(text[:k] + _likert_row(
         "si_nov_05", "Nous sommes les premiers à proposer ce service dans notre commune.",
-        "نحن أول من يقدم هذه الخدمة في جماعتنا.") + text[k:], encoding="utf-8")
+        "نحن أول من يقدم هذه الخدمة في جماعتنا.", "We are the first to offer this service in our commune.")
+        + text[k:], encoding="utf-8")
     edit(constructs, "items: [si_nov_01, si_nov_02, si_nov_03, si_nov_04]",
          "items: [si_nov_01, si_nov_02, si_nov_03, si_nov_04, si_nov_05]")
 
@@ -90,14 +111,20 @@ def apply_post_pilot_edits(q: Path) -> None:
 
     # 3. add a construct with its English label (three questions in section C)
     # 4. add a dimension to internal capacity (three questions in section C)
-    new_groups = _group("grp_dig_use", "Usage du numérique", "استعمال الرقمي", [
-        ("dig_use_01", "Nous utilisons un logiciel de comptabilité.", "نستعمل برنامجا للمحاسبة."),
-        ("dig_use_02", "Nos membres reçoivent les informations par messagerie.", "يتوصل أعضاؤنا بالمعلومات عبر التراسل."),
-        ("dig_use_03", "Nous suivons nos activités dans un tableur partagé.", "نتتبع أنشطتنا في جدول مشترك."),
-    ]) + _group("grp_ic_net", "Réseaux", "الشبكات", [
-        ("ic_net_01", "Nous faisons partie d'un réseau d'organisations.", "نحن جزء من شبكة منظمات."),
-        ("ic_net_02", "Nous échangeons régulièrement avec d'autres organisations.", "نتبادل بانتظام مع منظمات أخرى."),
-        ("ic_net_03", "Nos partenaires nous recommandent à d'autres.", "يوصي بنا شركاؤنا لدى الآخرين."),
+    new_groups = _group("grp_dig_use", "Usage du numérique", "استعمال الرقمي", "Use of digital technology", [
+        ("dig_use_01", "Nous utilisons un logiciel de comptabilité.", "نستعمل برنامجا للمحاسبة.",
+         "We use accounting software."),
+        ("dig_use_02", "Nos membres reçoivent les informations par messagerie.", "يتوصل أعضاؤنا بالمعلومات عبر التراسل.",
+         "Our members receive information through a messaging service."),
+        ("dig_use_03", "Nous suivons nos activités dans un tableur partagé.", "نتتبع أنشطتنا في جدول مشترك.",
+         "We track our activities in a shared spreadsheet."),
+    ]) + _group("grp_ic_net", "Réseaux", "الشبكات", "Networks", [
+        ("ic_net_01", "Nous faisons partie d'un réseau d'organisations.", "نحن جزء من شبكة منظمات.",
+         "We are part of a network of organisations."),
+        ("ic_net_02", "Nous échangeons régulièrement avec d'autres organisations.", "نتبادل بانتظام مع منظمات أخرى.",
+         "We exchange regularly with other organisations."),
+        ("ic_net_03", "Nos partenaires nous recommandent à d'autres.", "يوصي بنا شركاؤنا لدى الآخرين.",
+         "Our partners recommend us to others."),
     ])
     edit(survey, "end_group,sec_c,", new_groups + "end_group,sec_c,")
     edit(constructs, "  hybridisation:\n", """  digital_maturity:
@@ -164,7 +191,8 @@ def apply_post_pilot_edits(q: Path) -> None:
     edit(tables, "models: [h1_impact,", "models: [h1_impact, h1_impact_capacity,")
 
     # 8. rename a choice label
-    edit(choices, "milieu,rural,Rural,قروي", "milieu,rural,Rural (douars et centres ruraux),قروي")
+    edit(choices, "milieu,rural,Rural,قروي,Rural",
+         "milieu,rural,Rural (douars et centres ruraux),قروي,Rural (villages and rural centres)")
 
     # 9. add a relevance condition: premises asked of cooperatives only
     _set_cell(survey, "has_premises", "relevant", "${legal_form} = 'cooperative'")
@@ -289,6 +317,7 @@ def test_added_model(outputs):
 @pytest.mark.slow
 def test_renamed_choice_label(outputs):
     assert "Rural (douars et centres ruraux)" in _md(outputs, "sample")
+    assert "Rural (villages and rural centres)" in _md(outputs, "sample", "en")  # the English report follows
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from analysis import config
 from analysis.errors import ConfigError
 from analysis.study._instrument import (
     LANG_AR,
+    LANG_EN,
     LANG_FR,
     SYSTEM_COLUMNS,
     build_instrument,
@@ -69,11 +70,19 @@ def test_converts_with_pyxform(xform):
         assert name in leaves
 
 
-def test_xform_has_french_default_and_arabic(xform):
+def test_xform_has_french_default_arabic_and_english(xform):
     root = ET.fromstring(xform)
     langs = {t.get("lang"): t.get("default") for t in root.iter(f"{XF}translation")}
-    assert set(langs) == {LANG_FR, LANG_AR}
+    assert set(langs) == {LANG_FR, LANG_AR, LANG_EN}
     assert langs[LANG_FR] == "true()"
+    assert langs[LANG_AR] is None and langs[LANG_EN] is None
+    # the English texts reach the form: a question, a choice, a hint, a constraint message
+    en = next(t for t in root.iter(f"{XF}translation") if t.get("lang") == LANG_EN)
+    texts = {v.text for v in en.iter(f"{XF}value")}
+    assert "Legal form of the organisation" in texts
+    assert "Union of cooperatives" in texts
+    assert "2015 regional division (12 regions)." in texts
+    assert "The share must be between 0 and 100." in texts
 
 
 def test_xform_binds_skip_logic_and_constraints(xform):
@@ -269,7 +278,78 @@ def test_duplicate_name_rejected(tmp_path):
         validate_questionnaire(load_questionnaire(folder))
 
 
+# ----------------------------------------------------------------- English (optional, complete when present)
+def test_english_labels_complete_and_french_arabic_untouched(q):
+    assert q.languages == [LANG_FR, LANG_AR, LANG_EN]
+    for kind in ("label", "hint", "required_message", "constraint_message"):
+        fr, en = q.survey[f"{kind}::{LANG_FR}"], q.survey[f"{kind}::{LANG_EN}"]
+        assert ((fr != "") == (en != "")).all(), kind
+        assert not en.str.contains(r"[\u0600-\u06FF]").any()  # no Arabic copied into English
+    assert (q.choices[f"label::{LANG_EN}"] != "").all()
+    assert q.question("si_nov_01")[f"label::{LANG_EN}"] == (
+        "Our activities provide solutions that did not exist in our area before us.")
+    assert "${fund_total}" in q.question("fund_check")[f"label::{LANG_EN}"]
+    ch = q.choices_for("legal_form").set_index("name")
+    assert ch.loc["cooperative", ["label_fr", "label_en"]].tolist() == ["Coopérative", "Cooperative"]
+
+
+def test_an_incomplete_english_column_is_rejected_naming_file_line_and_column(tmp_path):
+    folder = _copy_questionnaire(tmp_path)
+    _edit_csv(folder / "survey.csv", "Our activities provide solutions that did not exist in our area before us.", "")
+    with pytest.raises(ConfigError, match=r"survey\.csv', line \d+ \('si_nov_01'\): column 'label::English \(en\)' "
+                                          r"is empty, but the French text is 'Nos activités apportent"):
+        validate_questionnaire(load_questionnaire(folder))
+    folder = _copy_questionnaire(tmp_path / "b")
+    _edit_csv(folder / "choices.csv", "legal_form,cooperative,Coopérative,تعاونية,Cooperative",
+              "legal_form,cooperative,Coopérative,تعاونية,")
+    with pytest.raises(ConfigError, match=r"choices\.csv', line \d+ \('cooperative'\): column 'label::English"):
+        validate_questionnaire(load_questionnaire(folder))
+    folder = _copy_questionnaire(tmp_path / "c")
+    _edit_csv(folder / "survey.csv", "2015 regional division (12 regions).", "")
+    with pytest.raises(ConfigError, match=r"\('region'\): column 'hint::English \(en\)' is empty"):
+        validate_questionnaire(load_questionnaire(folder))
+
+
+def _drop_columns(path: Path, language: str) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.drop(columns=[c for c in df.columns if c.endswith(f"::{language}")]).to_csv(path, index=False)
+
+
+def test_english_is_optional_but_both_files_need_it(tmp_path):
+    folder = _copy_questionnaire(tmp_path)
+    for sheet in ("survey.csv", "choices.csv"):
+        _drop_columns(folder / sheet, LANG_EN)
+    q = load_questionnaire(folder)
+    validate_questionnaire(q)  # French and Arabic only: valid, as before
+    assert q.languages == [LANG_FR, LANG_AR]
+    cb = codebook(q)
+    assert (cb.loc[cb["type"] == "select_one", "label_en"] == "").all() and (cb["values_en"].isin(["", "OK=Confirmed", "1=Selected; 0=Not selected"])).all()
+    assert "<h:html" in build_xform(q)
+    folder = _copy_questionnaire(tmp_path / "b")
+    _drop_columns(folder / "choices.csv", LANG_EN)
+    with pytest.raises(ConfigError, match=r"choices\.csv': no column 'label::English \(en\)', but survey\.csv has"):
+        validate_questionnaire(load_questionnaire(folder))
+
+
+def test_french_and_arabic_stay_required(tmp_path):
+    folder = _copy_questionnaire(tmp_path)
+    _drop_columns(folder / "survey.csv", LANG_AR)
+    with pytest.raises(ConfigError, match="no Arabic label"):
+        validate_questionnaire(load_questionnaire(folder))
+
+
 # ----------------------------------------------------------------- codebook
+def test_codebook_has_english_labels(cb):
+    c = cb.set_index("variable")
+    assert list(cb.columns[3:8]) == ["label_fr", "label_ar", "label_en", "values", "values_en"]
+    assert c.loc["legal_form", "label_en"] == "Legal form of the organisation"
+    assert c.loc["legal_form", "values_en"].startswith("association=Association; association_rup=Association recognised")
+    assert c.loc["si_nov_01", "values_en"].startswith("1=Strongly disagree; 2=Somewhat disagree")
+    assert c.loc["target_groups/women", "label_en"] == "Target groups (several answers possible): Women"
+    assert c.loc["_uuid", "label_en"] == "Unique identifier of the submission (UUID)"
+    assert (cb.loc[cb["label_fr"] != "", "label_en"] != "").all()
+
+
 def test_codebook_columns(cb):
     for col in ("variable", "type", "label_fr", "label_ar", "values", "relevant", "constraint", "required",
                 "construct", "reverse", "list_name", "section", "personal", "min", "max", "missing_codes"):
@@ -337,7 +417,9 @@ def test_build_instrument_writes_files(tmp_path):
     assert "target_groups/women" in set(cb["variable"])
     sheet = pd.read_excel(written["codebook_xlsx"])
     assert len(sheet) == len(cb)
-    assert "| legal_form |" in written["codebook_md"].read_text(encoding="utf-8")
+    md = written["codebook_md"].read_text(encoding="utf-8")
+    assert "| legal_form |" in md and "| label_fr | label_en |" in md and "| Legal form of the organisation |" in md
+    assert cb.set_index("variable").loc["legal_form", "label_en"] == "Legal form of the organisation"
 
 
 def test_build_writes_nothing_when_form_invalid(tmp_path):
