@@ -67,6 +67,26 @@ def test_texts_have_the_same_keys_and_placeholders_in_every_language():
         assert set(re.findall(r"\{(\w+)", fr[key])) == set(re.findall(r"\{(\w+)", en[key])), key
 
 
+@pytest.mark.parametrize("n, fr, en", [(1, "la solution à 1 facteur", "the 1-factor solution"),
+                                       (7, "la solution à 7 facteurs", "the 7-factor solution")])
+def test_efa_sentence_agrees_with_the_number_of_factors(n, fr, en):
+    """French agrees the noun with the number; English writes a compound adjective, singular."""
+    key = "efa.solution_factors_one" if n == 1 else "efa.solution_factors_many"
+    for lang, expected in (("fr", fr), ("en", en)):
+        texts = load_texts(lang)
+        sentence = texts("efa.apa", n=n, factors=texts(key), kmo=",96", bartlett_df=276, chi="1", pb="p < ,001",
+                         cum="54,1")
+        assert expected in sentence, sentence
+
+
+def test_english_texts_read_as_english():
+    en = load_texts("en")
+    assert en("common.table_ref") == "Table"  # "(Table 12)", as APA capitalises it
+    assert en("common.quoted", text="Impact by domain") == '"Impact by domain"'  # no French guillemets
+    assert en("common.suppressed_others_many", n=3).strip().startswith("In addition, 3 other cells")  # no numeral first
+    assert "(loadings below: 18)" in en("pls.measurement_note", weak=18)
+
+
 def test_an_unknown_text_or_language_names_the_file():
     texts = load_texts("fr")
     with pytest.raises(ConfigError, match=r"fr\.yaml: no text 'cfa\.nonsense'"):

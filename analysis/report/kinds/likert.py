@@ -83,7 +83,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     # the scale of most dimensions first, then each other scale with the dimensions using it
     ordered = sorted(scales, key=lambda k: -len(scales[k]))
     scale = ordered[0] + "".join(
-        ctx.text("likert.scale_for", scale=text, dimensions=", ".join(f"« {d} »" for d in scales[text]))
+        ctx.text("likert.scale_for", scale=text, dimensions=", ".join(ctx.text("common.quoted", text=d) for d in scales[text]))
         for text in ordered[1:])
     n_text = (format_integer(n_min, ctx.lang) if n_min == n_max
               else f"{format_integer(n_min, ctx.lang)} {ctx.text('likert.to')} {format_integer(n_max, ctx.lang)}")
