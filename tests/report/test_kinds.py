@@ -252,3 +252,32 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
         assert ("ne totalisent pas 100" if lang == "fr" else "do not sum to 100") in notes
         assert ("khi-deux" if lang == "fr" else "chi-square") in notes  # milieu keeps its test
         assert "test_target_groups" not in outputs["tg"].results
+
+
+def test_figure_words_come_from_the_texts_files(tmp_path, monkeypatch):
+    """The words of the figures (axes, legends, notes) are read from texts/<lang>.yaml, as every text."""
+    from analysis.report._figure_style import figure_labels
+
+    folder = tmp_path / "questionnaire"
+    shutil.copytree(config.QUESTIONNAIRE_DIR, folder)
+    path = folder / "texts" / "en.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Share of respondents", "Part of those answering"),
+                    encoding="utf-8")
+    assert figure_labels("en")["likert_x"] == "Share of respondents"
+    monkeypatch.setattr(config, "QUESTIONNAIRE_DIR", folder)
+    assert figure_labels("en")["likert_x"] == "Part of those answering"
+    assert figure_labels("fr")["path_r2"] == "R² = {v}"
+
+
+def test_no_text_of_the_report_is_chosen_by_language_in_the_code():
+    """No ``if lang == "fr"`` with literal words: the texts live in texts/<lang>.yaml. What is left
+    chooses the language of the study's own labels (constructs.yaml, the questionnaire)."""
+    from pathlib import Path
+
+    import analysis.report as report
+
+    allowed = {"_context.py", "problems.py", "_figure_captions.py"}  # label look-ups, no fixed words
+    found = [f"{p.name}:{k}" for p in Path(report.__file__).parent.rglob("*.py") if p.name not in allowed
+             for k, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+             if re.search(r"""lang\s*[!=]=\s*["'](fr|en)["']""", line)]
+    assert not found, found
