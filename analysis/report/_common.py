@@ -370,13 +370,15 @@ def fit_rows(ctx: ReportContext, f: pd.Series, robust: bool) -> list[tuple[str, 
     return rows
 
 
-def interval_text(ctx: ReportContext, lo: float, hi: float, decimals: int = 2) -> str:
+def interval_text(ctx: ReportContext, lo: float, hi: float, decimals: int = 2, *, leading_zero: bool = True) -> str:
+    """``[0,25 ; 0,58]`` (``[,25 ; ,58]`` with ``leading_zero=False``: a quantity bounded by 1); empty if unknown."""
     from analysis.tables import format_number, get_locale
 
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return ""
     sep = get_locale(ctx.lang).interval_sep
-    return f"[{format_number(lo, decimals, ctx.lang)}{sep}{format_number(hi, decimals, ctx.lang)}]"
+    lo_txt = format_number(lo, decimals, ctx.lang, leading_zero=leading_zero)
+    return f"[{lo_txt}{sep}{format_number(hi, decimals, ctx.lang, leading_zero=leading_zero)}]"
 
 
 def path_sentences(ctx: ReportContext, full: pd.DataFrame, key: str, ci_key: str) -> list[str]:

@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -63,65 +64,6 @@ _QUALITATIVE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"
 #: the colours of similar grey levels carry different hatchings.
 _PRINT_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#F0E442", "#CC79A7", "#4D4D4D"]
 _PRINT_HATCHES = ["", "", "//", "..", "\\\\", "", "xx", "--"]
-
-_TEXTS = {
-    "fr": {
-        "likert_x": "Part des répondants",
-        "eigen_x": "Rang du facteur",
-        "eigen_y": "Valeur propre",
-        "observed": "Données observées",
-        "simulated": "Données simulées (analyse parallèle)",
-        "kaiser": "Critère de Kaiser (1)",
-        "suggested": "Facteurs suggérés\u00a0: {k}",
-        "item": "Item",
-        "factor": "Facteur",
-        "std_loading": "Saturation standardisée",
-        "estimate": "Coefficient (IC à 95 %)",
-        "count": "Effectif",
-        "share": "Part",
-        "missing_x": "Part de valeurs manquantes",
-        "threshold": "Seuil ({t})",
-        "loading": "Saturation",
-        "coef_marks": "Point\u00a0: coefficient\u00a0; barre\u00a0: intervalle de confiance à 95\u00a0%",
-        "retained_circles": "Facteurs retenus",
-        "reference_line": "Seuil usuel ({t})",
-        "ci95": "IC à 95\u00a0%",
-        "point_estimate": "Estimation",
-        "bold_loadings": "En gras\u00a0: saturations de valeur absolue d'au moins {t}\u00a0; en gris\u00a0: les autres.",
-        "n_of": "n = {n}",
-        "mean": "Moyenne",
-        "mean_ci_95": "Intervalle de confiance à 95\u00a0% de la moyenne",
-    },
-    "en": {
-        "likert_x": "Share of respondents",
-        "eigen_x": "Factor number",
-        "eigen_y": "Eigenvalue",
-        "observed": "Observed data",
-        "simulated": "Simulated data (parallel analysis)",
-        "kaiser": "Kaiser criterion (1)",
-        "suggested": "Suggested factors: {k}",
-        "item": "Item",
-        "factor": "Factor",
-        "std_loading": "Standardised loading",
-        "estimate": "Estimate (95% CI)",
-        "count": "Count",
-        "share": "Share",
-        "missing_x": "Share of missing values",
-        "threshold": "Threshold ({t})",
-        "loading": "Loading",
-        "coef_marks": "Point: estimate; bar: 95% confidence interval",
-        "retained_circles": "Factors retained",
-        "reference_line": "Usual threshold ({t})",
-        "ci95": "95% CI",
-        "point_estimate": "Estimate",
-        "bold_loadings": "Bold: loadings of absolute value at least {t}; grey: the others.",
-        "n_of": "n = {n}",
-        "mean": "Mean",
-        "mean_ci_95": "95% confidence interval of the mean",
-    },
-}
-
-
 
 #: The serif families of the figures, in order of preference: Times metric clones from Debian
 #: (``fonts-liberation``, ``fonts-texgyre``), the same design as the tables' Times New Roman.
@@ -174,8 +116,24 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _texts(locale: str | Locale) -> tuple[Locale, dict[str, str]]:
+    """The locale and the words of the figures (``figures.labels`` of ``texts/<lang>.yaml``)."""
     loc = get_locale(locale)
-    return loc, _TEXTS[loc.code]
+    return loc, figure_labels(loc.code)
+
+
+def figure_labels(lang: str) -> dict[str, str]:
+    """The words drawn in the figures (axes, legends, notes), from ``texts/<lang>.yaml``: the one
+    place the report's fixed texts live (read once per language and questionnaire folder)."""
+    from analysis import config
+
+    return dict(_figure_labels(lang, str(config.QUESTIONNAIRE_DIR)))
+
+
+@functools.lru_cache(maxsize=8)
+def _figure_labels(lang: str, folder: str) -> dict[str, str]:
+    from analysis.report._texts import load_texts
+
+    return load_texts(lang, folder).section("figures.labels")
 
 
 class _LocaleFormatter(Formatter):

@@ -17,24 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 
 from analysis.errors import InputError
-from analysis.report._figure_style import FIGURE_WIDTH, _rc
+from analysis.report._figure_style import FIGURE_WIDTH, _rc, figure_labels
 from analysis.tables.formatting import format_number, get_locale, stars_for
 
 __all__ = ["path_diagram", "path_layers"]
-
-_TEXTS = {
-    "fr": {"note": "Coefficients standardisés ; * p < ,05 ; ** p < ,01 ; *** p < ,001 ; "
-                   "trait interrompu : non significatif (p ≥ ,05).",
-           "note_raw": "Coefficients non standardisés ; * p < ,05 ; ** p < ,01 ; *** p < ,001 ; "
-                       "trait interrompu : non significatif (p ≥ ,05).",
-           "r2": "R² = {v}"},
-    "en": {"note": "Standardised coefficients; * p < .05; ** p < .01; *** p < .001; "
-                   "dashed: not significant (p ≥ .05).",
-           "note_raw": "Unstandardised coefficients; * p < .05; ** p < .01; *** p < .001; "
-                       "dashed: not significant (p ≥ .05).",
-           "r2": "R² = {v}"},
-}
-
 
 def path_layers(paths: pd.DataFrame) -> dict[str, int]:
     """Layer of each variable of a set of regression paths (``lhs ~ rhs``).
@@ -134,7 +120,7 @@ def path_diagram(
     labels = dict(labels or {})
     r2 = dict(r2 or {})
     loc = get_locale(lang)
-    texts = _TEXTS["en" if lang == "en" else "fr"]
+    texts = figure_labels(loc.code)
     layers = path_layers(paths)
     n_layers = max(layers.values()) + 1
     by_layer: dict[int, list[str]] = {}
@@ -169,7 +155,7 @@ def path_diagram(
                 ax.text(x, y, _wrap(text, 16), ha="center", va="center", fontsize=8, zorder=3)
                 if v in r2 and np.isfinite(r2[v]):
                     ax.text(x, y - box_h / 2 - 0.03,
-                            texts["r2"].format(v=format_number(r2[v], 2, loc, leading_zero=False)),
+                            texts["path_r2"].format(v=format_number(r2[v], 2, loc, leading_zero=False)),
                             ha="center", va="top", fontsize=7, zorder=3)
         value_col = "std_all" if standardized else "estimate"
         for rec in paths.itertuples(index=False):
@@ -194,7 +180,7 @@ def path_diagram(
             ax.text(mx, my, label, ha="center", va="center", fontsize=7.5, zorder=4,
                     bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
                           "edgecolor": "none"})
-        fig.text(0.02, 0.03, texts["note" if standardized else "note_raw"], fontsize=7,
+        fig.text(0.02, 0.03, texts["path_note" if standardized else "path_note_raw"], fontsize=7,
                  ha="left", va="bottom")
     return fig
 

@@ -21,7 +21,7 @@ Examples
 --------
 >>> texts = load_texts("en")
 >>> texts("common.suppressed_others_many", n=3)
-' 3 other cells are suppressed so that hidden counts cannot be recovered from totals.'
+' In addition, 3 other cells are suppressed so that hidden counts cannot be recovered from totals.'
 >>> load_study_labels().construct_en["si_presence"]
 'Social innovation presence'
 """
@@ -75,6 +75,14 @@ class Texts:
         except ConfigError:
             return False
         return True
+
+    def section(self, key: str) -> dict[str, str]:
+        """The texts of a section as they are written, placeholders unfilled (for the figures,
+        which fill them as they draw)."""
+        node = self._node(key)
+        if not isinstance(node, dict):
+            raise ConfigError(f"texts/{self.lang}.yaml: '{key}' is a text, not a section")
+        return {str(k): str(v) for k, v in node.items()}
 
     def __call__(self, key: str, **values) -> str:
         text = self._node(key)

@@ -82,6 +82,7 @@ class _Format:
     scale_values: bool = True
     fn: Formatter | None = None
     numeric: bool = False  # custom formatter output is number-like
+    rows: frozenset | None = None  # index labels of the rows it formats (None: every row)
 
 
 @dataclass(frozen=True)
@@ -416,19 +417,27 @@ class Table:
 
     # ------------------------------------------------------------------ fmt_*
     def fmt_number(
-        self, columns: str | Iterable[str] | None = None, decimals: int = 2, *, leading_zero: bool = True
+        self, columns: str | Iterable[str] | None = None, decimals: int = 2, *, leading_zero: bool = True,
+        rows: Iterable[Hashable] | None = None,
     ) -> Table:
         """Format numbers with fixed decimals (``leading_zero=False`` for APA ``.45``).
+
+        ``rows``: only these rows (index labels of the data), for a column that mixes
+        quantities bounded by 1 and others; the last format given for a cell wins.
 
         Examples
         --------
         >>> import pandas as pd
         >>> Table(pd.DataFrame({"r": [0.456]})).fmt_number("r", 2, leading_zero=False).render().body_text()
         [[',46']]
+        >>> t = Table(pd.DataFrame({"b": [0.456, 1.5]})).fmt_number("b").fmt_number("b", leading_zero=False, rows=[0])
+        >>> t.render().body_text()
+        [[',46'], ['1,50']]
         """
         if decimals < 0:
             raise ConfigError(f"decimals must be >= 0, got {decimals}.")
-        fmt = _Format("number", self._resolve(columns), decimals=decimals, leading_zero=leading_zero)
+        fmt = _Format("number", self._resolve(columns), decimals=decimals, leading_zero=leading_zero,
+                      rows=None if rows is None else frozenset(rows))
         return self._new(formats=self.formats + (fmt,))
 
     def fmt_integer(self, columns: str | Iterable[str] | None = None) -> Table:
@@ -550,10 +559,10 @@ class Table:
             cols.insert(0, self.rowname_col)
         return cols
 
-    def _format_cell(self, column: str, value: object, loc: Locale) -> Cell:
+    def _format_cell(self, column: str, value: object, loc: Locale, row: Hashable = None) -> Cell:
         fmt = None
         for f in self.formats:
-            if column in f.columns:
+            if column in f.columns and (f.rows is None or row in f.rows):
                 fmt = f  # the last one wins
         if isinstance(value, np.generic):
             value = value.item()
@@ -670,7 +679,7 @@ class Table:
             for i in positions:
                 cells = []
                 for c in visible:
-                    cell = self._format_cell(c, at(i, c), loc)
+                    cell = self._format_cell(c, at(i, c), loc, i)
                     if c in star_map:
                         st = "".join(stars_for(at(i, p), self.star_levels or DEFAULT_LEVELS) for p in star_map[c])
                         if st:

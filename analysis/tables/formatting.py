@@ -82,6 +82,9 @@ class Locale:
         comma is the decimal separator).
     missing : str
         Text shown for a missing value.
+    continued : str
+        Words after the table number on the pages a long table continues on
+        (``"Tableau 3 (suite)"``).
 
     Examples
     --------
@@ -101,6 +104,7 @@ class Locale:
     list_sep: str
     interval_sep: str
     missing: str = "\u2014"
+    continued: str = "(suite)"
 
     def with_missing(self, text: str) -> Locale:
         """Return a copy showing missing values as `text`.
@@ -139,6 +143,7 @@ LOCALES: dict[str, Locale] = {
         source_label="Source:",
         list_sep="; ",
         interval_sep=", ",
+        continued="(continued)",
     ),
 }
 

@@ -37,6 +37,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from analysis.tables import _docx_pages as pages
 from analysis.tables._io import FIXED_TIMESTAMP, stable_zip
 from analysis.tables._rendered import RenderedTable, as_rendered, as_rendered_list
 from analysis.utils.atomic import atomic_write_bytes
@@ -423,6 +424,16 @@ def _split_number(number_text: str) -> tuple[str, str]:
     return (label, number) if label and number else (number_text, "")
 
 
+def _row_kinds(r: RenderedTable) -> list[str]:
+    """Per body row: ``"group"`` (a group label), ``""`` (an empty stub: a standard error) or ``"row"``."""
+    kinds: list[str] = []
+    for s in r.sections:
+        if s.label:
+            kinds.append("group")
+        kinds += ["" if r.has_stub and not row[0].text.strip() else "row" for row in s.rows]
+    return kinds
+
+
 def _keep_flags(r: RenderedTable, n_header: int, keep_together_rows: int) -> list[bool]:
     """Per table row: whether its paragraphs are kept with the next row (or the notes) on one page.
 
@@ -430,14 +441,10 @@ def _keep_flags(r: RenderedTable, n_header: int, keep_together_rows: int) -> lis
     between rows, but never under the header or a group label, nor within its first three
     rows, nor between a row and the next one when that one has an empty stub (a coefficient
     and its standard error), nor within its last three rows, which stay with the notes (no
-    note alone on a page).
+    note alone on a page). The rows where a longer one may break are also where a table
+    taller than a page is split into its parts (:func:`add_table_to_document`).
     """
-    body: list[str] = []
-    for s in r.sections:
-        if s.label:
-            body.append("group")
-        body += ["" if r.has_stub and not row[0].text.strip() else "row" for row in s.rows]
-    kinds = ["header"] * n_header + body
+    kinds = ["header"] * n_header + _row_kinds(r)
     n = len(kinds)
     last_keeps = bool(r.notes)
     if n <= keep_together_rows:
@@ -480,21 +487,68 @@ def _add_heading(document, r: RenderedTable, size: Pt, lang: str | None) -> None
         _caption_paragraph(document, r.subtitle, size=size, lang=lang)
 
 
+def _continued_heading(document, r: RenderedTable, lang: str | None) -> None:
+    """``Tableau 3 (suite)`` opening a new page, above a further part of a long table."""
+    para = document.add_paragraph()
+    pf = para.paragraph_format
+    pf.page_break_before = True
+    pf.keep_with_next = True
+    pf.space_before = Pt(0)
+    pf.space_after = Pt(6)
+    if r.number_text:
+        _text_run(para, r.number_text, bold=True, lang=lang)
+        _text_run(para, " " + r.locale.continued, lang=lang)
+    elif r.title:
+        _text_run(para, r.title, italic=True, lang=lang)
+        _text_run(para, " " + r.locale.continued, lang=lang)
+    else:
+        _text_run(para, r.locale.continued, lang=lang)
+
+
+def _at_page_start(document) -> bool:
+    """Whether what is added next opens a page: an empty document, a new section, after a page break."""
+    body = document.element.body
+    last = next((el for el in reversed(body) if el.tag != qn("w:sectPr")), None)
+    if last is None:
+        return True
+    if last.tag != _W_P:
+        return False
+    ppr = last.find(qn("w:pPr"))
+    if ppr is not None and ppr.find(qn("w:sectPr")) is not None:
+        return True
+    runs = last.findall(qn("w:r"))
+    return bool(runs) and len(runs[-1]) > 0 and runs[-1][-1].tag == qn("w:br") \
+        and runs[-1][-1].get(qn("w:type")) == "page"
+
+
+def _body_size(document) -> float:
+    """Font size of the document's body text (the captions), in points; 12 by default."""
+    counters = _counters(document)
+    if "_body_size" not in counters:
+        size = document.styles["Normal"].font.size
+        counters["_body_size"] = size.pt if size is not None else 12.0
+    return counters["_body_size"]
+
+
 def add_table_to_document(
     document,
     table: Table | RenderedTable,
     *,
     font_size: float = 10,
     note_font_size: float = 9,
-    keep_together_rows: int = 30,
+    keep_together_rows: int | None = None,
 ) -> None:
     """Append one table (caption, Word table, notes) to a python-docx Document.
 
     The caption is a Word caption field (:func:`add_caption`); the header rows are
-    repeated on each page, no row is split across pages, and the rows are kept
-    together as :func:`_keep_flags` says (a coefficient with its standard error, the
-    last rows with the notes). The text is marked in the table's language (``fr-FR``,
-    ``en-US``) for Word's proofing.
+    repeated on each page, no row is split across pages. A table that fits on one page
+    is kept whole, with its notes. A table taller than a page starts on a new page and
+    is split into page-sized parts (as estimated by :mod:`analysis.tables._docx_pages`),
+    each further part opening a new page under "Tableau N (suite)" (the locale's
+    ``continued``) and the header rows; the parts end only where :func:`_keep_flags`
+    allows a break (a coefficient stays with its standard error, the last rows with the
+    notes). The text is marked in the table's language (``fr-FR``, ``en-US``) for Word's
+    proofing.
 
     Parameters
     ----------
@@ -504,8 +558,10 @@ def add_table_to_document(
         Font size of the table cells, in points.
     note_font_size : float, default 9
         Font size of the notes under the table.
-    keep_together_rows : int, default 30
-        Tables with at most this many rows are kept on one page.
+    keep_together_rows : int, optional
+        Tables with at most this many rows are kept on one page, longer ones may break
+        between rows where :func:`_keep_flags` allows it; default: every table that fits
+        on one page is kept whole. A table taller than a page is split into parts either way.
 
     Examples
     --------
@@ -515,37 +571,22 @@ def add_table_to_document(
     >>> add_table_to_document(d, Table(pd.DataFrame({"a": [1], "b": [2]})).tab_spanner("G", ["a", "b"]))
     >>> len(d.tables[0].rows), d.tables[0].cell(0, 0).text
     (3, 'G')
+    >>> add_table_to_document(d, Table(pd.DataFrame({"a": range(120)})).tab_header("Long", number=2))
+    >>> len(d.tables), [p.text for p in d.paragraphs if "suite" in p.text]  # 2 pages after the first
+    (4, ['Tableau 2 (suite)', 'Tableau 2 (suite)'])
     """
     r = as_rendered(table)
     lang = proofing_language(r.locale.code)
     size, note_size = Pt(font_size), Pt(note_font_size)
-    _add_heading(document, r, size, lang)
     n_header = len(r.spanner_rows) + 1
-    tbl = document.add_table(rows=0, cols=r.n_columns)
-    tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
-    tbl.autofit = False
-    _set_table_borders(tbl)
     section = document.sections[-1]
     available = Length(section.page_width - section.left_margin - section.right_margin)
     widths = _column_widths(r, font_size, available)
-    for j, w in enumerate(widths):
-        tbl.columns[j].width = w
     center, left = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT
     how = {"l": left, "c": center, "r": WD_ALIGN_PARAGRAPH.RIGHT}
-    keep = _keep_flags(r, n_header, keep_together_rows)
-    row_index = 0
-    cells = _CellFactory(tbl, size, lang)
 
-    def new_row(segments, *, header: bool = False, rule_above: bool = False) -> None:
-        """Append a row; `segments` lists (start, stop, text, align, italic, indent, rule_below)."""
-        nonlocal row_index
-        tr = cells.row(header)
-        for start, stop, text, align, italic, indent, rule_below in segments:
-            tr.append(cells.cell(sum(widths[start:stop]), stop - start, text, align, italic, indent,
-                                 keep[row_index], rule_above, rule_below))
-        tbl._tbl.append(tr)
-        row_index += 1
-
+    # the rows, as segments (start, stop, text, align, italic, indent, rule_below), and a rule above
+    header_rows: list[list[tuple]] = []
     for spans in r.spanner_rows:
         segments = []
         j = 0
@@ -554,20 +595,74 @@ def add_table_to_document(
             segments.append((span.start, span.stop, span.label, center, False, None, True))
             j = span.stop
         segments += [(k, k + 1, "", left, False, None, False) for k in range(j, r.n_columns)]
-        new_row(segments, header=True)
-    new_row([(j, j + 1, lab, how[al], False, None, True)
-             for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments))], header=True)
-    for section in r.sections:
-        grouped = bool(section.label)
-        rule = section.label == "" and row_index > n_header
+        header_rows.append(segments)
+    header_rows.append([(j, j + 1, lab, how[al], False, None, True)
+                        for j, (lab, al) in enumerate(zip(r.column_labels, r.alignments))])
+    body_rows: list[tuple[list[tuple], bool]] = []
+    for s in r.sections:
+        grouped = bool(s.label)
+        rule = s.label == "" and bool(body_rows)
         if grouped:
-            new_row([(0, r.n_columns, section.label, left, True, None, False)])
-        for k, row in enumerate(section.rows):
-            new_row(
-                [(j, j + 1, c.text, how[al], False, Pt(12) if j == 0 and grouped and r.has_stub else None, False)
-                 for j, (c, al) in enumerate(zip(row, r.alignments))],
-                rule_above=rule and k == 0,
-            )
+            body_rows.append(([(0, r.n_columns, s.label, left, True, None, False)], False))
+        for k, row in enumerate(s.rows):
+            body_rows.append(([(j, j + 1, c.text, how[al], False, Pt(12) if j == 0 and grouped and r.has_stub else None,
+                                False) for j, (c, al) in enumerate(zip(row, r.alignments))], rule and k == 0))
+
+    # the page-sized parts
+    def height(segments) -> float:
+        return pages.row_height([(text, pages.text_width_pt(sum(widths[a:b]) - (indent or 0))
+                                  - pages.CELL_MARGINS_PT) for a, b, text, _, _, indent, _ in segments], font_size)
+
+    text_w, body = pages.text_width_pt(available), _body_size(document)
+    head = (pages.paragraph_height(" ".join(x for x in (r.number_text, r.title) if x), text_w, body, 6)
+            + (pages.paragraph_height(r.number_text, text_w, body) if r.number_text and r.title else 0)
+            + (pages.paragraph_height(r.subtitle, text_w, font_size) if r.subtitle else 0))
+    notes = sum(pages.paragraph_height(note.plain(), text_w, note_font_size) for note in r.notes) + 4 * bool(r.notes)
+    continued = pages.paragraph_height(f"{r.number_text or r.title or ''} {r.locale.continued}", text_w, body, 6)
+    breakable = [not keep for keep in _keep_flags(r, n_header, 0)[n_header:]]
+    parts = pages.page_parts([height(segments) for segments, _ in body_rows], breakable, head=head,
+                             header=sum(height(segments) for segments in header_rows), continued=continued,
+                             notes=notes, page=pages.text_width_pt(section.page_height - section.top_margin
+                                                                   - section.bottom_margin))
+    if len(parts) == 1 and keep_together_rows is not None:
+        keep = _keep_flags(r, n_header, keep_together_rows)
+    else:  # each part kept whole; the last with the notes
+        keep = [True] * n_header
+        for start, stop in parts:
+            keep += [True] * (stop - start - 1) + [stop == len(body_rows) and bool(r.notes)]
+
+    opens_page = len(parts) > 1 and not _at_page_start(document)
+    first = len(document.element.body.findall(_W_P))
+    _add_heading(document, r, size, lang)
+    if opens_page:
+        added = document.element.body.findall(_W_P)[first:]
+        para = Paragraph(added[0], document._body) if added else document.add_paragraph()  # no caption
+        para.paragraph_format.page_break_before = True
+    cells = None
+    for part, (start, stop) in enumerate(parts):
+        if part:
+            _continued_heading(document, r, lang)
+        tbl = document.add_table(rows=0, cols=r.n_columns)
+        tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
+        tbl.autofit = False
+        _set_table_borders(tbl)
+        for j, w in enumerate(widths):
+            tbl.columns[j].width = w
+        cells = cells or _CellFactory(tbl, size, lang)  # templates: the first part's table is their parent
+
+        def new_row(segments, index: int, *, header: bool = False, rule_above: bool = False,
+                    cells=cells, tbl=tbl) -> None:
+            tr = cells.row(header)
+            for a, b, text, align, italic, indent, rule_below in segments:
+                tr.append(cells.cell(sum(widths[a:b]), b - a, text, align, italic, indent, keep[index],
+                                     rule_above, rule_below))
+            tbl._tbl.append(tr)
+
+        for i, segments in enumerate(header_rows):
+            new_row(segments, i, header=True)
+        for i in range(start, stop):
+            segments, rule_above = body_rows[i]
+            new_row(segments, n_header + i, rule_above=rule_above and i > start)
     _add_notes(document, r, note_size, lang)
 
 #: Page size (A4) and margins of a thesis, in cm: (width, height), (top, right, bottom, left).

@@ -389,7 +389,7 @@ def to_latex(
     if long is not None:
         lay = LatexLayout(lay.size, lay.landscape, long, lay.widths)
     if continued is None:
-        continued = "(continued)" if r.locale.code == "en" else "(suite)"
+        continued = r.locale.continued
     spec = _colspec(r, lay)
     title = escape_latex(r.title) if r.title else ""
     label = f"\\label{{{r.label}}}" if r.label else ""

@@ -318,14 +318,51 @@ def test_the_test_p_value_is_not_on_the_first_category_row(run):
     assert re.search(r"\*\*Portée géographique des activités \(p \\?[=<] ", cat)
 
 
+def _md_tables(md: str) -> dict[str, str]:
+    """The tables of a Markdown file by the end of their title (after " — ")."""
+    out = {}
+    for block in md.split("**Tableau ")[1:]:
+        title = next(line for line in block.splitlines() if line.startswith("*"))
+        out[title.strip("*").rsplit(" — ", 1)[-1]] = block
+    return out
+
+
+_LEADING_ZERO = r"(?:^|[\s|(\[=])−?0,\d"
+
+
 def test_leading_zeros_follow_one_convention(run):
-    # values bounded by 1 (loadings, alpha, omega, r, fit indices, R²) have no leading zero
+    # values bounded by 1 (loadings, alpha, omega, r, fit indices, R²) have no leading zero;
+    # HTMT, a ratio that can exceed 1, keeps it
     for kind in ("reliability", "efa", "cfa", "invariance"):
         tid, _ = _kind(run, kind)
-        text = "\n".join(line for line in run["md"][tid].splitlines()
+        tables = _md_tables(run["md"][tid])
+        text = "\n".join(line for title, block in tables.items() if "HTMT" not in title
+                         for line in block.splitlines()
                          if not line.startswith("| Somme des carrés"))  # not bounded by 1
-        found = re.findall(r"(?:^|[\s|(\[=])−?0,\d", text)
+        found = re.findall(_LEADING_ZERO, text)
         assert not found, (kind, found[:5])
+        for title, block in tables.items():
+            if "HTMT" in title:
+                cells = "\n".join(line for line in block.splitlines() if line.startswith("| "))
+                assert re.findall(_LEADING_ZERO, cells) and not re.findall(r"[|(\[] ?,\d", cells), kind
+    # PLS: loadings and their interval, reliability, Fornell-Larcker and R² without it, HTMT with it
+    tid, _ = _kind(run, "pls")
+    tables = _md_tables(run["md"][tid])
+    assert len(tables) >= 5, list(tables)
+    for title, block in tables.items():
+        rows = [line for line in block.splitlines() if line.startswith("| ")]
+        if "HTMT" in title:
+            cells = "\n".join(rows)
+            assert re.findall(_LEADING_ZERO, cells) and not re.findall(r"[|(\[] ?,\d", cells)
+        elif "mesure" in title:
+            loadings = [r.split("|")[3:6] for r in rows if "| λ |" in r]  # estimate, t, interval
+            assert loadings and all(r[0].strip().startswith((",", "−,", "1,")) for r in loadings)
+            assert all(not re.search(r"\b0,", r[2]) for r in loadings)  # the interval too
+        elif title in ("fiabilité et validité convergente", "critère de Fornell et Larcker"):
+            found = re.findall(_LEADING_ZERO, "\n".join(rows))
+            assert not found, (title, found[:5])
+        elif title == "variance expliquée":  # R² and adjusted R² (not Q², which has no lower bound)
+            assert all(not re.findall(_LEADING_ZERO, "|".join(r.split("|")[2:4])) for r in rows)
     tid, _ = _kind(run, "models")
     md = run["md"][tid]
     r2 = _rows(md, "R²")[0]

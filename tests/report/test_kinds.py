@@ -67,6 +67,26 @@ def test_texts_have_the_same_keys_and_placeholders_in_every_language():
         assert set(re.findall(r"\{(\w+)", fr[key])) == set(re.findall(r"\{(\w+)", en[key])), key
 
 
+@pytest.mark.parametrize("n, fr, en", [(1, "la solution à 1 facteur", "the 1-factor solution"),
+                                       (7, "la solution à 7 facteurs", "the 7-factor solution")])
+def test_efa_sentence_agrees_with_the_number_of_factors(n, fr, en):
+    """French agrees the noun with the number; English writes a compound adjective, singular."""
+    key = "efa.solution_factors_one" if n == 1 else "efa.solution_factors_many"
+    for lang, expected in (("fr", fr), ("en", en)):
+        texts = load_texts(lang)
+        sentence = texts("efa.apa", n=n, factors=texts(key), kmo=",96", bartlett_df=276, chi="1", pb="p < ,001",
+                         cum="54,1")
+        assert expected in sentence, sentence
+
+
+def test_english_texts_read_as_english():
+    en = load_texts("en")
+    assert en("common.table_ref") == "Table"  # "(Table 12)", as APA capitalises it
+    assert en("common.quoted", text="Impact by domain") == '"Impact by domain"'  # no French guillemets
+    assert en("common.suppressed_others_many", n=3).strip().startswith("In addition, 3 other cells")  # no numeral first
+    assert "(loadings below: 18)" in en("pls.measurement_note", weak=18)
+
+
 def test_an_unknown_text_or_language_names_the_file():
     texts = load_texts("fr")
     with pytest.raises(ConfigError, match=r"fr\.yaml: no text 'cfa\.nonsense'"):
@@ -272,3 +292,32 @@ def test_one_lookup_gives_the_questionnaire_texts_in_the_report_language():
 
     assert "English version of the questionnaire" in notes(en)
     assert "those of the French questionnaire" in notes(old)
+
+
+def test_figure_words_come_from_the_texts_files(tmp_path, monkeypatch):
+    """The words of the figures (axes, legends, notes) are read from texts/<lang>.yaml, as every text."""
+    from analysis.report._figure_style import figure_labels
+
+    folder = tmp_path / "questionnaire"
+    shutil.copytree(config.QUESTIONNAIRE_DIR, folder)
+    path = folder / "texts" / "en.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Share of respondents", "Part of those answering"),
+                    encoding="utf-8")
+    assert figure_labels("en")["likert_x"] == "Share of respondents"
+    monkeypatch.setattr(config, "QUESTIONNAIRE_DIR", folder)
+    assert figure_labels("en")["likert_x"] == "Part of those answering"
+    assert figure_labels("fr")["path_r2"] == "R² = {v}"
+
+
+def test_no_text_of_the_report_is_chosen_by_language_in_the_code():
+    """No ``if lang == "fr"`` with literal words: the texts live in texts/<lang>.yaml. What is left
+    chooses the language of the study's own labels (constructs.yaml, the questionnaire)."""
+    from pathlib import Path
+
+    import analysis.report as report
+
+    allowed = {"_context.py", "problems.py", "_figure_captions.py"}  # label look-ups, no fixed words
+    found = [f"{p.name}:{k}" for p in Path(report.__file__).parent.rglob("*.py") if p.name not in allowed
+             for k, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+             if re.search(r"""lang\s*[!=]=\s*["'](fr|en)["']""", line)]
+    assert not found, found

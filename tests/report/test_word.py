@@ -9,7 +9,9 @@ tables and figures (``tables.docx`` and ``docx/<id>.docx``), then checked:
   repeated header rows (``w:tblHeader``), rows that never split (``w:cantSplit``), the
   figures after their table;
 * on the page, when LibreOffice is installed (``soffice``): the document converted to PDF
-  has A4 pages, and no page opens on a note (a note or source line alone on a page).
+  has A4 pages, no page opens on a note (a note or source line alone on a page), and every
+  page of the tables opens on a caption (a table continued opens its page under
+  "Tableau N (suite)").
 
 The same checks run on the demo report (``slow``: the whole pipeline).
 """
@@ -175,10 +177,17 @@ def _check_pdf(pdf: Path, first_words: tuple[str, ...]) -> list[str]:
         assert sorted((round(float(w)), round(float(h)))) == [595, 842], (w, h)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     pages = text.split("\f")
+    tables_started = False
     for k, page in enumerate(pages, start=1):
         lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
         if lines:
             assert not lines[0].startswith(("Note.", "Source")), f"page {k} opens on a note: {lines[0]!r}"
+            # once the tables begin, every page opens on a caption: a table continued on a new
+            # page opens it under "Tableau N (suite)", never on its rows
+            tables_started = tables_started or bool(re.fullmatch(r"(Tableau|Table) 1", lines[0]))
+            if tables_started:
+                assert re.fullmatch(r"(Tableau|Table) \d+( \((suite|continued)\))?|Figure \d+", lines[0]), (
+                    f"page {k} opens on {lines[0]!r}")
     assert all(word in text for word in first_words)
     return pages
 
@@ -205,3 +214,32 @@ def test_demo_word_report_on_the_page(tmp_path_factory):
     assert not any(re.match(r"table\d", tid) for tid in outputs)  # no number in a file name
     pdf = _to_pdf(root / "reports" / "tables.docx", root / "pdf")
     _check_pdf(pdf, ("Liste des tableaux", f"Tableau {n_tables}", f"Figure {n_figures}"))
+
+
+def test_long_table_continued_on_the_page(tmp_path):
+    """A table three pages long: each further page opens on "Tableau 1 (suite)" and the header,
+    a coefficient and its standard error on the same page, the notes with the last rows."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.tables import Table, write_docx
+
+    n = 160
+    stub = [f"x{i // 2}" if i % 2 == 0 else "" for i in range(n)]
+    values = [f"{i},00" if i % 2 == 0 else f"({i},00)" for i in range(n)]
+    table = (Table(pd.DataFrame({"Variable": stub, "Coef.": values, "n": np.arange(n)})).tab_stub("Variable")
+             .tab_header("Coefficients", number=1).tab_note("Entre parenthèses : erreurs-types.").tab_source("Source"))
+    pdf = _to_pdf(write_docx(table, tmp_path / "long.docx"), tmp_path)
+    pages = [[ln.strip() for ln in page.splitlines() if ln.strip()] for page in _check_pdf(pdf, ("Tableau 1",))]
+    pages = [p for p in pages if p]
+    assert len(pages) >= 3
+    assert pages[0][:2] == ["Tableau 1", "Coefficients"]
+    for page in pages[1:]:
+        assert page[0] == "Tableau 1 (suite)"
+        assert page[1].split() == ["Variable", "Coef.", "n"]  # the header row, repeated
+        assert page[2].startswith("x")  # a coefficient opens the page, never a standard error
+    for page in pages[:-1]:
+        assert page[-1].split()[0].startswith("(")  # a standard error ends the page
+    assert pages[-1][-1].startswith("Source")
+    rows = [ln for page in pages for ln in page if re.match(r"(x\d+ +)?\(?\d+,00", ln)]
+    assert len(rows) == n

@@ -279,12 +279,54 @@ def test_docx_long_table_keeps_coefficient_with_se_and_last_rows_with_notes(tmp_
     assert all(flags[1 + i] for i in range(0, 60, 2))
     # a standard-error row may end a page, except the last ones (kept with the notes)
     assert not flags[1 + 31] and flags[-1] and flags[-2] and flags[-3]
+    # the Word table, taller than a page, is split into parts only where a break is allowed
+    breakable = [not f for f in _keep_flags(r, 1, 0)]
     d = docx.Document(write_docx(_stub_table(60, se_rows=True), tmp_path / "long.docx"))
-    rows = d.tables[0].rows
-    assert [bool(row.cells[0].paragraphs[0].paragraph_format.keep_with_next) for row in rows] == flags
+    assert len(d.tables) == 2
+    first, last = ([bool(row.cells[0].paragraphs[0].paragraph_format.keep_with_next) for row in t.rows]
+                   for t in d.tables)
+    assert first == [True] * (len(first) - 1) + [False] and breakable[len(first) - 1]
+    assert d.tables[0].rows[-1].cells[0].text == ""  # a standard error ends the first part
+    assert last == [True] * len(last)  # kept whole, with the notes
+    assert len(first) + len(last) == 61 + 1  # the header row on each part
+    # a table that fits on one page is kept whole, with its notes
+    d = docx.Document(write_docx(_stub_table(40, se_rows=True), tmp_path / "fits.docx"))
+    assert len(d.tables) == 1
+    assert all(row.cells[0].paragraphs[0].paragraph_format.keep_with_next for row in d.tables[0].rows)
     # without notes, the last row is not kept with what follows
     plain = Table(pd.DataFrame({"v": list("ab")})).render()
     assert _keep_flags(plain, 1, 30) == [True, True, False]
+
+
+@pytest.mark.parametrize("locale, continued", [("fr", "Tableau 1 (suite)"), ("en", "Table 1 (continued)")])
+def test_docx_long_table_continued_on_the_next_pages(tmp_path, locale, continued):
+    """Each further part of a long table opens a page under "Tableau N (suite)", with the header rows."""
+    from analysis.tables import add_table_to_document, new_document
+
+    d = docx.Document(write_docx(_stub_table(150, se_rows=False).with_locale(locale), tmp_path / "l.docx"))
+    body = [el for el in d.element.body if el.tag in (qn("w:p"), qn("w:tbl"))]
+    kinds = ["tbl" if el.tag == qn("w:tbl") else docx.text.paragraph.Paragraph(el, d).text for el in body]
+    n = len(d.tables)
+    assert n == 4
+    # the caption, then each part; the parts after the first under "(suite)", which opens a page
+    heads = [k - 1 for k, x in enumerate(kinds) if x == "tbl"]
+    assert kinds[heads[0]].startswith(continued.split(" (")[0]) and " (" not in kinds[heads[0]]
+    assert [kinds[h] for h in heads[1:]] == [continued] * (n - 1)
+    for h in heads[1:]:
+        pf = docx.text.paragraph.Paragraph(body[h], d).paragraph_format
+        assert pf.page_break_before and pf.keep_with_next
+    assert all(t.rows[0].cells[1].text == "b" for t in d.tables)  # the header row on every part
+    assert sum(len(t.rows) - 1 for t in d.tables) == 150
+    assert kinds[-3] == "tbl" and kinds[-2].startswith("Note.") and kinds[-1].startswith("Source")
+    # the caption of the first part is not moved to a new page at the top of the document,
+    # but it is after another table
+    first_caption = docx.text.paragraph.Paragraph(body[heads[0]], d).paragraph_format
+    assert not first_caption.page_break_before
+    document = new_document(lang=locale)
+    add_table_to_document(document, Table(pd.DataFrame({"a": [1]})))
+    add_table_to_document(document, _stub_table(150, se_rows=False).with_locale(locale))
+    captions = [p for p in document.paragraphs if p.text.startswith(continued.split(" (")[0])]
+    assert captions[0].paragraph_format.page_break_before
 
 
 def test_docx_caption_numbers_follow_the_document(tmp_path):

@@ -147,7 +147,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
                    key="htmt")
             .tab_stub("factor")
             .cols_label({"factor": ""})
-            .fmt_number(nums[:-1], decimals=2, leading_zero=False)
+            .fmt_number(nums[:-1], decimals=2)  # a ratio that can exceed 1: its leading zero kept
             .sub_missing("")
             .tab_note(ctx.text("cfa.htmt_note", above=(ctx.text("cfa.pairs_none") if above == 0 else ctx.text("cfa.pairs_one")
                                                          if above == 1 else ctx.text("cfa.pairs_many", n=above))))

@@ -168,7 +168,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     cum = format_number(float(derived["cumulative"].iloc[-1]) * 100, 1, ctx.lang)
     out.results["apa_text"] = [ctx.text(
         "efa.apa", n=n_factors,
-        factors=ctx.text("efa.factors_one" if n_factors == 1 else "efa.factors_many"),
+        factors=ctx.text("efa.solution_factors_one" if n_factors == 1 else "efa.solution_factors_many"),
         kmo=format_number(float(k.overall), 2, ctx.lang, leading_zero=False), bartlett_df=int(b.df), chi=chi, pb=pb,
         cum=cum)]
     out.add(t)

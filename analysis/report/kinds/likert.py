@@ -83,7 +83,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     # the scale of most dimensions first, then each other scale with the dimensions using it
     ordered = sorted(scales, key=lambda k: -len(scales[k]))
     scale = ordered[0] + "".join(
-        ctx.text("likert.scale_for", scale=text, dimensions=", ".join(f"« {d} »" for d in scales[text]))
+        ctx.text("likert.scale_for", scale=text, dimensions=", ".join(ctx.text("common.quoted", text=d) for d in scales[text]))
         for text in ordered[1:])
     n_text = (format_integer(n_min, ctx.lang) if n_min == n_max
               else f"{format_integer(n_min, ctx.lang)} {ctx.text('likert.to')} {format_integer(n_max, ctx.lang)}")
@@ -110,7 +110,7 @@ def _likert_figure(ctx: ReportContext, name: str, construct, items: list[str], d
         dims = list(dict.fromkeys(
             ctx.construct_label(f"{name}__{d.name}") for d in construct.dimensions for i in members if i in d.items))
         if len(set(scale_of.values())) > 1 and 0 < len(dims) <= 2:
-            titles[sc] = " ; ".join(dims) if ctx.lang == "fr" else "; ".join(dims)
+            titles[sc] = ctx.text("common.list_sep").join(dims)
     fig_df = dist.assign(
         level=[levels[scale_of[i]][int(v) - 1] if 1 <= int(v) <= 5 else str(int(v))
                for i, v in zip(dist["item"], dist["value"])],

@@ -184,8 +184,7 @@ def _coefficient_figure(ctx: ReportContext, plan, results: dict, cols: dict, dvs
     for n in ols:
         dv = dv_of[keys[n]]
         label = ctx.labels.variable(dv, "label", ctx.lang) or term_label(ctx, dv)
-        outcome_text[n] = ctx.text("common.colon").join(
-            ["Variable dépendante" if ctx.lang == "fr" else "Dependent variable", label])
+        outcome_text[n] = ctx.text("common.colon").join([ctx.text("figures.labels.coef_outcome"), label])
     coefs["outcome"] = coefs["model"].map(outcome_text)
     first_terms: dict[str, set] = {}
     model_labels = {}
@@ -194,17 +193,15 @@ def _coefficient_figure(ctx: ReportContext, plan, results: dict, cols: dict, dvs
         terms = set(cols[keys[n]].coefficients.index.astype(str))
         first = first_terms.setdefault(outcome_text[n], terms)
         extra = [t for t in cols[keys[n]].coefficients.index.astype(str) if t not in first]
-        word = "Modèle" if ctx.lang == "fr" else "Model"
-        text = f"{word} {number}, {plan.models[n].hypothesis}"
+        text = ctx.text("figures.labels.coef_model", number=number, hypothesis=plan.models[n].hypothesis)
         if extra:
             added = ", ".join(_lower_first(term_label(ctx, t)) for t in extra)
-            text += (" ; ajoute " if ctx.lang == "fr" else "; adds ") + added
+            text += ctx.text("figures.labels.coef_adds", terms=added)
         model_labels[n] = text
     ses = {str(plan.models[n].se or "classical").lower() for n in ols}
     kind = _named(ctx, "model_kinds", "ols")
     se = _named(ctx, "se_kinds", ses.pop()) if len(ses) == 1 else ""
-    xlabel = (("Coefficient non standardisé" if ctx.lang == "fr" else "Unstandardised coefficient")
-              + f" ({kind}{', ' + se if se else ''})")
+    xlabel = ctx.text("figures.labels.coef_unstandardised", kind=f"{kind}{', ' + se if se else ''}")
     return coefficient_plot(coefs, outcome="outcome", term_labels={k: term_label(ctx, k) for k in keep},
                             model_labels=model_labels, xlabel=xlabel, locale=ctx.lang)
 

@@ -138,7 +138,9 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         for r in sub.itertuples():
             rows.append({"construct": labels[c], "indicator": _indicator_label(ctx, r.rhs, labels),
                          "kind": ctx.text("pls.weight_short" if typ == "weight" else "pls.loading_short"),
-                         "estimate": r.estimate, "statistic": r.statistic, "ci": interval_text(ctx, r.ci_low, r.ci_high),
+                         "estimate": r.estimate, "statistic": r.statistic,
+                         # APA: no leading zero for a loading (bounded by 1), one for a weight (not bounded)
+                         "ci": interval_text(ctx, r.ci_low, r.ci_high, leading_zero=typ == "weight"),
                          "vif": outer_vif.get((c, r.rhs), np.nan), "lhs": c, "rhs": r.rhs, "p_value": r.p_value,
                          "ci_low": r.ci_low, "ci_high": r.ci_high})
     numbers = ["lhs", "rhs", "p_value", "ci_low", "ci_high"]  # in the results CSV, not in the table
@@ -159,6 +161,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label({"indicator": "", "construct": "", "kind": "", "estimate": ctx.text("pls.estimate"),
                      "statistic": "t", "ci": ctx.text("pls.ci"), "vif": "VIF"})
         .fmt_number(["estimate", "vif"], decimals=2)
+        .fmt_number("estimate", decimals=2, leading_zero=False,
+                    rows=mm.index[mm["kind"] == ctx.text("pls.loading_short")])
         .fmt_number("statistic", decimals=1)
         .cols_align("right", "ci")
         .sub_missing("")
@@ -200,7 +204,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
             new_table(ht, ctx, spec, number, suffix=ctx.text("pls.htmt_title"), key="htmt")
             .tab_stub("pair")
             .cols_label({"pair": "", "estimate": "HTMT", "ci": ctx.text("pls.ci")})
-            .fmt_number("estimate", decimals=2, leading_zero=False)
+            .fmt_number("estimate", decimals=2)  # a ratio that can exceed 1: its leading zero kept
             .cols_align("right", "ci")
             .tab_note(ctx.text("pls.htmt_note", above=above))
         )

@@ -17,10 +17,10 @@ from analysis.report._common import (
     fmt_adaptive,
     fmt_p,
     group_levels,
-    pool_sparse_levels,
     merge_suppression_notes,
     new_table,
     numeric,
+    pool_sparse_levels,
     present_columns,
     zeros_as_none,
 )

@@ -16,10 +16,7 @@ from pathlib import Path
 from analysis.report._layout import _TABLE_FONT, _natural_width_cm
 from analysis.report.writers._base import ReportFigure, Writer
 
-__all__ = ["write_docx", "WRITER", "LIST_TITLES"]
-
-#: Titles of the lists at the top of ``tables.docx``, per language: (tables, figures).
-LIST_TITLES = {"fr": ("Liste des tableaux", "Liste des figures"), "en": ("List of tables", "List of figures")}
+__all__ = ["write_docx", "WRITER"]
 
 _FIGURE_LABEL = "Figure"
 
@@ -124,7 +121,10 @@ def write_docx(rendered: Sequence, landscape: Sequence[bool], path: Path, *, lan
     figures = list(figures or [])
     document = new_document(lang=lang)
     if lists:
-        titles = LIST_TITLES.get(lang, LIST_TITLES["en"])
+        from analysis.report._texts import load_texts
+
+        texts = load_texts(lang)  # the titles of the lists, in texts/<lang>.yaml
+        titles = (texts("figures.list_of_tables"), texts("figures.list_of_figures"))
         label = rendered[0].locale.table_label if rendered else "Tableau"
         _add_list(document, titles[0], label, [r.caption_text() for r in rendered if r.number_text])
         if figures:
