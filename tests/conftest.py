@@ -6,10 +6,19 @@ R script that produced its reference values in ``tests/reference/``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# CI (``.ci/run`` sets CI=true) runs the property tests with a fixed seed, so that a red CI can be
+# replayed as it is; a developer's run draws new examples each time (a counterexample found that
+# way becomes a plain regression test, as in tests/cleaning/test_personal.py).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 #: Folder of the public datasets used by the parity tests.
 DATA_DIR = Path(__file__).parent / "data"

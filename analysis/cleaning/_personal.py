@@ -31,7 +31,9 @@ a report; its values stay in the private link table) when:
    organisation is the respondent, and its name identifies it. The name of
    another organisation (a partner, a donor: "Nom de l'organisation
    partenaire", or any organisation named inside a repeat group) is neither a
-   person's name nor the respondent's, and stays;
+   person's name nor the respondent's, and stays; nor is the name of a thing
+   ("What is the toy's name?", "Nom du projet": a product, a project, an
+   activity, a village...);
 5. a text column one of whose answers holds a phone number or an e-mail
    address (free text such as "Appelez-moi au 0655998877"). The whole column
    is removed, not only the number: an answer that gives a way to reach its
@@ -129,6 +131,13 @@ _ORG_NAME_AFTER = re.compile(r"^\s*(?:(?:de|du|des|d|of)\s+)?(?:(?:l|la|le|les|t
 _ORG_NAME_BEFORE = re.compile(r"\b(?:" + _ORG_WORDS + r")(?:\s+s)?\s*$")
 _ORG_NAME_AR = re.compile(r"اسم\s+(?:ال)?(?:منظمة|جمعية|تعاونية|مؤسسة|شركة|هيئة|مقاولة|منظمتكم|جمعيتكم|تعاونيتكم"
                           r"|مؤسستكم)")
+#: Things (folded) whose name a form may ask ("What is the toy's name?", "Nom du projet"): not a person's.
+_THING_WORDS = (r"toy|jouet|product|produit|project|projet|programme|program|activity|activite|event|evenement"
+                r"|brand|marque|crop|animal|school|ecole|village|douar|item|article|training|formation|equipment"
+                r"|equipement|initiative|campaign|campagne|innovation")
+_THING_NAME_AFTER = re.compile(r"^\s*(?:(?:de|du|des|d|of)\s+)?(?:(?:l|la|le|les|the|votre|vos|your|notre|our"
+                               r"|cette|ce|cet|this)\s+)*(?:" + _THING_WORDS + r")s?\b")
+_THING_NAME_BEFORE = re.compile(r"\b(?:" + _THING_WORDS + r")s?(?:\s+s)?\s*$")
 #: Label words (folded) of a way to reach a person or an identifier (any type that can hold one).
 _CONTACT_LABEL = re.compile(
     r"(?:\b(?:telephone|phone|gsm|whatsapp|cin|passport|passeport|house number|numero de maison"
@@ -141,10 +150,11 @@ _REACH_LABEL = re.compile(
 # project's name, "عنوان" also means a title)
 
 #: Phone numbers: "0" and nine digits, "+"/"00" and a country code, a Maghreb mobile with its country code.
+#: "00" right after a group of digits continues a grouped amount ("27 001 000 1000"), not a country prefix.
 _SEP = r"[ \u00a0\u202f.\-]?"
 _PHONE = re.compile(
     r"(?<![0-9A-Za-z+])(?:"
-    r"(?:\+|00)[ \u00a0]?[1-9]\d{0,2}(?:" + _SEP + r"\(0\))?(?:" + _SEP + r"\d){7,12}"
+    r"(?:\+|(?<!\d[ \u00a0\u202f.])00)[ \u00a0]?[1-9]\d{0,2}(?:" + _SEP + r"\(0\))?(?:" + _SEP + r"\d){7,12}"
     r"|\(?0[1-9]\)?(?:" + _SEP + r"\d){8}"
     r"|21[2-6][5-8]\d{8}"
     r")(?![0-9A-Za-z])")  # ASCII letters around: a code or a UUID; Arabic letters may touch a number
@@ -241,9 +251,22 @@ def _person_name_in(label: str) -> bool:
     if _PERSON_NAME_ALWAYS.search(label):
         return True
     for m in _PERSON_NAME.finditer(label):
-        if not (_ORG_NAME_AFTER.match(label[m.end():]) or _ORG_NAME_BEFORE.search(label[:m.start()])):
+        if not (_ORG_NAME_AFTER.match(label[m.end():]) or _ORG_NAME_BEFORE.search(label[:m.start()])
+                or _is_thing_name(label, m)):
             return True
     return False
+
+
+def _is_thing_name(label: str, m: re.Match) -> bool:
+    """Whether the name mention ``m`` of a folded label is a thing's ("the toy's name", "nom du projet")."""
+    return bool(_THING_NAME_AFTER.match(label[m.end():]) or _THING_NAME_BEFORE.search(label[:m.start()]))
+
+
+def _thing_name_in(label: str) -> bool:
+    """Whether a folded label asks for the name of a thing only (every name it mentions is a thing's)."""
+    mentions = list(_PERSON_NAME.finditer(label))
+    return bool(mentions) and not _PERSON_NAME_ALWAYS.search(label) and all(
+        _is_thing_name(label, m) for m in mentions)
 
 
 def _org_name_in(label: str) -> bool:
@@ -277,8 +300,9 @@ def _rule(name: str, t: str, labels: list[str], in_repeat: bool) -> str | None:
     third_party = in_repeat or bool(tokset & _THIRD_PARTY_TOKENS) or any(_THIRD_PARTY.search(f) for f in folded)
     org_named = bool(tokset & _ORG_TOKENS) and bool(tokset & {"name", "names", "nom", "noms"})
     person_label = any(_person_name_in(f) for f in folded)
+    thing_named = bool(folded) and all(_thing_name_in(f) for f in folded)  # "What is the toy's name?"
     if (tokset & (_NAME_TOKENS - {"name", "names", "nom", "noms"})) or (tokset & {"name", "names", "nom", "noms"}
-                                                                        and not org_named):
+                                                                        and not org_named and not thing_named):
         return "its name names a person or a way to reach one"
     if person_label or any(_REACH_LABEL.search(f) for f in folded):
         return "its label asks for a person's name, address or e-mail"

@@ -124,6 +124,20 @@ def test_an_organisation_name_is_not_a_person_name():
     assert set(personal_columns(q, cb, in_repeat=True)) == {"member"}
 
 
+def test_the_name_of_a_thing_is_not_a_person_name():
+    """ODK's nested-repeat example asks "What is the toy's name?" in a question called ``name``
+    (central-backend's multirepeat form): a thing's name, not a person's."""
+    q, cb = _form([
+        ("name", "text", "What is the toy's name?", ""),
+        ("q2", "text", "Nom du projet", ""),
+        ("q3", "text", "Name of the product", ""),
+        ("q4", "text", "What is the child's name?", ""),
+        ("q5", "text", "Nom", ""),
+        ("q6", "text", "Nom et prénom du responsable du projet", ""),
+    ])
+    assert set(personal_columns(q, cb)) == {"q4", "q5", "q6"}
+
+
 def test_a_role_names_a_person():
     q, cb = _form([
         ("inspector", "text", "Inspector", ""),
@@ -275,6 +289,12 @@ def _grouped(n: int, sep: str) -> str:
 ), min_size=1, max_size=4), _text)
 def test_numbers_years_amounts_dates_and_uuids_are_not_phone_numbers(before, numbers, after):
     assert contact_kind(f"{before} {' '.join(numbers)} {after}") == "", numbers
+
+
+def test_an_amount_followed_by_a_number_is_not_an_international_phone():
+    """Found by the property test: "27 001 000 1000" read "00" of an amount's group as a country prefix."""
+    assert contact_kind("budget 27 001 000 1000 membres") == ""
+    assert contact_kind("appelez le 00212 661 22 33 44") == "phone number"
 
 
 def test_a_yes_no_question_about_an_email_and_a_barcode_are_not_personal():
