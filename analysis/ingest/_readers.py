@@ -511,7 +511,7 @@ def _labels_to_codes(df: pd.DataFrame, hmap: HeaderMap, notes: list, path: Path)
             continue
         opts = [c for c in df.columns if c.startswith(col + "/")]
         for oc in opts:
-            if set(pd.unique(df[oc])) <= {"", "0", "1"}:
+            if _fastread.zero_one(df[oc]) or set(pd.unique(df[oc])) <= {"", "0", "1"}:
                 continue
             v = df[oc].astype(str).str.strip().str.casefold()
             if not v.isin(["", "0", "1"]).all():
