@@ -152,8 +152,8 @@ def oversized_cell(table, limit: int) -> tuple[int, int, int] | None:
     import pyarrow.compute as pc
 
     for i, col in enumerate(table.columns):
-        if not (col.num_chunks and len(col)) or _max_bytes(col) <= limit:
-            continue  # bytes >= characters: nothing too long here
+        if not (col.num_chunks and len(col)) or col.nbytes <= limit or _max_bytes(col) <= limit:
+            continue  # bytes >= characters (and a column's bytes >= any cell's): nothing too long here
         lengths = pc.utf8_length(col)
         mx = pc.max(lengths).as_py()
         if mx is not None and mx > limit:
