@@ -5,7 +5,7 @@ this module only makes the column-wide steps fast, with exactly the results
 of the cell-by-cell definitions they replace:
 
 * :func:`parse_csv` parses the whole CSV with pyarrow, every column as text,
-  in blocks of about a sixteenth of the file (1 to 16 MB), so that both cores
+  in blocks of about a sixteenth of the file (4 to 16 MB), so that both cores
   share the work, and again in 16 MB blocks when a row is longer than a block
   (pyarrow cannot parse a row that straddles two blocks); the cells are the
   same whatever the block size;
@@ -32,7 +32,8 @@ __all__ = ["parse_csv", "oversized_cell", "only_among", "zero_one", "sheet_frame
 #: Largest block, and the block used again when a row does not fit in a smaller one: a row of up
 #: to 16 MB is parsed.
 LARGE_BLOCK = 1 << 24
-SMALL_BLOCK = 1 << 20
+#: Smallest block: below two of them, splitting the parse costs more than it saves.
+SMALL_BLOCK = 1 << 22
 
 
 def parse_csv(data: bytes, names: list[str], delimiter: str):
@@ -76,7 +77,7 @@ def parse_csv(data: bytes, names: list[str], delimiter: str):
 
 
 def block_size(n_bytes: int) -> int:
-    """Block of about a sixteenth of the file, between 1 MB and 16 MB.
+    """Block of about a sixteenth of the file, between 4 MB and 16 MB.
 
     Enough blocks for pyarrow's threads to share the parsing, few enough that
     the columns are not cut into thousands of chunks (every later step loops

@@ -53,7 +53,8 @@ def _parse_one_block(data: bytes, names, delimiter):
     return _fastread._parse(data, names, delimiter, _fastread.LARGE_BLOCK)
 
 
-def test_parse_csv_same_cells_in_small_blocks():
+def test_parse_csv_same_cells_in_small_blocks(monkeypatch):
+    monkeypatch.setattr(_fastread, "SMALL_BLOCK", 1 << 20)
     rng = random.Random(1)
     lines = ["a;b;c"]
     for i in range(80_000):  # about 3 MB: several blocks
@@ -66,7 +67,8 @@ def test_parse_csv_same_cells_in_small_blocks():
     assert got.num_rows == 80_000
 
 
-def test_parse_csv_row_longer_than_a_block():
+def test_parse_csv_row_longer_than_a_block(monkeypatch):
+    monkeypatch.setattr(_fastread, "SMALL_BLOCK", 1 << 20)
     big = ";".join("y" * 60_000 for _ in range(40))  # a row of 2.4 MB, cells under the limit
     rows = [f"{i};{'z' * 100}" for i in range(30_000)]
     text = "a;" + ";".join(f"c{j}" for j in range(39)) + "\n"
