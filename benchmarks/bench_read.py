@@ -4,6 +4,11 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_read.py            # 100,000 submissions
     .venv/bin/python benchmarks/bench_read.py 20000      # another size
+    .venv/bin/python benchmarks/bench_read.py 100000 --exports /tmp/exports   # keep the exports
+
+``--exports DIR`` writes the two exports under ``DIR/n<N>/`` and reuses them
+when they are there (simulating 100,000 submissions takes minutes, mostly
+writing the XLSX).
 
 Builds one export of the thesis's own form with ``n`` submissions (the
 simulator's clean export, seed 1, written once as a Kobo CSV and once as a
@@ -24,6 +29,7 @@ The ratios are printed; timings vary with the machine's load.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -55,6 +61,7 @@ def _best(func, repeat: int = 3):
 
 def main(argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 100_000
+    keep = Path(argv[argv.index("--exports") + 1]) / f"n{n}" if "--exports" in argv else None
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -65,12 +72,17 @@ def main(argv: list[str]) -> int:
 
     q, cb, hmap = instrument(config.QUESTIONNAIRE_DIR)
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        tmp = keep if keep is not None else Path(tmp)
+        csv_path, xlsx_path = tmp / "csv" / "si_survey_kobo.csv", tmp / "xlsx" / "si_survey_kobo.xlsx"
         t0 = time.perf_counter()
-        csv_path = simulate_export(n=n, seed=1, out_dir=tmp / "csv", fmt="kobo-csv", clean_only=True)["export"]
-        xlsx_path = simulate_export(n=n, seed=1, out_dir=tmp / "xlsx", fmt="kobo-xlsx", clean_only=True)["export"]
-        print(f"export of {n:,} submissions written in {time.perf_counter() - t0:.1f} s "
+        if not csv_path.exists():
+            csv_path = simulate_export(n=n, seed=1, out_dir=tmp / "csv", fmt="kobo-csv", clean_only=True)["export"]
+        if not xlsx_path.exists():
+            xlsx_path = simulate_export(n=n, seed=1, out_dir=tmp / "xlsx", fmt="kobo-xlsx",
+                                        clean_only=True)["export"]
+        print(f"export of {n:,} submissions ready in {time.perf_counter() - t0:.1f} s "
               f"(CSV {csv_path.stat().st_size / 1e6:.1f} MB, XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB)")
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
 
         with open(csv_path, "rb") as fh:
             header = fh.readline().decode("utf-8-sig").rstrip("\r\n")
@@ -94,6 +106,7 @@ def main(argv: list[str]) -> int:
         print(f"XLSX openpyxl read-only   : {t_opx:8.2f} s ({rows:,} rows)")
         print(f"XLSX read_export          : {t_xlsx:8.2f} s ({len(ours.data):,} rows)")
         print(f"XLSX ratio read_export / openpyxl read-only = {t_xlsx / t_opx:.2f} (target <= 1)")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 

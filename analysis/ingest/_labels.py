@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.ingest import _fastread
 from analysis.study._regions import normalize_arabic
 
 __all__ = ["LabelMatcher", "label_matcher", "fold", "parse_multiple", "choice_labels", "labels_to_codes"]
@@ -303,11 +304,11 @@ def labels_to_codes(df: pd.DataFrame, hmap, notes: list, path) -> dict:
         if col not in df.columns:
             continue
         s = df[col]
+        code_set = set(lut.values())
+        if _fastread.only_among(s, code_set):
+            continue  # only codes (checked on the distinct values, before factorizing): nothing to map
         codes, uniq = pd.factorize(s)
         uniq = np.asarray(uniq, dtype=object)
-        code_set = set(lut.values())
-        if all(str(u).strip() in code_set or str(u).strip() == "" for u in uniq):
-            continue  # only codes: nothing to map
         counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
         nonempty = np.array([str(u).strip() != "" for u in uniq], dtype=bool)
         is_code = np.array([str(u).strip() in lut and lut[str(u).strip()] == str(u).strip() for u in uniq],
@@ -325,7 +326,7 @@ def labels_to_codes(df: pd.DataFrame, hmap, notes: list, path) -> dict:
             continue
         opts = [c for c in df.columns if isinstance(c, str) and c.startswith(col + "/")]
         for oc in opts:
-            if set(pd.unique(df[oc])) <= {"", "0", "1"}:
+            if _fastread.zero_one(df[oc]) or set(pd.unique(df[oc])) <= {"", "0", "1"}:
                 continue
             v = df[oc].astype(str).str.strip().str.casefold()
             t = v.isin(list(_TRUE))

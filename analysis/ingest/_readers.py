@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.ingest import _fastread
 from analysis.ingest._headers import CENTRAL_SYSTEM, HeaderMap, header_map
 from analysis.ingest._kobocat import (
     blank_placeholders,
@@ -276,7 +277,6 @@ def _read_csv_text(text: str | None, path: Path, hmap: HeaderMap, notes: list,
                    data: bytes | None = None) -> tuple[pd.DataFrame, str, list[str]]:
     """Parse CSV text (or UTF-8 ``data`` bytes, without decoding the whole file in Python)."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     if text is not None and text.startswith("\ufeff"):
         text = text[1:]
@@ -300,15 +300,7 @@ def _read_csv_text(text: str | None, path: Path, hmap: HeaderMap, notes: list,
         data = text.encode("utf-8")
     names = [f"c{i}" for i in range(ncols)]
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
-                                             newlines_in_values=True, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, null_values=[]),
-        )
+        table = _fastread.parse_csv(data, names, delim)
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         if text is None:
             if "UTF8" in str(exc) or "utf8" in str(exc).lower():
@@ -316,18 +308,13 @@ def _read_csv_text(text: str | None, path: Path, hmap: HeaderMap, notes: list,
             text = data.decode("utf-8", errors="replace")
         err = _diagnose_csv(text, delim, ncols, header, path)
         raise err from exc
-    # oversized cells (vectorised)
-    import pyarrow.compute as pc
-
-    for i, col in enumerate(table.columns):
-        if col.num_chunks and len(col):
-            mx = pc.max(pc.utf8_length(col)).as_py()
-            if mx is not None and mx > MAX_FIELD_CHARS:
-                pos = int(np.argmax(pc.utf8_length(col).to_numpy(zero_copy_only=False)))
-                raise InputError(
-                    f"a cell of {mx} characters (a broken export or pasted binary data?)", file=path,
-                    row=pos + 2, column=header[i], expected=f"at most {MAX_FIELD_CHARS} characters",
-                )
+    hit = _fastread.oversized_cell(table, MAX_FIELD_CHARS)  # oversized cells (vectorised)
+    if hit is not None:
+        i, mx, pos = hit
+        raise InputError(
+            f"a cell of {mx} characters (a broken export or pasted binary data?)", file=path,
+            row=pos + 2, column=header[i], expected=f"at most {MAX_FIELD_CHARS} characters",
+        )
     df = table.to_pandas()
     df.columns = header
     return df, delim, header
@@ -353,20 +340,7 @@ def _cell_text(v) -> str:
 
 
 def _sheet_frame(header, rows) -> pd.DataFrame:
-    header = list(header)
-    while header and (header[-1] is None or header[-1] == ""):
-        header = header[:-1]
-    ncols = len(header)
-    body = []
-    for r in rows:
-        vals = [_cell_text(v) for v in r[:ncols]]
-        if len(vals) < ncols:
-            vals += [""] * (ncols - len(vals))
-        body.append(vals)
-    head = [_cell_text(h).strip() for h in header]
-    df = pd.DataFrame(body, columns=range(ncols), dtype=object) if body else pd.DataFrame(columns=range(ncols))
-    df.columns = head
-    return df.astype(str) if len(df) else df.astype(object)
+    return _fastread.sheet_frame(header, rows, _cell_text)  # _cell_text of every cell, column by column
 
 
 def xlsx_sheets(path: Path, first_only: bool = False) -> list[tuple[str, pd.DataFrame]]:
