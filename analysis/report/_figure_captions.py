@@ -51,8 +51,10 @@ def figure_caption(ctx, name: str, fig=None) -> str:
 
 
 def fill_figure_captions(ctx, output, table_number: int | None) -> None:
-    """Give every figure of ``output`` without one a caption and a note naming its table."""
+    """Give every figure of ``output`` without one a caption, and a note naming its table to every
+    figure whose kind gave only its caption (a ``str`` in ``output.figure_captions``)."""
     for name, fig in output.figures.items():
-        if name not in output.figure_captions:
+        given = output.figure_captions.get(name)
+        if given is None or isinstance(given, str):  # a kind may give the caption alone
             note = ctx.text("figures.note", table=table_number) if table_number else None
-            output.figure_captions[name] = (figure_caption(ctx, name, fig), note)
+            output.figure_captions[name] = (given or figure_caption(ctx, name, fig), note)

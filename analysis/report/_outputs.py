@@ -27,7 +27,7 @@ class TableOutput:
     landscape : list of bool
         Per table, whether it is set on a landscape page (Word) or in a ``landscape``
         environment (LaTeX).
-    figure_captions : dict of str -> (str, str or None)
+    figure_captions : dict of str -> (str, str or None) or str
         Per figure name, its caption and note (the documents that insert the figures);
         those left out get one from :mod:`analysis.report._figure_captions`.
     """

@@ -155,6 +155,17 @@ def test_sample_table_never_hides_a_whole_legal_form_group(run):
         assert "(y c. " in block
 
 
+def test_every_figure_has_a_caption_in_words(run):
+    """No figure is captioned by its file name ("pls paths", "sem paths" were), and every one
+    sends the reader to its table."""
+    for tid, out in run["outputs"].items():
+        for name in out.figures:
+            caption, note = out.figure_captions[name]
+            assert caption and caption != name.replace("_", " ") and "_" not in caption, (tid, name, caption)
+            if out.tables:
+                assert note, (tid, name)
+
+
 # --------------------------------------------------------------------------- 4. one weighting policy
 
 

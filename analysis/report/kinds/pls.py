@@ -305,4 +305,5 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         node[name] = " × ".join(_short(labels.get(x, x), 30) for x in blocks[name].components)
     out.figures[f"{spec['id']}_paths"] = path_diagram(
         diag, latent=latent, r2={c: float(res.r2[c]) for c in endo}, labels=node, lang=ctx.lang)
+    out.figure_captions[f"{spec['id']}_paths"] = ctx.text("figures.pls_paths")
     return out

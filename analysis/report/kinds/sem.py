@@ -259,4 +259,5 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         diag, latent={c for c in structural if c in latent},
         r2={c: float(res.r2[c]) for c in endo if c in res.r2.index},
         labels={c: labels[c] for c in structural}, lang=ctx.lang)
+    out.figure_captions[f"{spec['id']}_paths"] = ctx.text("figures.sem_paths")
     return out
