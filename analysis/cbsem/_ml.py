@@ -25,6 +25,7 @@ from scipy import optimize
 from analysis.cbsem._ml_data import (
     _GroupData,
     _loglik_patterns,
+    _pseudo_complete,
 )
 
 
@@ -156,15 +157,38 @@ class _MLProblem:
             len(d.patterns) > 1 for d in self.data
         )
 
+    def _pattern_stack(self, g, sigma, mu, observed: bool):
+        """Per pattern of group ``g``, embedded in ``p x p`` (zeros at the missing variables):
+        ``A = Sigma_oo^-1`` and, when ``observed``, ``B = A (S + d d') A`` and ``a = A d``;
+        with the pattern sizes ``n``."""
+        pats = self.data[g].patterns
+        p = sigma.shape[0]
+        n = np.array([pat.n for pat in pats], dtype=float)
+        va = np.zeros((len(pats), p, p))
+        vb = np.zeros_like(va) if observed else None
+        vad = np.zeros((len(pats), p)) if observed else None
+        for r, pat in enumerate(pats):
+            a_inv = np.linalg.inv(sigma[pat.ix])
+            va[r][pat.ix] = a_inv
+            if observed:
+                d = pat.mean - mu[pat.idx]
+                ad = a_inv @ d
+                vb[r][pat.ix] = a_inv @ pat.cov @ a_inv + np.outer(ad, ad)
+                vad[r, pat.idx] = ad
+        return n, va, vb, vad
+
     def _lowrank_information(self, x, observed: bool) -> np.ndarray:
         """Expected or (the analytic part of the) observed information from the low-rank
-        factors of the covariance derivatives, pattern by pattern.
+        factors of the covariance derivatives, summed over the missing-data patterns.
 
         With ``dSigma_k = sum_j c_j (u_j v_j' + v_j u_j')`` and, per pattern, ``P = W' A W``
-        and ``Q = W' B W`` for ``W = [U V]`` restricted to the observed variables,
-        ``tr(A X_k Q' X_l) = (Q_vu o P_uv + Q_vv o P_uu + Q_uu o P_vv + Q_uv o P_vu)`` summed
-        over the pieces of ``k`` and ``l``: ``O(p q^2)`` per pattern instead of
-        ``O(p^2 npar^2)``. The mean terms ``dmu' A dmu`` are summed over patterns first.
+        and ``Q = W' B W`` for the distinct columns ``W`` of ``[U V]`` (unit vectors and a
+        few columns of ``Lambda Psi``), ``tr(A X_a A X_b) = 2 (P[u_a, v_b] P[v_a, u_b] +
+        P[u_a, u_b] P[v_a, v_b])`` and ``tr(A X_a B X_b)`` likewise with one ``P`` replaced
+        by ``Q``, for the pieces ``a, b``. The sums over patterns are taken first, for each
+        piece ``a`` at once: ``K_a = sum_pattern n P[u_a, :]' Q[v_a, :]`` is a batch of
+        matrix products, and the information is gathered from the ``K_a``. The mean terms
+        ``dmu' A dmu`` are summed over patterns first.
         """
         k = len(x)
         info = np.zeros((k, k))
@@ -173,40 +197,49 @@ class _MLProblem:
         ):
             mu = self._mu(g, mu)
             q = u.shape[1]
-            w = np.concatenate([u, v], axis=1)
+            wd, inv = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
+            inv = np.asarray(inv).ravel()
+            su, sv = inv[:q], inv[q:]
             agg = np.zeros((q, k))
             agg[np.arange(q), index] = coef
-            tsum = np.zeros((q, q))
-            a_sum = np.zeros_like(sigma)  # sum of n A (embedded): the mean terms
-            cross = np.zeros((k, k))
-            for pat in self.data[g].patterns:
-                o = pat.idx
-                a_inv = np.linalg.inv(sigma[pat.ix])
-                wo = w[o]
-                pm = wo.T @ (a_inv @ wo)
-                puu, puv, pvu, pvv = pm[:q, :q], pm[:q, q:], pm[q:, :q], pm[q:, q:]
-                if not observed:
-                    tsum += 0.5 * pat.n * (puv * pvu + puu * pvv) * 2.0
-                else:
-                    d = pat.mean - mu[o]
-                    b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
-                    qm = wo.T @ (b @ wo)
-                    quu, quv, qvu, qvv = qm[:q, :q], qm[:q, q:], qm[q:, :q], qm[q:, q:]
-                    t_aa = 2.0 * (puv * pvu + puu * pvv)
-                    t_ab = qvu * puv + qvv * puu + quu * pvv + quv * pvu
-                    tsum += pat.n * (-t_aa + 2.0 * t_ab)
-                    if self.meanstructure:
-                        ad = a_inv @ d
-                        uo, vo = u[o], v[o]
-                        xa = (uo * (vo.T @ ad) + vo * (uo.T @ ad)) @ agg  # po x k: X_k a
-                        am = a_inv @ dm[:, o].T  # po x k: A m_l
-                        cross += pat.n * (xa.T @ am)
-                a_sum[pat.ix] += pat.n * a_inv
+            n, va, vb, vad = self._pattern_stack(g, sigma, mu, observed)
+            pd_ = np.matmul(np.matmul(wd.T, va), wd)  # R x d x d
+            ar = np.arange(q)[:, None]
+            nb = n[None, :, None]
+
+            def kmat(left, lrows, right, rrows):
+                # K_a[y, w] = sum_r n_r left_r[lrows_a, y] right_r[rrows_a, w]
+                lt = np.ascontiguousarray(left[:, lrows, :].transpose(1, 2, 0))  # q x d x R
+                rt = np.ascontiguousarray((right[:, rrows, :]).transpose(1, 0, 2)) * nb
+                return np.matmul(lt, rt)  # q x d x d
+
+            kpp = kmat(pd_, su, pd_, sv)
+            t_aa = kpp[ar, sv[None, :], su[None, :]] + kpp[ar, su[None, :], sv[None, :]]
+            if not observed:
+                tsum = t_aa
+            else:
+                qd = np.matmul(np.matmul(wd.T, vb), wd)
+                k1 = kmat(pd_, su, qd, sv)  # sum n P[u_a, y] Q[v_a, w]
+                k2 = kmat(pd_, sv, qd, su)  # sum n P[v_a, y] Q[u_a, w]
+                t_ab = (
+                    k1[ar, sv[None, :], su[None, :]] + k1[ar, su[None, :], sv[None, :]]
+                    + k2[ar, sv[None, :], su[None, :]] + k2[ar, su[None, :], sv[None, :]]
+                )  # fmt: skip
+                tsum = -2.0 * t_aa + 2.0 * t_ab
             blk = agg.T @ tsum @ agg
             if self.meanstructure:
+                a_sum = np.tensordot(n, va, axes=1)  # sum of n A: the mean terms
                 mam = dm @ a_sum @ dm.T
                 blk = blk + (2.0 * mam if observed else mam)
                 if observed:
+                    # sum n (X_k a)' A m_l: X_k a = u (v'a) + v (u'a) per piece
+                    ua = np.matmul(vad, wd)  # R x d: a' w
+                    am = np.matmul(va, dm.T)  # R x p x k: A m_l
+                    wam = np.matmul(wd.T, am)  # R x d x k: w' A m_l
+                    # piece a: (v_a'a) (u_a' A m_l) + (u_a'a) (v_a' A m_l)
+                    c1 = np.einsum("r,ra,ral->al", n, ua[:, sv], wam[:, su, :])
+                    c2 = np.einsum("r,ra,ral->al", n, ua[:, su], wam[:, sv, :])
+                    cross = agg.T @ (c1 + c2)
                     blk = blk + 2.0 * (cross + cross.T)
             info += blk
         return info / (2.0 * self.ntotal) if observed else info / self.ntotal
@@ -390,16 +423,12 @@ class _MLProblem:
                 h[:, j] += (jg(xp) - jg(xm)) / (2 * step)
         return 0.5 * (h + h.T)
 
-    def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
-        """Scores d loglik_i / d x of the cases of one group (n_g x npar).
-
-        ``s_ik = 0.5 z_i' dSigma_k z_i - 0.5 tr(Sigma_oo^-1 dSigma_k) + z_i' dmu_k`` with
-        ``z_i = Sigma_oo^-1 (y_i,o - mu_o)`` (zero for the missing entries); the quadratic
-        forms use the low-rank factors of :meth:`SEMModel.jacobian_factors`.
-        """
+    def _score_blocks(self, x, group: int, chunk: int = 50000):
+        """Casewise scores of one group, block by block: yields ``(rows, scores)`` with
+        ``scores`` of shape ``(len(rows), npar)`` (see :meth:`casewise_scores`)."""
         sigma, mu = self.model.implied(x)[group]
         mu = self._mu(group, mu)
-        ds, dm = self.model.jacobian(x)[group]
+        _ds, dm = self.model.jacobian(x)[group]
         u, v, coef, index = self.model.jacobian_factors(x)[group]
         npar = len(x)
         # q x npar matrix that adds the pieces of each parameter; when every parameter has at
@@ -412,13 +441,11 @@ class _MLProblem:
         p = data.x.shape[1]
         q = u.shape[1]
         products = _column_products(np.concatenate([u, v], axis=1))
-        out = np.zeros((data.n, npar))
         for pat in data.patterns:
             o = pat.idx
-            inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            inv_full = np.zeros((p, p))
-            inv_full[np.ix_(o, o)] = inv
-            const = -0.5 * np.tensordot(ds, inv_full, axes=([1, 2], [0, 1]))  # npar
+            inv = np.linalg.inv(sigma[pat.ix])
+            # -0.5 tr(A dSigma_k) = -sum_j c_j u_j' A v_j over the pieces j of k
+            const = -(np.sum(u[o] * (inv @ v[o]), axis=0) @ agg)
             for start in range(0, pat.n, chunk):
                 rows = pat.rows[start : start + chunk]
                 z = np.zeros((len(rows), p))
@@ -435,23 +462,49 @@ class _MLProblem:
                     sc = (zuv[:, :q] * zuv[:, q:]) @ agg + const
                 if self.meanstructure:
                     sc += z @ dm.T
-                out[rows] = sc
+                yield rows, sc
+
+    def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
+        """Scores d loglik_i / d x of the cases of one group (n_g x npar).
+
+        ``s_ik = 0.5 z_i' dSigma_k z_i - 0.5 tr(Sigma_oo^-1 dSigma_k) + z_i' dmu_k`` with
+        ``z_i = Sigma_oo^-1 (y_i,o - mu_o)`` (zero for the missing entries); the quadratic
+        forms use the low-rank factors of :meth:`SEMModel.jacobian_factors`.
+        """
+        out = np.zeros((self.data[group].n, len(x)))
+        for rows, sc in self._score_blocks(x, group, chunk):
+            out[rows] = sc
         return out
 
 
-def _score_cross(problem: _MLProblem, x, group: int) -> np.ndarray:
-    """``s' s`` for the casewise scores ``s`` of one group.
+def _score_cross(problem: _MLProblem, x, group: int, buffer: int = 4_000_000) -> np.ndarray:
+    """``s' s`` for the casewise scores ``s`` of one group, accumulated over blocks of cases
+    (at most about ``buffer`` values held at once, whatever the number of cases).
 
     The scores of the parameters that do not enter the group's moments (those of the other
     groups) are zero: the product is taken over the other columns only.
     """
-    s = problem.casewise_scores(x, group)
-    used = np.flatnonzero(np.any(s != 0, axis=0))
-    if len(used) == s.shape[1]:
-        return s.T @ s
-    sub = s[:, used]
-    out = np.zeros((s.shape[1], s.shape[1]))
-    out[np.ix_(used, used)] = sub.T @ sub
+    npar = len(x)
+    _ds, dm = problem.model.jacobian(x)[group]
+    index = problem.model.jacobian_factors(x)[group][3]
+    used = np.union1d(index, np.flatnonzero(np.any(dm != 0, axis=1))) if problem.meanstructure \
+        else np.unique(index)  # fmt: skip
+    nb = max(64, buffer // max(len(used), 1))
+    buf = np.empty((min(nb, problem.data[group].n), len(used)))
+    cross = np.zeros((len(used), len(used)))
+    fill = 0
+    for _rows, sc in problem._score_blocks(x, group, chunk=nb):
+        sc = sc[:, used]
+        if fill + len(sc) > len(buf):
+            cross += buf[:fill].T @ buf[:fill]
+            fill = 0
+        buf[fill : fill + len(sc)] = sc
+        fill += len(sc)
+    cross += buf[:fill].T @ buf[:fill]
+    if len(used) == npar:
+        return cross
+    out = np.zeros((npar, npar))
+    out[np.ix_(used, used)] = cross
     return out
 
 
@@ -597,13 +650,12 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
         p = d.x.shape[1]
         if len(x_idx):
             # fixed.x: the moments of the exogenous variables are not estimated (lavaan)
-            a1, b1 = _h1_information(d)
             rows, cols = np.tril_indices(p)
             xs = np.zeros(p, dtype=bool)
             xs[list(x_idx)] = True
             keep = ~np.concatenate([xs[rows] & xs[cols], xs if ms else np.ones(p, dtype=bool)])
-            a1, b1 = a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
-            out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+            h1 = _h1_parts(d, keep)
+            out.append(float(np.sum(h1["b1"] * h1["a1_inv"].T)))
             continue
         if d.complete:
             e = d.x - d.mean
@@ -613,19 +665,60 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
                 t += np.mean(m)
             out.append(float(t))
             continue
-        a1, b1 = _h1_information(d)
-        out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+        h1 = _h1_parts(d)
+        out.append(float(np.sum(h1["b1"] * h1["a1_inv"].T)))
     return out
 
 
 def _h1_information(d: _GroupData) -> tuple[np.ndarray, np.ndarray]:
     """Observed and first-order information of the saturated model over the missing-data
     patterns, at the EM moments, per case; parameters ``(vech(Sigma), mu)``."""
+    h1 = _h1_parts(d)
+    return h1["a1"], h1["b1"]
+
+
+class _H1Parts(dict):
+    """Saturated-model matrices of one group (computed once, on first use): ``a1`` and
+    ``b1`` (:func:`_h1_information`), ``a1_inv``, and ``wc`` (the complete-data
+    information at the EM moments), restricted to the moments ``keep``."""
+
+    def __init__(self, d: _GroupData, keep):
+        super().__init__()
+        self.d, self.keep = d, keep
+
+    def __missing__(self, key):
+        d, keep = self.d, self.keep
+        if key in ("a1", "b1"):
+            full = d.h1_info.setdefault(None, _H1Parts(d, None)) if keep is not None else self
+            if keep is not None:
+                val = full[key][np.ix_(keep, keep)]
+            elif key == "a1":
+                sat = _SaturatedModel(d.x.shape[1])
+                val = _MLProblem(sat, [d], True).observed_information(sat.pack(d.cov, d.mean))
+            else:
+                sat = _SaturatedModel(d.x.shape[1])
+                prob = _MLProblem(sat, [d], True)
+                val = _score_cross(prob, sat.pack(d.cov, d.mean), 0) / d.n
+        elif key == "a1_inv":
+            val = np.linalg.inv(self["a1"])
+        elif key == "wc":
+            sat = _SaturatedModel(d.x.shape[1])
+            val = _MLProblem(sat, [_pseudo_complete(d)], True).observed_information(
+                sat.pack(d.cov, d.mean)
+            )
+            if keep is not None:
+                val = val[np.ix_(keep, keep)]
+        else:
+            raise KeyError(key)
+        self[key] = val
+        return val
+
+
+def _h1_parts(d: _GroupData, keep=None) -> _H1Parts:
+    """The cached :class:`_H1Parts` of ``d`` for the moments ``keep`` (None: all)."""
     if d.h1_info is None:
-        sat = _SaturatedModel(d.x.shape[1])
-        prob = _MLProblem(sat, [d], True)
-        xh = sat.pack(d.cov, d.mean)
-        a1 = prob.observed_information(xh)
-        sc = prob.casewise_scores(xh, 0)
-        d.h1_info = (a1, sc.T @ sc / d.n)
-    return d.h1_info
+        d.h1_info = {}
+    key = None if keep is None else np.asarray(keep, dtype=bool).tobytes()
+    if key not in d.h1_info:
+        d.h1_info[key] = _H1Parts(d, keep)
+    return d.h1_info[key]

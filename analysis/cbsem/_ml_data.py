@@ -47,7 +47,7 @@ class _GroupData:
     complete: bool
     mean: np.ndarray  # h1 mean (sample, or EM)
     cov: np.ndarray  # h1 covariance (divisor n, or EM)
-    h1_info: tuple | None = None  # cached saturated-model information (missing data)
+    h1_info: dict | None = None  # cached saturated-model matrices (see _ml._h1_parts)
 
 
 def _patterns(x: np.ndarray) -> list[_Pattern]:
