@@ -210,9 +210,12 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=(), 
             c0_mlr += float(np.sum(pm * wmi.T))  # tr(Wm^-1 Wc Wm^-1 Jm)
         pseudo = [_pseudo_complete(d) for d in gdata]
         ll_h1 = [_loglik_patterns(d.cov, d.mean, ps.patterns) for d, ps in zip(gdata, pseudo)]
+        def bd(mats):
+            return mats[0] if len(mats) == 1 else block_diag(*mats)
+
         shared[key] = dict(
-            keeps=keeps, wc=block_diag(*wc_l), wm=block_diag(*wm_l), jm=block_diag(*jm_l),
-            p=block_diag(*p_l), c0_ml=c0_ml, c0_mlr=c0_mlr, pseudo=pseudo, ll_h1=ll_h1,
+            keeps=keeps, wc=bd(wc_l), wm=bd(wm_l), jm=bd(jm_l), p=bd(p_l),
+            c0_ml=c0_ml, c0_mlr=c0_mlr, pseudo=pseudo, ll_h1=ll_h1,
         )  # fmt: skip
     c = shared[key]
 

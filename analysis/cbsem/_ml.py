@@ -106,42 +106,54 @@ class _MLProblem:
         return mu if self.meanstructure else self.data[g].mean
 
     def objective(self, x, grad: bool = True):
-        """f(x) = -loglik(x)/N up to a constant (0.5 * sum_g n_g/N * F_ML,g); and gradient."""
+        """f(x) = -loglik(x)/N up to a constant (0.5 * sum_g n_g/N * F_ML,g); and gradient.
+
+        The patterns are processed in batches of equal size (:func:`_size_groups`): one
+        batched Cholesky factorisation and inverse per batch, the gradient with respect to
+        ``Sigma`` and ``mu`` scattered back by index sums.
+        """
         f = 0.0
         try:
             impl = self.model.implied(x)
         except np.linalg.LinAlgError:
             return (np.inf, None) if grad else np.inf
-        jac = self.model.jacobian(x) if grad else None
-        gvec = np.zeros(len(x)) if grad else None
+        gs_all, gm_all = [], []
         for g, (sigma, mu) in enumerate(impl):
             mu = self._mu(g, mu)
-            gfull = np.zeros_like(sigma)
-            gmu = np.zeros(len(mu))
-            for pat in self.data[g].patterns:
-                o = pat.idx
+            p = len(mu)
+            gfull = np.zeros(p * p)
+            gmu = np.zeros(p)
+            for b in _size_groups(self.data[g]):
+                s = sigma[b.ix]
                 try:
-                    c = np.linalg.cholesky(sigma[pat.ix])
+                    c = np.linalg.cholesky(s)
                 except np.linalg.LinAlgError:
                     return (np.inf, None) if grad else np.inf
-                logdet = 2.0 * np.sum(np.log(np.diag(c)))
-                cinv = np.linalg.inv(c)
-                inv = cinv.T @ cinv
-                d = pat.mean - mu[o]
-                m2 = pat.cov + np.outer(d, d)
-                f += pat.n * (logdet + np.sum(inv * m2))
+                logdet = 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
+                inv = np.linalg.inv(s)
+                d = b.mean - mu[b.idx]
+                m2 = b.cov + d[:, :, None] * d[:, None, :]
+                f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
                 if grad:
-                    gfull[pat.ix] += pat.n * (inv - inv @ m2 @ inv)
-                    gmu[o] += pat.n * (inv @ d)
-            if grad:
-                ds, dm = jac[g]
+                    gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
+                    gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
+                    ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
+                    gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
+            gs_all.append(gfull.reshape(p, p))
+            gm_all.append(gmu)
+        f = 0.5 * f / self.ntotal
+        if not grad:
+            return f
+        dot = getattr(self.model, "jacobian_dot", None)
+        if dot is not None:
+            gvec = dot(x, gs_all, [-2.0 * gm for gm in gm_all] if self.meanstructure else None)
+        else:
+            gvec = np.zeros(len(x))
+            for (ds, dm), gfull, gmu in zip(self.model.jacobian(x), gs_all, gm_all):
                 gvec += np.tensordot(ds, gfull, axes=([1, 2], [0, 1]))
                 if self.meanstructure:
                     gvec -= 2.0 * dm @ gmu
-        f = 0.5 * f / self.ntotal
-        if grad:
-            return f, 0.5 * gvec / self.ntotal
-        return f
+        return f, 0.5 * gvec / self.ntotal
 
     def loglik(self, x) -> float:
         impl = self.model.implied(x)
@@ -160,21 +172,25 @@ class _MLProblem:
     def _pattern_stack(self, g, sigma, mu, observed: bool):
         """Per pattern of group ``g``, embedded in ``p x p`` (zeros at the missing variables):
         ``A = Sigma_oo^-1`` and, when ``observed``, ``B = A (S + d d') A`` and ``a = A d``;
-        with the pattern sizes ``n``."""
-        pats = self.data[g].patterns
+        with the pattern sizes ``n`` (batched over patterns of equal size)."""
+        data = self.data[g]
+        nr = len(data.patterns)
         p = sigma.shape[0]
-        n = np.array([pat.n for pat in pats], dtype=float)
-        va = np.zeros((len(pats), p, p))
+        n = np.array([pat.n for pat in data.patterns], dtype=float)
+        va = np.zeros((nr, p * p))
         vb = np.zeros_like(va) if observed else None
-        vad = np.zeros((len(pats), p)) if observed else None
-        for r, pat in enumerate(pats):
-            a_inv = np.linalg.inv(sigma[pat.ix])
-            va[r][pat.ix] = a_inv
+        vad = np.zeros((nr, p)) if observed else None
+        for b in _size_groups(data):
+            inv = np.linalg.inv(sigma[b.ix])
+            va[b.sel[:, None], b.flat.reshape(len(b.sel), -1)] = inv.reshape(len(b.sel), -1)
             if observed:
-                d = pat.mean - mu[pat.idx]
-                ad = a_inv @ d
-                vb[r][pat.ix] = a_inv @ pat.cov @ a_inv + np.outer(ad, ad)
-                vad[r, pat.idx] = ad
+                d = b.mean - mu[b.idx]
+                ad = np.matmul(inv, d[:, :, None])[:, :, 0]
+                bm = inv @ b.cov @ inv + ad[:, :, None] * ad[:, None, :]
+                vb[b.sel[:, None], b.flat.reshape(len(b.sel), -1)] = bm.reshape(len(b.sel), -1)
+                vad[b.sel[:, None], b.idx] = ad
+        va = va.reshape(nr, p, p)
+        vb = vb.reshape(nr, p, p) if observed else None
         return n, va, vb, vad
 
     def _lowrank_information(self, x, observed: bool) -> np.ndarray:
@@ -203,22 +219,19 @@ class _MLProblem:
             agg = np.zeros((q, k))
             agg[np.arange(q), index] = coef
             n, va, vb, vad = self._pattern_stack(g, sigma, mu, observed)
-            pd_ = np.matmul(np.matmul(wd.T, va), wd)  # R x d x d
+            # per pattern w' A w and w' B w, laid out [x, y, pattern] for the products below
+            pd_ = np.ascontiguousarray(np.matmul(np.matmul(wd.T, va), wd).transpose(1, 2, 0))
             ar = np.arange(q)[:, None]
-            nb = n[None, :, None]
 
             def kmat(left, lrows, right, rrows):
-                # K_a[y, w] = sum_r n_r left_r[lrows_a, y] right_r[rrows_a, w]
-                lt = np.ascontiguousarray(left[:, lrows, :].transpose(1, 2, 0))  # q x d x R
-                rt = np.ascontiguousarray((right[:, rrows, :]).transpose(1, 0, 2)) * nb
-                return np.matmul(lt, rt)  # q x d x d
+                return _piece_products(left, lrows, right, rrows, n)
 
             kpp = kmat(pd_, su, pd_, sv)
             t_aa = kpp[ar, sv[None, :], su[None, :]] + kpp[ar, su[None, :], sv[None, :]]
             if not observed:
                 tsum = t_aa
             else:
-                qd = np.matmul(np.matmul(wd.T, vb), wd)
+                qd = np.ascontiguousarray(np.matmul(np.matmul(wd.T, vb), wd).transpose(1, 2, 0))
                 k1 = kmat(pd_, su, qd, sv)  # sum n P[u_a, y] Q[v_a, w]
                 k2 = kmat(pd_, sv, qd, su)  # sum n P[v_a, y] Q[u_a, w]
                 t_ab = (
@@ -232,14 +245,14 @@ class _MLProblem:
                 mam = dm @ a_sum @ dm.T
                 blk = blk + (2.0 * mam if observed else mam)
                 if observed:
-                    # sum n (X_k a)' A m_l: X_k a = u (v'a) + v (u'a) per piece
-                    ua = np.matmul(vad, wd)  # R x d: a' w
-                    am = np.matmul(va, dm.T)  # R x p x k: A m_l
-                    wam = np.matmul(wd.T, am)  # R x d x k: w' A m_l
-                    # piece a: (v_a'a) (u_a' A m_l) + (u_a'a) (v_a' A m_l)
-                    c1 = np.einsum("r,ra,ral->al", n, ua[:, sv], wam[:, su, :])
-                    c2 = np.einsum("r,ra,ral->al", n, ua[:, su], wam[:, sv, :])
-                    cross = agg.T @ (c1 + c2)
+                    # sum n (X_k a)' A m_l: X_k a = u (v'a) + v (u'a) per piece, so piece j
+                    # gives u_j' Ay[v_j] m_l + v_j' Ay[u_j] m_l, Ay[w] = sum n (w'a) A
+                    ua = np.matmul(vad, wd) * n[:, None]  # R x d: n a' w
+                    ay = (ua.T @ va.reshape(len(n), -1)).reshape(-1, *sigma.shape)  # d x p x p
+                    ya = np.einsum("pa,apq->aq", wd[:, su], ay[sv]) + np.einsum(
+                        "pa,apq->aq", wd[:, sv], ay[su]
+                    )  # q x p
+                    cross = agg.T @ (ya @ dm.T)
                     blk = blk + 2.0 * (cross + cross.T)
             info += blk
         return info / (2.0 * self.ntotal) if observed else info / self.ntotal
@@ -254,47 +267,34 @@ class _MLProblem:
         ``-tr(A X_ij A X_kl) + 2 tr(A X_ij B X_kl) = 2 c_ij c_kl (A_il D_jk + A_ik D_jl +
         A_jl B_ik + A_jk B_il)``, ``a' X_ij A e_t = c_ij (a_i A_jt + a_j A_it)``. The sums over
         patterns of the products are Gram matrices of the flattened pattern matrices
-        (``sum_pattern n A_ik A_jl = (V' N V)[(i,k), (j,l)]``): two matrix products instead of
-        one ``vech x vech`` update per pattern.
+        (``sum_pattern n A_ik A_jl = (V' N V)[(i,k), (j,l)]``), of which only the blocks
+        ``i >= j`` are needed (:func:`_vech_gram`); the ``D`` and ``B`` terms share one
+        product (``[A; B]' N [D; A]``).
         """
         m = self.model
         p = m.p
         sigma, mu = m.implied(x)[0]
-        pats = self.data[0].patterns
-        n = np.array([pat.n for pat in pats], dtype=float)
-        va = np.zeros((len(pats), p, p))
-        vb = np.zeros_like(va) if observed else None
-        vad = np.zeros((len(pats), p)) if observed else None
-        for r, pat in enumerate(pats):
-            a_inv = np.linalg.inv(sigma[pat.ix])
-            va[r][pat.ix] = a_inv
-            if observed:
-                d = pat.mean - mu[pat.idx]
-                vb[r][pat.ix] = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
-                vad[r, pat.idx] = a_inv @ d
+        n, va, vb, vad = self._pattern_stack(0, sigma, mu, observed)
+        nr = len(n)
         rows, cols = m.rows, m.cols  # vech order of the parameters
         c = np.where(rows == cols, 0.5, 1.0)
         cc = np.outer(c, c)
-        i, j = rows[:, None], cols[:, None]
-        kk, ll = rows[None, :], cols[None, :]
-        fa = va.reshape(len(pats), -1)
+        fa = va.reshape(nr, -1)
         a_sum = np.tensordot(n, va, axes=1)
         info = np.zeros((m.npar, m.npar))
         nv = m.nvech
         if not observed:
-            g = fa.T @ (n[:, None] * fa)  # (p^2, p^2): sum n A_ik A_jl at [(i,k), (j,l)]
-            blk = g[i * p + kk, j * p + ll] + g[i * p + ll, j * p + kk]
+            # sum n (A_ik A_jl + A_il A_jk)
+            blk = _vech_gram(fa, n[:, None] * fa, p)
             info[:nv, :nv] = cc * blk / self.ntotal
             info[nv:, nv:] = a_sum / self.ntotal
             return info
-        fd = (vb - va).reshape(len(pats), -1)
-        fb = vb.reshape(len(pats), -1)
-        g_ad = fa.T @ (n[:, None] * fd)
-        g_ab = fa.T @ (n[:, None] * fb)
-        blk = (
-            g_ad[i * p + ll, j * p + kk] + g_ad[i * p + kk, j * p + ll]
-            + g_ab[j * p + ll, i * p + kk] + g_ab[j * p + kk, i * p + ll]
-        )  # fmt: skip
+        fd = (vb - va).reshape(nr, -1)
+        fb = vb.reshape(nr, -1)
+        # sum n (A_il D_jk + B_il A_jk + A_ik D_jl + B_ik A_jl): one product
+        blk = _vech_gram(
+            np.concatenate([fa, fb]), np.concatenate([n[:, None] * fd, n[:, None] * fa]), p
+        )
         info[:nv, :nv] = cc * blk / self.ntotal
         info[nv:, nv:] = a_sum / self.ntotal
         cm = (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
@@ -441,11 +441,15 @@ class _MLProblem:
         p = data.x.shape[1]
         q = u.shape[1]
         products = _column_products(np.concatenate([u, v], axis=1))
+        wd, inv_w = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
+        inv_w = np.asarray(inv_w).ravel()
+        su, sv = inv_w[:q], inv_w[q:]
         for pat in data.patterns:
             o = pat.idx
             inv = np.linalg.inv(sigma[pat.ix])
             # -0.5 tr(A dSigma_k) = -sum_j c_j u_j' A v_j over the pieces j of k
-            const = -(np.sum(u[o] * (inv @ v[o]), axis=0) @ agg)
+            pw = wd[o].T @ inv @ wd[o]  # distinct columns of [U V]: w' A w
+            const = -(pw[su, sv] * coef) if identity else -(pw[su, sv] @ agg)
             for start in range(0, pat.n, chunk):
                 rows = pat.rows[start : start + chunk]
                 z = np.zeros((len(rows), p))
@@ -505,6 +509,66 @@ def _score_cross(problem: _MLProblem, x, group: int, buffer: int = 4_000_000) ->
         return cross
     out = np.zeros((npar, npar))
     out[np.ix_(used, used)] = cross
+    return out
+
+
+class _SizeGroup:
+    """Patterns of one group with the same number of observed variables, stacked."""
+
+    def __init__(self, pats, sel, p):
+        self.sel = np.asarray(sel)
+        self.idx = np.array([pats[r].idx for r in sel])  # R x po
+        self.n = np.array([pats[r].n for r in sel], dtype=float)
+        self.mean = np.array([pats[r].mean for r in sel])
+        self.cov = np.array([pats[r].cov for r in sel])
+        self.ix = (self.idx[:, :, None], self.idx[:, None, :])  # sigma[ix]: R x po x po
+        self.flat = self.idx[:, :, None] * p + self.idx[:, None, :]
+
+
+def _size_groups(d: _GroupData) -> list[_SizeGroup]:
+    """The missing-data patterns of ``d`` batched by their number of observed variables
+    (computed once per data)."""
+    groups = getattr(d, "_size_groups", None)
+    if groups is None:
+        pats = d.patterns
+        p = d.x.shape[1]
+        sizes = np.array([len(pat.idx) for pat in pats])
+        groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p) for s in np.unique(sizes)]
+        d._size_groups = groups
+    return groups
+
+
+def _piece_products(left, lrows, right, rrows, n) -> np.ndarray:
+    """``K[a, y, w] = sum_r n_r left[lrows_a, y, r] right[rrows_a, w, r]`` for every piece
+    ``a``, from ``d x d x R`` stacks: one matrix product per distinct ``lrows`` value."""
+    q, d, nr = len(lrows), left.shape[0], left.shape[2]
+    out = np.empty((q, d, d))
+    order = np.argsort(lrows, kind="stable")
+    vals, starts = np.unique(lrows[order], return_index=True)
+    bounds = [*starts.tolist(), q]
+    for x, s, e in zip(vals, bounds[:-1], bounds[1:]):
+        sel = order[s:e]
+        rx = right[rrows[sel]].reshape(-1, nr)  # (|sel| d) x R
+        out[sel] = ((left[x] * n) @ rx.T).reshape(d, len(sel), d).transpose(1, 0, 2)
+    return out
+
+
+def _vech_gram(left: np.ndarray, right: np.ndarray, p: int) -> np.ndarray:
+    """``blk[(i,j), (k,l)] = M[(i,k), (j,l)] + M[(i,l), (j,k)]`` for the vech pairs ``i >= j``,
+    ``k >= l`` (``np.tril_indices`` order), where ``M = left' right`` and ``left``, ``right``
+    (``r x p^2``) hold flattened ``p x p`` matrices, one per row.
+
+    ``M`` is computed block row by block row (``i``), each only for ``j <= i``: half of the
+    full product, and never more than ``p x p^2`` values at once.
+    """
+    rows_t, cols_t = np.tril_indices(p)
+    out = np.empty((len(rows_t), len(rows_t)))
+    for i in range(p):
+        gi = left[:, i * p : (i + 1) * p].T @ right[:, : (i + 1) * p]  # [k, (j, l)]
+        t = gi.reshape(p, i + 1, p).transpose(1, 0, 2)  # [j, k, l]
+        s = t + t.transpose(0, 2, 1)
+        start = i * (i + 1) // 2
+        out[start : start + i + 1] = s[:, rows_t, cols_t]
     return out
 
 
