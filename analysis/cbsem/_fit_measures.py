@@ -204,7 +204,7 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=(), 
             wm_l.append(fg * wm)
             wmi_l.append(wmi / fg)
             jm_l.append(fg * jm)
-            pm = wc @ (wmi @ jm)  # block of P_all = f Wc Wm^-1 Jm
+            pm = h1.wc_apply(h1["a1_inv_b1"])  # block of P_all = f Wc Wm^-1 Jm
             p_l.append(fg * pm)
             c0_ml += float(np.sum(wc * wmi.T))
             c0_mlr += float(np.sum(pm * wmi.T))  # tr(Wm^-1 Wc Wm^-1 Jm)

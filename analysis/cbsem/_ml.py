@@ -718,8 +718,7 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
             xs = np.zeros(p, dtype=bool)
             xs[list(x_idx)] = True
             keep = ~np.concatenate([xs[rows] & xs[cols], xs if ms else np.ones(p, dtype=bool)])
-            h1 = _h1_parts(d, keep)
-            out.append(float(np.sum(h1["b1"] * h1["a1_inv"].T)))
+            out.append(float(np.trace(_h1_parts(d, keep)["a1_inv_b1"])))
             continue
         if d.complete:
             e = d.x - d.mean
@@ -729,8 +728,7 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
                 t += np.mean(m)
             out.append(float(t))
             continue
-        h1 = _h1_parts(d)
-        out.append(float(np.sum(h1["b1"] * h1["a1_inv"].T)))
+        out.append(float(np.trace(_h1_parts(d)["a1_inv_b1"])))
     return out
 
 
@@ -764,7 +762,9 @@ class _H1Parts(dict):
                 prob = _MLProblem(sat, [d], True)
                 val = _score_cross(prob, sat.pack(d.cov, d.mean), 0) / d.n
         elif key == "a1_inv":
-            val = np.linalg.inv(self["a1"])
+            val = _spd_inverse(self["a1"])
+        elif key == "a1_inv_b1":
+            val = self["a1_inv"] @ self["b1"]
         elif key == "wc":
             sat = _SaturatedModel(d.x.shape[1])
             val = _MLProblem(sat, [_pseudo_complete(d)], True).observed_information(
@@ -776,6 +776,47 @@ class _H1Parts(dict):
             raise KeyError(key)
         self[key] = val
         return val
+
+
+    def wc_apply(self, x: np.ndarray) -> np.ndarray:
+        """``Wc @ x`` without ``Wc``: for the covariance moments ``(Wc x)_ij = c_ij (A X A)_ij``
+        with ``A`` the inverse EM covariance, ``X`` the symmetric matrix of the moments ``x``
+        and ``c_ij = 1/2`` on the diagonal (``O(p^3)`` per column instead of ``O(p^4)``);
+        ``A x`` for the means."""
+        d, keep = self.d, self.keep
+        p = d.x.shape[1]
+        rows, cols = np.tril_indices(p)
+        nv = len(rows)
+        if keep is not None:
+            full = np.zeros((nv + p, x.shape[1]))
+            full[keep] = x
+            x = full
+        a = np.linalg.inv(d.cov)
+        k = x.shape[1]
+        # position in vech of every (i, j), then X as p x p x k and A X A by two products
+        pos = np.zeros((p, p), dtype=int)
+        pos[rows, cols] = np.arange(nv)
+        pos[cols, rows] = np.arange(nv)
+        s = x[:nv][pos.ravel()]  # p^2 x k: [(i, j), column]
+        t = (a @ s.reshape(p, p * k)).reshape(p, p, k).transpose(1, 0, 2)
+        y = (a @ np.ascontiguousarray(t).reshape(p, p * k)).reshape(p * p, k)  # A X A
+        out = np.concatenate([np.where(rows == cols, 0.5, 1.0)[:, None] * y[rows * p + cols],
+                              a @ x[nv:]])  # fmt: skip
+        return out[keep] if keep is not None else out
+
+
+def _spd_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix by its Cholesky factor (half the work
+    of a general inverse); a general inverse if the factorisation fails."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(a, lower=True)
+    if info == 0:
+        inv, info = lapack.dpotri(c, lower=True)
+        if info == 0:
+            low = np.tril(inv)
+            return low + np.tril(inv, -1).T
+    return np.linalg.inv(a)
 
 
 def _h1_parts(d: _GroupData, keep=None) -> _H1Parts:
