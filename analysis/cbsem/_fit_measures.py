@@ -29,7 +29,6 @@ from analysis.cbsem._ml import (
     _IndependenceModel,
     _minimize,
     _MLProblem,
-    _SaturatedModel,
     _score_cross,
     _yb_trace_h1,
 )
@@ -210,6 +209,7 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=(), 
             c0_mlr += float(np.sum(pm * wmi.T))  # tr(Wm^-1 Wc Wm^-1 Jm)
         pseudo = [_pseudo_complete(d) for d in gdata]
         ll_h1 = [_loglik_patterns(d.cov, d.mean, ps.patterns) for d, ps in zip(gdata, pseudo)]
+
         def bd(mats):
             return mats[0] if len(mats) == 1 else block_diag(*mats)
 

@@ -222,18 +222,14 @@ class _MLProblem:
             # per pattern w' A w and w' B w, laid out [x, y, pattern] for the products below
             pd_ = np.ascontiguousarray(np.matmul(np.matmul(wd.T, va), wd).transpose(1, 2, 0))
             ar = np.arange(q)[:, None]
-
-            def kmat(left, lrows, right, rrows):
-                return _piece_products(left, lrows, right, rrows, n)
-
-            kpp = kmat(pd_, su, pd_, sv)
+            kpp = _piece_products(pd_, su, pd_, sv, n)
             t_aa = kpp[ar, sv[None, :], su[None, :]] + kpp[ar, su[None, :], sv[None, :]]
             if not observed:
                 tsum = t_aa
             else:
                 qd = np.ascontiguousarray(np.matmul(np.matmul(wd.T, vb), wd).transpose(1, 2, 0))
-                k1 = kmat(pd_, su, qd, sv)  # sum n P[u_a, y] Q[v_a, w]
-                k2 = kmat(pd_, sv, qd, su)  # sum n P[v_a, y] Q[u_a, w]
+                k1 = _piece_products(pd_, su, qd, sv, n)  # sum n P[u_a, y] Q[v_a, w]
+                k2 = _piece_products(pd_, sv, qd, su, n)  # sum n P[v_a, y] Q[u_a, w]
                 t_ab = (
                     k1[ar, sv[None, :], su[None, :]] + k1[ar, su[None, :], sv[None, :]]
                     + k2[ar, sv[None, :], su[None, :]] + k2[ar, su[None, :], sv[None, :]]
