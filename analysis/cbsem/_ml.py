@@ -754,9 +754,7 @@ class _H1Parts(dict):
                 sat = _SaturatedModel(d.x.shape[1])
                 val = _MLProblem(sat, [d], True).observed_information(sat.pack(d.cov, d.mean))
             else:
-                sat = _SaturatedModel(d.x.shape[1])
-                prob = _MLProblem(sat, [d], True)
-                val = _score_cross(prob, sat.pack(d.cov, d.mean), 0) / d.n
+                val = _saturated_score_cross(d) / d.n
         elif key == "a1_inv":
             val = _spd_inverse(self["a1"])
         elif key == "a1_inv_b1":
@@ -799,6 +797,36 @@ class _H1Parts(dict):
         out = np.concatenate([np.where(rows == cols, 0.5, 1.0)[:, None] * y[rows * p + cols],
                               a @ x[nv:]])  # fmt: skip
         return out[keep] if keep is not None else out
+
+
+def _saturated_score_cross(d: _GroupData, buffer: int = 4_000_000) -> np.ndarray:
+    """``s' s`` for the casewise scores ``s`` of the saturated model at the EM moments
+    (the same scores as :meth:`_MLProblem.casewise_scores` of :class:`_SaturatedModel`):
+    ``s_i = (c_ij (z_i z_j - A_ij), z)`` with ``z = A (y_o - mu_o)`` (zero where missing),
+    ``A`` the inverse covariance of the case's pattern and ``c_ij = 1/2`` on the diagonal,
+    built for blocks of cases at once."""
+    p = d.x.shape[1]
+    rows, cols = np.tril_indices(p)
+    c = np.where(rows == cols, 0.5, 1.0)
+    z = np.zeros((d.n, p))
+    pid = np.zeros(d.n, dtype=int)
+    avech = np.zeros((len(d.patterns), len(rows)))
+    for r, pat in enumerate(d.patterns):
+        inv = np.linalg.inv(d.cov[pat.ix])
+        z[np.ix_(pat.rows, pat.idx)] = (d.x[np.ix_(pat.rows, pat.idx)] - d.mean[pat.idx]) @ inv
+        full = np.zeros((p, p))
+        full[pat.ix] = inv
+        avech[r] = full[rows, cols]
+        pid[pat.rows] = r
+    m = len(rows) + p
+    cross = np.zeros((m, m))
+    step = max(64, buffer // m)
+    for start in range(0, d.n, step):
+        zc = z[start : start + step]
+        sc = np.concatenate([(zc[:, rows] * zc[:, cols] - avech[pid[start : start + step]]) * c, zc],
+                            axis=1)  # fmt: skip
+        cross += sc.T @ sc
+    return cross
 
 
 def _spd_inverse(a: np.ndarray) -> np.ndarray:
