@@ -169,29 +169,32 @@ class _MLProblem:
             len(d.patterns) > 1 for d in self.data
         )
 
-    def _pattern_stack(self, g, sigma, mu, observed: bool):
+    def _pattern_chunks(self, g, sigma, mu, observed: bool, size: int = 256):
         """Per pattern of group ``g``, embedded in ``p x p`` (zeros at the missing variables):
         ``A = Sigma_oo^-1`` and, when ``observed``, ``B = A (S + d d') A`` and ``a = A d``;
-        with the pattern sizes ``n`` (batched over patterns of equal size)."""
-        data = self.data[g]
-        nr = len(data.patterns)
+        with the pattern sizes ``n``. Yields them for at most ``size`` patterns of equal
+        size at a time (batched inverses, memory bounded whatever the number of patterns)."""
         p = sigma.shape[0]
-        n = np.array([pat.n for pat in data.patterns], dtype=float)
-        va = np.zeros((nr, p * p))
-        vb = np.zeros_like(va) if observed else None
-        vad = np.zeros((nr, p)) if observed else None
-        for b in _size_groups(data):
-            inv = np.linalg.inv(sigma[b.ix])
-            va[b.sel[:, None], b.flat.reshape(len(b.sel), -1)] = inv.reshape(len(b.sel), -1)
-            if observed:
-                d = b.mean - mu[b.idx]
-                ad = np.matmul(inv, d[:, :, None])[:, :, 0]
-                bm = inv @ b.cov @ inv + ad[:, :, None] * ad[:, None, :]
-                vb[b.sel[:, None], b.flat.reshape(len(b.sel), -1)] = bm.reshape(len(b.sel), -1)
-                vad[b.sel[:, None], b.idx] = ad
-        va = va.reshape(nr, p, p)
-        vb = vb.reshape(nr, p, p) if observed else None
-        return n, va, vb, vad
+        for b in _size_groups(self.data[g]):
+            for start in range(0, len(b.sel), size):
+                sl = slice(start, start + size)
+                idx, flat = b.idx[sl], b.flat[sl]
+                nr = len(idx)
+                rr = np.arange(nr)[:, None]
+                inv = np.linalg.inv(sigma[idx[:, :, None], idx[:, None, :]])
+                va = np.zeros((nr, p * p))
+                va[rr, flat.reshape(nr, -1)] = inv.reshape(nr, -1)
+                vb = vad = None
+                if observed:
+                    d = b.mean[sl] - mu[idx]
+                    ad = np.matmul(inv, d[:, :, None])[:, :, 0]
+                    bm = inv @ b.cov[sl] @ inv + ad[:, :, None] * ad[:, None, :]
+                    vb = np.zeros((nr, p * p))
+                    vb[rr, flat.reshape(nr, -1)] = bm.reshape(nr, -1)
+                    vb = vb.reshape(nr, p, p)
+                    vad = np.zeros((nr, p))
+                    vad[rr, idx] = ad
+                yield b.n[sl], va.reshape(nr, p, p), vb, vad
 
     def _lowrank_information(self, x, observed: bool) -> np.ndarray:
         """Expected or (the analytic part of the) observed information from the low-rank
@@ -218,18 +221,29 @@ class _MLProblem:
             su, sv = inv[:q], inv[q:]
             agg = np.zeros((q, k))
             agg[np.arange(q), index] = coef
-            n, va, vb, vad = self._pattern_stack(g, sigma, mu, observed)
-            # per pattern w' A w and w' B w, laid out [x, y, pattern] for the products below
-            pd_ = np.ascontiguousarray(np.matmul(np.matmul(wd.T, va), wd).transpose(1, 2, 0))
             ar = np.arange(q)[:, None]
-            kpp = _piece_products(pd_, su, pd_, sv, n)
+            d_ = wd.shape[1]
+            kpp = np.zeros((q, d_, d_))
+            k1 = np.zeros_like(kpp) if observed else None
+            k2 = np.zeros_like(kpp) if observed else None
+            a_sum = np.zeros_like(sigma)
+            ay = np.zeros((d_, *sigma.shape)) if observed else None
+            for n, va, vb, vad in self._pattern_chunks(g, sigma, mu, observed):
+                # per pattern w' A w and w' B w, laid out [x, y, pattern] for the products
+                pd_ = np.ascontiguousarray(np.matmul(np.matmul(wd.T, va), wd).transpose(1, 2, 0))
+                kpp += _piece_products(pd_, su, pd_, sv, n)
+                a_sum += np.tensordot(n, va, axes=1)  # sum of n A: the mean terms
+                if observed:
+                    qd = np.ascontiguousarray(np.matmul(np.matmul(wd.T, vb), wd).transpose(1, 2, 0))
+                    k1 += _piece_products(pd_, su, qd, sv, n)  # sum n P[u_a, y] Q[v_a, w]
+                    k2 += _piece_products(pd_, sv, qd, su, n)  # sum n P[v_a, y] Q[u_a, w]
+                    # Ay[w] = sum n (w'a) A, for the mean cross terms below
+                    ua = np.matmul(vad, wd) * n[:, None]  # R x d: n a' w
+                    ay += (ua.T @ va.reshape(len(n), -1)).reshape(-1, *sigma.shape)
             t_aa = kpp[ar, sv[None, :], su[None, :]] + kpp[ar, su[None, :], sv[None, :]]
             if not observed:
                 tsum = t_aa
             else:
-                qd = np.ascontiguousarray(np.matmul(np.matmul(wd.T, vb), wd).transpose(1, 2, 0))
-                k1 = _piece_products(pd_, su, qd, sv, n)  # sum n P[u_a, y] Q[v_a, w]
-                k2 = _piece_products(pd_, sv, qd, su, n)  # sum n P[v_a, y] Q[u_a, w]
                 t_ab = (
                     k1[ar, sv[None, :], su[None, :]] + k1[ar, su[None, :], sv[None, :]]
                     + k2[ar, sv[None, :], su[None, :]] + k2[ar, su[None, :], sv[None, :]]
@@ -237,14 +251,11 @@ class _MLProblem:
                 tsum = -2.0 * t_aa + 2.0 * t_ab
             blk = agg.T @ tsum @ agg
             if self.meanstructure:
-                a_sum = np.tensordot(n, va, axes=1)  # sum of n A: the mean terms
                 mam = dm @ a_sum @ dm.T
                 blk = blk + (2.0 * mam if observed else mam)
                 if observed:
                     # sum n (X_k a)' A m_l: X_k a = u (v'a) + v (u'a) per piece, so piece j
-                    # gives u_j' Ay[v_j] m_l + v_j' Ay[u_j] m_l, Ay[w] = sum n (w'a) A
-                    ua = np.matmul(vad, wd) * n[:, None]  # R x d: n a' w
-                    ay = (ua.T @ va.reshape(len(n), -1)).reshape(-1, *sigma.shape)  # d x p x p
+                    # gives u_j' Ay[v_j] m_l + v_j' Ay[u_j] m_l
                     ya = np.einsum("pa,apq->aq", wd[:, su], ay[sv]) + np.einsum(
                         "pa,apq->aq", wd[:, sv], ay[su]
                     )  # q x p
@@ -270,30 +281,32 @@ class _MLProblem:
         m = self.model
         p = m.p
         sigma, mu = m.implied(x)[0]
-        n, va, vb, vad = self._pattern_stack(0, sigma, mu, observed)
-        nr = len(n)
         rows, cols = m.rows, m.cols  # vech order of the parameters
         c = np.where(rows == cols, 0.5, 1.0)
         cc = np.outer(c, c)
-        fa = va.reshape(nr, -1)
-        a_sum = np.tensordot(n, va, axes=1)
-        info = np.zeros((m.npar, m.npar))
         nv = m.nvech
-        if not observed:
-            # sum n (A_ik A_jl + A_il A_jk)
-            blk = _vech_gram(fa, n[:, None] * fa, p)
-            info[:nv, :nv] = cc * blk / self.ntotal
-            info[nv:, nv:] = a_sum / self.ntotal
-            return info
-        fd = (vb - va).reshape(nr, -1)
-        fb = vb.reshape(nr, -1)
-        # sum n (A_il D_jk + B_il A_jk + A_ik D_jl + B_ik A_jl): one product
-        blk = _vech_gram(
-            np.concatenate([fa, fb]), np.concatenate([n[:, None] * fd, n[:, None] * fa]), p
-        )
+        blk = np.zeros((nv, nv))
+        a_sum = np.zeros((p, p))
+        cm = np.zeros((p, p * p)) if observed else None
+        for n, va, vb, vad in self._pattern_chunks(0, sigma, mu, observed):
+            nr = len(n)
+            fa = va.reshape(nr, -1)
+            a_sum += np.tensordot(n, va, axes=1)
+            if not observed:
+                blk += _vech_gram(fa, n[:, None] * fa, p)  # sum n (A_ik A_jl + A_il A_jk)
+                continue
+            fd = (vb - va).reshape(nr, -1)
+            fb = vb.reshape(nr, -1)
+            # sum n (A_il D_jk + B_il A_jk + A_ik D_jl + B_ik A_jl): one product
+            blk += _vech_gram(
+                np.concatenate([fa, fb]), np.concatenate([n[:, None] * fd, n[:, None] * fa]), p
+            )
+            cm += (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
+        info = np.zeros((m.npar, m.npar))
         info[:nv, :nv] = cc * blk / self.ntotal
         info[nv:, nv:] = a_sum / self.ntotal
-        cm = (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
+        if not observed:
+            return info
         t_ = np.arange(p)[None, :]
         cross = c[:, None] * (cm[rows[:, None], cols[:, None] * p + t_]
                               + cm[cols[:, None], rows[:, None] * p + t_]) / self.ntotal  # fmt: skip
