@@ -232,3 +232,13 @@ def test_a_select_multiple_question_is_described_one_row_per_option(study):
         assert ("ne totalisent pas 100" if lang == "fr" else "do not sum to 100") in notes
         assert ("khi-deux" if lang == "fr" else "chi-square") in notes  # milieu keeps its test
         assert "test_target_groups" not in outputs["tg"].results
+
+
+def test_missing_option_of_cfa_and_invariance_tables():
+    """cfa and invariance default to fiml in the kinds; listwise stays an option; anything else is refused."""
+    from analysis.report._common import missing_option
+
+    assert missing_option("FIML", "cfa", "cfa") == "fiml"
+    assert missing_option("listwise", "invariance", "invariance") == "listwise"
+    with pytest.raises(ConfigError, match="missing must be fiml or listwise"):
+        missing_option("pairwise", "cfa", "cfa")
