@@ -25,11 +25,10 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.cbsem._ml import (
-    _h1_information,
+    _h1_parts,
     _IndependenceModel,
     _minimize,
     _MLProblem,
-    _SaturatedModel,
     _score_cross,
     _yb_trace_h1,
 )
@@ -164,7 +163,7 @@ def _moment_keep(p: int, x_idx) -> np.ndarray:
     return ~np.concatenate([xs[rows] & xs[cols], xs])
 
 
-def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=()):
+def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=(), shared=None):
     """FIML-corrected statistics for robust CFI/TLI/RMSEA with missing data.
 
     As lavaan 0.6's ``lav_fit_fiml_corrected`` (Zhang & Savalei): ``T3`` is the
@@ -177,29 +176,48 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=()):
     ``k = tr(U Wm^-1 Wc Wm^-1 U Gamma)``, ``Gamma = Wm^-1 Jm Wm^-1``, for MLR.
     Returns ``(T3, c3, T3_null, c3_null)`` (the last two for the independence model).
     With fixed exogenous variables (``x_idx``) their moments are left out of every matrix.
+
+    Computation: with ``V = Wm^-1 U Wm^-1 = Wm^-1 - D E^-1 D'`` the traces are
+    ``tr(Wc V) = tr(Wc Wm^-1) - tr(E^-1 D' Wc D)`` and ``tr(V Wc V Jm) = tr(Wm^-1 Wc Wm^-1 Jm)
+    - 2 tr(E^-1 D' P D) + tr(E^-1 D' Wc D E^-1 D' Jm D)`` with ``P = Wc Wm^-1 Jm``: the
+    model enters only through products of the moment matrices with ``D`` (moments x
+    parameters), and the model-free terms are computed once per data (``shared``).
     """
     from scipy.linalg import block_diag
 
+    shared = {} if shared is None else shared
     gdata = problem.data
-    ntotal = problem.ntotal
-    fgs = [d.n / ntotal for d in gdata]
-    pseudo = [_pseudo_complete(d) for d in gdata]
-    wc_l, wm_l, wmi_l, gam_l = [], [], [], []
-    for d, ps, fg in zip(gdata, pseudo, fgs):
-        sat = _SaturatedModel(d.x.shape[1])
-        xh = sat.pack(d.cov, d.mean)
-        wc = _MLProblem(sat, [ps], True).observed_information(xh)
-        wm, jm = _h1_information(d)
-        if len(x_idx):
-            keep = _moment_keep(d.x.shape[1], x_idx)
-            wc, wm, jm = (m_[np.ix_(keep, keep)] for m_ in (wc, wm, jm))
-        wmi = np.linalg.inv(wm)
-        wc_l.append(fg * wc)
-        wm_l.append(fg * wm)
-        wmi_l.append(wmi / fg)
-        gam_l.append(wmi @ jm @ wmi / fg)
-    wc_all, wm_all, wmi_all = block_diag(*wc_l), block_diag(*wm_l), block_diag(*wmi_l)
-    gam_all = block_diag(*gam_l)
+    key = ("fiml_corrected", tuple(x_idx))
+    if key not in shared:
+        ntotal = problem.ntotal
+        keeps, wc_l, wm_l, wmi_l, jm_l, p_l = [], [], [], [], [], []
+        c0_ml = c0_mlr = 0.0
+        for d in gdata:
+            fg = d.n / ntotal
+            keep = _moment_keep(d.x.shape[1], x_idx) if len(x_idx) else None
+            h1 = _h1_parts(d, keep)
+            wc, wm, wmi, jm = h1["wc"], h1["a1"], h1["a1_inv"], h1["b1"]
+            keeps.append(keep)
+            # blocks of Wc_all = f Wc, Wm_all = f Wm, Wm_all^-1 = Wm^-1 / f, Jm_all = f Jm
+            wc_l.append(fg * wc)
+            wm_l.append(fg * wm)
+            wmi_l.append(wmi / fg)
+            jm_l.append(fg * jm)
+            pm = h1.wc_apply(h1["a1_inv_b1"])  # block of P_all = f Wc Wm^-1 Jm
+            p_l.append(fg * pm)
+            c0_ml += float(np.sum(wc * wmi.T))
+            c0_mlr += float(np.sum(pm * wmi.T))  # tr(Wm^-1 Wc Wm^-1 Jm)
+        pseudo = [_pseudo_complete(d) for d in gdata]
+        ll_h1 = [_loglik_patterns(d.cov, d.mean, ps.patterns) for d, ps in zip(gdata, pseudo)]
+
+        def bd(mats):
+            return mats[0] if len(mats) == 1 else block_diag(*mats)
+
+        shared[key] = dict(
+            keeps=keeps, wc=bd(wc_l), wm=bd(wm_l), jm=bd(jm_l), p=bd(p_l),
+            c0_ml=c0_ml, c0_mlr=c0_mlr, pseudo=pseudo, ll_h1=ll_h1,
+        )  # fmt: skip
+    c = shared[key]
 
     def piece(prob, x, dof):
         t3 = 0.0
@@ -210,21 +228,31 @@ def _fiml_corrected(problem, xhat, bprob, xb, df, df_b, scaled: bool, x_idx=()):
             d = gdata[g]
             rows, cols = np.tril_indices(d.x.shape[1])
             dg = np.vstack([ds[:, rows, cols].T, dm.T])  # nmom x k
-            deltas.append(dg[_moment_keep(d.x.shape[1], x_idx)] if len(x_idx) else dg)
-            ll_h1 = _loglik_patterns(d.cov, d.mean, pseudo[g].patterns)
-            ll_h0 = _loglik_patterns(sigma, mu, pseudo[g].patterns)
-            t3 += 2.0 * (ll_h1 - ll_h0)
+            deltas.append(dg[c["keeps"][g]] if c["keeps"][g] is not None else dg)
+            ll_h0 = _loglik_patterns(sigma, mu, c["pseudo"][g].patterns)
+            t3 += 2.0 * (c["ll_h1"][g] - ll_h0)
         delta = np.vstack(deltas)
-        e = delta.T @ wm_all @ delta
-        u = wm_all - wm_all @ delta @ np.linalg.solve(e, delta.T @ wm_all)
+        e = delta.T @ (c["wm"] @ delta)
+        dwd = delta.T @ (c["wc"] @ delta)
         if scaled:
-            k = np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gam_all)
+            dpd = delta.T @ (c["p"] @ delta)
+            djd = delta.T @ (c["jm"] @ delta)
+            ei_wc = np.linalg.solve(e, dwd)
+            ei_jm = np.linalg.solve(e, djd)
+            k = (
+                c["c0_mlr"]
+                - 2.0 * np.trace(np.linalg.solve(e, dpd))
+                + float(np.sum(ei_wc * ei_jm.T))
+            )
         else:
-            k = np.trace(wc_all @ wmi_all @ u @ wmi_all)
+            k = c["c0_ml"] - np.trace(np.linalg.solve(e, dwd))
         return t3, k / dof
 
     t3, c3 = piece(problem, xhat, df)
-    t3b, c3b = piece(bprob, xb, df_b)
+    bkey = ("fiml_corrected_baseline", tuple(x_idx), df_b)
+    if bkey not in shared:
+        shared[bkey] = piece(bprob, xb, df_b)
+    t3b, c3b = shared[bkey]
     return t3, c3, t3b, c3b
 
 
@@ -380,7 +408,8 @@ def ml_fit_measures(problem, sem, xhat, gdata, ms, est, miss, info_inv, cross, l
         # robust CFI/TLI/RMSEA with missing data: FIML-corrected statistics (as lavaan)
         try:
             t3, c3, t3b, c3b = _fiml_corrected(
-                problem, xhat, bprob, xb, df, df_b, scaled=(est == "MLR"), x_idx=xi
+                problem, xhat, bprob, xb, df, df_b, scaled=(est == "MLR"), x_idx=xi,
+                shared=shared,
             )
         except np.linalg.LinAlgError:
             t3 = c3 = t3b = c3b = np.nan

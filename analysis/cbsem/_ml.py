@@ -25,6 +25,7 @@ from scipy import optimize
 from analysis.cbsem._ml_data import (
     _GroupData,
     _loglik_patterns,
+    _pseudo_complete,
 )
 
 
@@ -105,42 +106,54 @@ class _MLProblem:
         return mu if self.meanstructure else self.data[g].mean
 
     def objective(self, x, grad: bool = True):
-        """f(x) = -loglik(x)/N up to a constant (0.5 * sum_g n_g/N * F_ML,g); and gradient."""
+        """f(x) = -loglik(x)/N up to a constant (0.5 * sum_g n_g/N * F_ML,g); and gradient.
+
+        The patterns are processed in batches of equal size (:func:`_size_groups`): one
+        batched Cholesky factorisation and inverse per batch, the gradient with respect to
+        ``Sigma`` and ``mu`` scattered back by index sums.
+        """
         f = 0.0
         try:
             impl = self.model.implied(x)
         except np.linalg.LinAlgError:
             return (np.inf, None) if grad else np.inf
-        jac = self.model.jacobian(x) if grad else None
-        gvec = np.zeros(len(x)) if grad else None
+        gs_all, gm_all = [], []
         for g, (sigma, mu) in enumerate(impl):
             mu = self._mu(g, mu)
-            gfull = np.zeros_like(sigma)
-            gmu = np.zeros(len(mu))
-            for pat in self.data[g].patterns:
-                o = pat.idx
+            p = len(mu)
+            gfull = np.zeros(p * p)
+            gmu = np.zeros(p)
+            for b in _size_groups(self.data[g]):
+                s = sigma[b.ix]
                 try:
-                    c = np.linalg.cholesky(sigma[pat.ix])
+                    c = np.linalg.cholesky(s)
                 except np.linalg.LinAlgError:
                     return (np.inf, None) if grad else np.inf
-                logdet = 2.0 * np.sum(np.log(np.diag(c)))
-                cinv = np.linalg.inv(c)
-                inv = cinv.T @ cinv
-                d = pat.mean - mu[o]
-                m2 = pat.cov + np.outer(d, d)
-                f += pat.n * (logdet + np.sum(inv * m2))
+                logdet = 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
+                inv = np.linalg.inv(s)
+                d = b.mean - mu[b.idx]
+                m2 = b.cov + d[:, :, None] * d[:, None, :]
+                f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
                 if grad:
-                    gfull[pat.ix] += pat.n * (inv - inv @ m2 @ inv)
-                    gmu[o] += pat.n * (inv @ d)
-            if grad:
-                ds, dm = jac[g]
+                    gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
+                    gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
+                    ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
+                    gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
+            gs_all.append(gfull.reshape(p, p))
+            gm_all.append(gmu)
+        f = 0.5 * f / self.ntotal
+        if not grad:
+            return f
+        dot = getattr(self.model, "jacobian_dot", None)
+        if dot is not None:
+            gvec = dot(x, gs_all, [-2.0 * gm for gm in gm_all] if self.meanstructure else None)
+        else:
+            gvec = np.zeros(len(x))
+            for (ds, dm), gfull, gmu in zip(self.model.jacobian(x), gs_all, gm_all):
                 gvec += np.tensordot(ds, gfull, axes=([1, 2], [0, 1]))
                 if self.meanstructure:
                     gvec -= 2.0 * dm @ gmu
-        f = 0.5 * f / self.ntotal
-        if grad:
-            return f, 0.5 * gvec / self.ntotal
-        return f
+        return f, 0.5 * gvec / self.ntotal
 
     def loglik(self, x) -> float:
         impl = self.model.implied(x)
@@ -156,15 +169,45 @@ class _MLProblem:
             len(d.patterns) > 1 for d in self.data
         )
 
+    def _pattern_chunks(self, g, sigma, mu, observed: bool, size: int = 256):
+        """Per pattern of group ``g``, embedded in ``p x p`` (zeros at the missing variables):
+        ``A = Sigma_oo^-1`` and, when ``observed``, ``B = A (S + d d') A`` and ``a = A d``;
+        with the pattern sizes ``n``. Yields them for at most ``size`` patterns of equal
+        size at a time (batched inverses, memory bounded whatever the number of patterns)."""
+        p = sigma.shape[0]
+        for b in _size_groups(self.data[g]):
+            for start in range(0, len(b.sel), size):
+                sl = slice(start, start + size)
+                idx, flat = b.idx[sl], b.flat[sl]
+                nr = len(idx)
+                rr = np.arange(nr)[:, None]
+                inv = np.linalg.inv(sigma[idx[:, :, None], idx[:, None, :]])
+                va = np.zeros((nr, p * p))
+                va[rr, flat.reshape(nr, -1)] = inv.reshape(nr, -1)
+                vb = vad = None
+                if observed:
+                    d = b.mean[sl] - mu[idx]
+                    ad = np.matmul(inv, d[:, :, None])[:, :, 0]
+                    bm = inv @ b.cov[sl] @ inv + ad[:, :, None] * ad[:, None, :]
+                    vb = np.zeros((nr, p * p))
+                    vb[rr, flat.reshape(nr, -1)] = bm.reshape(nr, -1)
+                    vb = vb.reshape(nr, p, p)
+                    vad = np.zeros((nr, p))
+                    vad[rr, idx] = ad
+                yield b.n[sl], va.reshape(nr, p, p), vb, vad
+
     def _lowrank_information(self, x, observed: bool) -> np.ndarray:
         """Expected or (the analytic part of the) observed information from the low-rank
-        factors of the covariance derivatives, pattern by pattern.
+        factors of the covariance derivatives, summed over the missing-data patterns.
 
         With ``dSigma_k = sum_j c_j (u_j v_j' + v_j u_j')`` and, per pattern, ``P = W' A W``
-        and ``Q = W' B W`` for ``W = [U V]`` restricted to the observed variables,
-        ``tr(A X_k Q' X_l) = (Q_vu o P_uv + Q_vv o P_uu + Q_uu o P_vv + Q_uv o P_vu)`` summed
-        over the pieces of ``k`` and ``l``: ``O(p q^2)`` per pattern instead of
-        ``O(p^2 npar^2)``. The mean terms ``dmu' A dmu`` are summed over patterns first.
+        and ``Q = W' B W`` for the distinct columns ``W`` of ``[U V]`` (unit vectors and a
+        few columns of ``Lambda Psi``), ``tr(A X_a A X_b) = 2 (P[u_a, v_b] P[v_a, u_b] +
+        P[u_a, u_b] P[v_a, v_b])`` and ``tr(A X_a B X_b)`` likewise with one ``P`` replaced
+        by ``Q``, for the pieces ``a, b``. The sums over patterns are taken first, for each
+        piece ``a`` at once: ``K_a = sum_pattern n P[u_a, :]' Q[v_a, :]`` is a batch of
+        matrix products, and the information is gathered from the ``K_a``. The mean terms
+        ``dmu' A dmu`` are summed over patterns first.
         """
         k = len(x)
         info = np.zeros((k, k))
@@ -173,40 +216,50 @@ class _MLProblem:
         ):
             mu = self._mu(g, mu)
             q = u.shape[1]
-            w = np.concatenate([u, v], axis=1)
+            wd, inv = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
+            inv = np.asarray(inv).ravel()
+            su, sv = inv[:q], inv[q:]
             agg = np.zeros((q, k))
             agg[np.arange(q), index] = coef
-            tsum = np.zeros((q, q))
-            a_sum = np.zeros_like(sigma)  # sum of n A (embedded): the mean terms
-            cross = np.zeros((k, k))
-            for pat in self.data[g].patterns:
-                o = pat.idx
-                a_inv = np.linalg.inv(sigma[pat.ix])
-                wo = w[o]
-                pm = wo.T @ (a_inv @ wo)
-                puu, puv, pvu, pvv = pm[:q, :q], pm[:q, q:], pm[q:, :q], pm[q:, q:]
-                if not observed:
-                    tsum += 0.5 * pat.n * (puv * pvu + puu * pvv) * 2.0
-                else:
-                    d = pat.mean - mu[o]
-                    b = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
-                    qm = wo.T @ (b @ wo)
-                    quu, quv, qvu, qvv = qm[:q, :q], qm[:q, q:], qm[q:, :q], qm[q:, q:]
-                    t_aa = 2.0 * (puv * pvu + puu * pvv)
-                    t_ab = qvu * puv + qvv * puu + quu * pvv + quv * pvu
-                    tsum += pat.n * (-t_aa + 2.0 * t_ab)
-                    if self.meanstructure:
-                        ad = a_inv @ d
-                        uo, vo = u[o], v[o]
-                        xa = (uo * (vo.T @ ad) + vo * (uo.T @ ad)) @ agg  # po x k: X_k a
-                        am = a_inv @ dm[:, o].T  # po x k: A m_l
-                        cross += pat.n * (xa.T @ am)
-                a_sum[pat.ix] += pat.n * a_inv
+            ar = np.arange(q)[:, None]
+            d_ = wd.shape[1]
+            kpp = np.zeros((q, d_, d_))
+            k1 = np.zeros_like(kpp) if observed else None
+            k2 = np.zeros_like(kpp) if observed else None
+            a_sum = np.zeros_like(sigma)
+            ay = np.zeros((d_, *sigma.shape)) if observed else None
+            for n, va, vb, vad in self._pattern_chunks(g, sigma, mu, observed):
+                # per pattern w' A w and w' B w, laid out [x, y, pattern] for the products
+                pd_ = np.ascontiguousarray(np.matmul(np.matmul(wd.T, va), wd).transpose(1, 2, 0))
+                kpp += _piece_products(pd_, su, pd_, sv, n)
+                a_sum += np.tensordot(n, va, axes=1)  # sum of n A: the mean terms
+                if observed:
+                    qd = np.ascontiguousarray(np.matmul(np.matmul(wd.T, vb), wd).transpose(1, 2, 0))
+                    k1 += _piece_products(pd_, su, qd, sv, n)  # sum n P[u_a, y] Q[v_a, w]
+                    k2 += _piece_products(pd_, sv, qd, su, n)  # sum n P[v_a, y] Q[u_a, w]
+                    # Ay[w] = sum n (w'a) A, for the mean cross terms below
+                    ua = np.matmul(vad, wd) * n[:, None]  # R x d: n a' w
+                    ay += (ua.T @ va.reshape(len(n), -1)).reshape(-1, *sigma.shape)
+            t_aa = kpp[ar, sv[None, :], su[None, :]] + kpp[ar, su[None, :], sv[None, :]]
+            if not observed:
+                tsum = t_aa
+            else:
+                t_ab = (
+                    k1[ar, sv[None, :], su[None, :]] + k1[ar, su[None, :], sv[None, :]]
+                    + k2[ar, sv[None, :], su[None, :]] + k2[ar, su[None, :], sv[None, :]]
+                )  # fmt: skip
+                tsum = -2.0 * t_aa + 2.0 * t_ab
             blk = agg.T @ tsum @ agg
             if self.meanstructure:
                 mam = dm @ a_sum @ dm.T
                 blk = blk + (2.0 * mam if observed else mam)
                 if observed:
+                    # sum n (X_k a)' A m_l: X_k a = u (v'a) + v (u'a) per piece, so piece j
+                    # gives u_j' Ay[v_j] m_l + v_j' Ay[u_j] m_l
+                    ya = np.einsum("pa,apq->aq", wd[:, su], ay[sv]) + np.einsum(
+                        "pa,apq->aq", wd[:, sv], ay[su]
+                    )  # q x p
+                    cross = agg.T @ (ya @ dm.T)
                     blk = blk + 2.0 * (cross + cross.T)
             info += blk
         return info / (2.0 * self.ntotal) if observed else info / self.ntotal
@@ -221,50 +274,39 @@ class _MLProblem:
         ``-tr(A X_ij A X_kl) + 2 tr(A X_ij B X_kl) = 2 c_ij c_kl (A_il D_jk + A_ik D_jl +
         A_jl B_ik + A_jk B_il)``, ``a' X_ij A e_t = c_ij (a_i A_jt + a_j A_it)``. The sums over
         patterns of the products are Gram matrices of the flattened pattern matrices
-        (``sum_pattern n A_ik A_jl = (V' N V)[(i,k), (j,l)]``): two matrix products instead of
-        one ``vech x vech`` update per pattern.
+        (``sum_pattern n A_ik A_jl = (V' N V)[(i,k), (j,l)]``), of which only the blocks
+        ``i >= j`` are needed (:func:`_vech_gram`); the ``D`` and ``B`` terms share one
+        product (``[A; B]' N [D; A]``).
         """
         m = self.model
         p = m.p
         sigma, mu = m.implied(x)[0]
-        pats = self.data[0].patterns
-        n = np.array([pat.n for pat in pats], dtype=float)
-        va = np.zeros((len(pats), p, p))
-        vb = np.zeros_like(va) if observed else None
-        vad = np.zeros((len(pats), p)) if observed else None
-        for r, pat in enumerate(pats):
-            a_inv = np.linalg.inv(sigma[pat.ix])
-            va[r][pat.ix] = a_inv
-            if observed:
-                d = pat.mean - mu[pat.idx]
-                vb[r][pat.ix] = a_inv @ (pat.cov + np.outer(d, d)) @ a_inv
-                vad[r, pat.idx] = a_inv @ d
         rows, cols = m.rows, m.cols  # vech order of the parameters
         c = np.where(rows == cols, 0.5, 1.0)
         cc = np.outer(c, c)
-        i, j = rows[:, None], cols[:, None]
-        kk, ll = rows[None, :], cols[None, :]
-        fa = va.reshape(len(pats), -1)
-        a_sum = np.tensordot(n, va, axes=1)
-        info = np.zeros((m.npar, m.npar))
         nv = m.nvech
-        if not observed:
-            g = fa.T @ (n[:, None] * fa)  # (p^2, p^2): sum n A_ik A_jl at [(i,k), (j,l)]
-            blk = g[i * p + kk, j * p + ll] + g[i * p + ll, j * p + kk]
-            info[:nv, :nv] = cc * blk / self.ntotal
-            info[nv:, nv:] = a_sum / self.ntotal
-            return info
-        fd = (vb - va).reshape(len(pats), -1)
-        fb = vb.reshape(len(pats), -1)
-        g_ad = fa.T @ (n[:, None] * fd)
-        g_ab = fa.T @ (n[:, None] * fb)
-        blk = (
-            g_ad[i * p + ll, j * p + kk] + g_ad[i * p + kk, j * p + ll]
-            + g_ab[j * p + ll, i * p + kk] + g_ab[j * p + kk, i * p + ll]
-        )  # fmt: skip
+        blk = np.zeros((nv, nv))
+        a_sum = np.zeros((p, p))
+        cm = np.zeros((p, p * p)) if observed else None
+        for n, va, vb, vad in self._pattern_chunks(0, sigma, mu, observed):
+            nr = len(n)
+            fa = va.reshape(nr, -1)
+            a_sum += np.tensordot(n, va, axes=1)
+            if not observed:
+                blk += _vech_gram(fa, n[:, None] * fa, p)  # sum n (A_ik A_jl + A_il A_jk)
+                continue
+            fd = (vb - va).reshape(nr, -1)
+            fb = vb.reshape(nr, -1)
+            # sum n (A_il D_jk + B_il A_jk + A_ik D_jl + B_ik A_jl): one product
+            blk += _vech_gram(
+                np.concatenate([fa, fb]), np.concatenate([n[:, None] * fd, n[:, None] * fa]), p
+            )
+            cm += (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
+        info = np.zeros((m.npar, m.npar))
         info[:nv, :nv] = cc * blk / self.ntotal
         info[nv:, nv:] = a_sum / self.ntotal
-        cm = (vad.T * n) @ fa  # (p, p^2): sum n a_i A_jt at [i, (j, t)]
+        if not observed:
+            return info
         t_ = np.arange(p)[None, :]
         cross = c[:, None] * (cm[rows[:, None], cols[:, None] * p + t_]
                               + cm[cols[:, None], rows[:, None] * p + t_]) / self.ntotal  # fmt: skip
@@ -390,16 +432,12 @@ class _MLProblem:
                 h[:, j] += (jg(xp) - jg(xm)) / (2 * step)
         return 0.5 * (h + h.T)
 
-    def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
-        """Scores d loglik_i / d x of the cases of one group (n_g x npar).
-
-        ``s_ik = 0.5 z_i' dSigma_k z_i - 0.5 tr(Sigma_oo^-1 dSigma_k) + z_i' dmu_k`` with
-        ``z_i = Sigma_oo^-1 (y_i,o - mu_o)`` (zero for the missing entries); the quadratic
-        forms use the low-rank factors of :meth:`SEMModel.jacobian_factors`.
-        """
+    def _score_blocks(self, x, group: int, chunk: int = 50000):
+        """Casewise scores of one group, block by block: yields ``(rows, scores)`` with
+        ``scores`` of shape ``(len(rows), npar)`` (see :meth:`casewise_scores`)."""
         sigma, mu = self.model.implied(x)[group]
         mu = self._mu(group, mu)
-        ds, dm = self.model.jacobian(x)[group]
+        _ds, dm = self.model.jacobian(x)[group]
         u, v, coef, index = self.model.jacobian_factors(x)[group]
         npar = len(x)
         # q x npar matrix that adds the pieces of each parameter; when every parameter has at
@@ -412,13 +450,15 @@ class _MLProblem:
         p = data.x.shape[1]
         q = u.shape[1]
         products = _column_products(np.concatenate([u, v], axis=1))
-        out = np.zeros((data.n, npar))
+        wd, inv_w = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
+        inv_w = np.asarray(inv_w).ravel()
+        su, sv = inv_w[:q], inv_w[q:]
         for pat in data.patterns:
             o = pat.idx
-            inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            inv_full = np.zeros((p, p))
-            inv_full[np.ix_(o, o)] = inv
-            const = -0.5 * np.tensordot(ds, inv_full, axes=([1, 2], [0, 1]))  # npar
+            inv = np.linalg.inv(sigma[pat.ix])
+            # -0.5 tr(A dSigma_k) = -sum_j c_j u_j' A v_j over the pieces j of k
+            pw = wd[o].T @ inv @ wd[o]  # distinct columns of [U V]: w' A w
+            const = -(pw[su, sv] * coef) if identity else -(pw[su, sv] @ agg)
             for start in range(0, pat.n, chunk):
                 rows = pat.rows[start : start + chunk]
                 z = np.zeros((len(rows), p))
@@ -435,23 +475,109 @@ class _MLProblem:
                     sc = (zuv[:, :q] * zuv[:, q:]) @ agg + const
                 if self.meanstructure:
                     sc += z @ dm.T
-                out[rows] = sc
+                yield rows, sc
+
+    def casewise_scores(self, x, group: int, chunk: int = 50000) -> np.ndarray:
+        """Scores d loglik_i / d x of the cases of one group (n_g x npar).
+
+        ``s_ik = 0.5 z_i' dSigma_k z_i - 0.5 tr(Sigma_oo^-1 dSigma_k) + z_i' dmu_k`` with
+        ``z_i = Sigma_oo^-1 (y_i,o - mu_o)`` (zero for the missing entries); the quadratic
+        forms use the low-rank factors of :meth:`SEMModel.jacobian_factors`.
+        """
+        out = np.zeros((self.data[group].n, len(x)))
+        for rows, sc in self._score_blocks(x, group, chunk):
+            out[rows] = sc
         return out
 
 
-def _score_cross(problem: _MLProblem, x, group: int) -> np.ndarray:
-    """``s' s`` for the casewise scores ``s`` of one group.
+def _score_cross(problem: _MLProblem, x, group: int, buffer: int = 4_000_000) -> np.ndarray:
+    """``s' s`` for the casewise scores ``s`` of one group, accumulated over blocks of cases
+    (at most about ``buffer`` values held at once, whatever the number of cases).
 
     The scores of the parameters that do not enter the group's moments (those of the other
     groups) are zero: the product is taken over the other columns only.
     """
-    s = problem.casewise_scores(x, group)
-    used = np.flatnonzero(np.any(s != 0, axis=0))
-    if len(used) == s.shape[1]:
-        return s.T @ s
-    sub = s[:, used]
-    out = np.zeros((s.shape[1], s.shape[1]))
-    out[np.ix_(used, used)] = sub.T @ sub
+    npar = len(x)
+    _ds, dm = problem.model.jacobian(x)[group]
+    index = problem.model.jacobian_factors(x)[group][3]
+    used = np.union1d(index, np.flatnonzero(np.any(dm != 0, axis=1))) if problem.meanstructure \
+        else np.unique(index)  # fmt: skip
+    nb = max(64, buffer // max(len(used), 1))
+    buf = np.empty((min(nb, problem.data[group].n), len(used)))
+    cross = np.zeros((len(used), len(used)))
+    fill = 0
+    for _rows, sc in problem._score_blocks(x, group, chunk=nb):
+        sc = sc[:, used]
+        if fill + len(sc) > len(buf):
+            cross += buf[:fill].T @ buf[:fill]
+            fill = 0
+        buf[fill : fill + len(sc)] = sc
+        fill += len(sc)
+    cross += buf[:fill].T @ buf[:fill]
+    if len(used) == npar:
+        return cross
+    out = np.zeros((npar, npar))
+    out[np.ix_(used, used)] = cross
+    return out
+
+
+class _SizeGroup:
+    """Patterns of one group with the same number of observed variables, stacked."""
+
+    def __init__(self, pats, sel, p):
+        self.sel = np.asarray(sel)
+        self.idx = np.array([pats[r].idx for r in sel])  # R x po
+        self.n = np.array([pats[r].n for r in sel], dtype=float)
+        self.mean = np.array([pats[r].mean for r in sel])
+        self.cov = np.array([pats[r].cov for r in sel])
+        self.ix = (self.idx[:, :, None], self.idx[:, None, :])  # sigma[ix]: R x po x po
+        self.flat = self.idx[:, :, None] * p + self.idx[:, None, :]
+
+
+def _size_groups(d: _GroupData) -> list[_SizeGroup]:
+    """The missing-data patterns of ``d`` batched by their number of observed variables
+    (computed once per data)."""
+    groups = getattr(d, "_size_groups", None)
+    if groups is None:
+        pats = d.patterns
+        p = d.x.shape[1]
+        sizes = np.array([len(pat.idx) for pat in pats])
+        groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p) for s in np.unique(sizes)]
+        d._size_groups = groups
+    return groups
+
+
+def _piece_products(left, lrows, right, rrows, n) -> np.ndarray:
+    """``K[a, y, w] = sum_r n_r left[lrows_a, y, r] right[rrows_a, w, r]`` for every piece
+    ``a``, from ``d x d x R`` stacks: one matrix product per distinct ``lrows`` value."""
+    q, d, nr = len(lrows), left.shape[0], left.shape[2]
+    out = np.empty((q, d, d))
+    order = np.argsort(lrows, kind="stable")
+    vals, starts = np.unique(lrows[order], return_index=True)
+    bounds = [*starts.tolist(), q]
+    for x, s, e in zip(vals, bounds[:-1], bounds[1:]):
+        sel = order[s:e]
+        rx = right[rrows[sel]].reshape(-1, nr)  # (|sel| d) x R
+        out[sel] = ((left[x] * n) @ rx.T).reshape(d, len(sel), d).transpose(1, 0, 2)
+    return out
+
+
+def _vech_gram(left: np.ndarray, right: np.ndarray, p: int) -> np.ndarray:
+    """``blk[(i,j), (k,l)] = M[(i,k), (j,l)] + M[(i,l), (j,k)]`` for the vech pairs ``i >= j``,
+    ``k >= l`` (``np.tril_indices`` order), where ``M = left' right`` and ``left``, ``right``
+    (``r x p^2``) hold flattened ``p x p`` matrices, one per row.
+
+    ``M`` is computed block row by block row (``i``), each only for ``j <= i``: half of the
+    full product, and never more than ``p x p^2`` values at once.
+    """
+    rows_t, cols_t = np.tril_indices(p)
+    out = np.empty((len(rows_t), len(rows_t)))
+    for i in range(p):
+        gi = left[:, i * p : (i + 1) * p].T @ right[:, : (i + 1) * p]  # [k, (j, l)]
+        t = gi.reshape(p, i + 1, p).transpose(1, 0, 2)  # [j, k, l]
+        s = t + t.transpose(0, 2, 1)
+        start = i * (i + 1) // 2
+        out[start : start + i + 1] = s[:, rows_t, cols_t]
     return out
 
 
@@ -597,13 +723,11 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
         p = d.x.shape[1]
         if len(x_idx):
             # fixed.x: the moments of the exogenous variables are not estimated (lavaan)
-            a1, b1 = _h1_information(d)
             rows, cols = np.tril_indices(p)
             xs = np.zeros(p, dtype=bool)
             xs[list(x_idx)] = True
             keep = ~np.concatenate([xs[rows] & xs[cols], xs if ms else np.ones(p, dtype=bool)])
-            a1, b1 = a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
-            out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+            out.append(float(np.trace(_h1_parts(d, keep)["a1_inv_b1"])))
             continue
         if d.complete:
             e = d.x - d.mean
@@ -613,19 +737,130 @@ def _yb_trace_h1(gdata: list[_GroupData], ms: bool, x_idx=()) -> list[float]:
                 t += np.mean(m)
             out.append(float(t))
             continue
-        a1, b1 = _h1_information(d)
-        out.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+        out.append(float(np.trace(_h1_parts(d)["a1_inv_b1"])))
     return out
 
 
 def _h1_information(d: _GroupData) -> tuple[np.ndarray, np.ndarray]:
     """Observed and first-order information of the saturated model over the missing-data
     patterns, at the EM moments, per case; parameters ``(vech(Sigma), mu)``."""
+    h1 = _h1_parts(d)
+    return h1["a1"], h1["b1"]
+
+
+class _H1Parts(dict):
+    """Saturated-model matrices of one group (computed once, on first use): ``a1`` and
+    ``b1`` (:func:`_h1_information`), ``a1_inv``, and ``wc`` (the complete-data
+    information at the EM moments), restricted to the moments ``keep``."""
+
+    def __init__(self, d: _GroupData, keep):
+        super().__init__()
+        self.d, self.keep = d, keep
+
+    def __missing__(self, key):
+        d, keep = self.d, self.keep
+        if key in ("a1", "b1"):
+            full = d.h1_info.setdefault(None, _H1Parts(d, None)) if keep is not None else self
+            if keep is not None:
+                val = full[key][np.ix_(keep, keep)]
+            elif key == "a1":
+                sat = _SaturatedModel(d.x.shape[1])
+                val = _MLProblem(sat, [d], True).observed_information(sat.pack(d.cov, d.mean))
+            else:
+                val = _saturated_score_cross(d) / d.n
+        elif key == "a1_inv":
+            val = _spd_inverse(self["a1"])
+        elif key == "a1_inv_b1":
+            val = self["a1_inv"] @ self["b1"]
+        elif key == "wc":
+            sat = _SaturatedModel(d.x.shape[1])
+            val = _MLProblem(sat, [_pseudo_complete(d)], True).observed_information(
+                sat.pack(d.cov, d.mean)
+            )
+            if keep is not None:
+                val = val[np.ix_(keep, keep)]
+        else:
+            raise KeyError(key)
+        self[key] = val
+        return val
+
+
+    def wc_apply(self, x: np.ndarray) -> np.ndarray:
+        """``Wc @ x`` without ``Wc``: for the covariance moments ``(Wc x)_ij = c_ij (A X A)_ij``
+        with ``A`` the inverse EM covariance, ``X`` the symmetric matrix of the moments ``x``
+        and ``c_ij = 1/2`` on the diagonal (``O(p^3)`` per column instead of ``O(p^4)``);
+        ``A x`` for the means."""
+        d, keep = self.d, self.keep
+        p = d.x.shape[1]
+        rows, cols = np.tril_indices(p)
+        nv = len(rows)
+        if keep is not None:
+            full = np.zeros((nv + p, x.shape[1]))
+            full[keep] = x
+            x = full
+        a = np.linalg.inv(d.cov)
+        k = x.shape[1]
+        # position in vech of every (i, j), then X as p x p x k and A X A by two products
+        pos = np.zeros((p, p), dtype=int)
+        pos[rows, cols] = np.arange(nv)
+        pos[cols, rows] = np.arange(nv)
+        s = x[:nv][pos.ravel()]  # p^2 x k: [(i, j), column]
+        t = (a @ s.reshape(p, p * k)).reshape(p, p, k).transpose(1, 0, 2)
+        y = (a @ np.ascontiguousarray(t).reshape(p, p * k)).reshape(p * p, k)  # A X A
+        out = np.concatenate([np.where(rows == cols, 0.5, 1.0)[:, None] * y[rows * p + cols],
+                              a @ x[nv:]])  # fmt: skip
+        return out[keep] if keep is not None else out
+
+
+def _saturated_score_cross(d: _GroupData, buffer: int = 4_000_000) -> np.ndarray:
+    """``s' s`` for the casewise scores ``s`` of the saturated model at the EM moments
+    (the same scores as :meth:`_MLProblem.casewise_scores` of :class:`_SaturatedModel`):
+    ``s_i = (c_ij (z_i z_j - A_ij), z)`` with ``z = A (y_o - mu_o)`` (zero where missing),
+    ``A`` the inverse covariance of the case's pattern and ``c_ij = 1/2`` on the diagonal,
+    built for blocks of cases at once."""
+    p = d.x.shape[1]
+    rows, cols = np.tril_indices(p)
+    c = np.where(rows == cols, 0.5, 1.0)
+    z = np.zeros((d.n, p))
+    pid = np.zeros(d.n, dtype=int)
+    avech = np.zeros((len(d.patterns), len(rows)))
+    for r, pat in enumerate(d.patterns):
+        inv = np.linalg.inv(d.cov[pat.ix])
+        z[np.ix_(pat.rows, pat.idx)] = (d.x[np.ix_(pat.rows, pat.idx)] - d.mean[pat.idx]) @ inv
+        full = np.zeros((p, p))
+        full[pat.ix] = inv
+        avech[r] = full[rows, cols]
+        pid[pat.rows] = r
+    m = len(rows) + p
+    cross = np.zeros((m, m))
+    step = max(64, buffer // m)
+    for start in range(0, d.n, step):
+        zc = z[start : start + step]
+        sc = np.concatenate([(zc[:, rows] * zc[:, cols] - avech[pid[start : start + step]]) * c, zc],
+                            axis=1)  # fmt: skip
+        cross += sc.T @ sc
+    return cross
+
+
+def _spd_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix by its Cholesky factor (half the work
+    of a general inverse); a general inverse if the factorisation fails."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(a, lower=True)
+    if info == 0:
+        inv, info = lapack.dpotri(c, lower=True)
+        if info == 0:
+            low = np.tril(inv)
+            return low + np.tril(inv, -1).T
+    return np.linalg.inv(a)
+
+
+def _h1_parts(d: _GroupData, keep=None) -> _H1Parts:
+    """The cached :class:`_H1Parts` of ``d`` for the moments ``keep`` (None: all)."""
     if d.h1_info is None:
-        sat = _SaturatedModel(d.x.shape[1])
-        prob = _MLProblem(sat, [d], True)
-        xh = sat.pack(d.cov, d.mean)
-        a1 = prob.observed_information(xh)
-        sc = prob.casewise_scores(xh, 0)
-        d.h1_info = (a1, sc.T @ sc / d.n)
-    return d.h1_info
+        d.h1_info = {}
+    key = None if keep is None else np.asarray(keep, dtype=bool).tobytes()
+    if key not in d.h1_info:
+        d.h1_info[key] = _H1Parts(d, keep)
+    return d.h1_info[key]

@@ -47,7 +47,7 @@ class _GroupData:
     complete: bool
     mean: np.ndarray  # h1 mean (sample, or EM)
     cov: np.ndarray  # h1 covariance (divisor n, or EM)
-    h1_info: tuple | None = None  # cached saturated-model information (missing data)
+    h1_info: dict | None = None  # cached saturated-model matrices (see _ml._h1_parts)
 
 
 def _patterns(x: np.ndarray) -> list[_Pattern]:
@@ -77,6 +77,12 @@ def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-5, max_iter:
     As lavaan's ``lav_mvnorm_missing_h1_estimate_moments``: start from the available-case
     means and variances (no covariances), stop when no mean or (co)variance changes by more
     than ``tol`` (lavaan's default 1e-5) between two iterations.
+
+    The E step of a pattern with missing variables ``m`` regresses them on the observed
+    ones through ``P = Sigma^-1``: ``b = Sigma_mo Sigma_oo^-1 = -P_mm^-1 P_mo`` and the
+    residual covariance is ``P_mm^-1``, so only small ``m x m`` matrices are inverted, in
+    batches of patterns with the same number of missing variables; the sums over the
+    observed parts (``sum n (S + ybar ybar')``) do not change between iterations.
     """
     p = x.shape[1]
     mu = np.nanmean(x, axis=0)
@@ -85,42 +91,42 @@ def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-5, max_iter:
     sigma = np.diag(var0)
     n = len(x)
     rows, cols = np.tril_indices(p)
+    t1_obs = np.zeros(p)
+    t2_obs = np.zeros((p, p))
+    for pat in patterns:
+        t1_obs[pat.idx] += pat.n * pat.mean
+        t2_obs[pat.ix] += pat.n * (pat.cov + np.outer(pat.mean, pat.mean))
+    nmiss = np.array([p - len(pat.idx) for pat in patterns])
+    batches = []
+    for k in np.unique(nmiss[nmiss > 0]):
+        sel = np.flatnonzero(nmiss == k)
+        oi = np.array([patterns[r].idx for r in sel])
+        mi = np.array([np.setdiff1d(np.arange(p), patterns[r].idx) for r in sel])
+        batches.append((
+            mi, oi, np.array([patterns[r].n for r in sel], dtype=float),
+            np.array([patterns[r].mean for r in sel]), np.array([patterns[r].cov for r in sel]),
+            (mi[:, :, None] * p + oi[:, None, :]).ravel(), (oi[:, :, None] * p + mi[:, None, :]).ravel(),
+            (mi[:, :, None] * p + mi[:, None, :]).ravel(),
+        ))  # fmt: skip
     for _ in range(max_iter):
         prev = np.concatenate([mu, sigma[rows, cols]])
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for pat in patterns:
-            o = pat.idx
-            m = np.setdiff1d(np.arange(p), o)
-            if len(m) == 0:
-                t1 += pat.n * pat.mean
-                t2 += pat.n * (pat.cov + np.outer(pat.mean, pat.mean))
-                continue
-            soo_inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            b = sigma[np.ix_(m, o)] @ soo_inv
-            cmean_m = mu[m] + b @ (pat.mean - mu[o])  # mean of the conditional means
-            # E[y y'] summed over the cases of the pattern
-            c = sigma[np.ix_(m, m)] - b @ sigma[np.ix_(o, m)]
-            ey = np.zeros(p)
-            ey[o], ey[m] = pat.mean, cmean_m
-            sxx = pat.cov + np.outer(pat.mean, pat.mean)  # E_o[y_o y_o']
-            e2 = np.zeros((p, p))
-            e2[np.ix_(o, o)] = sxx
-            # y_m = mu_m + b (y_o - mu_o): cross and square moments
-            a0 = mu[m] - b @ mu[o]
-            e2[np.ix_(m, o)] = np.outer(a0, pat.mean) + b @ sxx
-            e2[np.ix_(o, m)] = e2[np.ix_(m, o)].T
-            e2[np.ix_(m, m)] = (
-                np.outer(a0, a0)
-                + np.outer(a0, pat.mean @ b.T)
-                + np.outer(b @ pat.mean, a0)
-                + b @ sxx @ b.T
-                + c
-            )
-            t1 += pat.n * ey
-            t2 += pat.n * e2
+        t1 = t1_obs.copy()
+        t2 = t2_obs.ravel().copy()
+        prec = np.linalg.inv(sigma)
+        for mi, oi, nb, mean, cov, f_mo, f_om, f_mm in batches:
+            c = np.linalg.inv(prec[mi[:, :, None], mi[:, None, :]])  # residual covariance
+            b = -c @ prec[mi[:, :, None], oi[:, None, :]]  # R x m x o
+            cm = mu[mi] + np.matmul(b, (mean - mu[oi])[:, :, None])[:, :, 0]  # E[y_m]
+            t1 += np.bincount(mi.ravel(), (nb[:, None] * cm).ravel(), minlength=p)
+            bc = b @ cov
+            mo = nb[:, None, None] * (cm[:, :, None] * mean[:, None, :] + bc)
+            mm = nb[:, None, None] * (c + bc @ b.transpose(0, 2, 1) + cm[:, :, None] * cm[:, None, :])
+            t2 += np.bincount(f_mo, mo.ravel(), minlength=p * p)
+            t2 += np.bincount(f_om, mo.transpose(0, 2, 1).ravel(), minlength=p * p)
+            t2 += np.bincount(f_mm, mm.ravel(), minlength=p * p)
         mu = t1 / n
-        sigma = t2 / n - np.outer(mu, mu)
+        sigma = t2.reshape(p, p) / n - np.outer(mu, mu)
+        sigma = 0.5 * (sigma + sigma.T)
         if np.linalg.eigvalsh(sigma).min() < 1e-6:
             sigma[np.diag_indices(p)] += np.max(np.diag(sigma)) * 1e-8
         if np.max(np.abs(np.concatenate([mu, sigma[rows, cols]]) - prev)) < tol:

@@ -395,3 +395,14 @@ def path_sentences(ctx: ReportContext, full: pd.DataFrame, key: str, ci_key: str
                   for c, d in (("estimate", 2), ("statistic", 1), ("std_all", 2), ("se", 2)) if hasattr(r, c)}
         out.append(ctx.text(key, path=r.path, p=fmt_p(float(r.p_value), ctx.lang), ci=ci, **values))
     return out
+
+
+def missing_option(value, table_id: str, kind: str) -> str:
+    """The ``missing`` option of a cfa or invariance table, checked: ``fiml`` (every
+    organisation analysed, full-information maximum likelihood) or ``listwise``."""
+    from analysis.errors import ConfigError
+
+    missing = str(value).lower()
+    if missing not in ("fiml", "listwise"):
+        raise ConfigError(f"table '{table_id}' (kind {kind}): missing must be fiml or listwise, not {missing!r}")
+    return missing

@@ -321,3 +321,13 @@ def test_no_text_of_the_report_is_chosen_by_language_in_the_code():
              for k, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
              if re.search(r"""lang\s*[!=]=\s*["'](fr|en)["']""", line)]
     assert not found, found
+
+
+def test_missing_option_of_cfa_and_invariance_tables():
+    """cfa and invariance default to fiml in the kinds; listwise stays an option; anything else is refused."""
+    from analysis.report._common import missing_option
+
+    assert missing_option("FIML", "cfa", "cfa") == "fiml"
+    assert missing_option("listwise", "invariance", "invariance") == "listwise"
+    with pytest.raises(ConfigError, match="missing must be fiml or listwise"):
+        missing_option("pairwise", "cfa", "cfa")

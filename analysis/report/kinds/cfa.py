@@ -17,6 +17,7 @@ from analysis.report._common import (
     first_order_model,
     fit_rows,
     item_text,
+    missing_option,
     new_table,
 )
 from analysis.report._context import ReportContext
@@ -29,7 +30,7 @@ _REVERSED = ",\u00a0R"
 OPTIONS: dict[str, str] = {
     "constructs": "list of reflective construct names from constructs.yaml (default: all of them)",
     "estimator": "lavaan estimator name, e.g. MLR or ML (default MLR)",
-    "missing": "listwise or fiml (default listwise)",
+    "missing": "fiml (default: every organisation analysed, full-information maximum likelihood) or listwise",
 }
 
 
@@ -71,7 +72,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     model, factor_of = first_order_model(ctx, names)
     X = cached_items(ctx)
     estimator = spec.get("estimator", "MLR")
-    missing = spec.get("missing", "listwise")
+    missing = missing_option(spec.get("missing", "fiml"), spec["id"], "cfa")
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         res = cfa(model, X[[i for i in X.columns if any(i in ctx.spec[c].items for c in names)]],
@@ -91,7 +92,8 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
         .cols_label({"index": ctx.text("common.fit"), "value": ctx.text("common.value")})
         .cols_align("right", "value")
         .tab_note(ctx.text("cfa.fit_note", n_factors=len(factor_of), estimator=estimator, miss_txt=miss_txt,
-                           robust=ctx.text("cfa.fit_note_robust") if robust else ""))
+                           robust=ctx.text("cfa.fit_note_robust_fiml" if missing == "fiml" else "cfa.fit_note_robust")
+                           if robust else ""))
     )
     out.add(finish(t_fit, ctx, spec=spec))
     sl = res.std_loadings.copy()

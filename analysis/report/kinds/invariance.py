@@ -16,6 +16,7 @@ from analysis.report._common import (
     finish,
     first_order_model,
     group_levels,
+    missing_option,
     new_table,
 )
 from analysis.report._context import ReportContext
@@ -25,7 +26,7 @@ from analysis.report._outputs import TableOutput
 OPTIONS: dict[str, str] = {
     "construct": "construct name from constructs.yaml (default: options.construct of the plan)",
     "estimator": "lavaan estimator name, e.g. MLR or ML (default MLR)",
-    "missing": "listwise or fiml (default listwise)",
+    "missing": "fiml (default: every organisation analysed, full-information maximum likelihood) or listwise",
 }
 
 
@@ -47,7 +48,7 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     X[group] = ctx.data[group].to_numpy()
     X = X[X[group].isin(levels)]
     estimator = spec.get("estimator", "MLR")
-    missing = spec.get("missing", "listwise")
+    missing = missing_option(spec.get("missing", "fiml"), spec["id"], "invariance")
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         inv = measurement_invariance(model, X, group, estimator=estimator, missing=missing)
@@ -111,9 +112,10 @@ def build(ctx: ReportContext, spec: dict, number: int) -> TableOutput:
     glabels = getattr(inv.models[next(iter(inv.models))], "group_labels", None) or levels
     ns = ", ".join(f"{ctx.group_label(g)} n = {format_integer(n, ctx.lang)}" for g, n in zip(glabels, nobs))
     lab = ctx.construct_label(names[0])
-    miss_txt = ctx.text("invariance.listwise") if missing == "listwise" else "FIML"
+    miss_txt = ctx.text("invariance.listwise") if missing == "listwise" else ctx.text("invariance.fiml")
     t = t.tab_note(ctx.text(
         "invariance.note", lab=lab, n_factors=len(factor_of), ns=ns, miss_txt=miss_txt, estimator=estimator,
-        test=ctx.text("invariance.test_robust" if robust else "invariance.test")))
+        test=ctx.text(("invariance.test_robust_fiml" if missing == "fiml" else "invariance.test_robust")
+                      if robust else "invariance.test")))
     out.add(finish(t, ctx, spec=spec))
     return out
