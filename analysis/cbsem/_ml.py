@@ -24,6 +24,7 @@ from scipy import optimize
 
 from analysis.cbsem._ml_data import (
     _GroupData,
+    _integer_moment_cross,
     _loglik_patterns,
     _pseudo_complete,
 )
@@ -817,24 +818,49 @@ def _saturated_score_cross(d: _GroupData, buffer: int = 4_000_000) -> np.ndarray
     (the same scores as :meth:`_MLProblem.casewise_scores` of :class:`_SaturatedModel`):
     ``s_i = (c_ij (z_i z_j - A_ij), z)`` with ``z = A (y_o - mu_o)`` (zero where missing),
     ``A`` the inverse covariance of the case's pattern and ``c_ij = 1/2`` on the diagonal,
-    built for blocks of cases at once."""
+    built for blocks of cases at once.
+
+    A pattern with many cases and small integer answers (Likert items) takes the exact
+    route of :func:`~analysis.cbsem._ml_data._integer_moment_cross` (raw moments summed in
+    single precision without rounding, then mapped to the scores): about half the work of
+    the casewise product, which costs ``n m^2 / 2`` for ``m`` moments.
+    """
     p = d.x.shape[1]
     rows, cols = np.tril_indices(p)
     c = np.where(rows == cols, 0.5, 1.0)
-    z = np.zeros((d.n, p))
-    pid = np.zeros(d.n, dtype=int)
-    avech = np.zeros((len(d.patterns), len(rows)))
+    m = len(rows) + p
+    cross = np.zeros((m, m))
+    direct = []
     for r, pat in enumerate(d.patterns):
         inv = np.linalg.inv(d.cov[pat.ix])
-        z[np.ix_(pat.rows, pat.idx)] = (d.x[np.ix_(pat.rows, pat.idx)] - d.mean[pat.idx]) @ inv
+        po = len(pat.idx)
+        got = None
+        if pat.n >= 4 * (po * (po + 3) // 2 + 1):  # else the casewise product is cheaper
+            got = _integer_moment_cross(d.x[np.ix_(pat.rows, pat.idx)], d.mean[pat.idx], inv)
+        if got is None:
+            direct.append((pat, inv))
+            continue
+        ro, co = np.tril_indices(po)
+        gi, gj = pat.idx[ro], pat.idx[co]
+        pos = np.concatenate([gi * (gi + 1) // 2 + gj, len(rows) + pat.idx])
+        cross[np.ix_(pos, pos)] += got
+    if not direct:
+        return cross
+    nd = sum(pat.n for pat, _inv in direct)
+    z = np.zeros((nd, p))
+    pid = np.zeros(nd, dtype=int)
+    avech = np.zeros((len(direct), len(rows)))
+    start = 0
+    for r, (pat, inv) in enumerate(direct):
+        sl = slice(start, start + pat.n)
+        z[sl, pat.idx] = (d.x[np.ix_(pat.rows, pat.idx)] - d.mean[pat.idx]) @ inv
         full = np.zeros((p, p))
         full[pat.ix] = inv
         avech[r] = full[rows, cols]
-        pid[pat.rows] = r
-    m = len(rows) + p
-    cross = np.zeros((m, m))
+        pid[sl] = r
+        start += pat.n
     step = max(64, buffer // m)
-    for start in range(0, d.n, step):
+    for start in range(0, nd, step):
         zc = z[start : start + step]
         sc = np.concatenate([(zc[:, rows] * zc[:, cols] - avech[pid[start : start + step]]) * c, zc],
                             axis=1)  # fmt: skip
