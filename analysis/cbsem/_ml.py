@@ -351,12 +351,27 @@ class _MLProblem:
             h[:, j] = (self.objective(xp)[1] - self.objective(xm)[1]) / (2 * step)
         return 0.5 * (h + h.T)
 
-    def _pattern_terms(self, x):
+    def _pattern_terms(self, x, lowrank: bool = False):
         """Per group and pattern: (pattern, A = Sigma_oo^-1, B = A M A, a = A d), and the
-        gradient of f with respect to the full Sigma (p x p) and mu of each group."""
+        gradient of f with respect to the full Sigma (p x p) and mu of each group; with
+        ``lowrank`` only the gradients (no per-pattern terms), from batched patterns."""
         out = []
         for g, (sigma, mu) in enumerate(self.model.implied(x)):
             mu = self._mu(g, mu)
+            if lowrank:
+                p = len(mu)
+                gfull = np.zeros(p * p)
+                gmu = np.zeros(p)
+                for b in _size_groups(self.data[g]):
+                    inv = np.linalg.inv(sigma[b.ix])
+                    d = b.mean - mu[b.idx]
+                    m2 = b.cov + d[:, :, None] * d[:, None, :]
+                    gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
+                    gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
+                    ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
+                    gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
+                out.append(([], 0.5 * gfull.reshape(p, p) / self.ntotal, -gmu / self.ntotal))
+                continue
             terms = []
             gfull = np.zeros_like(sigma)
             gmu = np.zeros(len(mu))
@@ -385,8 +400,8 @@ class _MLProblem:
         h = np.zeros((k, k))
         if isinstance(self.model, _SaturatedModel):
             return self._saturated_information(x, observed=True)
-        pterms = self._pattern_terms(x)
         lowrank = self._lowrank()
+        pterms = self._pattern_terms(x, lowrank)
         if lowrank:
             h += self._lowrank_information(x, observed=True)
         for (ds, dm), (terms, _gs, _gm) in zip(self.model.jacobian(x), pterms):
@@ -454,9 +469,8 @@ class _MLProblem:
         wd, inv_w = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
         inv_w = np.asarray(inv_w).ravel()
         su, sv = inv_w[:q], inv_w[q:]
-        for pat in data.patterns:
+        for pat, inv in zip(data.patterns, _pattern_inverses(data, sigma)):
             o = pat.idx
-            inv = np.linalg.inv(sigma[pat.ix])
             # -0.5 tr(A dSigma_k) = -sum_j c_j u_j' A v_j over the pieces j of k
             pw = wd[o].T @ inv @ wd[o]  # distinct columns of [U V]: w' A w
             const = -(pw[su, sv] * coef) if identity else -(pw[su, sv] @ agg)
@@ -546,6 +560,17 @@ def _size_groups(d: _GroupData) -> list[_SizeGroup]:
         groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p) for s in np.unique(sizes)]
         d._size_groups = groups
     return groups
+
+
+def _pattern_inverses(d: _GroupData, sigma: np.ndarray) -> list[np.ndarray]:
+    """``Sigma_oo^-1`` for every missing-data pattern of ``d`` (in pattern order), inverted
+    in batches of patterns of equal size."""
+    out = [None] * len(d.patterns)
+    for b in _size_groups(d):
+        inv = np.linalg.inv(sigma[b.ix])
+        for r, a in zip(b.sel, inv):
+            out[r] = a
+    return out
 
 
 def _piece_products(left, lrows, right, rrows, n) -> np.ndarray:
@@ -831,8 +856,7 @@ def _saturated_score_cross(d: _GroupData, buffer: int = 4_000_000) -> np.ndarray
     m = len(rows) + p
     cross = np.zeros((m, m))
     direct = []
-    for r, pat in enumerate(d.patterns):
-        inv = np.linalg.inv(d.cov[pat.ix])
+    for pat, inv in zip(d.patterns, _pattern_inverses(d, d.cov)):
         po = len(pat.idx)
         got = None
         if pat.n >= 4 * (po * (po + 3) // 2 + 1):  # else the casewise product is cheaper

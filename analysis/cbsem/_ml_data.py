@@ -167,16 +167,23 @@ def _em_h1(x: np.ndarray, patterns: list[_Pattern], tol: float = 1e-5, max_iter:
 
 
 def _loglik_patterns(sigma, mu, patterns) -> float:
+    """Normal log-likelihood of the patterns' cases at ``(sigma, mu)``; the patterns with the
+    same number of observed variables are taken together (batched factorisations)."""
     total = 0.0
-    for pat in patterns:
-        o = pat.idx
-        s = sigma[np.ix_(o, o)]
+    sizes = np.array([len(pat.idx) for pat in patterns])
+    for size in np.unique(sizes):
+        sel = [patterns[r] for r in np.flatnonzero(sizes == size)]
+        idx = np.array([pat.idx for pat in sel])
+        s = sigma[idx[:, :, None], idx[:, None, :]]
         sign, logdet = np.linalg.slogdet(s)
-        if sign <= 0:
+        if np.any(sign <= 0):
             return -np.inf
-        d = pat.mean - mu[o]
         inv = np.linalg.inv(s)
-        total += -0.5 * pat.n * (len(o) * _LOG2PI + logdet + np.sum(inv * pat.cov) + d @ inv @ d)
+        n = np.array([pat.n for pat in sel], dtype=float)
+        d = np.array([pat.mean for pat in sel]) - mu[idx]
+        cov = np.array([pat.cov for pat in sel])
+        quad = np.sum(inv * cov, axis=(1, 2)) + np.einsum("ri,rij,rj->r", d, inv, d)
+        total += float(np.sum(-0.5 * n * (size * _LOG2PI + logdet + quad)))
     return float(total)
 
 
