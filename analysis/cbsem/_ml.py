@@ -102,6 +102,26 @@ class _MLProblem:
         self.meanstructure = meanstructure
         self.ntotal = sum(d.n for d in data)
 
+    _INV_CACHE_BYTES = 256 * 2**20
+
+    def _batch_inv(self, g: int, bi: int, b, sigma: np.ndarray) -> np.ndarray:
+        """``Sigma_oo^-1`` of the patterns of size group ``bi`` of group ``g`` (batched), kept
+        for the last ``Sigma`` of each group: the fit function, its gradient and the
+        information matrices at the same point (successive calls of the optimiser) share
+        them (at most ``_INV_CACHE_BYTES`` kept)."""
+        key = sigma.tobytes()
+        cache = self.__dict__.setdefault("_inv_cache", {})
+        ent = cache.get(g)
+        if ent is None or ent[0] != key:
+            ent = cache[g] = (key, {}, [0])
+        inv = ent[1].get(bi)
+        if inv is None:
+            inv = np.linalg.inv(sigma[b.ix])
+            if ent[2][0] + inv.nbytes <= self._INV_CACHE_BYTES:
+                ent[1][bi] = inv
+                ent[2][0] += inv.nbytes
+        return inv
+
     def _mu(self, g, mu):
         # without a mean structure the means are saturated: mu = sample mean
         return mu if self.meanstructure else self.data[g].mean
@@ -124,14 +144,14 @@ class _MLProblem:
             p = len(mu)
             gfull = np.zeros(p * p)
             gmu = np.zeros(p)
-            for b in _size_groups(self.data[g]):
+            for bi, b in enumerate(_size_groups(self.data[g])):
                 s = sigma[b.ix]
                 try:
                     c = np.linalg.cholesky(s)
                 except np.linalg.LinAlgError:
                     return (np.inf, None) if grad else np.inf
                 logdet = 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
-                inv = np.linalg.inv(s)
+                inv = self._batch_inv(g, bi, b, sigma)
                 d = b.mean - mu[b.idx]
                 m2 = b.cov + d[:, :, None] * d[:, None, :]
                 f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
@@ -176,13 +196,14 @@ class _MLProblem:
         with the pattern sizes ``n``. Yields them for at most ``size`` patterns of equal
         size at a time (batched inverses, memory bounded whatever the number of patterns)."""
         p = sigma.shape[0]
-        for b in _size_groups(self.data[g]):
+        for bi, b in enumerate(_size_groups(self.data[g])):
+            inv_b = self._batch_inv(g, bi, b, sigma)
             for start in range(0, len(b.sel), size):
                 sl = slice(start, start + size)
                 idx, flat = b.idx[sl], b.flat[sl]
                 nr = len(idx)
                 rr = np.arange(nr)[:, None]
-                inv = np.linalg.inv(sigma[idx[:, :, None], idx[:, None, :]])
+                inv = inv_b[sl]
                 va = np.zeros((nr, p * p))
                 va[rr, flat.reshape(nr, -1)] = inv.reshape(nr, -1)
                 vb = vad = None
@@ -362,8 +383,8 @@ class _MLProblem:
                 p = len(mu)
                 gfull = np.zeros(p * p)
                 gmu = np.zeros(p)
-                for b in _size_groups(self.data[g]):
-                    inv = np.linalg.inv(sigma[b.ix])
+                for bi, b in enumerate(_size_groups(self.data[g])):
+                    inv = self._batch_inv(g, bi, b, sigma)
                     d = b.mean - mu[b.idx]
                     m2 = b.cov + d[:, :, None] * d[:, None, :]
                     gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
@@ -469,7 +490,8 @@ class _MLProblem:
         wd, inv_w = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
         inv_w = np.asarray(inv_w).ravel()
         su, sv = inv_w[:q], inv_w[q:]
-        for pat, inv in zip(data.patterns, _pattern_inverses(data, sigma)):
+        invs = _pattern_inverses(data, sigma, lambda bi, b: self._batch_inv(group, bi, b, sigma))
+        for pat, inv in zip(data.patterns, invs):
             o = pat.idx
             # -0.5 tr(A dSigma_k) = -sum_j c_j u_j' A v_j over the pieces j of k
             pw = wd[o].T @ inv @ wd[o]  # distinct columns of [U V]: w' A w
@@ -562,12 +584,12 @@ def _size_groups(d: _GroupData) -> list[_SizeGroup]:
     return groups
 
 
-def _pattern_inverses(d: _GroupData, sigma: np.ndarray) -> list[np.ndarray]:
+def _pattern_inverses(d: _GroupData, sigma: np.ndarray, batch_inv=None) -> list[np.ndarray]:
     """``Sigma_oo^-1`` for every missing-data pattern of ``d`` (in pattern order), inverted
-    in batches of patterns of equal size."""
+    in batches of patterns of equal size (by ``batch_inv(i, batch)`` when given)."""
     out = [None] * len(d.patterns)
-    for b in _size_groups(d):
-        inv = np.linalg.inv(sigma[b.ix])
+    for bi, b in enumerate(_size_groups(d)):
+        inv = batch_inv(bi, b) if batch_inv is not None else np.linalg.inv(sigma[b.ix])
         for r, a in zip(b.sel, inv):
             out[r] = a
     return out
