@@ -141,25 +141,12 @@ class _MLProblem:
         gs_all, gm_all = [], []
         for g, (sigma, mu) in enumerate(impl):
             mu = self._mu(g, mu)
+            terms = self._group_terms(g, sigma, mu, grad)
+            if terms is None:
+                return (np.inf, None) if grad else np.inf
+            f += terms[0]
+            gfull, gmu = terms[1], terms[2]
             p = len(mu)
-            gfull = np.zeros(p * p)
-            gmu = np.zeros(p)
-            for bi, b in enumerate(_size_groups(self.data[g])):
-                s = sigma[b.ix]
-                try:
-                    c = np.linalg.cholesky(s)
-                except np.linalg.LinAlgError:
-                    return (np.inf, None) if grad else np.inf
-                logdet = 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
-                inv = self._batch_inv(g, bi, b, sigma)
-                d = b.mean - mu[b.idx]
-                m2 = b.cov + d[:, :, None] * d[:, None, :]
-                f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
-                if grad:
-                    gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
-                    gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
-                    ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
-                    gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
             gs_all.append(gfull.reshape(p, p))
             gm_all.append(gmu)
         f = 0.5 * f / self.ntotal
@@ -175,6 +162,51 @@ class _MLProblem:
                 if self.meanstructure:
                     gvec -= 2.0 * dm @ gmu
         return f, 0.5 * gvec / self.ntotal
+
+    def _group_terms(self, g, sigma, mu, grad: bool = True, need_f: bool = True):
+        """Sum over the cases of group ``g`` of ``log|Sigma_oo| + e' Sigma_oo^-1 e`` and, with
+        ``grad``, the gradients of that sum with respect to the full ``Sigma`` (``p^2``,
+        as ``sum n (A - A M A)``) and ``mu`` (``sum n A d``); None if some ``Sigma_oo`` is
+        not positive definite. Without ``need_f`` the factorisations for the log
+        determinants are skipped (the value returned is then meaningless)."""
+        f = 0.0
+        p = len(mu)
+        gfull = np.zeros(p * p)
+        gmu = np.zeros(p)
+        for bi, b in enumerate(_size_groups(self.data[g])):
+            logdet = np.zeros(len(b.sel))
+            if need_f:
+                try:
+                    c = np.linalg.cholesky(sigma[b.ix])
+                except np.linalg.LinAlgError:
+                    return None
+                logdet = 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
+            inv = self._batch_inv(g, bi, b, sigma)
+            if b.case_x is not None:
+                # sum_i e_i' A e_i and sum_i z_i z_i', z_i = A e_i, from the cases
+                e = b.case_x - mu[b.idx][b.case_pid]
+                z = np.empty_like(e)
+                st = b.case_start
+                for r in range(len(b.sel)):
+                    np.matmul(e[st[r] : st[r + 1]], inv[r], out=z[st[r] : st[r + 1]])
+                f += float(b.n @ logdet + np.einsum("ij,ij->", e, z))
+                if grad:
+                    na = b.n[:, None, None] * inv
+                    gfull += np.bincount(b.flat.ravel(), na.ravel(), minlength=p * p)
+                    zf = np.zeros((len(e), p))
+                    zf[np.arange(len(e))[:, None], b.idx[b.case_pid]] = z
+                    gfull -= (zf.T @ zf).ravel()
+                    gmu += zf.sum(axis=0)
+                continue
+            d = b.mean - mu[b.idx]
+            m2 = b.cov + d[:, :, None] * d[:, None, :]
+            f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
+            if grad:
+                gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
+                gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
+                ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
+                gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
+        return f, gfull, gmu
 
     def loglik(self, x) -> float:
         impl = self.model.implied(x)
@@ -381,16 +413,7 @@ class _MLProblem:
             mu = self._mu(g, mu)
             if lowrank:
                 p = len(mu)
-                gfull = np.zeros(p * p)
-                gmu = np.zeros(p)
-                for bi, b in enumerate(_size_groups(self.data[g])):
-                    inv = self._batch_inv(g, bi, b, sigma)
-                    d = b.mean - mu[b.idx]
-                    m2 = b.cov + d[:, :, None] * d[:, None, :]
-                    gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
-                    gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
-                    ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
-                    gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
+                _f, gfull, gmu = self._group_terms(g, sigma, mu, grad=True, need_f=False)
                 out.append(([], 0.5 * gfull.reshape(p, p) / self.ntotal, -gmu / self.ntotal))
                 continue
             terms = []
@@ -561,7 +584,7 @@ def _score_cross(problem: _MLProblem, x, group: int, buffer: int = 4_000_000) ->
 class _SizeGroup:
     """Patterns of one group with the same number of observed variables, stacked."""
 
-    def __init__(self, pats, sel, p):
+    def __init__(self, pats, sel, p, x=None):
         self.sel = np.asarray(sel)
         self.idx = np.array([pats[r].idx for r in sel])  # R x po
         self.n = np.array([pats[r].n for r in sel], dtype=float)
@@ -569,6 +592,14 @@ class _SizeGroup:
         self.cov = np.array([pats[r].cov for r in sel])
         self.ix = (self.idx[:, :, None], self.idx[:, None, :])  # sigma[ix]: R x po x po
         self.flat = self.idx[:, :, None] * p + self.idx[:, None, :]
+        # few cases per pattern: the fit function and its gradient are cheaper from the
+        # cases (O(n po^2)) than from the pattern moments (O(R po^3)): keep them stacked
+        self.case_x = self.case_pid = self.case_start = None
+        po = self.idx.shape[1]
+        if x is not None and len(sel) > 1 and self.n.sum() < 2 * po * len(sel):
+            self.case_start = np.concatenate([[0], np.cumsum(self.n.astype(int))])
+            self.case_pid = np.repeat(np.arange(len(sel)), self.n.astype(int))
+            self.case_x = np.concatenate([x[np.ix_(pats[r].rows, pats[r].idx)] for r in sel])
 
 
 def _size_groups(d: _GroupData) -> list[_SizeGroup]:
@@ -579,7 +610,7 @@ def _size_groups(d: _GroupData) -> list[_SizeGroup]:
         pats = d.patterns
         p = d.x.shape[1]
         sizes = np.array([len(pat.idx) for pat in pats])
-        groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p) for s in np.unique(sizes)]
+        groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p, d.x) for s in np.unique(sizes)]
         d._size_groups = groups
     return groups
 

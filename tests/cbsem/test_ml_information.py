@@ -91,3 +91,23 @@ def test_unique_rows_equals_numpy_unique():
         ref_keys, ref_inv = np.unique(obs, axis=0, return_inverse=True)
         np.testing.assert_array_equal(keys, ref_keys)
         np.testing.assert_array_equal(inv, np.asarray(ref_inv).ravel())
+
+
+def test_objective_from_cases_equals_pattern_moments():
+    """Size groups of patterns with few cases take the fit function and its gradient from the
+    cases; the pattern moments give the same values."""
+    model = MODELS[1]
+    gd, _ = ml_data._prepare(HS_MISSING, build_partable(model).attrs["ov_names"], None, "fiml")
+    pt = start_values(build_partable(model, meanstructure=True), [d.cov for d in gd],
+                      [d.mean for d in gd])
+    prob = ml._MLProblem(SEMModel(pt), gd, True)
+    x = prob.model.x_start() + 0.05
+    groups = ml._size_groups(gd[0])
+    assert any(b.case_x is not None for b in groups)  # the case route is taken
+    f1, g1 = prob.objective(x)
+    for b in groups:
+        b.case_x = None
+    prob._inv_cache = {}
+    f2, g2 = prob.objective(x)
+    np.testing.assert_allclose(f1, f2, rtol=1e-12)
+    np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
