@@ -23,9 +23,9 @@ import numpy as np
 from scipy import optimize
 
 from analysis.cbsem._ml_data import (
+    _LOG2PI,
     _GroupData,
     _integer_moment_cross,
-    _LOG2PI,
     _pseudo_complete,
 )
 
