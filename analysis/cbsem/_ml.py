@@ -234,9 +234,10 @@ class _MLProblem:
                 # sum_i e_i' A e_i and sum_i z_i z_i', z_i = A e_i, from the cases
                 e = b.case_x - mu[b.idx][b.case_pid]
                 z = np.empty_like(e)
-                st = b.case_start
-                for r in range(len(b.sel)):
-                    np.matmul(e[st[r] : st[r + 1]], inv[r], out=z[st[r] : st[r + 1]])
+                po = e.shape[1]
+                for start, rs, c in b.case_blocks:
+                    sl = slice(start, start + len(rs) * c)
+                    z[sl] = np.matmul(e[sl].reshape(len(rs), c, po), inv[rs]).reshape(-1, po)
                 f += float(b.n @ logdet + np.einsum("ij,ij->", e, z))
                 if grad:
                     na = b.n[:, None, None] * inv
@@ -649,12 +650,22 @@ class _SizeGroup:
         self.midx = np.nonzero(miss)[1].reshape(len(self.sel), -1)  # R x m, missing positions
         # few cases per pattern: the fit function and its gradient are cheaper from the
         # cases (O(n po^2)) than from the pattern moments (O(R po^3)): keep them stacked
-        self.case_x = self.case_pid = self.case_start = None
+        self.case_x = self.case_pid = self.case_blocks = None
         po = self.idx.shape[1]
         if x is not None and len(sel) > 1 and self.n.sum() < 2 * po * len(sel):
-            self.case_start = np.concatenate([[0], np.cumsum(self.n.astype(int))])
-            self.case_pid = np.repeat(np.arange(len(sel)), self.n.astype(int))
-            self.case_x = np.concatenate([x[np.ix_(pats[r].rows, pats[r].idx)] for r in sel])
+            # cases stacked by pattern, the patterns in order of their number of cases, so
+            # that the patterns with c cases form one (R_c, c, po) block
+            counts = self.n.astype(int)
+            order = np.argsort(counts, kind="stable")
+            self.case_pid = np.repeat(order, counts[order])
+            self.case_x = np.concatenate([x[np.ix_(pats[sel[r]].rows, pats[sel[r]].idx)]
+                                          for r in order])  # fmt: skip
+            self.case_blocks = []
+            start = 0
+            for c in np.unique(counts):
+                rs = order[counts[order] == c]
+                self.case_blocks.append((start, rs, int(c)))
+                start += len(rs) * int(c)
 
 
 def _size_groups(d: _GroupData) -> list[_SizeGroup]:
