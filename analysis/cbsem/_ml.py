@@ -26,7 +26,9 @@ from analysis.cbsem._ml_data import (
     _LOG2PI,
     _GroupData,
     _integer_moment_cross,
+    _pattern_inverses,
     _pseudo_complete,
+    _size_groups,
 )
 
 
@@ -631,64 +633,6 @@ def _score_cross(problem: _MLProblem, x, group: int, buffer: int = 4_000_000) ->
         return cross
     out = np.zeros((npar, npar))
     out[np.ix_(used, used)] = cross
-    return out
-
-
-class _SizeGroup:
-    """Patterns of one group with the same number of observed variables, stacked."""
-
-    def __init__(self, pats, sel, p, x=None):
-        self.sel = np.asarray(sel)
-        self.idx = np.array([pats[r].idx for r in sel])  # R x po
-        self.n = np.array([pats[r].n for r in sel], dtype=float)
-        self.mean = np.array([pats[r].mean for r in sel])
-        self.cov = np.array([pats[r].cov for r in sel])
-        self.ix = (self.idx[:, :, None], self.idx[:, None, :])  # sigma[ix]: R x po x po
-        self.flat = self.idx[:, :, None] * p + self.idx[:, None, :]
-        miss = np.ones((len(self.sel), p), dtype=bool)
-        miss[np.arange(len(self.sel))[:, None], self.idx] = False
-        self.midx = np.nonzero(miss)[1].reshape(len(self.sel), -1)  # R x m, missing positions
-        # few cases per pattern: the fit function and its gradient are cheaper from the
-        # cases (O(n po^2)) than from the pattern moments (O(R po^3)): keep them stacked
-        self.case_x = self.case_pid = self.case_blocks = None
-        po = self.idx.shape[1]
-        if x is not None and len(sel) > 1 and self.n.sum() < 2 * po * len(sel):
-            # cases stacked by pattern, the patterns in order of their number of cases, so
-            # that the patterns with c cases form one (R_c, c, po) block
-            counts = self.n.astype(int)
-            order = np.argsort(counts, kind="stable")
-            self.case_pid = np.repeat(order, counts[order])
-            self.case_x = np.concatenate([x[np.ix_(pats[sel[r]].rows, pats[sel[r]].idx)]
-                                          for r in order])  # fmt: skip
-            self.case_blocks = []
-            start = 0
-            for c in np.unique(counts):
-                rs = order[counts[order] == c]
-                self.case_blocks.append((start, rs, int(c)))
-                start += len(rs) * int(c)
-
-
-def _size_groups(d: _GroupData) -> list[_SizeGroup]:
-    """The missing-data patterns of ``d`` batched by their number of observed variables
-    (computed once per data)."""
-    groups = getattr(d, "_size_groups", None)
-    if groups is None:
-        pats = d.patterns
-        p = d.x.shape[1]
-        sizes = np.array([len(pat.idx) for pat in pats])
-        groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p, d.x) for s in np.unique(sizes)]
-        d._size_groups = groups
-    return groups
-
-
-def _pattern_inverses(d: _GroupData, sigma: np.ndarray, batch_inv=None) -> list[np.ndarray]:
-    """``Sigma_oo^-1`` for every missing-data pattern of ``d`` (in pattern order), inverted
-    in batches of patterns of equal size (by ``batch_inv(i, batch)`` when given)."""
-    out = [None] * len(d.patterns)
-    for bi, b in enumerate(_size_groups(d)):
-        inv = batch_inv(bi, b) if batch_inv is not None else np.linalg.inv(sigma[b.ix])
-        for r, a in zip(b.sel, inv):
-            out[r] = a
     return out
 
 
