@@ -535,5 +535,17 @@ def _weighted_moments(d: _GroupData, w: np.ndarray):
     """Means ``(B, p)`` and covariances ``(B, p, p)`` (divisor = total weight) per row of ``w``."""
     tot = w.sum(axis=1)
     means = w @ d.x / tot[:, None]
-    second = np.einsum("bi,ij,ik->bjk", w, d.x, d.x, optimize=True) / tot[:, None, None]
+    p = d.x.shape[1]
+    rows, cols = np.tril_indices(p)
+    # sum_i w_bi x_ij x_ik for j >= k: one matrix product per block of cases (the products
+    # x_ij x_ik held for at most ``block`` cases at once)
+    vech = np.zeros((len(w), len(rows)))
+    block = max(256, 2_000_000 // max(len(rows), 1))
+    for start in range(0, d.x.shape[0], block):
+        xb = d.x[start : start + block]
+        vech += w[:, start : start + block] @ (xb[:, rows] * xb[:, cols])
+    second = np.empty((len(w), p, p))
+    second[:, rows, cols] = vech
+    second[:, cols, rows] = vech
+    second /= tot[:, None, None]
     return tot, means, second - means[:, :, None] * means[:, None, :]

@@ -23,9 +23,12 @@ import numpy as np
 from scipy import optimize
 
 from analysis.cbsem._ml_data import (
+    _LOG2PI,
     _GroupData,
-    _loglik_patterns,
+    _integer_moment_cross,
+    _pattern_inverses,
     _pseudo_complete,
+    _size_groups,
 )
 
 
@@ -101,6 +104,76 @@ class _MLProblem:
         self.meanstructure = meanstructure
         self.ntotal = sum(d.n for d in data)
 
+    _INV_CACHE_BYTES = 256 * 2**20
+
+    def _cache_entry(self, g: int, sigma: np.ndarray):
+        key = sigma.tobytes()
+        cache = self.__dict__.setdefault("_inv_cache", {})
+        ent = cache.get(g)
+        if ent is None or ent[0] != key:
+            ent = cache[g] = (key, {}, [0], {})
+        return ent
+
+    def _full_inverse(self, g: int, sigma: np.ndarray):
+        """``(P, log|Sigma|)`` with ``P = Sigma^-1`` of group ``g``, or None when ``Sigma``
+        is not positive definite (cached with the batch inverses)."""
+        ent = self._cache_entry(g, sigma)
+        if "full" not in ent[3]:
+            try:
+                c = np.linalg.cholesky(sigma)
+                ent[3]["full"] = (np.linalg.inv(sigma), 2.0 * np.sum(np.log(np.diag(c))))
+            except np.linalg.LinAlgError:
+                ent[3]["full"] = None
+        return ent[3]["full"]
+
+    def _batch_inv(self, g: int, bi: int, b, sigma: np.ndarray) -> np.ndarray:
+        """``Sigma_oo^-1`` of the patterns of size group ``bi`` of group ``g`` (batched), kept
+        for the last ``Sigma`` of each group: the fit function, its gradient and the
+        information matrices at the same point (successive calls of the optimiser) share
+        them (at most ``_INV_CACHE_BYTES`` kept).
+
+        When ``Sigma`` is positive definite and the patterns miss fewer variables than they
+        observe, ``Sigma_oo^-1 = P_oo - P_om P_mm^-1 P_mo`` (``P = Sigma^-1``, a Schur
+        complement): ``O(po^2 m)`` per pattern with ``m`` missing variables instead of a
+        factorisation in ``O(po^3)``."""
+        ent = self._cache_entry(g, sigma)
+        inv = ent[1].get(bi)
+        if inv is None:
+            full = self._full_inverse(g, sigma) if b.midx.shape[1] <= b.idx.shape[1] else None
+            if full is None:
+                inv = np.linalg.inv(sigma[b.ix])
+            elif b.midx.shape[1] == 0:
+                inv = np.repeat(full[0][None], len(b.sel), axis=0)
+            else:
+                pm = full[0]
+                mi = b.midx
+                pmm = pm[mi[:, :, None], mi[:, None, :]]
+                pmo = pm[mi[:, :, None], b.idx[:, None, :]]
+                inv = pm[b.ix] - np.matmul(pmo.transpose(0, 2, 1), np.linalg.solve(pmm, pmo))
+            if ent[2][0] + inv.nbytes <= self._INV_CACHE_BYTES:
+                ent[1][bi] = inv
+                ent[2][0] += inv.nbytes
+        return inv
+
+    def _batch_logdet(self, g: int, b, sigma: np.ndarray):
+        """``log|Sigma_oo|`` of the patterns of a size group, or None if one ``Sigma_oo`` is
+        not positive definite: ``log|Sigma| + log|P_mm|`` when ``Sigma`` is positive
+        definite (``|Sigma| = |Sigma_oo| |Sigma_mm.o|`` and ``Sigma_mm.o^-1 = P_mm``), else
+        by a Cholesky factorisation of each ``Sigma_oo``."""
+        full = self._full_inverse(g, sigma) if b.midx.shape[1] <= b.idx.shape[1] else None
+        if full is not None:
+            if b.midx.shape[1] == 0:
+                return np.full(len(b.sel), full[1])
+            mi = b.midx
+            sign, ld = np.linalg.slogdet(full[0][mi[:, :, None], mi[:, None, :]])
+            if np.all(sign > 0):
+                return full[1] + ld
+        try:
+            c = np.linalg.cholesky(sigma[b.ix])
+        except np.linalg.LinAlgError:
+            return None
+        return 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
+
     def _mu(self, g, mu):
         # without a mean structure the means are saturated: mu = sample mean
         return mu if self.meanstructure else self.data[g].mean
@@ -120,25 +193,12 @@ class _MLProblem:
         gs_all, gm_all = [], []
         for g, (sigma, mu) in enumerate(impl):
             mu = self._mu(g, mu)
+            terms = self._group_terms(g, sigma, mu, grad)
+            if terms is None:
+                return (np.inf, None) if grad else np.inf
+            f += terms[0]
+            gfull, gmu = terms[1], terms[2]
             p = len(mu)
-            gfull = np.zeros(p * p)
-            gmu = np.zeros(p)
-            for b in _size_groups(self.data[g]):
-                s = sigma[b.ix]
-                try:
-                    c = np.linalg.cholesky(s)
-                except np.linalg.LinAlgError:
-                    return (np.inf, None) if grad else np.inf
-                logdet = 2.0 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1)
-                inv = np.linalg.inv(s)
-                d = b.mean - mu[b.idx]
-                m2 = b.cov + d[:, :, None] * d[:, None, :]
-                f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
-                if grad:
-                    gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
-                    gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
-                    ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
-                    gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
             gs_all.append(gfull.reshape(p, p))
             gm_all.append(gmu)
         f = 0.5 * f / self.ntotal
@@ -155,12 +215,60 @@ class _MLProblem:
                     gvec -= 2.0 * dm @ gmu
         return f, 0.5 * gvec / self.ntotal
 
+    def _group_terms(self, g, sigma, mu, grad: bool = True, need_f: bool = True):
+        """Sum over the cases of group ``g`` of ``log|Sigma_oo| + e' Sigma_oo^-1 e`` and, with
+        ``grad``, the gradients of that sum with respect to the full ``Sigma`` (``p^2``,
+        as ``sum n (A - A M A)``) and ``mu`` (``sum n A d``); None if some ``Sigma_oo`` is
+        not positive definite. Without ``need_f`` the factorisations for the log
+        determinants are skipped (the value returned is then meaningless)."""
+        f = 0.0
+        p = len(mu)
+        gfull = np.zeros(p * p)
+        gmu = np.zeros(p)
+        for bi, b in enumerate(_size_groups(self.data[g])):
+            logdet = np.zeros(len(b.sel))
+            if need_f:
+                logdet = self._batch_logdet(g, b, sigma)
+                if logdet is None:
+                    return None
+            inv = self._batch_inv(g, bi, b, sigma)
+            if b.case_x is not None:
+                # sum_i e_i' A e_i and sum_i z_i z_i', z_i = A e_i, from the cases
+                e = b.case_x - mu[b.idx][b.case_pid]
+                z = np.empty_like(e)
+                po = e.shape[1]
+                for start, rs, c in b.case_blocks:
+                    sl = slice(start, start + len(rs) * c)
+                    z[sl] = np.matmul(e[sl].reshape(len(rs), c, po), inv[rs]).reshape(-1, po)
+                f += float(b.n @ logdet + np.einsum("ij,ij->", e, z))
+                if grad:
+                    na = b.n[:, None, None] * inv
+                    gfull += np.bincount(b.flat.ravel(), na.ravel(), minlength=p * p)
+                    zf = np.zeros((len(e), p))
+                    zf[np.arange(len(e))[:, None], b.idx[b.case_pid]] = z
+                    gfull -= (zf.T @ zf).ravel()
+                    gmu += zf.sum(axis=0)
+                continue
+            d = b.mean - mu[b.idx]
+            m2 = b.cov + d[:, :, None] * d[:, None, :]
+            f += float(b.n @ (logdet + np.sum(inv * m2, axis=(1, 2))))
+            if grad:
+                gm = b.n[:, None, None] * (inv - inv @ m2 @ inv)
+                gfull += np.bincount(b.flat.ravel(), gm.ravel(), minlength=p * p)
+                ad = np.matmul(inv, d[:, :, None])[:, :, 0] * b.n[:, None]
+                gmu += np.bincount(b.idx.ravel(), ad.ravel(), minlength=p)
+        return f, gfull, gmu
+
     def loglik(self, x) -> float:
-        impl = self.model.implied(x)
-        return sum(
-            _loglik_patterns(sigma, self._mu(g, mu), self.data[g].patterns)
-            for g, (sigma, mu) in enumerate(impl)
-        )
+        """Log-likelihood at ``x`` (from :meth:`_group_terms`, batched over patterns)."""
+        total = 0.0
+        for g, (sigma, mu) in enumerate(self.model.implied(x)):
+            terms = self._group_terms(g, sigma, self._mu(g, mu), grad=False)
+            if terms is None:
+                return -np.inf
+            nobs = sum(pat.n * len(pat.idx) for pat in self.data[g].patterns)
+            total += -0.5 * (terms[0] + nobs * _LOG2PI)
+        return float(total)
 
     def _lowrank(self) -> bool:
         """Use the low-rank information formulas: several missing-data patterns (FIML) and a
@@ -175,13 +283,14 @@ class _MLProblem:
         with the pattern sizes ``n``. Yields them for at most ``size`` patterns of equal
         size at a time (batched inverses, memory bounded whatever the number of patterns)."""
         p = sigma.shape[0]
-        for b in _size_groups(self.data[g]):
+        for bi, b in enumerate(_size_groups(self.data[g])):
+            inv_b = self._batch_inv(g, bi, b, sigma)
             for start in range(0, len(b.sel), size):
                 sl = slice(start, start + size)
                 idx, flat = b.idx[sl], b.flat[sl]
                 nr = len(idx)
                 rr = np.arange(nr)[:, None]
-                inv = np.linalg.inv(sigma[idx[:, :, None], idx[:, None, :]])
+                inv = inv_b[sl]
                 va = np.zeros((nr, p * p))
                 va[rr, flat.reshape(nr, -1)] = inv.reshape(nr, -1)
                 vb = vad = None
@@ -350,12 +459,18 @@ class _MLProblem:
             h[:, j] = (self.objective(xp)[1] - self.objective(xm)[1]) / (2 * step)
         return 0.5 * (h + h.T)
 
-    def _pattern_terms(self, x):
+    def _pattern_terms(self, x, lowrank: bool = False):
         """Per group and pattern: (pattern, A = Sigma_oo^-1, B = A M A, a = A d), and the
-        gradient of f with respect to the full Sigma (p x p) and mu of each group."""
+        gradient of f with respect to the full Sigma (p x p) and mu of each group; with
+        ``lowrank`` only the gradients (no per-pattern terms), from batched patterns."""
         out = []
         for g, (sigma, mu) in enumerate(self.model.implied(x)):
             mu = self._mu(g, mu)
+            if lowrank:
+                p = len(mu)
+                _f, gfull, gmu = self._group_terms(g, sigma, mu, grad=True, need_f=False)
+                out.append(([], 0.5 * gfull.reshape(p, p) / self.ntotal, -gmu / self.ntotal))
+                continue
             terms = []
             gfull = np.zeros_like(sigma)
             gmu = np.zeros(len(mu))
@@ -384,8 +499,8 @@ class _MLProblem:
         h = np.zeros((k, k))
         if isinstance(self.model, _SaturatedModel):
             return self._saturated_information(x, observed=True)
-        pterms = self._pattern_terms(x)
         lowrank = self._lowrank()
+        pterms = self._pattern_terms(x, lowrank)
         if lowrank:
             h += self._lowrank_information(x, observed=True)
         for (ds, dm), (terms, _gs, _gm) in zip(self.model.jacobian(x), pterms):
@@ -453,9 +568,9 @@ class _MLProblem:
         wd, inv_w = np.unique(np.concatenate([u, v], axis=1), axis=1, return_inverse=True)
         inv_w = np.asarray(inv_w).ravel()
         su, sv = inv_w[:q], inv_w[q:]
-        for pat in data.patterns:
+        invs = _pattern_inverses(data, sigma, lambda bi, b: self._batch_inv(group, bi, b, sigma))
+        for pat, inv in zip(data.patterns, invs):
             o = pat.idx
-            inv = np.linalg.inv(sigma[pat.ix])
             # -0.5 tr(A dSigma_k) = -sum_j c_j u_j' A v_j over the pieces j of k
             pw = wd[o].T @ inv @ wd[o]  # distinct columns of [U V]: w' A w
             const = -(pw[su, sv] * coef) if identity else -(pw[su, sv] @ agg)
@@ -519,32 +634,6 @@ def _score_cross(problem: _MLProblem, x, group: int, buffer: int = 4_000_000) ->
     out = np.zeros((npar, npar))
     out[np.ix_(used, used)] = cross
     return out
-
-
-class _SizeGroup:
-    """Patterns of one group with the same number of observed variables, stacked."""
-
-    def __init__(self, pats, sel, p):
-        self.sel = np.asarray(sel)
-        self.idx = np.array([pats[r].idx for r in sel])  # R x po
-        self.n = np.array([pats[r].n for r in sel], dtype=float)
-        self.mean = np.array([pats[r].mean for r in sel])
-        self.cov = np.array([pats[r].cov for r in sel])
-        self.ix = (self.idx[:, :, None], self.idx[:, None, :])  # sigma[ix]: R x po x po
-        self.flat = self.idx[:, :, None] * p + self.idx[:, None, :]
-
-
-def _size_groups(d: _GroupData) -> list[_SizeGroup]:
-    """The missing-data patterns of ``d`` batched by their number of observed variables
-    (computed once per data)."""
-    groups = getattr(d, "_size_groups", None)
-    if groups is None:
-        pats = d.patterns
-        p = d.x.shape[1]
-        sizes = np.array([len(pat.idx) for pat in pats])
-        groups = [_SizeGroup(pats, np.flatnonzero(sizes == s), p) for s in np.unique(sizes)]
-        d._size_groups = groups
-    return groups
 
 
 def _piece_products(left, lrows, right, rrows, n) -> np.ndarray:
@@ -817,24 +906,48 @@ def _saturated_score_cross(d: _GroupData, buffer: int = 4_000_000) -> np.ndarray
     (the same scores as :meth:`_MLProblem.casewise_scores` of :class:`_SaturatedModel`):
     ``s_i = (c_ij (z_i z_j - A_ij), z)`` with ``z = A (y_o - mu_o)`` (zero where missing),
     ``A`` the inverse covariance of the case's pattern and ``c_ij = 1/2`` on the diagonal,
-    built for blocks of cases at once."""
+    built for blocks of cases at once.
+
+    A pattern with many cases and small integer answers (Likert items) takes the exact
+    route of :func:`~analysis.cbsem._ml_data._integer_moment_cross` (raw moments summed in
+    single precision without rounding, then mapped to the scores): about half the work of
+    the casewise product, which costs ``n m^2 / 2`` for ``m`` moments.
+    """
     p = d.x.shape[1]
     rows, cols = np.tril_indices(p)
     c = np.where(rows == cols, 0.5, 1.0)
-    z = np.zeros((d.n, p))
-    pid = np.zeros(d.n, dtype=int)
-    avech = np.zeros((len(d.patterns), len(rows)))
-    for r, pat in enumerate(d.patterns):
-        inv = np.linalg.inv(d.cov[pat.ix])
-        z[np.ix_(pat.rows, pat.idx)] = (d.x[np.ix_(pat.rows, pat.idx)] - d.mean[pat.idx]) @ inv
+    m = len(rows) + p
+    cross = np.zeros((m, m))
+    direct = []
+    for pat, inv in zip(d.patterns, _pattern_inverses(d, d.cov)):
+        po = len(pat.idx)
+        got = None
+        if pat.n >= 4 * (po * (po + 3) // 2 + 1):  # else the casewise product is cheaper
+            got = _integer_moment_cross(d.x[np.ix_(pat.rows, pat.idx)], d.mean[pat.idx], inv)
+        if got is None:
+            direct.append((pat, inv))
+            continue
+        ro, co = np.tril_indices(po)
+        gi, gj = pat.idx[ro], pat.idx[co]
+        pos = np.concatenate([gi * (gi + 1) // 2 + gj, len(rows) + pat.idx])
+        cross[np.ix_(pos, pos)] += got
+    if not direct:
+        return cross
+    nd = sum(pat.n for pat, _inv in direct)
+    z = np.zeros((nd, p))
+    pid = np.zeros(nd, dtype=int)
+    avech = np.zeros((len(direct), len(rows)))
+    start = 0
+    for r, (pat, inv) in enumerate(direct):
+        sl = slice(start, start + pat.n)
+        z[sl, pat.idx] = (d.x[np.ix_(pat.rows, pat.idx)] - d.mean[pat.idx]) @ inv
         full = np.zeros((p, p))
         full[pat.ix] = inv
         avech[r] = full[rows, cols]
-        pid[pat.rows] = r
-    m = len(rows) + p
-    cross = np.zeros((m, m))
+        pid[sl] = r
+        start += pat.n
     step = max(64, buffer // m)
-    for start in range(0, d.n, step):
+    for start in range(0, nd, step):
         zc = z[start : start + step]
         sc = np.concatenate([(zc[:, rows] * zc[:, cols] - avech[pid[start : start + step]]) * c, zc],
                             axis=1)  # fmt: skip
