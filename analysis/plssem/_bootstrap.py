@@ -24,6 +24,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.plssem import _core
 from analysis.plssem._estimate import Fit, fit_raw, standardise
+from analysis.plssem._moments import MOMENT_METHODS, Draw, draw_moments, fit_raw_moments
 
 __all__ = ["run_bootstrap", "htmt_frame_order", "fit_htmt"]
 
@@ -155,6 +156,85 @@ def _per_draw(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent: boo
     return out
 
 
+def _moment_draws(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent: bool,
+                  interaction, n_boot: int, rng: np.random.Generator) -> dict:
+    """The per-draw estimates of :func:`_per_draw` from each draw's moments (:mod:`._moments`).
+
+    Same draws (same chunks of the generator), same estimate per draw up to rounding; only
+    the draw's ``Z'Z`` and its product terms use the n rows.
+    """
+    n = len(frame)
+    K = len(fit0.plan.constructs)
+    hcons = htmt_frame_order(fit0)
+    items = list(fit0.weights.index)
+    cons = list(fit0.weights.columns)
+    h_items = fit0.raw.items(hcons)
+    h_pos = {i: r for r, i in enumerate(h_items)}
+    h_blocks = [np.array([h_pos[i] for i in fit0.blocks[c]]) for c in hcons]
+    out = {
+        "paths": np.full((n_boot, K, K), np.nan),
+        "total": np.full((n_boot, K, K), np.nan),
+        "weights": np.full((n_boot, len(items), len(cons)), np.nan),
+        "loadings": np.full((n_boot, len(items), len(cons)), np.nan),
+        "htmt": np.full((n_boot, len(hcons), len(hcons)), np.nan),
+        "ok": np.zeros(n_boot, dtype=bool),
+        "conv": np.zeros(n_boot, dtype=bool),
+    }
+    values = frame.to_numpy(dtype=float)
+    names = list(frame.columns)
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0, ddof=1)
+    sd = np.where(sd > 0, sd, 1.0)
+    Zf = (values - mean) / sd
+    coefs = {}
+    for j, c in enumerate(names):
+        e = np.zeros(len(names))
+        e[j] = sd[j]  # the raw item, in its own units, on the standardised basis
+        coefs[c] = e
+    # constant items of a draw (the per-draw route's failure) are found on the raw values
+    lo, hi = values.min(axis=0), values.max(axis=0)
+    d = 0
+    for idx in _draw_indices(rng, n, n_boot, 256):
+        for row in idx:
+            counts = np.bincount(row, minlength=n).astype(float)
+            m, C = draw_moments(Zf, counts)
+            d = _one_draw(out, d, Draw(Zf, counts, m, C), values, row, lo, hi, names, coefs,
+                          spec, fit0, scheme, consistent, interaction, items, cons, h_items,
+                          h_blocks)
+    return out
+
+
+def _one_draw(out, d, draw, values, row, lo, hi, names, coefs, spec, fit0, scheme, consistent,
+              interaction, items, cons, h_items, h_blocks) -> int:
+    for j in np.flatnonzero(draw.C.diagonal() < 1e-8):  # is the item constant in the draw?
+        v = values[row, j]
+        if names[j] in items and (lo[j] == hi[j] or np.all(v == v[0])):
+            return d + 1  # fit_raw's "no variance" failure
+    try:
+        with np.errstate(all="ignore"):
+            raw = fit_raw_moments(draw, coefs, spec, scheme, consistent, interaction,
+                                  warm=fit0.raw)
+            S = draw.correlations([raw.columns[i] for i in h_items], h_items)
+    except (InputError, np.linalg.LinAlgError, ValueError):
+        return d + 1
+    paths = raw.st["paths"]
+    out["paths"][d] = paths
+    out["total"][d] = _core.total_effects(np.nan_to_num(paths)[None])[0]
+    out["weights"][d] = raw.combined(items, cons, "W")
+    out["loadings"][d] = raw.combined(items, cons, "L")
+    out["htmt"][d] = _core.htmt(S[None], h_blocks)[0]
+    out["ok"][d] = bool(np.all(np.isfinite(paths)))
+    out["conv"][d] = raw.st["converged"]
+    return d + 1
+
+
+def _moment_route(spec, interaction) -> bool:
+    methods = interaction.values() if isinstance(interaction, dict) else [interaction]
+    if isinstance(interaction, dict) and len(interaction) < len(spec.interactions):
+        methods = list(methods) + ["two_stage"]
+    return all(m in MOMENT_METHODS for m in methods)
+
+
 def run_bootstrap(frame: pd.DataFrame, spec, fit0: Fit, *, scheme: str, consistent: bool,
                   interaction, n_boot: int, seed) -> dict:
     """Draw ``n_boot`` resamples and return the stacked estimates of the successful draws.
@@ -164,7 +244,9 @@ def run_bootstrap(frame: pd.DataFrame, spec, fit0: Fit, *, scheme: str, consiste
     ``htmt`` (B, K', K'), and the counts ``n_failed`` and ``n_nonconverged``.
     """
     rng = np.random.default_rng(seed)
-    if spec.hocs or spec.interactions:
+    if (spec.hocs or spec.interactions) and _moment_route(spec, interaction):
+        out = _moment_draws(frame, spec, fit0, scheme, consistent, interaction, n_boot, rng)
+    elif spec.hocs or spec.interactions:
         out = _per_draw(frame, spec, fit0, scheme, consistent, interaction, n_boot, rng)
     else:
         out = _batched(frame, fit0, scheme, consistent, n_boot, rng)
