@@ -186,6 +186,7 @@ def _moment_draws(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent:
     sd = values.std(axis=0, ddof=1)
     sd = np.where(sd > 0, sd, 1.0)
     Zf = (values - mean) / sd
+    ZfT = np.ascontiguousarray(Zf.T)
     coefs = {}
     for j, c in enumerate(names):
         e = np.zeros(len(names))
@@ -198,7 +199,7 @@ def _moment_draws(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent:
         for row in idx:
             counts = np.bincount(row, minlength=n).astype(float)
             m, C = draw_moments(Zf, counts)
-            d = _one_draw(out, d, Draw(Zf, counts, m, C), values, row, lo, hi, names, coefs,
+            d = _one_draw(out, d, Draw(Zf, counts, m, C, ZfT), values, row, lo, hi, names, coefs,
                           spec, fit0, scheme, consistent, interaction, items, cons, h_items,
                           h_blocks)
     return out

@@ -38,14 +38,16 @@ class Draw:
     """The basis of one resample and its covariance matrix (see the module docstring).
 
     ``Z``: the full-sample standardised items (n x p, all rows); ``counts``: how many times
-    the draw takes each row; ``m`` and ``C``: the draw's means and covariance matrix of ``Z``
+    the draw takes each row (``ZT``: ``Z.T`` contiguous, shared by the draws); ``m`` and ``C``: the draw's means and covariance matrix of ``Z``
     (from :func:`draw_moments`). Product terms are kept as n-vectors over all rows, centred
     on the draw's mean, and weighted by ``counts`` in every sum.
     """
 
-    def __init__(self, Z: np.ndarray, counts: np.ndarray, m: np.ndarray, C: np.ndarray):
+    def __init__(self, Z: np.ndarray, counts: np.ndarray, m: np.ndarray, C: np.ndarray,
+                 ZT: np.ndarray | None = None):
         self.n = Z.shape[0]
         self.Z = Z
+        self.ZT = np.ascontiguousarray(Z.T) if ZT is None else ZT  # fast skinny products
         self.counts = counts
         self.m = m
         self.extra: list[np.ndarray] = []
@@ -58,7 +60,7 @@ class Draw:
     def values(self, A: np.ndarray) -> np.ndarray:
         """Centred n-row values of the columns with coefficients ``A`` (q x k)."""
         p0 = self.Z.shape[1]
-        out = self.Z @ A[:p0] - self.m @ A[:p0]
+        out = (A[:p0].T @ self.ZT).T - self.m @ A[:p0]
         for j, u in enumerate(self.extra):
             out += u[:, None] * A[p0 + j][None, :]
         return out
@@ -69,7 +71,7 @@ class Draw:
         cu = self.counts * uc
         p0 = self.Z.shape[1]
         cross = np.empty(self.q)
-        cross[:p0] = self.Z.T @ cu / (self.n - 1)
+        cross[:p0] = self.ZT @ cu / (self.n - 1)
         for j, v in enumerate(self.extra):
             cross[p0 + j] = v @ cu / (self.n - 1)
         q = self.q
@@ -106,12 +108,14 @@ class Draw:
 def draw_moments(Z: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Means (p) and covariance matrix (p x p) of ``Z`` in a draw taking row i ``counts[i]`` times.
 
-    One symmetric product ``(Z sqrt(c))' (Z sqrt(c))``; ``Z`` is standardised on the full
+    One symmetric product ``(Z sqrt(c))' (Z sqrt(c))`` over the rows the draw takes; ``Z`` is standardised on the full
     sample, so the draw's means are small and subtracting them loses no precision.
     """
     n = Z.shape[0]
     m = counts @ Z / n
-    Zs = Z * np.sqrt(counts)[:, None]
+    taken = np.flatnonzero(counts)
+    Zs = Z[taken]
+    Zs *= np.sqrt(counts[taken])[:, None]
     C = Zs.T @ Zs
     C = (C / n - m[:, None] * m[None, :]) * (n / (n - 1))
     return m, C

@@ -8,7 +8,7 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.plssem import pls
-from analysis.plssem._bootstrap import _batched, _per_draw
+from analysis.plssem._bootstrap import _batched, _moment_draws, _per_draw, run_bootstrap
 from analysis.plssem._estimate import fit, prepare_data
 from analysis.plssem._syntax import parse_model
 
@@ -134,6 +134,58 @@ def test_higher_order_and_interaction_bootstrap(mobi):
     assert "Quality" in res.reliability.index and "Nick" in res.htmt.index
     f2 = res.f2.set_index("rhs")["f2"]
     assert np.isnan(f2["Image"]) and np.isfinite(f2["Image:Expectation"])
+
+
+HOC_INTERACTION = """
+Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5
+Loyalty =~ CUSL1 + CUSL2 + CUSL3
+Value =~ PERV1 + PERV2
+Nick =~ Quality + Loyalty
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value + Nick + Image:Expectation + Nick:Value
+"""
+
+
+@pytest.mark.parametrize("interaction, consistent, scheme", [
+    ("two_stage", False, "path"),
+    ("two_stage", True, "factorial"),
+    ("product_indicator", False, "path"),
+    ({"Image:Expectation": "product_indicator"}, True, "path"),
+])
+def test_moment_route_equals_per_draw_route(mobi, interaction, consistent, scheme):
+    # higher-order and interaction models: the same draws, the estimate of every draw from its
+    # moments (_moment_draws) equals the full re-fit on its rows (_per_draw)
+    spec = parse_model(HOC_INTERACTION, mobi.columns)
+    frame = prepare_data(mobi, spec, "mean")
+    f0 = fit(frame, spec, scheme, consistent, interaction)
+    a = _moment_draws(frame, spec, f0, scheme, consistent, interaction, 30,
+                      np.random.default_rng(5))
+    b = _per_draw(frame, spec, f0, scheme, consistent, interaction, 30, np.random.default_rng(5))
+    np.testing.assert_array_equal(a["ok"], b["ok"])
+    np.testing.assert_array_equal(a["conv"], b["conv"])
+    for key in ("paths", "weights", "loadings", "total", "htmt"):
+        np.testing.assert_allclose(a[key], b[key], rtol=0, atol=1e-10, err_msg=key)
+
+
+def test_moment_route_failed_draws_and_orthogonal(mobi):
+    # a constant indicator in a resample fails the draw in both routes; the orthogonal method
+    # keeps the per-draw route
+    model = "A =~ IMAG1 + IMAG2\nB =~ CUSA1 + CUSA2\nC =~ CUEX1 + rare\nC ~ A + B + A:B"
+    small = mobi.head(60).assign(rare=[1.0] + [0.0] * 59)
+    spec = parse_model(model, small.columns)
+    frame = prepare_data(small, spec, "mean")
+    f0 = fit(frame, spec, "path", False, "two_stage")
+    a = _moment_draws(frame, spec, f0, "path", False, "two_stage", 40, np.random.default_rng(2))
+    b = _per_draw(frame, spec, f0, "path", False, "two_stage", 40, np.random.default_rng(2))
+    assert 0 < (~b["ok"]).sum() < 40
+    np.testing.assert_array_equal(a["ok"], b["ok"])
+    np.testing.assert_allclose(a["paths"][a["ok"]], b["paths"][b["ok"]], rtol=0, atol=1e-10)
+    f0 = fit(frame, spec, "path", False, "orthogonal")
+    c = run_bootstrap(frame, spec, f0, scheme="path", consistent=False, interaction="orthogonal",
+                      n_boot=5, seed=1)
+    assert len(c["paths"]) + c["n_failed"] == 5
 
 
 def test_recovery_plsc_and_indirect_effect():
