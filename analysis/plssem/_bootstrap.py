@@ -7,8 +7,12 @@ Two routes give the same statistics:
   of a chunk of draws come from one product of the draws' case counts with those products,
   and the PLS algorithm runs on the whole chunk at once (:mod:`._core`), warm-started from
   the full-sample weights (the same fixed point, reached in a few iterations).
-* **Per draw** (higher-order or interaction models, whose indicators are rebuilt from each
-  resample): the full estimate of :func:`._estimate.fit` on every resample.
+* **Moments** (higher-order or interaction models, whose indicators are rebuilt from each
+  resample): the estimate of :func:`._estimate.fit_raw` on every resample, computed from the
+  draw's covariance matrix of the standardised items (one symmetric product over the rows it
+  takes) and, for each product term, one product of the draw's scores (:mod:`._moments`).
+* **Per draw** (the ``orthogonal`` interaction method; also the reference the moment route is
+  tested against): the full estimate of :func:`._estimate.fit_raw` on the resampled rows.
 
 Randomness comes only from ``numpy.random.default_rng(seed)``; the draws are generated
 chunk after chunk from that one generator, so a seed gives the same draws whatever the
