@@ -245,3 +245,31 @@ def test_simulation_recovers_parameters():
     assert_allclose(p.loc[("A", "=~", "a1"), "estimate"], 0.8, atol=0.03)
     assert_allclose(p.loc[("A", "~~", "B"), "estimate"], 0.4, atol=0.03)
     assert_allclose(p.loc[("b2", "~~", "b2"), "estimate"], 0.36, atol=0.03)
+
+
+def test_fiml_optimiser_reaches_the_tolerance_with_few_information_matrices(monkeypatch):
+    """Two scoring steps then BFGS: the gradient at the estimates is below the tolerance and
+    the optimiser takes few expected information matrices (no observed one)."""
+    mod = importlib.import_module("analysis.cbsem._ml")
+    data = importlib.import_module("analysis.cbsem._ml_data")
+
+    res = _fit("fiml", HS_MISSING, {"missing": "fiml"})
+    gd, _ = data._prepare(HS_MISSING, res.sem_model.ov_names, None, "fiml")
+    prob = mod._MLProblem(res.sem_model, gd, True)
+    calls = {"expected": 0, "observed": 0}
+    expected, observed = prob.expected_information, prob.observed_information
+
+    def count(kind, fun):
+        def wrapped(x):
+            calls[kind] += 1
+            return fun(x)
+
+        return wrapped
+
+    monkeypatch.setattr(prob, "expected_information", count("expected", expected))
+    monkeypatch.setattr(prob, "observed_information", count("observed", observed))
+    x, converged, _ = mod._minimize(prob, res.sem_model.x_start())
+    assert converged
+    assert np.max(np.abs(prob.objective(x)[1])) < 1e-9
+    assert_allclose(x, res.x, rtol=1e-7, atol=1e-9)
+    assert calls["observed"] == 0 and calls["expected"] <= 6
