@@ -29,6 +29,7 @@ from analysis.cbsem._ml_data import (
     _pattern_inverses,
     _pseudo_complete,
     _size_groups,
+    _spd_inverse,
 )
 
 
@@ -977,20 +978,6 @@ def _saturated_score_cross(d: _GroupData, buffer: int = 4_000_000) -> np.ndarray
                             axis=1)  # fmt: skip
         cross += sc.T @ sc
     return cross
-
-
-def _spd_inverse(a: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive definite matrix by its Cholesky factor (half the work
-    of a general inverse); a general inverse if the factorisation fails."""
-    from scipy.linalg import lapack
-
-    c, info = lapack.dpotrf(a, lower=True)
-    if info == 0:
-        inv, info = lapack.dpotri(c, lower=True)
-        if info == 0:
-            low = np.tril(inv)
-            return low + np.tril(inv, -1).T
-    return np.linalg.inv(a)
 
 
 def _h1_parts(d: _GroupData, keep=None) -> _H1Parts:

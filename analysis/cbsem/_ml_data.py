@@ -353,3 +353,17 @@ def _integer_moment_cross(x: np.ndarray, mu: np.ndarray, a: np.ndarray,
     t[nv:, nv : nv + p] = a
     t[nv:, -1] = a0
     return t @ f_sum @ t.T
+
+
+def _spd_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix by its Cholesky factor (half the work
+    of a general inverse); a general inverse if the factorisation fails."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(a, lower=True)
+    if info == 0:
+        inv, info = lapack.dpotri(c, lower=True)
+        if info == 0:
+            low = np.tril(inv)
+            return low + np.tril(inv, -1).T
+    return np.linalg.inv(a)
