@@ -115,25 +115,44 @@ def _batched(frame: pd.DataFrame, fit0: Fit, scheme: str, consistent: bool,
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
+class _DrawStore:
+    """The arrays of per-draw estimates of :func:`_per_draw` and :func:`_moment_draws` (NaN for a
+    failed draw), aligned with ``fit0``: items and constructs of the weights, HTMT blocks."""
+
+    def __init__(self, fit0: Fit, n_boot: int):
+        K = len(fit0.plan.constructs)
+        hcons = htmt_frame_order(fit0)
+        self.items = list(fit0.weights.index)
+        self.cons = list(fit0.weights.columns)
+        self.h_items = fit0.raw.items(hcons)
+        h_pos = {i: r for r, i in enumerate(self.h_items)}
+        self.h_blocks = [np.array([h_pos[i] for i in fit0.blocks[c]]) for c in hcons]
+        self.out = {
+            "paths": np.full((n_boot, K, K), np.nan),
+            "total": np.full((n_boot, K, K), np.nan),
+            "weights": np.full((n_boot, len(self.items), len(self.cons)), np.nan),
+            "loadings": np.full((n_boot, len(self.items), len(self.cons)), np.nan),
+            "htmt": np.full((n_boot, len(hcons), len(hcons)), np.nan),
+            "ok": np.zeros(n_boot, dtype=bool),
+            "conv": np.zeros(n_boot, dtype=bool),
+        }
+
+    def put(self, d: int, raw, S: np.ndarray) -> None:
+        """Store draw ``d``'s fit ``raw`` and its item correlations ``S`` (HTMT items)."""
+        out, paths = self.out, raw.st["paths"]
+        out["paths"][d] = paths
+        out["total"][d] = _core.total_effects(np.nan_to_num(paths)[None])[0]
+        out["weights"][d] = raw.combined(self.items, self.cons, "W")
+        out["loadings"][d] = raw.combined(self.items, self.cons, "L")
+        out["htmt"][d] = _core.htmt(S[None], self.h_blocks)[0]
+        out["ok"][d] = bool(np.all(np.isfinite(paths)))
+        out["conv"][d] = raw.st["converged"]
+
+
 def _per_draw(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent: bool,
               interaction, n_boot: int, rng: np.random.Generator) -> dict:
     n = len(frame)
-    K = len(fit0.plan.constructs)
-    hcons = htmt_frame_order(fit0)
-    items = list(fit0.weights.index)
-    cons = list(fit0.weights.columns)
-    h_items = fit0.raw.items(hcons)
-    h_pos = {i: r for r, i in enumerate(h_items)}
-    h_blocks = [np.array([h_pos[i] for i in fit0.blocks[c]]) for c in hcons]
-    out = {
-        "paths": np.full((n_boot, K, K), np.nan),
-        "total": np.full((n_boot, K, K), np.nan),
-        "weights": np.full((n_boot, len(items), len(cons)), np.nan),
-        "loadings": np.full((n_boot, len(items), len(cons)), np.nan),
-        "htmt": np.full((n_boot, len(hcons), len(hcons)), np.nan),
-        "ok": np.zeros(n_boot, dtype=bool),
-        "conv": np.zeros(n_boot, dtype=bool),
-    }
+    store = _DrawStore(fit0, n_boot)
     values = frame.to_numpy(dtype=float)
     names = list(frame.columns)
     d = 0
@@ -144,20 +163,13 @@ def _per_draw(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent: boo
             try:
                 with np.errstate(all="ignore"):
                     raw = fit_raw(columns, spec, scheme, consistent, interaction, warm=fit0.raw)
-                    S = raw.item_correlations(h_items)
+                    S = raw.item_correlations(store.h_items)
             except (InputError, np.linalg.LinAlgError, ValueError):
                 d += 1
                 continue
-            paths = raw.st["paths"]
-            out["paths"][d] = paths
-            out["total"][d] = _core.total_effects(np.nan_to_num(paths)[None])[0]
-            out["weights"][d] = raw.combined(items, cons, "W")
-            out["loadings"][d] = raw.combined(items, cons, "L")
-            out["htmt"][d] = _core.htmt(S[None], h_blocks)[0]
-            out["ok"][d] = bool(np.all(np.isfinite(paths)))
-            out["conv"][d] = raw.st["converged"]
+            store.put(d, raw, S)
             d += 1
-    return out
+    return store.out
 
 
 def _moment_draws(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent: bool,
@@ -168,22 +180,7 @@ def _moment_draws(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent:
     the draw's ``Z'Z`` and its product terms use the n rows.
     """
     n = len(frame)
-    K = len(fit0.plan.constructs)
-    hcons = htmt_frame_order(fit0)
-    items = list(fit0.weights.index)
-    cons = list(fit0.weights.columns)
-    h_items = fit0.raw.items(hcons)
-    h_pos = {i: r for r, i in enumerate(h_items)}
-    h_blocks = [np.array([h_pos[i] for i in fit0.blocks[c]]) for c in hcons]
-    out = {
-        "paths": np.full((n_boot, K, K), np.nan),
-        "total": np.full((n_boot, K, K), np.nan),
-        "weights": np.full((n_boot, len(items), len(cons)), np.nan),
-        "loadings": np.full((n_boot, len(items), len(cons)), np.nan),
-        "htmt": np.full((n_boot, len(hcons), len(hcons)), np.nan),
-        "ok": np.zeros(n_boot, dtype=bool),
-        "conv": np.zeros(n_boot, dtype=bool),
-    }
+    store = _DrawStore(fit0, n_boot)
     values = frame.to_numpy(dtype=float)
     names = list(frame.columns)
     mean = values.mean(axis=0)
@@ -203,33 +200,25 @@ def _moment_draws(frame: pd.DataFrame, spec, fit0: Fit, scheme: str, consistent:
         for row in idx:
             counts = np.bincount(row, minlength=n).astype(float)
             m, C = draw_moments(Zf, counts)
-            d = _one_draw(out, d, Draw(Zf, counts, m, C, ZfT), values, row, lo, hi, names, coefs,
-                          spec, fit0, scheme, consistent, interaction, items, cons, h_items,
-                          h_blocks)
-    return out
+            d = _one_draw(store, d, Draw(Zf, counts, m, C, ZfT), values, row, lo, hi, names, coefs,
+                          spec, fit0, scheme, consistent, interaction)
+    return store.out
 
 
-def _one_draw(out, d, draw, values, row, lo, hi, names, coefs, spec, fit0, scheme, consistent,
-              interaction, items, cons, h_items, h_blocks) -> int:
+def _one_draw(store: _DrawStore, d, draw, values, row, lo, hi, names, coefs, spec, fit0, scheme,
+              consistent, interaction) -> int:
     for j in np.flatnonzero(draw.C.diagonal() < 1e-8):  # is the item constant in the draw?
         v = values[row, j]
-        if names[j] in items and (lo[j] == hi[j] or np.all(v == v[0])):
+        if names[j] in store.items and (lo[j] == hi[j] or np.all(v == v[0])):
             return d + 1  # fit_raw's "no variance" failure
     try:
         with np.errstate(all="ignore"):
             raw = fit_raw_moments(draw, coefs, spec, scheme, consistent, interaction,
                                   warm=fit0.raw)
-            S = draw.correlations([raw.columns[i] for i in h_items], h_items)
+            S = draw.correlations([raw.columns[i] for i in store.h_items], store.h_items)
     except (InputError, np.linalg.LinAlgError, ValueError):
         return d + 1
-    paths = raw.st["paths"]
-    out["paths"][d] = paths
-    out["total"][d] = _core.total_effects(np.nan_to_num(paths)[None])[0]
-    out["weights"][d] = raw.combined(items, cons, "W")
-    out["loadings"][d] = raw.combined(items, cons, "L")
-    out["htmt"][d] = _core.htmt(S[None], h_blocks)[0]
-    out["ok"][d] = bool(np.all(np.isfinite(paths)))
-    out["conv"][d] = raw.st["converged"]
+    store.put(d, raw, S)
     return d + 1
 
 

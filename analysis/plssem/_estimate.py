@@ -255,6 +255,30 @@ class Raw:
         return C
 
 
+def stage_specs(spec: ModelSpec) -> tuple[dict, list, list, ModelSpec | None]:
+    """A fit's working copies of the blocks and paths, the higher-order constructs in paths, and
+    the first-stage model of the two-stage approach (their dimensions as constructs; ``None``
+    without higher-order constructs). Shared by :func:`fit_raw` and the moment route."""
+    blocks = {k: Block(b.name, list(b.items), b.mode, b.kind, b.line, b.components)
+              for k, b in spec.blocks.items()}
+    paths = list(spec.paths)
+    used = {c for p in paths for c in p}
+    hocs = [h for h in spec.hocs if h in used]
+    if not hocs:
+        return blocks, paths, hocs, None
+    hoc_dims = {h: blocks[h].items for h in hocs}
+    first_paths = []
+    for s, t in paths:
+        if blocks[s].kind == "interaction":
+            continue
+        for a in hoc_dims.get(s, [s]):
+            for b in hoc_dims.get(t, [t]):
+                if (a, b) not in first_paths:
+                    first_paths.append((a, b))
+    first_blocks = {k: b for k, b in blocks.items() if b.kind in ("reflective", "composite")}
+    return blocks, paths, hocs, ModelSpec(first_blocks, first_paths)
+
+
 def fit_raw(columns: dict[str, np.ndarray], spec: ModelSpec, scheme: str, consistent: bool,
             interaction, warm: Raw | None = None) -> Raw:
     """Estimate the model on a dict of indicator columns; arrays only (for the bootstrap).
@@ -262,27 +286,14 @@ def fit_raw(columns: dict[str, np.ndarray], spec: ModelSpec, scheme: str, consis
     ``warm``: an estimate of the same model whose weights start the iterations (bootstrap).
     """
     columns = dict(columns)
-    blocks = {k: Block(b.name, list(b.items), b.mode, b.kind, b.line, b.components)
-              for k, b in spec.blocks.items()}
-    paths = list(spec.paths)
+    blocks, paths, hocs, first = stage_specs(spec)
     used = {c for p in paths for c in p}
-    hocs = [h for h in spec.hocs if h in used]
     stage1 = None
     if hocs:
-        hoc_dims = {h: blocks[h].items for h in hocs}
-        first_paths = []
-        for s, t in paths:
-            if blocks[s].kind == "interaction":
-                continue
-            for a in hoc_dims.get(s, [s]):
-                for b in hoc_dims.get(t, [t]):
-                    if (a, b) not in first_paths:
-                        first_paths.append((a, b))
-        first_blocks = {k: b for k, b in blocks.items() if b.kind in ("reflective", "composite")}
-        stage1 = fit_raw(columns, ModelSpec(first_blocks, first_paths), scheme, consistent,
+        stage1 = fit_raw(columns, first, scheme, consistent,
                          interaction, warm=None if warm is None else warm.stage1)
         for h in hocs:
-            for d in hoc_dims[h]:
+            for d in blocks[h].items:
                 columns[d] = stage1.st["scores"][:, stage1.plan.constructs.index(d)]
     for name in [i for i in spec.interactions if i in used]:
         method = interaction.get(name, "two_stage") if isinstance(interaction, dict) \

@@ -25,8 +25,8 @@ import numpy as np
 
 from analysis.errors import InputError
 from analysis.plssem import _core
-from analysis.plssem._estimate import Raw, make_plan
-from analysis.plssem._syntax import Block, ModelSpec
+from analysis.plssem._estimate import Raw, make_plan, stage_specs
+from analysis.plssem._syntax import ModelSpec
 
 __all__ = ["Draw", "draw_moments", "fit_raw_moments", "MOMENT_METHODS"]
 
@@ -180,28 +180,14 @@ def fit_raw_moments(draw: Draw, coefs: dict, spec: ModelSpec, scheme: str, consi
     ``st["scores"]`` are coefficient matrices and its ``columns`` coefficient vectors.
     """
     coefs = dict(coefs)
-    blocks = {k: Block(b.name, list(b.items), b.mode, b.kind, b.line, b.components)
-              for k, b in spec.blocks.items()}
-    paths = list(spec.paths)
+    blocks, paths, hocs, first = stage_specs(spec)
     used = {c for p in paths for c in p}
-    hocs = [h for h in spec.hocs if h in used]
     stage1 = None
     if hocs:
-        hoc_dims = {h: blocks[h].items for h in hocs}
-        first_paths = []
-        for s, t in paths:
-            if blocks[s].kind == "interaction":
-                continue
-            for a in hoc_dims.get(s, [s]):
-                for b in hoc_dims.get(t, [t]):
-                    if (a, b) not in first_paths:
-                        first_paths.append((a, b))
-        first_blocks = {k: b for k, b in blocks.items() if b.kind in ("reflective", "composite")}
-        stage1 = fit_raw_moments(draw, coefs, ModelSpec(first_blocks, first_paths), scheme,
-                                 consistent, interaction,
+        stage1 = fit_raw_moments(draw, coefs, first, scheme, consistent, interaction,
                                  warm=None if warm is None else warm.stage1)
         for h in hocs:
-            for d in hoc_dims[h]:
+            for d in blocks[h].items:
                 coefs[d] = stage1.st["scores"][:, stage1.plan.constructs.index(d)]
     for name in [i for i in spec.interactions if i in used]:
         method = interaction.get(name, "two_stage") if isinstance(interaction, dict) \
