@@ -150,12 +150,11 @@ def make_plan(blocks: dict[str, Block], paths, item_order=None) -> Plan:
     )
 
 
-def _stage(columns: dict[str, np.ndarray], plan: Plan, scheme: str, consistent: bool,
-           W0=None) -> dict:
-    X = np.column_stack([columns[i] for i in plan.items])
-    Z, sd = standardise(X, plan.items)
-    n = Z.shape[0]
-    S = (Z.T @ Z) / (n - 1)
+def solve_stage(S: np.ndarray, sd: np.ndarray, plan: Plan, scheme: str, consistent: bool, n: int,
+                scores_of, W0=None) -> dict:
+    """One PLS stage from the item correlations ``S`` (diagonal set to 1 here) and the items'
+    standard deviations ``sd``; ``scores_of(W, a)`` gives the construct scores (the data's, or the
+    coefficients of the moment route)."""
     np.fill_diagonal(S, 1.0)
     scale = np.where(plan.M[:, plan.interaction].any(axis=1), sd, np.nan)[None]
     W, it, ok = _core.outer_weights(S[None], plan.M, plan.modes, plan.P, scheme, W0=W0)
@@ -164,10 +163,19 @@ def _stage(columns: dict[str, np.ndarray], plan: Plan, scheme: str, consistent: 
         S[None], W, plan.M, plan.P, scale=scale if plan.interaction.any() else None,
         rho=rho if consistent else None, reflective=plan.reflective,
     )
-    scores = (Z @ W[0]) * res["a"][0]
+    scores = scores_of(W[0], res["a"][0])
     return dict(W=W[0], L=res["L"][0], R=res["R"][0], Rc=res["Rc"][0], paths=res["paths"][0],
                 r2=res["r2"][0], rho=rho[0], a=res["a"][0], S=S, scale=scale[0],
                 scores=scores, iterations=int(it[0]), converged=bool(ok[0]), n=n)
+
+
+def _stage(columns: dict[str, np.ndarray], plan: Plan, scheme: str, consistent: bool,
+           W0=None) -> dict:
+    X = np.column_stack([columns[i] for i in plan.items])
+    Z, sd = standardise(X, plan.items)
+    n = Z.shape[0]
+    return solve_stage((Z.T @ Z) / (n - 1), sd, plan, scheme, consistent, n,
+                       lambda W, a: (Z @ W) * a, W0=W0)
 
 
 def _interaction_columns(name, block, columns, blocks, paths, method, scheme):

@@ -24,8 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.errors import InputError
-from analysis.plssem import _core
-from analysis.plssem._estimate import Raw, make_plan, stage_specs
+from analysis.plssem._estimate import Raw, make_plan, solve_stage, stage_specs
 from analysis.plssem._syntax import ModelSpec
 
 __all__ = ["Draw", "draw_moments", "fit_raw_moments", "MOMENT_METHODS"]
@@ -133,19 +132,9 @@ def _stage(draw: Draw, coefs: dict, plan, scheme: str, consistent: bool, W0=None
     A = draw.matrix([coefs[i] for i in plan.items])
     Cx = draw.covariance(A)
     sd = _sd(Cx, plan.items)
-    S = Cx / sd[:, None] / sd[None, :]
-    np.fill_diagonal(S, 1.0)
-    scale = np.where(plan.M[:, plan.interaction].any(axis=1), sd, np.nan)[None]
-    W, it, ok = _core.outer_weights(S[None], plan.M, plan.modes, plan.P, scheme, W0=W0)
-    rho = _core.rho_a(S[None], W, plan.M, plan.eligible)
-    res = _core.inner_results(
-        S[None], W, plan.M, plan.P, scale=scale if plan.interaction.any() else None,
-        rho=rho if consistent else None, reflective=plan.reflective,
-    )
-    scores = (A / sd[None, :]) @ W[0] * res["a"][0]  # coefficients of the scores (q x K)
-    return dict(W=W[0], L=res["L"][0], R=res["R"][0], Rc=res["Rc"][0], paths=res["paths"][0],
-                r2=res["r2"][0], rho=rho[0], a=res["a"][0], S=S, scale=scale[0],
-                scores=scores, iterations=int(it[0]), converged=bool(ok[0]), n=draw.n)
+    # the scores' coefficients on the draw's basis (q x K)
+    return solve_stage(Cx / sd[:, None] / sd[None, :], sd, plan, scheme, consistent, draw.n,
+                       lambda W, a: (A / sd[None, :]) @ W * a, W0=W0)
 
 
 def _interaction_columns(draw, name, block, coefs, blocks, paths, method, scheme):
